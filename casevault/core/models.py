@@ -1,0 +1,344 @@
+"""The domain model: what casevault knows about people, cases and documents.
+
+SQLModel families per entity (``XBase`` shared fields, ``XCreate`` what a
+client sends, ``XPublic`` what it gets back, ``X`` the table). Personal data
+lives only in ``Person``, ``Case``, ``CaseNote``, ``Document``, ``PageText``
+and ``Consent``; destruction removes those rows. Everything that outlives a
+person (audit events, certificates) refers to ids or the pseudonym only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import secrets
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from casevault.core.types import UTCDateTime, enum_column
+
+# --- vocabularies -------------------------------------------------------------------
+
+
+class Role(str, enum.Enum):
+    officer = "officer"
+    manager = "manager"
+    admin = "admin"
+
+
+class CaseStatus(str, enum.Enum):
+    open = "open"
+    closed = "closed"
+    archived = "archived"
+    restoring = "restoring"
+    destroyed = "destroyed"
+
+
+class ReferralSource(str, enum.Enum):
+    young_person = "young_person"
+    parent_carer = "parent_carer"
+    professional = "professional"
+    other = "other"
+
+
+class ProvidedBy(str, enum.Enum):
+    young_person = "young_person"
+    parent_carer = "parent_carer"
+    school = "school"
+    professional = "professional"
+    officer = "officer"
+
+
+class DocumentStatus(str, enum.Enum):
+    queued = "queued"
+    processing = "processing"
+    ready = "ready"
+    failed = "failed"
+
+
+class Tier(str, enum.Enum):
+    active = "active"
+    archive = "archive"
+
+
+class Variant(str, enum.Enum):
+    original = "original"
+    searchable = "searchable"
+
+
+class NoteKind(str, enum.Enum):
+    personal_details = "personal_details"
+    progress_summary = "progress_summary"
+    agreed_action = "agreed_action"
+    final_outcome = "final_outcome"
+
+
+class HoldKind(str, enum.Enum):
+    safeguarding = "safeguarding"
+    legal = "legal"
+    subject_access = "subject_access"
+    complaint = "complaint"
+
+
+class ConsentScope(str, enum.Enum):
+    """What a service user agreed to (the policy asks permission for each)."""
+
+    record_personal_details = "record_personal_details"
+    store_electronically = "store_electronically"
+    keep_contact_details = "keep_contact_details"
+    contact_professionals = "contact_professionals"
+    third_party_referral = "third_party_referral"
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def new_pseudonym() -> str:
+    """A random id that stands for a person outside the database (keys, certificates)."""
+    return "p_" + secrets.token_hex(12)
+
+
+def _enum(enum_type: type[enum.Enum], **column: Any) -> Any:
+    return Field(sa_column=sa.Column(enum_column(enum_type), nullable=column.pop("nullable", False), **column))
+
+
+def _when(**column: Any) -> Any:
+    return Field(
+        default_factory=_utcnow,
+        sa_column=sa.Column(UTCDateTime(), nullable=column.pop("nullable", False), **column),
+    )
+
+
+def _maybe_when(**column: Any) -> Any:
+    return Field(default=None, sa_column=sa.Column(UTCDateTime(), nullable=True, **column))
+
+
+# --- users ------------------------------------------------------------------------------
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    role: Role = _enum(Role)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: dt.datetime = _when()
+    revoked_at: dt.datetime | None = _maybe_when()
+
+
+# --- people -----------------------------------------------------------------------------
+
+
+class PersonBase(SQLModel):
+    full_name: str = Field(min_length=1, max_length=200)
+    date_of_birth: dt.date = Field(index=True)
+    contact_details: str | None = Field(default=None, max_length=2000)
+
+
+class PersonCreate(PersonBase):
+    pass
+
+
+class Person(PersonBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    pseudonym: str = Field(default_factory=new_pseudonym, max_length=32, unique=True)
+    created_at: dt.datetime = _when()
+
+
+class PersonPublic(PersonBase):
+    id: int
+    pseudonym: str
+    created_at: dt.datetime
+
+
+# --- cases ------------------------------------------------------------------------------
+
+
+class CaseBase(SQLModel):
+    referral_date: dt.date
+    referral_source: ReferralSource = _enum(ReferralSource)
+
+
+class Case(CaseBase, table=True):
+    __tablename__ = "case_file"
+    __table_args__ = (
+        sa.Index("ix_case_status_archive_until", "status", "archive_until"),
+        sa.Index("ix_case_person_status", "person_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=32, unique=True)
+    person_id: int = Field(foreign_key="person.id")
+    status: CaseStatus = _enum(CaseStatus, default=CaseStatus.open.value)
+    assigned_officer_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    closed_on: dt.date | None = None
+    outcome: str | None = Field(default=None, max_length=2000)
+    # Derived from documents and notes, kept current by the services that add them.
+    last_correspondence: dt.date | None = None
+    # When a closed case's archive window ends (last correspondence + 12 months).
+    archive_until: dt.date | None = None
+    created_at: dt.datetime = _when()
+    updated_at: dt.datetime = _when()
+
+
+# --- notes ------------------------------------------------------------------------------
+
+
+class CaseNoteBase(SQLModel):
+    kind: NoteKind = _enum(NoteKind)
+    text: str = Field(min_length=1, max_length=20_000)
+    date: dt.date
+
+
+class CaseNote(CaseNoteBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
+    author_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: dt.datetime = _when()
+
+
+# --- documents --------------------------------------------------------------------------
+
+
+class Document(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("case_id", "sha256", name="uq_document_case_sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
+    original_filename: str = Field(max_length=255)  # metadata only, never a path
+    content_type: str = Field(max_length=64)
+    size: int
+    sha256: str = Field(max_length=64)
+    correspondence_date: dt.date
+    provided_by: ProvidedBy = _enum(ProvidedBy)
+    status: DocumentStatus = _enum(DocumentStatus, default=DocumentStatus.queued.value, index=True)
+    failure_reason: str | None = Field(default=None, max_length=1000)
+    page_count: int | None = None
+    tier: Tier = _enum(Tier, default=Tier.active.value)
+    uploaded_by: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: dt.datetime = _when()
+    updated_at: dt.datetime = _when()
+
+
+class StoredObject(SQLModel, table=True):
+    """One encrypted object in the store: a variant of a document.
+
+    The row holds the object key (a random id), never a file path, and the
+    plaintext's sha256 for fixity checks.
+    """
+
+    __tablename__ = "stored_object"
+    __table_args__ = (sa.UniqueConstraint("document_id", "variant", name="uq_stored_object_variant"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    variant: Variant = _enum(Variant)
+    object_key: str = Field(max_length=64, unique=True)
+    tier: Tier = _enum(Tier)
+    sha256: str = Field(max_length=64)
+    size: int  # plaintext bytes
+    stored_size: int  # ciphertext bytes
+    created_at: dt.datetime = _when()
+
+
+class PageText(SQLModel, table=True):
+    __tablename__ = "page_text"
+    __table_args__ = (sa.UniqueConstraint("document_id", "page", name="uq_page_text_page"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    page: int = Field(ge=1)
+    text: str
+
+
+# --- consent, holds ---------------------------------------------------------------------
+
+
+class Consent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    scope: ConsentScope = _enum(ConsentScope)
+    given_on: dt.date
+    recorded_by: int | None = Field(default=None, foreign_key="user_account.id")
+    withdrawn_on: dt.date | None = None
+
+
+class Hold(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="case_file.id", index=True)
+    kind: HoldKind = _enum(HoldKind)
+    reason: str = Field(max_length=2000)
+    placed_by: int | None = Field(default=None, foreign_key="user_account.id")
+    placed_at: dt.datetime = _when()
+    released_at: dt.datetime | None = _maybe_when()
+    released_by: int | None = Field(default=None, foreign_key="user_account.id")
+
+
+# --- keys -------------------------------------------------------------------------------
+
+
+class DataKey(SQLModel, table=True):
+    """A person's data key, only ever stored wrapped by the key-encryption key.
+
+    Deleting the row (and every backup of it) is crypto-shredding: every copy
+    of the person's objects becomes unreadable.
+    """
+
+    __tablename__ = "data_key"
+
+    subject: str = Field(primary_key=True, max_length=32)  # Person.pseudonym
+    kek_id: str = Field(max_length=256)
+    wrapped_key: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
+    created_at: dt.datetime = _when()
+    rotated_at: dt.datetime | None = _maybe_when()
+
+
+# --- audit and certificates (outlive the person: ids and pseudonyms only) --------------
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = _when()
+    actor: str = Field(max_length=64)  # "user:<id>", "system", "anonymous"
+    action: str = Field(max_length=64, index=True)
+    subject_type: str | None = Field(default=None, max_length=32)
+    subject_id: str | None = Field(default=None, max_length=64)
+    outcome: str = Field(max_length=16)  # ok | refused | failed
+    details: str = Field(default="{}")  # canonical JSON, ids only
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64, unique=True)
+
+
+class AuditHead(SQLModel, table=True):
+    """One row: the chain's last hash. Writers lock it so the chain stays a line."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    last_id: int = 0
+    last_hash: str = Field(max_length=64)
+
+
+class DestructionCertificate(SQLModel, table=True):
+    __tablename__ = "destruction_certificate"
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str = Field(max_length=32, unique=True)  # pseudonym; names no one
+    due_on: dt.date
+    destroyed_at: dt.datetime = _when()
+    schedule_version: str = Field(max_length=32)
+    rule: str = Field(max_length=64)
+    cases: int
+    documents: int
+    objects: int
+    object_versions: int
+    bytes: int
+    method: str = Field(max_length=500)
+    authorised_by: str = Field(max_length=200)

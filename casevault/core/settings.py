@@ -1,0 +1,121 @@
+"""Settings from ``CASEVAULT_*`` environment variables.
+
+Built once by the composition root (``casevault.wiring``) and passed down;
+nothing here runs at import time. Paths and URLs that default to the data
+directory are resolved by ``Settings.resolved()`` so one ``CASEVAULT_DATA_DIR``
+moves the whole embedded install.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from casevault.core.errors import ConfigurationError
+
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CASEVAULT_", extra="ignore", frozen=True)
+
+    # --- where things live -------------------------------------------------------
+    data_dir: Path = Path("./var")
+    database_url: str = ""  # default: sqlite in data_dir
+    storage_url: str = ""  # default: file:// directory in data_dir; or s3://
+    broker_url: str = ""  # default: Celery on a SQLite broker in data_dir
+
+    # --- API ---------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    max_request_body_kb: int = Field(default=64, ge=1)  # JSON bodies, not uploads
+
+    # --- object storage (S3) -----------------------------------------------------
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    s3_access_key_id: str | None = None  # else the standard AWS credential chain
+    s3_secret_access_key: str | None = None
+    s3_active_bucket: str = "casevault-active"
+    s3_archive_bucket: str = "casevault-archive"
+    s3_archive_storage_class: Literal["", "STANDARD_IA", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"] = ""
+    s3_multipart_threshold_mb: int = Field(default=64, ge=5)
+    s3_noncurrent_expiry_days: int = Field(default=7, ge=1)
+
+    # --- encryption --------------------------------------------------------------
+    key_provider: Literal["local", "aws-kms"] = "local"
+    key_file: Path | None = None  # default: data_dir/keys/kek.key
+    kms_key_id: str | None = None
+    kms_endpoint_url: str | None = None
+    kms_region: str | None = None
+    chunk_size_kb: int = Field(default=1024, ge=4, le=64 * 1024)
+
+    # --- uploads and OCR ---------------------------------------------------------
+    max_upload_mb: int = Field(default=200, ge=1)
+    max_pages: int = Field(default=1000, ge=1)
+    max_image_pixels: int = Field(default=100_000_000, ge=1_000_000)
+    ocr_languages: str = "eng"
+    ocr_dpi: int = Field(default=300, ge=70, le=1200)
+    ocr_deskew: bool = False
+    ocr_jobs: int = Field(default=0, ge=0)  # 0: one tesseract per core
+
+    # --- retention ---------------------------------------------------------------
+    schedule_file: Path | None = None  # default: the schedule shipped with casevault
+    require_destruction_approval: bool = False
+    sweep_batch_size: int = Field(default=200, ge=1)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @model_validator(mode="after")
+    def _kms_needs_a_key(self) -> "Settings":
+        if self.key_provider == "aws-kms" and not self.kms_key_id:
+            raise ValueError("CASEVAULT_KMS_KEY_ID must be set when CASEVAULT_KEY_PROVIDER=aws-kms")
+        return self
+
+    # --- derived -----------------------------------------------------------------
+
+    def resolved(self) -> "Settings":
+        """Fill the defaults that live under ``data_dir`` (absolute paths)."""
+        data_dir = self.data_dir.expanduser().resolve()
+        return self.model_copy(
+            update={
+                "data_dir": data_dir,
+                "database_url": self.database_url or f"sqlite:///{data_dir / 'casevault.db'}",
+                "storage_url": self.storage_url or f"file://{data_dir / 'objects'}",
+                "broker_url": self.broker_url or f"sqla+sqlite:///{data_dir / 'broker.db'}",
+                "key_file": (self.key_file or data_dir / "keys" / "kek.key").expanduser().resolve(),
+            }
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def chunk_size(self) -> int:
+        return self.chunk_size_kb * 1024
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * MIB
+
+    @property
+    def ocr_processes(self) -> int:
+        return self.ocr_jobs or (os.cpu_count() or 1)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment once; bad values stop start-up naming the variable."""
+    try:
+        return Settings(**overrides).resolved()  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = "_".join(str(part) for part in error["loc"]).upper()
+            variable = f"CASEVAULT_{name}" if name else "settings"
+            problems.append(f"{variable}: {error['msg']}")
+        raise ConfigurationError("invalid settings: " + "; ".join(problems)) from None
