@@ -195,6 +195,8 @@ class CaseNoteBase(SQLModel):
 
 
 class CaseNote(CaseNoteBase, table=True):
+    __tablename__ = "case_note"
+
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case_file.id", index=True)
     author_id: int | None = Field(default=None, foreign_key="user_account.id")

@@ -1,0 +1,43 @@
+"""The composition root: settings in, the service's parts out.
+
+Everything is built lazily on first use and only here, so importing any
+module of casevault opens no connection and reads no environment.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from casevault.core.clock import Clock, SystemClock
+from casevault.core.db import SessionFactory, make_engine, session_factory
+from casevault.core.settings import Settings
+
+if TYPE_CHECKING:
+    from casevault.archive import Vault
+
+
+class Container:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+
+    @cached_property
+    def engine(self) -> sa.Engine:
+        return make_engine(self.settings.database_url)
+
+    @cached_property
+    def new_session(self) -> SessionFactory:
+        return session_factory(self.engine)
+
+    @cached_property
+    def vault(self) -> "Vault":
+        from casevault.archive import build_vault
+
+        return build_vault(self.settings, new_session=self.new_session, clock=self.clock)
+
+    def close(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
