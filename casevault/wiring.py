@@ -17,6 +17,7 @@ from casevault.core.settings import Settings
 
 if TYPE_CHECKING:
     from casevault.archive import Vault
+    from casevault.retention.schedule import Schedule
 
 
 class Container:
@@ -37,6 +38,12 @@ class Container:
         from casevault.archive import build_vault
 
         return build_vault(self.settings, new_session=self.new_session, clock=self.clock)
+
+    @cached_property
+    def schedule(self) -> "Schedule":
+        from casevault.retention.schedule import load_schedule
+
+        return load_schedule(self.settings.schedule_file)
 
     def close(self) -> None:
         if "engine" in self.__dict__:

@@ -1,2 +1,106 @@
-"""Database fixtures: being written by the lead (migrated SQLite, and PostgreSQL when
-CASEVAULT_TEST_DATABASE_URL is set). Provides `settings`, `database_url`, `new_session`."""
+"""Database fixtures: every database test runs on SQLite, and again on PostgreSQL
+when CASEVAULT_TEST_DATABASE_URL is set (CI sets it when PostgreSQL answers).
+
+The schema is always built by running the migrations, never by create_all:
+SQLite migrates once into a template file that each test copies; PostgreSQL
+migrates one throw-away database per run and truncates it before each test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from casevault.core.clock import FixedClock
+from casevault.core.db import SessionFactory
+from casevault.core.migrate import upgrade
+from casevault.core.settings import Settings, load_settings
+from casevault.wiring import Container
+
+POSTGRES_ENV = "CASEVAULT_TEST_DATABASE_URL"
+KEPT_TABLES = {"alembic_version"}
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("schema") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test run."""
+    server_url = os.environ.get(POSTGRES_ENV)
+    if not server_url:
+        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1/test)")
+    name = f"casevault_test_{secrets.token_hex(4)}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def _empty_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            tables = [t for t in sa.inspect(connection).get_table_names() if t not in KEPT_TABLES]
+            quoted = ", ".join(f'"{t}"' for t in tables)
+            connection.exec_driver_sql(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+            connection.exec_driver_sql("INSERT INTO audit_head (id, last_id, last_hash) VALUES (1, 0, repeat('0', 64))")
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "casevault.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_server_url")
+    _empty_postgres(url)
+    return url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return load_settings(data_dir=tmp_path / "var", database_url=database_url)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(dt.date(2026, 11, 24))
+
+
+@pytest.fixture
+def container(settings: Settings, clock: FixedClock) -> Iterator[Container]:
+    built = Container(settings, clock=clock)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def new_session(container: Container) -> SessionFactory:
+    return container.new_session
+
+
+@pytest.fixture
+def engine(container: Container) -> sa.Engine:
+    return container.engine
+

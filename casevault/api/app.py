@@ -1,0 +1,42 @@
+"""The HTTP API: thin routes over the services (parse, authorise, call, shape)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from casevault.api.limits import MULTIPART_OVERHEAD, BodySizeLimit
+from casevault.api.problems import install_problem_handlers
+from casevault.api.routes import audit, cases, documents, people
+from casevault.wiring import Container
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(container: Container) -> FastAPI:
+    app = FastAPI(
+        title="casevault",
+        version="1",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.container = container
+    install_problem_handlers(app)
+    for module in (people, cases, documents, audit):
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    settings = container.settings
+    upload_limit = settings.max_upload_bytes + MULTIPART_OVERHEAD
+    json_limit = settings.max_request_body_kb * 1024
+
+    def body_limit(path: str) -> int:
+        return upload_limit if path.endswith("/documents") and path.startswith(f"{API_PREFIX}/cases/") else json_limit
+
+    app.add_middleware(BodySizeLimit, limit_for=body_limit)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """Alive. Open to all: it says nothing about the data."""
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,79 @@
+"""Request-scoped dependencies: the transaction, the caller, the audit trail.
+
+Every endpoint but /healthz declares the roles it allows with ``allow(...)``;
+a test walks the app's routes to hold us to that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlmodel import Session
+
+from casevault.core import audit
+from casevault.core.db import transaction
+from casevault.core.errors import Forbidden, Unauthenticated
+from casevault.core.models import Role, User
+from casevault.core.users import authenticate
+from casevault.wiring import Container
+
+
+def get_container(request: Request) -> Container:
+    return request.app.state.container
+
+
+def _session(request: Request) -> Iterator[Session]:
+    # scope="function": the commit happens before the response is sent, so a
+    # client never sees 201 for a change that failed to commit.
+    with transaction(get_container(request).new_session) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(_session, scope="function")]
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+def allow(*roles: Role) -> Callable[..., User]:
+    """A dependency that admits a valid bearer token holding one of ``roles``."""
+    names = ", ".join(sorted(role.value for role in roles))
+
+    def caller(request: Request, session: SessionDep, authorization: Annotated[str | None, Header()] = None) -> User:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("send 'Authorization: Bearer <token>'; ask an admin for a token")
+        user = authenticate(session, token=token.strip())
+        request.state.user = user
+        if user.role not in roles:
+            raise Forbidden(f"this needs the role {names}; you are {user.role.value}")
+        return user
+
+    caller.allowed_roles = frozenset(roles)  # type: ignore[attr-defined]
+    return caller
+
+
+Officer = Annotated[User, Depends(allow(Role.officer, Role.manager))]
+Manager = Annotated[User, Depends(allow(Role.manager))]
+Auditor = Annotated[User, Depends(allow(Role.manager, Role.admin))]
+
+
+def record(
+    session: Session,
+    container: Container,
+    user: User,
+    action: str,
+    *,
+    subject_type: str | None = None,
+    subject_id: int | str | None = None,
+    **details: int | str | bool | None,
+) -> None:
+    audit.record(
+        session,
+        clock=container.clock,
+        actor=f"user:{user.id}",
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        details=details,
+    )

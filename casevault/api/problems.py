@@ -1,0 +1,73 @@
+"""Errors as RFC 9457 problem details, translated once at the HTTP edge.
+
+Refused requests (401, 403) are written to the audit log in a transaction of
+their own, since the request's own transaction is rolled back.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from casevault.core import audit
+from casevault.core.db import transaction
+from casevault.core.errors import CasevaultError
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+AUDITED_STATUSES = {401, 403}
+
+
+def problem(request: Request, *, status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    body = {"type": f"urn:casevault:problem:{slug}", "title": title, "status": status, "detail": detail}
+    body["instance"] = request.url.path
+    body.update(extra)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CasevaultError)
+    async def _casevault_error(request: Request, exc: CasevaultError) -> JSONResponse:
+        if exc.http_status in AUDITED_STATUSES:
+            _audit_refusal(request, exc.http_status)
+        if exc.http_status >= 500:
+            log.error("request failed: %s %s", type(exc).__name__, exc.detail)
+        extra = {"field": exc.field} if getattr(exc, "field", None) else {}
+        return problem(request, status=exc.http_status, title=exc.title, detail=exc.detail, **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(part) for part in error["loc"]), "message": error["msg"]} for error in exc.errors()
+        ]
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return problem(request, status=422, title="Invalid input", detail=summary, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+        return problem(request, status=exc.status_code, title=title, detail=str(exc.detail))
+
+
+def _audit_refusal(request: Request, status: int) -> None:
+    container = request.app.state.container
+    user = getattr(request.state, "user", None)
+    route = request.scope.get("route")
+    details = {"status": status, "method": request.method, "route": getattr(route, "path", "unmatched")}
+    with transaction(container.new_session) as session:
+        audit.record(
+            session,
+            clock=container.clock,
+            actor=f"user:{user.id}" if user else "anonymous",
+            action="request.refused",
+            outcome="refused",
+            details=details,
+        )

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlmodel import col, select
+
+from casevault.api.deps import Auditor, SessionDep
+from casevault.api.schemas import AuditEventPublic, AuditPage
+from casevault.core.models import AuditEvent
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+@router.get("", response_model=AuditPage)
+def list_events(
+    user: Auditor,
+    session: SessionDep,
+    after_id: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    action: str | None = None,
+) -> AuditPage:
+    query = select(AuditEvent).where(AuditEvent.id > after_id).order_by(col(AuditEvent.id)).limit(limit)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    events = session.exec(query).all()
+    public = [AuditEventPublic(**event.model_dump(exclude={"details", "prev_hash"}), details=json.loads(event.details)) for event in events]
+    return AuditPage(events=public, next_after_id=events[-1].id if len(events) == limit else None)

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlmodel import Session
+
+from casevault.api.deps import ContainerDep, Officer, SessionDep, record
+from casevault.api.schemas import CaseClose, CaseCreate, CaseList, CasePublic, NoteCreate, NoteList, NotePublic
+from casevault.core import casework
+from casevault.core.errors import Forbidden, NotFound
+from casevault.core.models import Case, CaseStatus, Person, Role, User
+from casevault.core.users import find_user
+from casevault.retention.decide import check_referral_allowed
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+
+def _public(session: Session, case: Case) -> CasePublic:
+    officer = session.get(User, case.assigned_officer_id) if case.assigned_officer_id else None
+    return CasePublic.of(case, officer=officer.username if officer else None)
+
+
+def _officer_for(session: Session, *, body: CaseCreate, user: User) -> User | None:
+    if user.role == Role.officer:
+        if body.assigned_officer not in (None, user.username):
+            raise Forbidden("officers open cases for themselves; ask a manager to assign a case to someone else")
+        return user
+    return find_user(session, username=body.assigned_officer) if body.assigned_officer else None
+
+
+@router.post("", status_code=201, response_model=CasePublic)
+def open_case(body: CaseCreate, user: Officer, session: SessionDep, container: ContainerDep) -> CasePublic:
+    person = session.get(Person, body.person_id)
+    if person is None:
+        raise NotFound(f"no person with id {body.person_id}; create the person first (POST /people)")
+    check_referral_allowed(person.date_of_birth, body.referral_date, container.schedule)
+    case = casework.open_case(
+        session,
+        person=person,
+        referral_date=body.referral_date,
+        referral_source=body.referral_source,
+        officer=_officer_for(session, body=body, user=user),
+        clock=container.clock,
+    )
+    record(session, container, user, "case.open", subject_type="case", subject_id=case.id, person=person.id)
+    return _public(session, case)
+
+
+@router.get("", response_model=CaseList)
+def list_cases(
+    user: Officer,
+    session: SessionDep,
+    status: CaseStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> CaseList:
+    cases = casework.visible_cases(session, user=user, status=status, limit=limit, offset=offset)
+    return CaseList(cases=[_public(session, case) for case in cases])
+
+
+@router.get("/{case_id}", response_model=CasePublic)
+def read_case(case_id: int, user: Officer, session: SessionDep) -> CasePublic:
+    return _public(session, casework.get_case(session, case_id=case_id, user=user))
+
+
+@router.post("/{case_id}/close", response_model=CasePublic)
+def close_case(case_id: int, body: CaseClose, user: Officer, session: SessionDep, container: ContainerDep) -> CasePublic:
+    case = casework.get_case(session, case_id=case_id, user=user)
+    casework.close_case(session, case=case, closed_on=body.closed_on, outcome=body.outcome, clock=container.clock)
+    record(session, container, user, "case.close", subject_type="case", subject_id=case.id)
+    return _public(session, case)
+
+
+@router.post("/{case_id}/notes", status_code=201, response_model=NotePublic)
+def add_note(case_id: int, body: NoteCreate, user: Officer, session: SessionDep, container: ContainerDep) -> NotePublic:
+    case = casework.get_case(session, case_id=case_id, user=user)
+    note = casework.add_note(session, case=case, **body.model_dump(), author=user, clock=container.clock)
+    record(session, container, user, "note.create", subject_type="case", subject_id=case.id, note=note.id)
+    return NotePublic.of(note)
+
+
+@router.get("/{case_id}/notes", response_model=NoteList)
+def list_notes(case_id: int, user: Officer, session: SessionDep, container: ContainerDep) -> NoteList:
+    case = casework.get_case(session, case_id=case_id, user=user)
+    notes = casework.list_notes(session, case=case)
+    record(session, container, user, "note.read", subject_type="case", subject_id=case.id, count=len(notes))
+    return NoteList(notes=[NotePublic.of(note) for note in notes])

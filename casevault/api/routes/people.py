@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from casevault.api.deps import ContainerDep, Officer, SessionDep, record
+from casevault.api.schemas import PersonCreate
+from casevault.core import casework
+from casevault.core.models import PersonPublic
+
+router = APIRouter(prefix="/people", tags=["people"])
+
+
+@router.post("", status_code=201, response_model=PersonPublic)
+def create_person(body: PersonCreate, user: Officer, session: SessionDep, container: ContainerDep) -> PersonPublic:
+    person = casework.add_person(session, **body.model_dump(), clock=container.clock)
+    record(session, container, user, "person.create", subject_type="person", subject_id=person.id)
+    return PersonPublic.model_validate(person, from_attributes=True)
+
+
+@router.get("/{person_id}", response_model=PersonPublic)
+def read_person(person_id: int, user: Officer, session: SessionDep, container: ContainerDep) -> PersonPublic:
+    person = casework.get_person(session, person_id=person_id, user=user)
+    record(session, container, user, "person.read", subject_type="person", subject_id=person.id)
+    return PersonPublic.model_validate(person, from_attributes=True)

@@ -1,0 +1,124 @@
+"""What clients send and get back. Inputs forbid unknown fields, so a typo is
+reported instead of silently ignored."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from casevault.core.models import (
+    Case,
+    CaseNote,
+    CaseNoteBase,
+    CaseStatus,
+    Document,
+    DocumentStatus,
+    NoteKind,
+    PersonBase,
+    ProvidedBy,
+    ReferralSource,
+    Tier,
+)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PersonCreate(PersonBase, Strict):
+    pass
+
+
+class CaseCreate(Strict):
+    person_id: int
+    referral_date: dt.date
+    referral_source: ReferralSource
+    assigned_officer: str | None = Field(default=None, description="username; officers may only name themselves")
+
+
+class CaseClose(Strict):
+    closed_on: dt.date
+    outcome: str = Field(min_length=1, max_length=2000)
+
+
+class NoteCreate(CaseNoteBase, Strict):
+    kind: NoteKind
+
+
+class CasePublic(BaseModel):
+    id: int
+    reference: str
+    person_id: int
+    status: CaseStatus
+    referral_date: dt.date
+    referral_source: ReferralSource
+    assigned_officer: str | None
+    closed_on: dt.date | None
+    outcome: str | None
+    last_correspondence: dt.date | None
+    archive_until: dt.date | None
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, case: Case, *, officer: str | None) -> "CasePublic":
+        return cls(**case.model_dump(exclude={"assigned_officer_id", "updated_at"}), assigned_officer=officer)
+
+
+class CaseList(BaseModel):
+    cases: list[CasePublic]
+
+
+class NotePublic(BaseModel):
+    id: int
+    case_id: int
+    kind: NoteKind
+    text: str
+    date: dt.date
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, note: CaseNote) -> "NotePublic":
+        return cls(**note.model_dump(exclude={"author_id"}))
+
+
+class NoteList(BaseModel):
+    notes: list[NotePublic]
+
+
+class DocumentPublic(BaseModel):
+    id: int
+    case_id: int
+    original_filename: str
+    content_type: str
+    size: int
+    sha256: str
+    correspondence_date: dt.date
+    provided_by: ProvidedBy
+    status: DocumentStatus
+    failure_reason: str | None
+    pages: int | None
+    tier: Tier
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, document: Document) -> "DocumentPublic":
+        fields = document.model_dump(exclude={"page_count", "uploaded_by", "updated_at"})
+        return cls(**fields, pages=document.page_count)
+
+
+class AuditEventPublic(BaseModel):
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    subject_type: str | None
+    subject_id: str | None
+    outcome: str
+    details: dict
+    hash: str
+
+
+class AuditPage(BaseModel):
+    events: list[AuditEventPublic]
+    next_after_id: int | None

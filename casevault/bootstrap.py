@@ -1,0 +1,35 @@
+"""First start and every start: make the data directory, migrate, prepare keys
+and storage, and create the first admin. Safe to run again: nothing that
+exists is re-created, nothing is lost."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from casevault.core import audit
+from casevault.core.db import transaction
+from casevault.core.migrate import upgrade
+from casevault.core.models import Role, User
+from casevault.core.users import create_user
+from casevault.wiring import Container
+
+FIRST_ADMIN = "admin"
+
+
+def initialise(container: Container) -> str | None:
+    """Returns the first admin's token when this start created it, else None."""
+    settings = container.settings
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    upgrade(settings.database_url)
+    return _create_first_admin(container)
+
+
+def _create_first_admin(container: Container) -> str | None:
+    with transaction(container.new_session) as session:
+        if session.exec(select(User.id).limit(1)).first() is not None:
+            return None
+        admin, token = create_user(session, username=FIRST_ADMIN, role=Role.admin, clock=container.clock)
+        audit.record(
+            session, clock=container.clock, actor="system", action="user.create", subject_type="user", subject_id=admin.id, details={"role": "admin"}
+        )
+        return token

@@ -1,0 +1,175 @@
+"""The `casevault` command line: set up, run, and operate the service.
+
+Settings are read once here and handed down in a Container. Errors from the
+tree end the command with their exit code and a message saying what to do.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+from sqlmodel import select
+
+from casevault.core import audit
+from casevault.core.db import transaction
+from casevault.core.errors import CasevaultError
+from casevault.core.models import Role, User
+from casevault.core.settings import load_settings
+from casevault.core.users import create_user, revoke_user
+from casevault.wiring import Container
+
+log = logging.getLogger("casevault")
+
+
+@click.group()
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """casevault: case documents kept searchable, encrypted, and on schedule."""
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = Container(settings)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def container() -> Container:
+    return click.get_current_context().obj
+
+
+# --- set up and run ---------------------------------------------------------------------
+
+
+@cli.command()
+def init() -> None:
+    """Create the data directory, migrate the database, prepare storage and keys,
+    and on first start create an admin user (its token is printed once)."""
+    from casevault.bootstrap import initialise
+
+    token = initialise(container())
+    if token:
+        click.echo("Created the first admin user 'admin'. Its token, shown only this once:")
+        click.echo(f"  {token}")
+    click.echo(f"Data directory ready: {container().settings.data_dir}")
+
+
+@cli.command()
+def run() -> None:
+    """Initialise if needed, then run the API, one worker and beat until Ctrl-C."""
+    from casevault.bootstrap import initialise
+    from casevault.supervisor import run_all
+
+    token = initialise(container())
+    if token:
+        click.echo(f"Created the first admin user 'admin'. Its token, shown only this once:\n  {token}")
+    settings = container().settings
+    click.echo(f"casevault on http://{settings.host}:{settings.port} (data in {settings.data_dir}); Ctrl-C stops it")
+    sys.exit(run_all(settings))
+
+
+@cli.command()
+def api() -> None:
+    """Serve the HTTP API only."""
+    import uvicorn
+
+    from casevault.api.app import create_app
+
+    settings = container().settings
+    uvicorn.run(create_app(container()), host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+
+
+@cli.command()
+@click.option("--concurrency", type=int, default=2, show_default=True)
+@click.option("--queues", default="lifecycle,ocr", show_default=True)
+def worker(concurrency: int, queues: str) -> None:
+    """Run a Celery worker."""
+    from casevault.worker import start_worker
+
+    start_worker(container(), concurrency=concurrency, queues=queues, loglevel=container().settings.log_level)
+
+
+@cli.command()
+def beat() -> None:
+    """Run the Celery beat scheduler (daily sweep, weekly checks)."""
+    from casevault.worker import start_beat
+
+    start_beat(container(), loglevel=container().settings.log_level)
+
+
+# --- users ------------------------------------------------------------------------------
+
+
+@cli.group()
+def user() -> None:
+    """Add and revoke users."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
+def user_add(username: str, role: str) -> None:
+    """Add a user and print its token (shown only this once)."""
+    app = container()
+    with transaction(app.new_session) as session:
+        created, token = create_user(session, username=username, role=Role(role), clock=app.clock)
+        audit.record(session, clock=app.clock, actor="cli", action="user.create", subject_type="user", subject_id=created.id, details={"role": role})
+    click.echo(token)
+
+
+@user.command("revoke")
+@click.argument("username")
+def user_revoke(username: str) -> None:
+    """Revoke a user's token; the user can no longer call the API."""
+    app = container()
+    with transaction(app.new_session) as session:
+        revoked = revoke_user(session, username=username, clock=app.clock)
+        audit.record(session, clock=app.clock, actor="cli", action="user.revoke", subject_type="user", subject_id=revoked.id)
+    click.echo(f"revoked {username}")
+
+
+@user.command("list")
+def user_list() -> None:
+    with container().new_session() as session:
+        for row in session.exec(select(User).order_by(User.id)).all():
+            state = "revoked" if row.revoked_at else "active"
+            click.echo(f"{row.username}\t{row.role.value}\t{state}")
+
+
+# --- audit ------------------------------------------------------------------------------
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """Check the audit log."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Walk the hash chain; exit 1 naming the first broken row."""
+    with container().new_session() as session:
+        report = audit.verify_chain(session)
+    if not report.ok:
+        click.echo(f"audit chain BROKEN at row {report.first_broken_id}: {report.problem}", err=True)
+        sys.exit(1)
+    click.echo(f"audit chain intact: {report.rows} rows")
+
+
+def _register_command_groups() -> None:
+    from casevault.commands import COMMAND_GROUPS
+
+    for group in COMMAND_GROUPS:
+        cli.add_command(group)
+
+
+def main() -> None:
+    _register_command_groups()
+    try:
+        cli(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except CasevaultError as error:
+        click.echo(f"error: {error.detail}", err=True)
+        sys.exit(error.exit_code)

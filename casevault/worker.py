@@ -1,0 +1,89 @@
+"""The Celery app, configured from settings by the composition root.
+
+``app`` is created unconfigured at import (cheap, connects to nothing);
+``configure`` gives it the broker, queues, beat schedule and the container the
+tasks use. OCR and lifecycle work have queues of their own, so a backlog of
+scans never delays an archive move or a destruction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from celery import Celery
+from celery.schedules import crontab
+from celery.signals import worker_process_init
+
+from casevault.wiring import Container
+
+app = Celery("casevault")
+
+OCR_QUEUE = "ocr"
+LIFECYCLE_QUEUE = "lifecycle"
+TASK_MODULES = ["casevault.core.tasks", "casevault.ingest.tasks", "casevault.retention.tasks"]
+LONGEST_TASK = dt.timedelta(hours=2)  # a 1000-page scan at 1 page/s, with room
+
+
+def configure(celery: Celery, container: Container) -> Celery:
+    settings = container.settings
+    celery.conf.update(
+        broker_url=settings.broker_url,
+        broker_connection_retry_on_startup=True,
+        # Redis and SQS hand an unacknowledged task to another worker after this
+        # long: it must outlast the longest task or it would run twice at once.
+        broker_transport_options={"visibility_timeout": int(LONGEST_TASK.total_seconds()) + 600},
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_time_limit=int(LONGEST_TASK.total_seconds()),
+        task_default_queue=LIFECYCLE_QUEUE,
+        task_routes={"casevault.ingest.*": {"queue": OCR_QUEUE}},
+        imports=[module for module in TASK_MODULES if _exists(module)],
+        timezone="UTC",
+        enable_utc=True,
+        worker_hijack_root_logger=False,
+        beat_schedule=_beat_schedule(),
+        beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
+    )
+    celery.container = container  # type: ignore[attr-defined]
+    return celery
+
+
+def _beat_schedule() -> dict[str, dict]:
+    schedule = {
+        "verify-audit-chain": {"task": "casevault.core.verify_audit_chain", "schedule": crontab(minute=30, hour=3, day_of_week=0)},
+    }
+    if _exists("casevault.retention.tasks"):
+        schedule["retention-sweep"] = {"task": "casevault.retention.sweep", "schedule": crontab(minute=0, hour=2)}
+    if _exists("casevault.archive.tasks"):
+        schedule["storage-verify"] = {"task": "casevault.archive.verify_storage", "schedule": crontab(minute=0, hour=4, day_of_week=6)}
+    return schedule
+
+
+def _exists(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+@worker_process_init.connect
+def _fresh_connections_after_fork(**_: object) -> None:
+    # Pooled connections inherited through fork() must not be shared.
+    container = getattr(app, "container", None)
+    if container is not None and "engine" in container.__dict__:
+        container.engine.dispose(close=False)
+
+
+def start_worker(container: Container, *, concurrency: int, queues: str, loglevel: str) -> None:
+    configure(app, container)
+    logging.getLogger("casevault").setLevel(loglevel)
+    app.worker_main(["worker", f"--concurrency={concurrency}", f"--queues={queues}", f"--loglevel={loglevel}", "--without-mingle", "--without-gossip"])
+
+
+def start_beat(container: Container, *, loglevel: str) -> None:
+    configure(app, container)
+    app.start(["beat", f"--loglevel={loglevel}"])
