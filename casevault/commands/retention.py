@@ -1,6 +1,7 @@
 """``casevault retention schedule show|validate``: read the retention schedule, or check one.
 
-The lead registers the ``retention`` group in ``casevault.cli`` (and adds ``run``).
+A bad schedule raises ConfigurationError, which ``casevault.cli.main`` turns into
+its message on stderr and exit code 78, like every other error of the tree.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from pathlib import Path
 
 import click
 
-from casevault.core.errors import CasevaultError
 from casevault.retention.schedule import Schedule, load_schedule
 
 
@@ -26,14 +26,14 @@ def schedule() -> None:
 @schedule.command()
 def show() -> None:
     """Print the schedule in force and the rules it applies."""
-    click.echo(describe(_load(_configured_file())))
+    click.echo(describe(load_schedule(_configured_file())))
 
 
 @schedule.command()
 @click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
 def validate(file: Path | None) -> None:
     """Check a schedule FILE (default: the configured one) before putting it in force."""
-    loaded = _load(file or _configured_file())
+    loaded = load_schedule(file or _configured_file())
     click.echo(f"ok: schedule {loaded.version} from {loaded.source} is valid")
 
 
@@ -52,10 +52,3 @@ def describe(loaded: Schedule) -> str:
 def _configured_file() -> Path | None:
     return click.get_current_context().obj.settings.schedule_file
 
-
-def _load(path: Path | None) -> Schedule:
-    try:
-        return load_schedule(path)
-    except CasevaultError as exc:
-        click.echo(f"error: {exc.detail}", err=True)
-        raise click.exceptions.Exit(exc.exit_code) from None
