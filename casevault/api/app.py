@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from casevault.api import API_PREFIX
 from casevault.api.limits import MULTIPART_OVERHEAD, BodySizeLimit
 from casevault.api.problems import install_problem_handlers
 from casevault.api.routes import audit, cases, documents, people
 from casevault.wiring import Container
 
-API_PREFIX = "/api/v1"
 
 
 def create_app(container: Container) -> FastAPI:

@@ -44,7 +44,7 @@ def allow(*roles: Role) -> Callable[..., User]:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("send 'Authorization: Bearer <token>'; ask an admin for a token")
         user = authenticate(session, token=token.strip())
-        request.state.user = user
+        request.state.actor = f"user:{user.id}"  # a plain string: survives the rollback of a refused request
         if user.role not in roles:
             raise Forbidden(f"this needs the role {names}; you are {user.role.value}")
         return user

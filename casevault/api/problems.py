@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from casevault.api import API_PREFIX
 from casevault.core import audit
 from casevault.core.db import transaction
 from casevault.core.errors import CasevaultError
@@ -57,16 +58,25 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem(request, status=exc.status_code, title=title, detail=str(exc.detail))
 
 
+def route_template(request: Request) -> str:
+    """The matched route with placeholders, e.g. /api/v1/cases/{case_id}: no values."""
+    route = request.scope.get("route")
+    if route is None:
+        return "unmatched"
+    # Routers included with a prefix may report their path without it.
+    if request.url.path.startswith(API_PREFIX) and not route.path.startswith(API_PREFIX):
+        return API_PREFIX + route.path
+    return route.path
+
+
 def _audit_refusal(request: Request, status: int) -> None:
     container = request.app.state.container
-    user = getattr(request.state, "user", None)
-    route = request.scope.get("route")
-    details = {"status": status, "method": request.method, "route": getattr(route, "path", "unmatched")}
+    details = {"status": status, "method": request.method, "route": route_template(request)}
     with transaction(container.new_session) as session:
         audit.record(
             session,
             clock=container.clock,
-            actor=f"user:{user.id}" if user else "anonymous",
+            actor=getattr(request.state, "actor", "anonymous"),
             action="request.refused",
             outcome="refused",
             details=details,

@@ -125,7 +125,7 @@ def open_case(
         raise InvalidInput("referral_date is before the person's date of birth", field="referral_date")
     now = clock.now()
     case = Case(
-        reference=f"pending-{uuid.uuid4().hex}",
+        reference=f"pending-{uuid.uuid4().hex[:20]}",  # fits the column until the id is known
         person_id=person.id,  # type: ignore[arg-type]
         referral_date=referral_date,
         referral_source=referral_source,

@@ -5,13 +5,21 @@ from fastapi import APIRouter
 from casevault.api.deps import ContainerDep, Officer, SessionDep, record
 from casevault.api.schemas import PersonCreate
 from casevault.core import casework
+from casevault.core.errors import InvalidInput
 from casevault.core.models import PersonPublic
+from casevault.retention.decide import destruction_date
 
 router = APIRouter(prefix="/people", tags=["people"])
 
 
 @router.post("", status_code=201, response_model=PersonPublic)
 def create_person(body: PersonCreate, user: Officer, session: SessionDep, container: ContainerDep) -> PersonPublic:
+    if destruction_date(body.date_of_birth, container.schedule) <= container.clock.today():
+        raise InvalidInput(
+            f"date_of_birth {body.date_of_birth} makes the person {container.schedule.destruction.age_years} or older;"
+            " the service keeps no records past that age",
+            field="date_of_birth",
+        )
     person = casework.add_person(session, **body.model_dump(), clock=container.clock)
     record(session, container, user, "person.create", subject_type="person", subject_id=person.id)
     return PersonPublic.model_validate(person, from_attributes=True)
