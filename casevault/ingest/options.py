@@ -1,0 +1,53 @@
+"""What the ingest core needs to know from settings, as two small frozen values.
+
+The core never reads ``Settings`` itself: the caller builds these once
+(``UploadLimits.from_settings(settings)``) and passes them in, so tests and the
+benchmark can state exactly the limits they run under.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from casevault.core.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class UploadLimits:
+    """Limits an upload must satisfy before any page of it is decoded."""
+
+    max_bytes: int = 200 * 1024 * 1024
+    max_pages: int = 1000
+    max_image_pixels: int = 100_000_000  # per page/frame: width * height
+    default_dpi: int = 300  # page size of an image that names no resolution
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "UploadLimits":
+        return cls(
+            max_bytes=settings.max_upload_bytes,
+            max_pages=settings.max_pages,
+            max_image_pixels=settings.max_image_pixels,
+            default_dpi=settings.ocr_dpi,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OcrOptions:
+    """How pages are made searchable."""
+
+    languages: str = "eng"  # tesseract form: "eng+deu"
+    dpi: int = 300  # rasterising resolution when a page names none
+    deskew: bool = False
+    processes: int = 1  # tesseract processes run at once (one per core)
+    page_timeout_s: float = 300.0  # one tesseract run on one page
+    min_text_chars: int = 20  # a page with fewer usable characters is OCRed
+    tesseract: str = "tesseract"  # executable name or path
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "OcrOptions":
+        return cls(
+            languages=settings.ocr_languages,
+            dpi=settings.ocr_dpi,
+            deskew=settings.ocr_deskew,
+            processes=settings.ocr_processes,
+        )
