@@ -5,11 +5,16 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from casevault.api import API_PREFIX
-from casevault.api.limits import MULTIPART_OVERHEAD, BodySizeLimit
+from casevault.api.limits import BodySizeLimit
 from casevault.api.problems import install_problem_handlers
 from casevault.api.routes import audit, cases, documents, people
 from casevault.wiring import Container
 
+
+
+def is_upload(path: str) -> bool:
+    """Document uploads are streamed and capped by their own route."""
+    return path.startswith(f"{API_PREFIX}/cases/") and path.endswith("/documents")
 
 
 def create_app(container: Container) -> FastAPI:
@@ -25,14 +30,7 @@ def create_app(container: Container) -> FastAPI:
     for module in (people, cases, documents, audit):
         app.include_router(module.router, prefix=API_PREFIX)
 
-    settings = container.settings
-    upload_limit = settings.max_upload_bytes + MULTIPART_OVERHEAD
-    json_limit = settings.max_request_body_kb * 1024
-
-    def body_limit(path: str) -> int:
-        return upload_limit if path.endswith("/documents") and path.startswith(f"{API_PREFIX}/cases/") else json_limit
-
-    app.add_middleware(BodySizeLimit, limit_for=body_limit)
+    app.add_middleware(BodySizeLimit, limit=container.settings.max_request_body_kb * 1024, streamed=is_upload)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

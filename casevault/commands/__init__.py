@@ -1,3 +1,5 @@
 """Command groups of the `casevault` CLI, one module each, registered by casevault.cli."""
 
-COMMAND_GROUPS: list = []
+from casevault.commands.retention import retention
+
+COMMAND_GROUPS = [retention]

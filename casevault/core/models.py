@@ -333,7 +333,7 @@ class DestructionCertificate(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     subject: str = Field(max_length=32, unique=True)  # pseudonym; names no one
-    due_on: dt.date
+    # No due date: at age 25 it would be the date of birth plus 25 years.
     destroyed_at: dt.datetime = _when()
     schedule_version: str = Field(max_length=32)
     rule: str = Field(max_length=64)

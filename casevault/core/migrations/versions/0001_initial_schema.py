@@ -52,7 +52,6 @@ def upgrade() -> None:
     op.create_table('destruction_certificate',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('due_on', sa.Date(), nullable=False),
     sa.Column('destroyed_at', casevault.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('schedule_version', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('rule', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
