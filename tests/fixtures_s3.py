@@ -1,1 +1,76 @@
-"""S3 fixtures (a moto server over HTTP on a free loopback port); owned by the archive work."""
+"""S3 fixtures: a moto server over HTTP on a free loopback port (S3 and KMS), and
+settings pointing at fresh buckets per test.
+
+    def test_x(s3_settings):          # Settings(storage_url="s3://", fresh bucket names)
+        init_storage(s3_settings)     # buckets do not exist until storage init runs
+
+For settings of your own, ``s3_overrides`` gives the fields to ``model_copy(update=...)``.
+"""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from casevault.core.settings import Settings, load_settings
+
+MOTO_CREDENTIALS = {"s3_access_key_id": "testing", "s3_secret_access_key": "testing"}
+
+
+def _free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """URL of a moto server (S3, KMS, ...) for the whole test session."""
+    from moto.server import ThreadedMotoServer
+
+    port = _free_loopback_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_overrides(moto_endpoint: str) -> dict[str, object]:
+    """Settings fields for S3 on the moto server, with bucket names no other test uses."""
+    suffix = uuid.uuid4().hex[:12]
+    return {
+        "storage_url": "s3://",
+        "s3_endpoint_url": moto_endpoint,
+        "s3_region": "us-east-1",
+        "s3_addressing_style": "path",
+        "s3_active_bucket": f"cv-active-{suffix}",
+        "s3_archive_bucket": f"cv-archive-{suffix}",
+        **MOTO_CREDENTIALS,
+    }
+
+
+@pytest.fixture
+def s3_settings(tmp_path: Path, s3_overrides: dict[str, object]) -> Settings:
+    return load_settings(data_dir=tmp_path / "data", **s3_overrides)
+
+
+@pytest.fixture
+def kms_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """KMS clients use the standard AWS credential chain: give it moto's dummy keys."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+
+
+def kms_settings(settings: Settings, *, endpoint: str, key_id: str) -> Settings:
+    return settings.model_copy(
+        update={"key_provider": "aws-kms", "kms_key_id": key_id, "kms_endpoint_url": endpoint, "kms_region": "us-east-1"}
+    )

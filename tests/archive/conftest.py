@@ -1,0 +1,55 @@
+"""Archive fixtures: a vault on each backend (filesystem in a temp dir, S3 on the moto
+server), over the shared migrated database (tests/fixtures_db.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from casevault.archive import LifecycleTags, Vault, build_vault
+from casevault.archive.provision import init_storage
+from casevault.core.clock import FixedClock
+from casevault.core.db import SessionFactory
+from casevault.core.models import Tier
+from casevault.core.settings import Settings
+
+SMALL_CHUNK_KB = 4  # most cases: many chunks from small objects, fast
+BACKENDS = ["filesystem", "s3"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def base_settings(backend: str, settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """The shared test settings (temp data dir, migrated database) on the backend under
+    test, with small chunks; storage not yet initialised."""
+    overrides: dict[str, object] = {"chunk_size_kb": SMALL_CHUNK_KB}
+    if backend == "s3":
+        overrides.update(request.getfixturevalue("s3_overrides"))
+    return settings.model_copy(update=overrides)
+
+
+@pytest.fixture
+def settings_ready(base_settings: Settings) -> Settings:
+    init_storage(base_settings)
+    return base_settings
+
+
+@pytest.fixture
+def vault(settings_ready: Settings, new_session: SessionFactory, clock: FixedClock) -> Vault:
+    return build_vault(settings_ready, new_session=new_session, clock=clock)
+
+
+def lifecycle_tags(tier: Tier = Tier.active, **changes: str) -> LifecycleTags:
+    fields = {"retention_class": "case-record", "schedule_version": "2025.1", "disposition_month": "2031-03"}
+    fields.update(changes)
+    return LifecycleTags(tier=tier, **fields)
+
+
+def write_file(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
