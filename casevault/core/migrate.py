@@ -14,6 +14,15 @@ from alembic.script import ScriptDirectory
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+# Full-text search lives outside the models (see migration 0002).
+FULL_TEXT_OBJECTS = ("page_text_fts", "tsv", "ix_page_text_tsv")
+
+
+def managed_by_models(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Alembic's include_object: leave the full-text structures out of comparisons."""
+    return not (name or "").startswith(FULL_TEXT_OBJECTS)
+
+
 def alembic_config(database_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 
 from casevault.core import models  # noqa: F401  (registers the tables on the metadata)
 from casevault.core.db import make_engine
+from casevault.core.migrate import managed_by_models
 
 database_url = context.config.attributes["database_url"]
 engine = make_engine(database_url)
@@ -13,6 +14,7 @@ try:
         context.configure(
             connection=connection,
             target_metadata=SQLModel.metadata,
+            include_object=managed_by_models,
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():
