@@ -1,0 +1,53 @@
+"""Put tesseract's invisible text pages over the original pages with pikepdf.
+
+The original page's content stream and images are not touched: the existing
+content is bracketed by two new streams (``q`` before, ``Q`` and the overlay
+after), and the text page is drawn as a form XObject through one matrix that
+undoes everything done to the raster (orientation turn, deskew, rasterising,
+page rotation). Nothing executable is added: a form XObject of text only.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+
+from casevault.ingest.affine import Matrix, scale, translate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Overlay:
+    index: int  # 0-based page
+    text_pdf: Path  # tesseract's one text-only page
+    image_size: tuple[int, int]  # pixels of the image tesseract read
+    image_to_page: Matrix  # that image's pixels (y-up) -> original page user space
+
+
+def graft(source: Path, overlays: list[Overlay], *, out: Path) -> None:
+    with pikepdf.open(source) as pdf:
+        for overlay in overlays:
+            _graft_page(pdf, pdf.pages[overlay.index], overlay)
+        # Streams are written as they came (no decoding, no recompression of images).
+        pdf.save(out, recompress_flate=False, object_stream_mode=pikepdf.ObjectStreamMode.preserve)
+    log.info("grafted %d text layer(s)", len(overlays))
+
+
+def _graft_page(pdf: pikepdf.Pdf, page: pikepdf.Page, overlay: Overlay) -> None:
+    with pikepdf.open(overlay.text_pdf) as text:
+        text_page = text.pages[0]
+        left, bottom, right, top = (float(v) for v in text_page.mediabox)
+        form = pdf.copy_foreign(text_page.as_form_xobject())
+    # text page points -> the image's pixels -> the original page
+    width, height = overlay.image_size
+    to_image = translate(-left, -bottom) @ scale(width / (right - left), height / (top - bottom))
+    matrix = to_image @ overlay.image_to_page
+    if "/Resources" not in page.obj:
+        page.obj.Resources = pikepdf.Dictionary()  # inherited resources stay reachable by the parent
+    name = page.add_resource(form, pikepdf.Name.XObject, prefix="CvOcr")
+    page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
+    page.contents_add(pdf.make_stream(f"\nQ\nq {matrix.pdf()} cm {name} Do Q\n".encode()))

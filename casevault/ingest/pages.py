@@ -1,0 +1,132 @@
+"""Look at a PDF's pages with pdfium: which carry usable text, and the raster to OCR.
+
+pdfium is not thread-safe: everything here runs on the calling thread, while
+tesseract runs in subprocesses. Nothing is executed (no forms, no JavaScript).
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from casevault.ingest.affine import Matrix, scale, translate, turn
+
+log = logging.getLogger(__name__)
+
+_MAX_BAD_RATIO = 0.1  # more unmapped glyphs than this: the text layer is garbage
+_MIN_RENDER_DPI, _MAX_RENDER_DPI = 150, 600
+_FULL_PAGE = 0.98  # an image covering this much of the page is "the scan"
+
+
+@dataclass(frozen=True, slots=True)
+class TextLayer:
+    index: int  # 0-based
+    text: str
+    usable: bool
+    why: str
+
+
+def read_text_layers(doc: pdfium.PdfDocument, *, min_chars: int) -> list[TextLayer]:
+    return [_text_layer(doc, index, min_chars) for index in range(len(doc))]
+
+
+def _text_layer(doc: pdfium.PdfDocument, index: int, min_chars: int) -> TextLayer:
+    page = doc[index]
+    textpage = page.get_textpage()
+    text = textpage.get_text_bounded().replace("\r\n", "\n").replace("\r", "\n")
+    textpage.close()
+    page.close()
+    good = bad = 0
+    for char in text:
+        if char.isspace():
+            continue
+        if char == "\ufffd" or unicodedata.category(char) in ("Cc", "Co", "Cn"):
+            bad += 1
+        else:
+            good += 1
+    if good < min_chars:
+        return TextLayer(index, "", False, f"text layer has {good} characters (< {min_chars}): OCR")
+    if bad > _MAX_BAD_RATIO * (good + bad):
+        return TextLayer(index, "", False, f"text layer has {bad} unmapped of {good + bad} characters: OCR")
+    return TextLayer(index, text.strip(), True, f"text layer has {good} characters: used as is")
+
+
+@dataclass(frozen=True, slots=True)
+class Raster:
+    index: int
+    path: Path
+    width: int  # pixels
+    height: int
+    dpi: int  # what tesseract is told
+    to_page: Matrix  # raster pixels (y-up) -> page user space (points)
+    how: str
+
+
+def make_raster(doc: pdfium.PdfDocument, index: int, *, out_stem: Path, default_dpi: int) -> Raster:
+    """The scan's own JPEG when the page is just that, else a greyscale rendering."""
+    page = doc[index]
+    try:
+        images = list(page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2))
+        scan = _lone_jpeg_scan(page, images)
+        if scan is not None:
+            return _extract_jpeg(index, scan, out_stem)
+        return _render(index, page, images, out_stem, default_dpi)
+    finally:
+        page.close()
+
+
+def _lone_jpeg_scan(page: pdfium.PdfPage, images: list) -> object | None:
+    """The page's only object, a grey/RGB JPEG drawn upright over the whole page, if so."""
+    if page.get_rotation() != 0 or len(images) != 1 or sum(1 for _ in page.get_objects(max_depth=2)) != 1:
+        return None
+    image = images[0]
+    if image.get_filters() != ["DCTDecode"]:
+        return None
+    m = image.get_matrix()
+    if m.b != 0 or m.c != 0 or m.a <= 0 or m.d <= 0:
+        return None
+    left, bottom, right, top = page.get_bbox()
+    if m.a * m.d < _FULL_PAGE * (right - left) * (top - bottom):
+        return None
+    if image.get_metadata().colorspace not in (pdfium_c.FPDF_COLORSPACE_DEVICEGRAY, pdfium_c.FPDF_COLORSPACE_DEVICERGB):
+        return None
+    return image
+
+
+def _extract_jpeg(index: int, image, out_stem: Path) -> Raster:
+    path = out_stem.with_suffix(".jpg")
+    path.write_bytes(bytes(image.get_data(decode_simple=False)))
+    meta = image.get_metadata()
+    m = image.get_matrix()
+    width, height = meta.width, meta.height
+    to_page = scale(1 / width, 1 / height) @ Matrix(m.a, m.b, m.c, m.d, m.e, m.f)
+    dpi = max(70, round(meta.horizontal_dpi))  # tesseract is told the truth; nothing is resampled
+    return Raster(index, path, width, height, dpi, to_page, "scan's JPEG bytes, not re-rendered")
+
+
+def _render(index: int, page: pdfium.PdfPage, images: list, out_stem: Path, default_dpi: int) -> Raster:
+    native = max(images, key=lambda im: im.get_px_size()[0] * im.get_px_size()[1], default=None)
+    dpi = _clamp_dpi(native.get_metadata().horizontal_dpi) if native is not None else default_dpi
+    bitmap = page.render(scale=dpi / 72, may_draw_forms=False, grayscale=True)
+    picture = bitmap.to_pil()
+    if picture.mode != "L":
+        picture = picture.convert("L")
+    path = out_stem.with_suffix(".pgm")
+    picture.save(path)
+    width, height = picture.size
+    left, bottom, right, top = page.get_bbox()  # the visible box, in user space
+    rotation = page.get_rotation()
+    turned, viewed_w, viewed_h = turn(right - left, top - bottom, rotation)
+    # raster px -> viewed points -> unturned -> user space (box origin)
+    to_page = scale(viewed_w / width, viewed_h / height) @ turned.inverse() @ translate(left, bottom)
+    how = f"rendered at {dpi} dpi" + (" (the page's image resolution)" if native is not None else " (no image on page)")
+    return Raster(index, path, width, height, dpi, to_page, how)
+
+
+def _clamp_dpi(dpi: float) -> int:
+    return int(min(max(round(dpi), _MIN_RENDER_DPI), _MAX_RENDER_DPI))
