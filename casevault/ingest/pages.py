@@ -93,7 +93,7 @@ def _lone_jpeg_scan(page: pdfium.PdfPage, images: list) -> object | None:
     left, bottom, right, top = page.get_bbox()
     if m.a * m.d < _FULL_PAGE * (right - left) * (top - bottom):
         return None
-    if image.get_metadata().colorspace not in (pdfium_c.FPDF_COLORSPACE_DEVICEGRAY, pdfium_c.FPDF_COLORSPACE_DEVICERGB):
+    if image.get_metadata().bits_per_pixel not in (8, 24):  # grey or RGB: what tesseract reads as is
         return None
     return image
 

@@ -26,6 +26,7 @@ from typing import Literal
 import pypdfium2 as pdfium
 from PIL import Image
 
+from casevault.core.errors import UnreadableDocument
 from casevault.ingest.affine import Matrix, turn
 from casevault.ingest.deskew import estimate_skew_cw
 from casevault.ingest.graft import Overlay, graft
@@ -79,21 +80,40 @@ def make_searchable(
     out = workdir / "searchable.pdf"
     engine = engine or Tesseract(languages=options.languages, timeout_s=options.page_timeout_s,
                                  executable=options.tesseract)
-    doc = pdfium.PdfDocument(pdf)
+    doc = _open(pdf)
     try:
         layers = read_text_layers(doc, min_chars=options.min_text_chars)
         todo = [layer.index for layer in layers if not layer.usable]
         ocred = _ocr_pages(doc, todo, workdir=workdir, options=options, engine=engine)
+        overlays = _overlays(ocred)
+        if overlays:
+            graft(pdf, overlays, out=out)
+        else:
+            shutil.copyfile(pdf, out)  # every page kept its own text (or OCR found none): nothing to add
     finally:
         doc.close()
-    overlays = _overlays(ocred)
-    if overlays:
-        graft(pdf, overlays, out=out)
-    else:
-        shutil.copyfile(pdf, out)  # every page kept its own text (or OCR found none): nothing to add
+        shutil.rmtree(workdir / "pages", ignore_errors=True)  # rasters and page texts: document content
     result = SearchableResult(out, _page_results(layers, ocred), time.perf_counter() - started)
     log.info("searchable: %d page(s), %d OCRed, %.2f s", len(result.pages), result.ocr_pages, result.seconds)
     return result
+
+
+def _open(pdf: Path) -> pdfium.PdfDocument:
+    try:
+        return pdfium.PdfDocument(pdf)
+    except pdfium.PdfiumError:
+        raise UnreadableDocument(
+            "The PDF cannot be opened for reading its pages: save or print it to a new PDF and upload that."
+        ) from None
+
+
+def _raster(doc: pdfium.PdfDocument, index: int, pagedir: Path, options: OcrOptions) -> Raster:
+    try:
+        return make_raster(doc, index, out_stem=pagedir / f"p{index + 1:05d}", default_dpi=options.dpi)
+    except pdfium.PdfiumError:
+        raise UnreadableDocument(
+            f"Page {index + 1} cannot be drawn: save or print the document to a new PDF and upload that."
+        ) from None
 
 
 def _ocr_pages(
@@ -116,7 +136,7 @@ def _ocr_pages(
         def submit_next() -> None:
             index = next(queue, None)
             if index is not None:
-                raster = make_raster(doc, index, out_stem=pagedir / f"p{index + 1:05d}", default_dpi=options.dpi)
+                raster = _raster(doc, index, pagedir, options)
                 pending.add(pool.submit(_ocr_page, engine, raster, options))
 
         try:

@@ -181,4 +181,13 @@ def test_temporary_files_stay_in_the_workdir(tmp_path: Path) -> None:
     before = set(os.listdir(tmp_path))
     make_searchable(upload, workdir=tmp_path / "work", options=OPTIONS)
     assert set(os.listdir(tmp_path)) - before == {"work"}
-    assert not list((tmp_path / "work" / "pages").glob("*.pgm")) and not list((tmp_path / "work" / "pages").glob("*.jpg"))
+    assert os.listdir(tmp_path / "work") == ["searchable.pdf"], "no page images or page texts left behind"
+
+
+def test_scan_locked_only_against_editing_becomes_searchable(tmp_path: Path) -> None:
+    scan = pdf_from_image(text_strip(), tmp_path / "scan.pdf")
+    upload = tmp_path / "locked.pdf"
+    with pikepdf.open(scan) as pdf:
+        pdf.save(upload, encryption=pikepdf.Encryption(user="", owner="owner", allow=pikepdf.Permissions(modify_other=False)))
+    original, result = searchable(upload, tmp_path)
+    assert_searchable(original, result)
