@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from casevault.archive.key_providers import KeyProvider
+from casevault.core import audit
 from casevault.core.clock import Clock
 from casevault.core.db import SessionFactory, transaction
 from casevault.core.models import DataKey
@@ -40,6 +41,15 @@ def rotate_keys(
     limit: int | None = None,
 ) -> RotationReport:
     """``limit`` caps how many keys this run re-wraps (a bounded maintenance window)."""
+    report = _rotate(provider, new_session=new_session, clock=clock, batch_size=batch_size, limit=limit)
+    if report.started_new_kek or report.rewrapped or report.retired:
+        _audit(report, new_session=new_session, clock=clock)
+    return report
+
+
+def _rotate(
+    provider: KeyProvider, *, new_session: SessionFactory, clock: Clock, batch_size: int, limit: int | None
+) -> RotationReport:
     current = provider.current_kek_id()
     report = RotationReport(kek_id=current)
     if _count_not_under(new_session, current) == 0:
@@ -63,6 +73,19 @@ def rotate_keys(
     if report.remaining == 0:
         report.retired = provider.finish_rotation(still_used=_kek_ids_in_use(new_session))
     return report
+
+
+def _audit(report: RotationReport, *, new_session: SessionFactory, clock: Clock) -> None:
+    with transaction(new_session) as session:
+        audit.record(
+            session,
+            clock=clock,
+            actor="system",
+            action="keys.rotate",
+            subject_type="kek",
+            subject_id=report.kek_id[-64:],
+            details={"rewrapped": report.rewrapped, "remaining": report.remaining, "retired": len(report.retired)},
+        )
 
 
 def _rewrap_batch(provider: KeyProvider, *, new_session: SessionFactory, clock: Clock, current: str, size: int) -> int:

@@ -1,0 +1,77 @@
+"""``casevault storage init|verify``: thin over casevault.archive's services.
+
+Errors of the tree propagate to the CLI's top-level handler (message and exit code);
+``verify`` itself exits 1 when it finds problems, so a cron job or CI can tell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import click
+
+from casevault.archive.fixity import DEFAULT_GRACE, FixityReport, verify_storage
+from casevault.archive.provision import init_storage
+from casevault.wiring import Container
+
+
+def _container() -> Container:
+    return click.get_current_context().obj
+
+
+@click.group()
+def storage() -> None:
+    """Encrypted object storage: set it up, check every object."""
+
+
+@storage.command()
+def init() -> None:
+    """Create the key file, directories or buckets (versioning, lifecycle rules) and
+    check the credentials can do everything casevault needs. Safe to run again."""
+    report = init_storage(_container().settings)
+    for change in report.changes:
+        click.echo(f"changed: {change}")
+    if not report.changes:
+        click.echo("nothing to change: storage was already set up")
+    for check in report.checks:
+        click.echo(f"ok: {check}")
+    for note in report.notes:
+        click.echo(f"note: {note}")
+
+
+@storage.command()
+@click.option("--repair", is_flag=True, help="Remove orphan objects older than the grace period (never one a row points to).")
+@click.option(
+    "--grace-days",
+    type=click.IntRange(min=0),
+    default=DEFAULT_GRACE.days,
+    show_default=True,
+    help="Orphans younger than this may be writes in progress and are kept.",
+)
+def verify(repair: bool, grace_days: int) -> None:
+    """Read and decrypt every stored object, check its sha256, and find orphans."""
+    container = _container()
+    report = verify_storage(
+        vault=container.vault,
+        new_session=container.new_session,
+        clock=container.clock,
+        repair=repair,
+        grace=dt.timedelta(days=grace_days),
+    )
+    click.echo(summary(report))
+    if report.problems:
+        sys.exit(1)
+
+
+def summary(report: FixityReport) -> str:
+    lines = [
+        f"checked {report.checked} objects: {report.ok} ok, {len(report.missing)} missing, "
+        f"{len(report.corrupt)} corrupt or unreadable, {len(report.orphans)} orphans"
+    ]
+    lines += [f"  {f.problem}: {f.tier.value}/{f.object_key}: {f.detail}" for f in report.findings()]
+    if report.removed_orphans or report.pending_uploads_removed:
+        lines.append(
+            f"repaired: removed {report.removed_orphans} orphans and {report.pending_uploads_removed} abandoned uploads"
+        )
+    return "\n".join(lines)
