@@ -16,6 +16,8 @@ from casevault.core.db import SessionFactory, make_engine, session_factory
 from casevault.core.settings import Settings
 
 if TYPE_CHECKING:
+    from celery import Celery
+
     from casevault.archive import Vault
     from casevault.retention.schedule import Schedule
 
@@ -38,6 +40,12 @@ class Container:
         from casevault.archive import build_vault
 
         return build_vault(self.settings, new_session=self.new_session, clock=self.clock)
+
+    @cached_property
+    def celery(self) -> "Celery":
+        from casevault.worker import make_celery
+
+        return make_celery(self)
 
     @cached_property
     def schedule(self) -> "Schedule":

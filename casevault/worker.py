@@ -1,9 +1,10 @@
 """The Celery app, configured from settings by the composition root.
 
-``app`` is created unconfigured at import (cheap, connects to nothing);
-``configure`` gives it the broker, queues, beat schedule and the container the
-tasks use. OCR and lifecycle work have queues of their own, so a backlog of
-scans never delays an archive move or a destruction.
+``make_celery`` builds an app from a container: broker, queues, beat schedule,
+and the container its tasks use (``task.app.container``). Tasks are shared
+tasks, so every app built here knows them. OCR and lifecycle work have queues
+of their own, so a backlog of scans never delays an archive move or a
+destruction.
 """
 
 from __future__ import annotations
@@ -11,13 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from celery import Celery
+from celery import Celery, current_app
 from celery.schedules import crontab
 from celery.signals import worker_process_init
 
 from casevault.wiring import Container
-
-app = Celery("casevault")
 
 OCR_QUEUE = "ocr"
 LIFECYCLE_QUEUE = "lifecycle"
@@ -25,20 +24,22 @@ TASK_MODULES = ["casevault.core.tasks", "casevault.ingest.tasks", "casevault.ret
 LONGEST_TASK = dt.timedelta(hours=2)  # a 1000-page scan at 1 page/s, with room
 
 
-def configure(celery: Celery, container: Container) -> Celery:
+def make_celery(container: Container) -> Celery:
     settings = container.settings
+    celery = Celery("casevault")
     celery.conf.update(
         broker_url=settings.broker_url,
         broker_connection_retry_on_startup=True,
-        # Redis and SQS hand an unacknowledged task to another worker after this
-        # long: it must outlast the longest task or it would run twice at once.
-        broker_transport_options={"visibility_timeout": int(LONGEST_TASK.total_seconds()) + 600},
+        broker_transport_options=_transport_options(settings.broker_url),
         task_ignore_result=True,
         task_serializer="json",
         accept_content=["json"],
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        # After a lost broker connection an unacknowledged task is redelivered;
+        # cancel the running copy so the same task never runs twice at once.
+        worker_cancel_long_running_tasks_on_connection_loss=True,
         task_time_limit=int(LONGEST_TASK.total_seconds()),
         task_default_queue=LIFECYCLE_QUEUE,
         task_routes={"casevault.ingest.*": {"queue": OCR_QUEUE}},
@@ -51,6 +52,15 @@ def configure(celery: Celery, container: Container) -> Celery:
     )
     celery.container = container  # type: ignore[attr-defined]
     return celery
+
+
+def _transport_options(broker_url: str) -> dict[str, int]:
+    # Redis and SQS hand an unacknowledged task to another worker after the
+    # visibility timeout: it must outlast the longest task or it would run twice
+    # at once. (The SQLAlchemy transport passes options to create_engine: none.)
+    if broker_url.startswith(("redis", "rediss", "sqs")):
+        return {"visibility_timeout": int(LONGEST_TASK.total_seconds()) + 600}
+    return {}
 
 
 def _beat_schedule() -> dict[str, dict]:
@@ -73,17 +83,17 @@ def _exists(module: str) -> bool:
 @worker_process_init.connect
 def _fresh_connections_after_fork(**_: object) -> None:
     # Pooled connections inherited through fork() must not be shared.
-    container = getattr(app, "container", None)
+    container = getattr(current_app, "container", None)
     if container is not None and "engine" in container.__dict__:
         container.engine.dispose(close=False)
 
 
 def start_worker(container: Container, *, concurrency: int, queues: str, loglevel: str) -> None:
-    configure(app, container)
+    container.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # the SQLite broker lives there
     logging.getLogger("casevault").setLevel(loglevel)
-    app.worker_main(["worker", f"--concurrency={concurrency}", f"--queues={queues}", f"--loglevel={loglevel}", "--without-mingle", "--without-gossip"])
+    container.celery.worker_main(["worker", f"--concurrency={concurrency}", f"--queues={queues}", f"--loglevel={loglevel}", "--without-mingle", "--without-gossip"])
 
 
 def start_beat(container: Container, *, loglevel: str) -> None:
-    configure(app, container)
-    app.start(["beat", f"--loglevel={loglevel}"])
+    container.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # beat's schedule file lives there
+    container.celery.start(["beat", f"--loglevel={loglevel}"])

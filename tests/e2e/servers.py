@@ -1,0 +1,96 @@
+"""Real servers for end-to-end tests: brokers probed on their usual ports, and
+casevault's own processes (a worker) started as a user would start them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from casevault.core.settings import Settings
+
+BROKERS = {
+    "redis": ("CASEVAULT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+    "rabbitmq": ("CASEVAULT_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//"),
+}
+
+
+def broker_url(kind: str, settings: Settings) -> str:
+    """The broker of that kind, or skip (with the reason) when it does not answer."""
+    if kind == "sqlite":
+        return settings.broker_url
+    variable, default = BROKERS[kind]
+    url = os.environ.get(variable, default)
+    parsed = urlparse(url)
+    try:
+        socket.create_connection((parsed.hostname, parsed.port), timeout=2).close()
+    except OSError:
+        pytest.skip(f"no {kind} server answers at {parsed.hostname}:{parsed.port} (set {variable})")
+    if kind == "redis":
+        import redis
+
+        redis.Redis.from_url(url).flushdb()  # a queue left by an earlier run
+    return url
+
+
+def casevault_env(settings: Settings, **extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CASEVAULT_")}
+    env.update(
+        CASEVAULT_DATA_DIR=str(settings.data_dir),
+        CASEVAULT_DATABASE_URL=settings.database_url,
+        CASEVAULT_STORAGE_URL=settings.storage_url,
+        CASEVAULT_BROKER_URL=settings.broker_url,
+        CASEVAULT_KEY_FILE=str(settings.key_file),
+    )
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def running_worker(settings: Settings, log: Path, *, concurrency: int = 1, ready_within: float = 60) -> Iterator[subprocess.Popen]:
+    """`casevault worker` in a child process, ready to take tasks; stopped cleanly after."""
+    with log.open("wb") as sink:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "casevault", "worker", f"--concurrency={concurrency}"],
+            env=casevault_env(settings),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        try:
+            _wait_for(lambda: b" ready." in log.read_bytes() or worker.poll() is not None, ready_within)
+        except AssertionError:
+            raise AssertionError(f"worker not ready within {ready_within}s:\n{log.read_text()[-3000:]}") from None
+        if worker.poll() is not None:
+            raise AssertionError(f"worker exited with {worker.returncode}:\n{log.read_text()[-3000:]}")
+        yield worker
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
+def _wait_for(condition, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not done within {seconds}s")
+        time.sleep(0.2)
+
+
+def wait_for(condition, seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    try:
+        _wait_for(condition, seconds)
+    except AssertionError:
+        raise AssertionError(f"{what}: not within {seconds}s") from None

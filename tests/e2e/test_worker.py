@@ -1,0 +1,29 @@
+"""A real Celery worker takes a task from a real broker and does its work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from casevault.core.models import AuditEvent
+from casevault.core.settings import Settings
+from casevault.wiring import Container
+from tests.e2e.servers import broker_url, running_worker, wait_for
+
+
+@pytest.mark.parametrize("broker", ["sqlite", "redis", "rabbitmq"])
+def test_a_worker_runs_a_task_end_to_end(settings: Settings, tmp_path: Path, broker: str) -> None:
+    settings = settings.model_copy(update={"broker_url": broker_url(broker, settings)})
+    container = Container(settings)
+
+    def verdicts() -> list[AuditEvent]:
+        with container.new_session() as session:
+            return list(session.exec(select(AuditEvent).where(AuditEvent.action == "audit.verified")).all())
+
+    with running_worker(settings, tmp_path / "worker.log"):
+        container.celery.send_task("casevault.core.verify_audit_chain")
+        wait_for(lambda: verdicts(), 60, "the worker recording the audit verdict")
+    assert [event.outcome for event in verdicts()] == ["ok"]
+    container.close()
