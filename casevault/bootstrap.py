@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from casevault.archive.provision import init_storage
 from casevault.core import audit
 from casevault.core.db import transaction
 from casevault.core.migrate import upgrade
@@ -21,6 +22,7 @@ def initialise(container: Container) -> str | None:
     settings = container.settings
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     upgrade(settings.database_url)
+    init_storage(settings)
     return _create_first_admin(container)
 
 

@@ -7,6 +7,7 @@ tree end the command with their exit code and a message saying what to do.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import click
@@ -29,6 +30,7 @@ def cli(ctx: click.Context) -> None:
     """casevault: case documents kept searchable, encrypted, and on schedule."""
     settings = load_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     ctx.obj = Container(settings)
     ctx.call_on_close(ctx.obj.close)
 
@@ -162,6 +164,7 @@ def _register_command_groups() -> None:
 
 
 def main() -> None:
+    os.umask(0o077)  # every file casevault creates (database, keys, objects, logs) is private
     _register_command_groups()
     try:
         cli(standalone_mode=False)
