@@ -37,6 +37,26 @@ def graft(source: Path, overlays: list[Overlay], *, out: Path) -> None:
     log.info("grafted %d text layer(s)", len(overlays))
 
 
+def _own_xobjects(page: pikepdf.Dictionary) -> pikepdf.Dictionary:
+    """Give the page its own (shallow) copy of its resources and return its /XObject dict.
+
+    Resources are often one dictionary shared by many pages (and pikepdf hands
+    inherited resources down to each page as a shared reference): adding the
+    overlay there would name every page's text layer on every page. The copy
+    refers to the very same fonts and images.
+    """
+    node: pikepdf.Dictionary | None = page
+    resources = None
+    while node is not None and resources is None:
+        resources = node.get("/Resources")
+        node = node.get("/Parent")
+    own = pikepdf.Dictionary({k: v for k, v in resources.items()}) if resources is not None else pikepdf.Dictionary()
+    xobjects = own.get("/XObject")
+    own.XObject = pikepdf.Dictionary({k: v for k, v in xobjects.items()}) if xobjects is not None else pikepdf.Dictionary()
+    page.Resources = own
+    return own.XObject
+
+
 def _graft_page(pdf: pikepdf.Pdf, page: pikepdf.Page, overlay: Overlay) -> None:
     with pikepdf.open(overlay.text_pdf) as text:
         text_page = text.pages[0]
@@ -46,8 +66,8 @@ def _graft_page(pdf: pikepdf.Pdf, page: pikepdf.Page, overlay: Overlay) -> None:
     width, height = overlay.image_size
     to_image = translate(-left, -bottom) @ scale(width / (right - left), height / (top - bottom))
     matrix = to_image @ overlay.image_to_page
-    if "/Resources" not in page.obj:
-        page.obj.Resources = pikepdf.Dictionary()  # inherited resources stay reachable by the parent
-    name = page.add_resource(form, pikepdf.Name.XObject, prefix="CvOcr")
+    xobjects = _own_xobjects(page.obj)
+    name = next(n for n in (pikepdf.Name(f"/CvOcr{i}") for i in range(1_000)) if n not in xobjects)
+    xobjects[name] = form
     page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
     page.contents_add(pdf.make_stream(f"\nQ\nq {matrix.pdf()} cm {name} Do Q\n".encode()))

@@ -124,6 +124,8 @@ def _believable_dpi(dpi: object) -> float | None:
         value = float(dpi[0])
     except (TypeError, ValueError):
         return None
+    if abs(value - round(value)) < 0.05:
+        value = float(round(value))  # PNG stores dots per metre: 11811/m is 300 dpi, not 299.9994
     return value if _MIN_DPI <= value <= _MAX_DPI else None
 
 

@@ -38,6 +38,7 @@ class OcrOptions:
     languages: str = "eng"  # tesseract form: "eng+deu"
     dpi: int = 300  # rasterising resolution when a page names none
     deskew: bool = False
+    despeckle: bool = True  # 3x3 mean filter before OCR on >= 250 dpi rasters (see searchable.py)
     processes: int = 1  # tesseract processes run at once (one per core)
     page_timeout_s: float = 300.0  # one tesseract run on one page
     min_text_chars: int = 20  # a page with fewer usable characters is OCRed

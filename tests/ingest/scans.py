@@ -159,3 +159,39 @@ def active_content_objects(pdf_path: Path) -> list[str]:
             if isinstance(obj, pikepdf.Stream) and obj.stream_dict.get("/Type") == pikepdf.Name.EmbeddedFile:
                 found.append("file:" + obj.read_bytes().decode("latin-1"))
     return sorted(found)
+
+
+def raw_pdf(objects: list[bytes]) -> bytes:
+    """Write objects 1..n as a PDF by hand, for structures pikepdf would tidy away on save."""
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def pdf_with_inherited_resources(path: Path, pages: int = 2) -> Path:
+    """Pages that draw a scan named only in the page tree's /Resources (they inherit it)."""
+    buffer = io.BytesIO()
+    strip = text_strip()
+    strip.save(buffer, "JPEG", quality=90)
+    jpeg = buffer.getvalue()
+    w_pt, h_pt = strip.width * 72 // DPI, strip.height * 72 // DPI
+    kids = b" ".join(b"%d 0 R" % (5 + n) for n in range(pages))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [" + kids + b"] /Count %d /MediaBox [0 0 %d %d]"
+        b" /Resources << /XObject << /Im0 3 0 R >> >> >>" % (pages, w_pt, h_pt),
+        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray"
+        b" /BitsPerComponent 8 /Filter /DCTDecode /Length %d >>\nstream\n" % (strip.width, strip.height, len(jpeg))
+        + jpeg + b"\nendstream",
+        b"<< /Length %d >>\nstream\n" % len(b"q %d 0 0 %d 0 0 cm /Im0 Do Q" % (w_pt, h_pt))
+        + b"q %d 0 0 %d 0 0 cm /Im0 Do Q" % (w_pt, h_pt) + b"\nendstream",
+    ] + [b"<< /Type /Page /Parent 2 0 R /Contents 4 0 R >>"] * pages
+    path.write_bytes(raw_pdf(objects))
+    return path

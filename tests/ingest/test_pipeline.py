@@ -28,6 +28,7 @@ from tests.ingest.scans import (
     image_xobjects,
     pdf_from_image,
     pdf_with_active_content,
+    pdf_with_inherited_resources,
     pdf_with_text_pages,
     save,
     text_covers_ink,
@@ -127,6 +128,17 @@ def test_mixed_pdf_ocrs_only_the_scanned_page(tmp_path: Path) -> None:
     assert [p.method for p in result.pages] == ["text_layer", "ocr"]
     assert "typed" in words_in(result.pages[0].text)
     assert EXPECTED <= words_in(extracted_text(result.searchable_pdf)[1])
+
+
+def test_pages_sharing_inherited_resources_each_get_only_their_own_text(tmp_path: Path) -> None:
+    upload = pdf_with_inherited_resources(tmp_path / "inherited.pdf")
+    assert upload.read_bytes().count(b"/Resources") == 1, "one resource dictionary, in the page tree"
+    original, result = searchable(upload, tmp_path)
+    assert_searchable(original, result, pages=2)
+    with pikepdf.open(result.searchable_pdf) as pdf:
+        for page in pdf.pages:
+            forms = [k for k, v in page.obj.Resources.XObject.items() if v.get("/Subtype") == pikepdf.Name.Form]
+            assert len(forms) == 1, "a page's resources name its own text layer only"
 
 
 def test_active_content_is_kept_inert_and_nothing_executable_is_added(tmp_path: Path) -> None:
