@@ -39,11 +39,14 @@ def allow(*roles: Role) -> Callable[..., User]:
     """A dependency that admits a valid bearer token holding one of ``roles``."""
     names = ", ".join(sorted(role.value for role in roles))
 
-    def caller(request: Request, session: SessionDep, authorization: Annotated[str | None, Header()] = None) -> User:
+    def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> User:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("send 'Authorization: Bearer <token>'; ask an admin for a token")
-        user = authenticate(session, token=token.strip())
+        # A session of its own, closed at once: routes that stream a large body
+        # must not hold a transaction (on SQLite, the write lock) while they read.
+        with get_container(request).new_session() as session:
+            user = authenticate(session, token=token.strip())
         request.state.actor = f"user:{user.id}"  # a plain string: survives the rollback of a refused request
         if user.role not in roles:
             raise Forbidden(f"this needs the role {names}; you are {user.role.value}")

@@ -171,6 +171,13 @@ def check_case_writable(case: Case) -> None:
         raise Conflict(f"case {case.id} was destroyed under the retention schedule; nothing can be added to it")
 
 
+def check_case_takes_documents(case: Case) -> None:
+    """New documents go to the active tier: an archived case must come back first."""
+    check_case_writable(case)
+    if case.status in (CaseStatus.archived, CaseStatus.restoring):
+        raise Conflict(f"case {case.id} is {case.status.value}; restore it (POST /cases/{case.id}/restore) before adding documents")
+
+
 # --- notes ----------------------------------------------------------------------------
 
 

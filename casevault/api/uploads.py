@@ -1,0 +1,134 @@
+"""Receiving a multipart upload as a stream, under a size cap.
+
+The file part goes straight to a private temporary file in the data directory
+(never /tmp, never memory), counted as it arrives: past the cap the upload
+stops with 413 and the partial file is removed. Form fields are small and kept
+in memory with a cap of their own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from pathlib import Path
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import Request
+
+from casevault.core.errors import InvalidInput, PayloadTooLarge
+
+FIELD_LIMIT = 1024  # bytes in one form field
+HEADER_LIMIT = 16 * 1024  # all part headers together
+
+
+@dataclasses.dataclass
+class ReceivedUpload:
+    path: Path
+    filename: str
+    fields: dict[str, str]
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+class _Parts:
+    """MultipartParser callbacks: one file part to disk, other fields in memory."""
+
+    def __init__(self, *, directory: Path, file_field: str, max_bytes: int) -> None:
+        self.directory, self.file_field, self.max_bytes = directory, file_field, max_bytes
+        self.fields: dict[str, str] = {}
+        self.file: tempfile._TemporaryFileWrapper | None = None
+        self.filename = ""
+        self.file_bytes = 0
+        self._headers: dict[bytes, bytes] = {}
+        self._header_field = self._header_value = b""
+        self._header_bytes = 0
+        self._name = ""
+        self._buffer = bytearray()
+        self._writing_file = False
+
+    def callbacks(self) -> dict:
+        return {
+            "on_part_begin": self.part_begin,
+            "on_header_field": lambda data, start, end: self._header(data[start:end], field=True),
+            "on_header_value": lambda data, start, end: self._header(data[start:end], field=False),
+            "on_header_end": self.header_end,
+            "on_headers_finished": self.headers_finished,
+            "on_part_data": self.part_data,
+            "on_part_end": self.part_end,
+        }
+
+    def part_begin(self) -> None:
+        self._headers, self._buffer, self._writing_file = {}, bytearray(), False
+
+    def _header(self, data: bytes, *, field: bool) -> None:
+        self._header_bytes += len(data)
+        if self._header_bytes > HEADER_LIMIT:
+            raise InvalidInput("the upload's part headers are too large")
+        if field:
+            self._header_field += data
+        else:
+            self._header_value += data
+
+    def header_end(self) -> None:
+        self._headers[self._header_field.lower()] = self._header_value
+        self._header_field = self._header_value = b""
+
+    def headers_finished(self) -> None:
+        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
+        self._name = options.get(b"name", b"").decode("utf-8", "replace")
+        if self._name == self.file_field:
+            if self.file is not None:
+                raise InvalidInput(f"send one file per upload in the '{self.file_field}' field")
+            self.filename = options.get(b"filename", b"").decode("utf-8", "replace")
+            self.file = tempfile.NamedTemporaryFile(dir=self.directory, prefix="upload-", delete=False)
+            self._writing_file = True
+
+    def part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._writing_file:
+            self.file_bytes += end - start
+            if self.file_bytes > self.max_bytes:
+                raise PayloadTooLarge(
+                    f"the document is larger than {self.max_bytes // (1024 * 1024)} MiB;"
+                    " split it or ask an admin to raise CASEVAULT_MAX_UPLOAD_MB"
+                )
+            self.file.write(data[start:end])  # type: ignore[union-attr]
+            return
+        self._buffer += data[start:end]
+        if len(self._buffer) > FIELD_LIMIT:
+            raise InvalidInput(f"form field '{self._name}' is longer than {FIELD_LIMIT} bytes")
+
+    def part_end(self) -> None:
+        if not self._writing_file:
+            self.fields[self._name] = self._buffer.decode("utf-8", "replace")
+
+    def close(self) -> Path | None:
+        if self.file is None:
+            return None
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        return Path(self.file.name)
+
+
+async def receive_upload(request: Request, *, directory: Path, max_bytes: int, file_field: str = "file") -> ReceivedUpload:
+    content_type, options = parse_options_header(request.headers.get("content-type", ""))
+    if content_type != b"multipart/form-data" or b"boundary" not in options:
+        raise InvalidInput(f"send the document as multipart/form-data with a '{file_field}' field")
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    parts = _Parts(directory=directory, file_field=file_field, max_bytes=max_bytes)
+    parser = MultipartParser(options[b"boundary"], parts.callbacks())
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+        parser.finalize()
+    except BaseException:
+        path = parts.close()
+        if path:
+            path.unlink(missing_ok=True)
+        raise
+    path = parts.close()
+    if path is None:
+        raise InvalidInput(f"the upload has no '{file_field}' field; attach the document as '{file_field}'", field=file_field)
+    return ReceivedUpload(path=path, filename=parts.filename, fields=parts.fields)

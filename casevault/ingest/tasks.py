@@ -1,0 +1,43 @@
+"""Celery tasks for ingest: ids in, the service does the work."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import Task
+
+from casevault.core.db import transaction
+from casevault.core.tasks import casevault_task
+from casevault.ingest import service
+from casevault.ingest.options import OcrOptions, UploadLimits
+
+OCR_TASK = "casevault.ingest.ocr_document"
+# A queued document whose task was lost (broker down at upload) is sent again after this.
+REQUEUE_AFTER = dt.timedelta(minutes=15)
+
+
+@casevault_task(OCR_TASK)
+def ocr_document(task: Task, document_id: int) -> str:
+    container = task.app.container
+    settings = container.settings
+    status = service.process(
+        new_session=container.new_session,
+        vault=container.vault,
+        options=OcrOptions.from_settings(settings),
+        limits=UploadLimits.from_settings(settings),
+        scratch=settings.data_dir / "tmp",
+        clock=container.clock,
+        document_id=document_id,
+    )
+    return status.value
+
+
+@casevault_task("casevault.ingest.requeue_stalled")
+def requeue_stalled(task: Task) -> int:
+    """Every few minutes: no accepted upload waits forever for a lost task."""
+    container = task.app.container
+    with transaction(container.new_session) as session:
+        stalled = service.stalled(session, clock=container.clock, older_than=REQUEUE_AFTER)
+    for document_id in stalled:
+        task.app.send_task(OCR_TASK, args=[document_id])
+    return len(stalled)

@@ -1,0 +1,217 @@
+"""Uploads through the API: a scan becomes searchable by its words; bad files get
+their clear error with nothing stored; the stored bytes are never readable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pikepdf
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import func, select
+
+from casevault.api.app import create_app
+from casevault.archive.provision import init_storage
+from casevault.core.clock import FixedClock
+from casevault.core.db import transaction
+from casevault.core.models import Document, DocumentStatus, StoredObject
+from casevault.core.settings import Settings
+from casevault.core.users import create_user
+from casevault.core.models import Role
+from casevault.ingest import service
+from casevault.ingest.options import OcrOptions, UploadLimits
+from casevault.wiring import Container
+from tests.ingest.scans import LINES, WORDS, pdf_from_image, png_header_only, save, text_strip
+
+TODAY = dt.date(2026, 11, 24)
+
+
+@pytest.fixture(params=["filesystem", "s3"])
+def app_container(request: pytest.FixtureRequest, settings: Settings, clock: FixedClock) -> Iterator[Container]:
+    if request.param == "s3":
+        settings = settings.model_copy(update=request.getfixturevalue("s3_overrides"))
+    init_storage(settings)
+    container = Container(settings, clock=clock)
+    yield container
+    container.close()
+
+
+@pytest.fixture
+def api(app_container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(app_container)) as client:
+        yield client
+
+
+@pytest.fixture
+def officer(app_container: Container) -> dict[str, str]:
+    with transaction(app_container.new_session) as session:
+        _, token = create_user(session, username="olive", role=Role.officer, clock=app_container.clock)
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def case_id(api: TestClient, officer: dict[str, str]) -> int:
+    person = api.post("/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": "2012-03-04"}, headers=officer).json()
+    case = api.post("/api/v1/cases", json={"person_id": person["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"}, headers=officer)
+    return case.json()["id"]
+
+
+def upload(api: TestClient, headers: dict, case_id: int, path: Path, *, name: str | None = None, date: str = "2026-10-02", provided_by: str = "school"):
+    with path.open("rb") as body:
+        files = {"file": (name or path.name, body, "application/octet-stream")}
+        return api.post(f"/api/v1/cases/{case_id}/documents", files=files, data={"correspondence_date": date, "provided_by": provided_by}, headers=headers)
+
+
+def run_ocr(container: Container, document_id: int) -> DocumentStatus:
+    """What the OCR task does, run here in the test process (tests/e2e runs it in a real worker)."""
+    settings = container.settings
+    return service.process(
+        new_session=container.new_session, vault=container.vault, options=OcrOptions.from_settings(settings),
+        limits=UploadLimits.from_settings(settings), scratch=settings.data_dir / "tmp", clock=container.clock, document_id=document_id,
+    )
+
+
+def stored_bytes(container: Container) -> list[bytes]:
+    """Every byte the store holds, every version, every tier, as an attacker with the disk or bucket would see it."""
+    settings = container.settings
+    if settings.storage_url.startswith("file://"):
+        root = Path(settings.storage_url.removeprefix("file://"))
+        return [path.read_bytes() for path in root.rglob("*") if path.is_file()]
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region,
+                      aws_access_key_id=settings.s3_access_key_id, aws_secret_access_key=settings.s3_secret_access_key)
+    blobs = []
+    for bucket in (settings.s3_active_bucket, settings.s3_archive_bucket):
+        for version in s3.list_object_versions(Bucket=bucket).get("Versions", []):
+            blobs.append(s3.get_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])["Body"].read())
+    return blobs
+
+
+def count(container: Container, model: type) -> int:
+    with container.new_session() as session:
+        return session.exec(select(func.count()).select_from(model)).one()
+
+
+def test_a_scan_becomes_searchable_and_nothing_readable_is_stored(api: TestClient, app_container: Container, officer, case_id, tmp_path: Path) -> None:
+    scan = save(text_strip(), tmp_path / "review.png")
+    accepted = upload(api, officer, case_id, scan)
+    assert accepted.status_code == 202, accepted.text
+    document = accepted.json()
+    assert (document["status"], document["pages"], document["content_type"]) == ("queued", 1, "image/png")
+
+    assert run_ocr(app_container, document["id"]) == DocumentStatus.ready
+    assert api.get(f"/api/v1/documents/{document['id']}", headers=officer).json()["status"] == "ready"
+
+    hits = api.get("/api/v1/search", params={"q": "speech therapies"}, headers=officer).json()["hits"]  # stemmed
+    assert [(h["document_id"], h["page"]) for h in hits] == [(document["id"], 1)]
+    assert "«Speech»" in hits[0]["snippet"]
+    assert api.get("/api/v1/search", params={"q": '"therapy twice weekly"'}, headers=officer).json()["hits"]
+    assert not api.get("/api/v1/search", params={"q": '"weekly twice therapy"'}, headers=officer).json()["hits"]
+
+    original = api.get(f"/api/v1/documents/{document['id']}/file", headers=officer)
+    assert original.content == scan.read_bytes()
+    assert original.headers["content-type"] == "image/png"
+    searchable = api.get(f"/api/v1/documents/{document['id']}/file?variant=searchable", headers=officer)
+    assert searchable.content.startswith(b"%PDF")
+    with pikepdf.open(io.BytesIO(searchable.content)) as pdf:
+        assert len(pdf.pages) == 1
+
+    blobs = stored_bytes(app_container)
+    assert len(blobs) >= 2
+    for blob in blobs:
+        assert b"%PDF" not in blob and b"PNG" not in blob
+        for word in WORDS:
+            assert word.encode() not in blob
+
+
+def test_the_same_file_twice_is_one_document(api: TestClient, app_container: Container, officer, case_id, tmp_path: Path) -> None:
+    scan = save(text_strip(), tmp_path / "letter.jpg", quality=90)
+    first = upload(api, officer, case_id, scan)
+    again = upload(api, officer, case_id, scan, name="letter (1).jpg")
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert first.json()["id"] == again.json()["id"]
+    assert count(app_container, Document) == 1
+    assert count(app_container, StoredObject) == 1
+
+
+def _truncated_pdf(tmp: Path) -> Path:
+    whole = pdf_from_image(text_strip(), tmp / "whole.pdf").read_bytes()
+    (tmp / "truncated.pdf").write_bytes(whole[: len(whole) // 2])
+    return tmp / "truncated.pdf"
+
+
+def _password_pdf(tmp: Path) -> Path:
+    with pikepdf.open(pdf_from_image(text_strip(), tmp / "plain.pdf")) as pdf:
+        pdf.save(tmp / "locked.pdf", encryption=pikepdf.Encryption(user="secret", owner="owner", aes=True))
+    return tmp / "locked.pdf"
+
+
+def _zero_page_tiff(tmp: Path) -> Path:
+    (tmp / "empty.tif").write_bytes(b"II*\x00\x00\x00\x00\x00")  # first page at offset 0: there is none
+    return tmp / "empty.tif"
+
+
+BAD_FILES = {
+    "truncated pdf": (_truncated_pdf, 422, "incomplete"),
+    "header-only pdf": (lambda tmp: (tmp / "h.pdf").write_bytes(b"%PDF-1.7\n") and tmp / "h.pdf", 422, "pdf"),
+    "password pdf": (_password_pdf, 422, "remove the password"),
+    "20000x20000 png": (lambda tmp: png_header_only(tmp / "bomb.png", 20000, 20000), 422, "pixels"),
+    "zero-page tiff": (_zero_page_tiff, 422, "no pages"),
+    "random bytes": (lambda tmp: (tmp / "x.pdf").write_bytes(b"\x00\x01not a document" * 50) and tmp / "x.pdf", 415, "pdf, jpeg, png"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_bad_files_get_a_clear_error_and_nothing_is_stored(api: TestClient, app_container: Container, officer, case_id, tmp_path: Path, name: str) -> None:
+    make, status, words = BAD_FILES[name]
+    response = upload(api, officer, case_id, make(tmp_path))
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert words.lower() in response.json()["detail"].lower()
+    assert count(app_container, Document) == 0
+    assert stored_bytes(app_container) == []
+    assert list((app_container.settings.data_dir / "tmp").iterdir()) == []  # no plaintext left behind
+
+
+def test_a_jpeg_named_pdf_is_taken_as_the_jpeg_it_is(api: TestClient, officer, case_id, tmp_path: Path) -> None:
+    scan = save(text_strip(), tmp_path / "scan.jpg", quality=90)
+    response = upload(api, officer, case_id, scan, name="scan.pdf")
+    assert response.status_code == 202
+    assert response.json()["content_type"] == "image/jpeg"
+
+
+def test_upload_form_mistakes_say_what_to_fix(api: TestClient, officer, case_id, tmp_path: Path) -> None:
+    scan = save(text_strip(), tmp_path / "scan.png")
+    assert "YYYY-MM-DD" in upload(api, officer, case_id, scan, date="02/10/2026").json()["detail"]
+    assert "future" in upload(api, officer, case_id, scan, date="2027-01-01").json()["detail"]
+    assert "one of" in upload(api, officer, case_id, scan, provided_by="neighbour").json()["detail"]
+    no_file = api.post(f"/api/v1/cases/{case_id}/documents", data={"correspondence_date": "2026-10-02", "provided_by": "school"}, headers=officer)
+    assert no_file.status_code == 422
+
+
+def test_an_upload_over_the_cap_is_413_and_leaves_nothing(api: TestClient, app_container: Container, officer, case_id, tmp_path: Path) -> None:
+    big = tmp_path / "big.pdf"
+    big.write_bytes(b"%PDF-1.7\n" + b"0" * (app_container.settings.max_upload_bytes + 1))
+    response = upload(api, officer, case_id, big)
+    assert response.status_code == 413
+    assert "CASEVAULT_MAX_UPLOAD_MB" in response.json()["detail"]
+    assert count(app_container, Document) == 0
+    assert list((app_container.settings.data_dir / "tmp").iterdir()) == []
+
+
+def test_search_refuses_malformed_queries_and_hides_other_officers_cases(api: TestClient, app_container: Container, officer, case_id, tmp_path: Path) -> None:
+    document = upload(api, officer, case_id, save(text_strip(), tmp_path / "scan.png")).json()
+    run_ocr(app_container, document["id"])
+    for bad in ('"unclosed', "   ", "x" * 300, "** !!"):
+        response = api.get("/api/v1/search", params={"q": bad}, headers=officer)
+        assert response.status_code == 400, bad
+    assert api.get("/api/v1/search", params={"q": "provision OR NEAR(x"}, headers=officer).status_code == 200
+    with transaction(app_container.new_session) as session:
+        _, token = create_user(session, username="oscar", role=Role.officer, clock=app_container.clock)
+    other = {"Authorization": f"Bearer {token}"}
+    assert api.get("/api/v1/search", params={"q": "provision"}, headers=other).json()["hits"] == []
+    assert api.get("/api/v1/search", params={"q": "provision", "case_id": case_id}, headers=other).status_code == 403
