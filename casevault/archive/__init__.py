@@ -5,19 +5,28 @@ Importing this package opens nothing and imports boto3 only when S3 or KMS is us
 """
 
 from casevault.archive.factory import build_vault, open_store
+from casevault.archive.fixity import FixityReport, verify_storage
 from casevault.archive.key_providers import KeyProvider
+from casevault.archive.provision import InitReport, init_storage
+from casevault.archive.rotation import RotationReport, rotate_keys
 from casevault.archive.store import ObjectStore, RestoreState
 from casevault.archive.tags import LifecycleTags
 from casevault.archive.vault import DeleteReport, PutResult, Vault
 
 __all__ = [
     "DeleteReport",
+    "FixityReport",
+    "InitReport",
     "KeyProvider",
     "LifecycleTags",
     "ObjectStore",
     "PutResult",
     "RestoreState",
+    "RotationReport",
     "Vault",
     "build_vault",
+    "init_storage",
     "open_store",
+    "rotate_keys",
+    "verify_storage",
 ]

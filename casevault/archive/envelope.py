@@ -59,22 +59,35 @@ class Encrypted:
     stored_size: int  # bytes written
 
 
+class ChunkSealer:
+    """Encrypts one object's chunks: fresh nonce each, associated data bound to the
+    header, object key, index and last flag."""
+
+    def __init__(self, *, data_key: bytes, object_key: str, chunk_size: int) -> None:
+        if not MIN_CHUNK <= chunk_size <= MAX_CHUNK:
+            raise ValueError(f"chunk size must be {MIN_CHUNK}..{MAX_CHUNK} bytes")
+        self.header = _header(data_key, chunk_size)
+        self._aead = AESGCM(data_key)
+        self._object_key = object_key
+
+    def seal(self, chunk: bytes, *, index: int, last: bool) -> tuple[bytes, bytes]:
+        """Returns (nonce, ciphertext with tag)."""
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce, self._aead.encrypt(nonce, chunk, _associated_data(self.header, self._object_key, index, last))
+
+
 def encrypt_stream(
     *, source: BinaryIO, sink: BinaryIO, data_key: bytes, object_key: str, chunk_size: int
 ) -> Encrypted:
-    if not MIN_CHUNK <= chunk_size <= MAX_CHUNK:
-        raise ValueError(f"chunk size must be {MIN_CHUNK}..{MAX_CHUNK} bytes")
-    aead = AESGCM(data_key)
-    header = _header(data_key, chunk_size)
-    sink.write(header)
+    sealer = ChunkSealer(data_key=data_key, object_key=object_key, chunk_size=chunk_size)
+    sink.write(sealer.header)
     digest = hashlib.sha256()
     size = 0
-    written = len(header)
+    written = len(sealer.header)
     for index, (chunk, last) in enumerate(_chunks_with_last_flag(source, chunk_size)):
         digest.update(chunk)
         size += len(chunk)
-        nonce = os.urandom(NONCE_BYTES)
-        sealed = aead.encrypt(nonce, chunk, _associated_data(header, object_key, index, last))
+        nonce, sealed = sealer.seal(chunk, index=index, last=last)
         sink.write(nonce)
         sink.write(sealed)
         written += NONCE_BYTES + len(sealed)
