@@ -344,3 +344,52 @@ class DestructionCertificate(SQLModel, table=True):
     bytes: int
     method: str = Field(max_length=500)
     authorised_by: str = Field(max_length=200)
+
+
+# --- retention work (issue 5: the lifecycle sweep's crash-safe bookkeeping) ----------
+# Ids, pseudonyms, rule ids and counts only: nothing here names anyone.
+
+
+class RetentionClaim(SQLModel, table=True):
+    """One lifecycle item being worked on ("archive:case:12", "destroy:person:5").
+
+    Inserting the row claims the item; a second sweep finds it taken and skips the
+    item. The lease lets a later sweep take over the item of a worker that died.
+    """
+
+    __tablename__ = "retention_claim"
+
+    item: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=32)  # the sweep or task run that claimed it
+    claimed_at: dt.datetime = _when()
+    lease_until: dt.datetime = _when()
+
+
+class DestructionJob(SQLModel, table=True):
+    """A person's destruction under way: written before the first object is deleted,
+    removed in the transaction that writes the certificate. It carries the counts
+    across a crash, so a re-run finishes the destruction and certifies it once."""
+
+    __tablename__ = "destruction_job"
+
+    person_id: int = Field(primary_key=True)  # no foreign key: the person row goes first
+    subject: str = Field(max_length=32, unique=True)  # the pseudonym
+    schedule_version: str = Field(max_length=32)
+    rule: str = Field(max_length=64)
+    authorised_by: str = Field(max_length=200)
+    started_at: dt.datetime = _when()
+    cases: int = 0
+    documents: int = 0
+    objects: int = 0
+    object_versions: int = 0
+    bytes: int = 0
+
+
+class DestructionApproval(SQLModel, table=True):
+    """A manager's approval of one person's destruction (when the setting asks for one)."""
+
+    __tablename__ = "destruction_approval"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    approved_by: int = Field(foreign_key="user_account.id")
+    approved_at: dt.datetime = _when()
