@@ -66,8 +66,13 @@ def kms_client(settings: Settings) -> Any:
     )
 
 
-def error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code") or error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+def error_code(error: Exception) -> str:
+    """S3/KMS error code ("NoSuchKey", or the HTTP status when the body had none); "" for
+    errors that never reached the server."""
+    if not isinstance(error, ClientError):
+        return ""
+    response = error.response
+    return str(response.get("Error", {}).get("Code") or response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
 
 
 def raise_translated(error: Exception, *, doing: str) -> NoReturn:

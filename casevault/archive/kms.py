@@ -54,7 +54,7 @@ class KmsKeyProvider:
                 "Plaintext"
             ]
         except AWS_ERRORS as error:
-            if error_code(error) == "InvalidCiphertextException":  # type: ignore[arg-type]
+            if error_code(error) == "InvalidCiphertextException":
                 raise IntegrityFailure(
                     f"the data key of {subject} does not unwrap in KMS (row damaged or moved)"
                 ) from error

@@ -136,7 +136,7 @@ class S3Store:
         try:
             answer = self.client.head_object(Bucket=self.buckets[tier], Key=key)
         except AWS_ERRORS as error:
-            if error_code(error) in {"404", "NoSuchKey", "NotFound"}:  # type: ignore[arg-type]
+            if error_code(error) in {"404", "NoSuchKey", "NotFound"}:
                 return None
             raise_translated(error, doing=f"looking up object {key}")
         return ObjectInfo(
@@ -280,7 +280,7 @@ class S3Store:
                 Bucket=self.buckets[tier], Key=key, RestoreRequest={"Days": days, "GlacierJobParameters": {"Tier": "Standard"}}
             )
         except AWS_ERRORS as error:
-            if error_code(error) == "RestoreAlreadyInProgress":  # type: ignore[arg-type]
+            if error_code(error) == "RestoreAlreadyInProgress":
                 return RestoreState.in_progress
             raise_translated(error, doing=f"requesting the restore of object {key}")
         return self.restore_state(tier=tier, key=key)

@@ -43,7 +43,7 @@ def _ensure_bucket(client: Any, *, bucket: str, region: str, outcome: SetupOutco
         client.head_bucket(Bucket=bucket)
         return True
     except AWS_ERRORS as error:
-        code = error_code(error)  # type: ignore[arg-type]
+        code = error_code(error)
         if code not in {"404", "NoSuchBucket", "NotFound"}:
             outcome.problems.append(
                 f"bucket {bucket}: cannot look at it ({code or type(error).__name__}); it may belong to another "
@@ -57,7 +57,7 @@ def _ensure_bucket(client: Any, *, bucket: str, region: str, outcome: SetupOutco
             client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
     except AWS_ERRORS as error:
         outcome.problems.append(
-            f"bucket {bucket}: does not exist and could not be created ({error_code(error)}); "  # type: ignore[arg-type]
+            f"bucket {bucket}: does not exist and could not be created ({error_code(error)}); "
             "create it yourself or grant s3:CreateBucket"
         )
         return False
@@ -72,7 +72,7 @@ def _ensure_versioning(client: Any, *, bucket: str, outcome: SetupOutcome) -> No
         client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     except AWS_ERRORS as error:
         outcome.problems.append(
-            f"bucket {bucket}: could not enable versioning ({error_code(error)}); "  # type: ignore[arg-type]
+            f"bucket {bucket}: could not enable versioning ({error_code(error)}); "
             "grant s3:GetBucketVersioning and s3:PutBucketVersioning"
         )
         return
@@ -83,9 +83,9 @@ def _ensure_lifecycle(client: Any, *, bucket: str, expiry_days: int, cold_class:
     try:
         current = client.get_bucket_lifecycle_configuration(Bucket=bucket).get("Rules", [])
     except AWS_ERRORS as error:
-        if error_code(error) != "NoSuchLifecycleConfiguration":  # type: ignore[arg-type]
+        if error_code(error) != "NoSuchLifecycleConfiguration":
             outcome.problems.append(
-                f"bucket {bucket}: could not read lifecycle rules ({error_code(error)}); "  # type: ignore[arg-type]
+                f"bucket {bucket}: could not read lifecycle rules ({error_code(error)}); "
                 "grant s3:GetLifecycleConfiguration"
             )
             return
@@ -100,14 +100,14 @@ def _ensure_lifecycle(client: Any, *, bucket: str, expiry_days: int, cold_class:
     except AWS_ERRORS as error:
         if not cold_class:
             outcome.problems.append(
-                f"bucket {bucket}: could not install lifecycle rules ({error_code(error)}); "  # type: ignore[arg-type]
+                f"bucket {bucket}: could not install lifecycle rules ({error_code(error)}); "
                 "grant s3:PutLifecycleConfiguration"
             )
             return
         # Servers without storage classes (MinIO without tiers) refuse the transition:
         # archive by bucket only, and say so.
         outcome.notes.append(
-            f"bucket {bucket}: the server refused a transition to {cold_class} ({error_code(error)}); "  # type: ignore[arg-type]
+            f"bucket {bucket}: the server refused a transition to {cold_class} ({error_code(error)}); "
             "the archive tier is kept by bucket only. Set CASEVAULT_S3_ARCHIVE_STORAGE_CLASS= to silence this"
         )
         _ensure_lifecycle(client, bucket=bucket, expiry_days=expiry_days, cold_class="", outcome=outcome)
