@@ -24,7 +24,18 @@ from casevault.wiring import Container
 log = logging.getLogger("casevault")
 
 
-@click.group()
+class _Commands(click.Group):
+    """Errors of the tree end a command with their message and exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except CasevaultError as error:
+            click.echo(f"error: {error.detail}", err=True)
+            ctx.exit(error.exit_code)
+
+
+@click.group(cls=_Commands)
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """casevault: case documents kept searchable, encrypted, and on schedule."""
@@ -166,13 +177,4 @@ def _register_command_groups() -> None:
 def main() -> None:
     os.umask(0o077)  # every file casevault creates (database, keys, objects, logs) is private
     _register_command_groups()
-    try:
-        cli(standalone_mode=False)
-    except click.exceptions.Abort:
-        sys.exit(130)
-    except click.ClickException as error:
-        error.show()
-        sys.exit(error.exit_code)
-    except CasevaultError as error:
-        click.echo(f"error: {error.detail}", err=True)
-        sys.exit(error.exit_code)
+    cli()

@@ -20,7 +20,7 @@ from casevault.wiring import Container
 
 OCR_QUEUE = "ocr"
 LIFECYCLE_QUEUE = "lifecycle"
-TASK_MODULES = ["casevault.core.tasks", "casevault.ingest.tasks", "casevault.retention.tasks"]
+TASK_MODULES = ["casevault.core.tasks", "casevault.archive.tasks", "casevault.ingest.tasks", "casevault.retention.tasks"]
 LONGEST_TASK = dt.timedelta(hours=2)  # a 1000-page scan at 1 page/s, with room
 
 
@@ -66,11 +66,11 @@ def _transport_options(broker_url: str) -> dict[str, int]:
 def _beat_schedule() -> dict[str, dict]:
     schedule = {
         "verify-audit-chain": {"task": "casevault.core.verify_audit_chain", "schedule": crontab(minute=30, hour=3, day_of_week=0)},
+        "requeue-stalled-ocr": {"task": "casevault.ingest.requeue_stalled", "schedule": dt.timedelta(minutes=5)},
+        "verify-storage": {"task": "casevault.archive.verify_storage", "schedule": crontab(minute=0, hour=4, day_of_week=6)},
     }
     if _exists("casevault.retention.tasks"):
         schedule["retention-sweep"] = {"task": "casevault.retention.sweep", "schedule": crontab(minute=0, hour=2)}
-    if _exists("casevault.archive.tasks"):
-        schedule["storage-verify"] = {"task": "casevault.archive.verify_storage", "schedule": crontab(minute=0, hour=4, day_of_week=6)}
     return schedule
 
 
