@@ -1,0 +1,48 @@
+"""Managers' approvals of destruction, when ``require_destruction_approval`` is on.
+
+The policy says destroy at 25, so the setting is off by default. When on, the sweep
+destroys a person only once a manager has approved; the certificate names the
+approving manager's user id.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from casevault.core.clock import Clock
+from casevault.core.errors import Conflict, InvalidInput, NotFound
+from casevault.core.models import DestructionApproval, Person, User
+from casevault.retention.decide import destruction_date
+from casevault.retention.schedule import Schedule
+
+
+def find_person(session: Session, *, person_id: int | None, pseudonym: str | None) -> Person:
+    if (person_id is None) == (pseudonym is None):
+        raise InvalidInput("name the person by exactly one of person_id and pseudonym")
+    if person_id is not None:
+        person = session.get(Person, person_id)
+    else:
+        person = session.exec(select(Person).where(Person.pseudonym == pseudonym)).first()
+    if person is None:
+        raise NotFound("no such person (already destroyed?)")
+    return person
+
+
+def approve_destruction(session: Session, *, person: Person, user: User, schedule: Schedule, clock: Clock) -> DestructionApproval:
+    due_on = destruction_date(person.date_of_birth, schedule)
+    if clock.today() < due_on:
+        raise Conflict(f"person {person.id}'s destruction is not due yet; approve it once it is on the due list")
+    existing = session.get(DestructionApproval, person.id)
+    if existing is not None:
+        return existing
+    approval = DestructionApproval(person_id=person.id, approved_by=user.id, approved_at=clock.now())  # type: ignore[arg-type]
+    session.add(approval)
+    session.flush()
+    return approval
+
+
+def approved_people(session: Session, person_ids: list[int]) -> set[int]:
+    if not person_ids:
+        return set()
+    rows = session.exec(select(DestructionApproval.person_id).where(DestructionApproval.person_id.in_(person_ids)))  # type: ignore[attr-defined]
+    return set(rows.all())

@@ -1,0 +1,279 @@
+"""Destruction: of everything about a person at the destruction age, or of one case's
+archived documents when the schedule destroys at the end of the archive window.
+
+A person's destruction is a script; each step commits before the next:
+
+    start (re-check due, holds, approval; journal the counts; cases -> destroyed)
+    -> delete every object, every tier and version -> shred the data key
+    -> delete every row holding personal data (the full-text index follows)
+    -> certificate (and the journal row goes, in the same transaction)
+
+The journal (``DestructionJob``) is written before anything is deleted, so a re-run
+after a crash at any boundary finds it and finishes: objects and key are deleted
+again (harmless), rows that remain are deleted, and the certificate is written
+once (one per subject, and the journal goes with it).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from casevault.core import audit
+from casevault.core.db import transaction
+from casevault.core.models import (
+    Case,
+    CaseNote,
+    CaseStatus,
+    Consent,
+    DestructionApproval,
+    DestructionCertificate,
+    DestructionJob,
+    Document,
+    Hold,
+    PageText,
+    Person,
+    StoredObject,
+)
+from casevault.retention import claims
+from casevault.retention.decide import Action, destruction_date
+from casevault.retention.holds import standing_hold_ids
+from casevault.retention.parts import Lifecycle
+from casevault.retention.steps import Boundary, StepHook, StepOutcome, StepOutcomeKind, no_hook
+
+log = logging.getLogger(__name__)
+METHOD = (
+    "every object version and delete marker removed from every storage tier; the person's"
+    " data key destroyed (crypto-shredding of any remaining copy); every database row holding"
+    " personal data and its full-text index entries deleted"
+)
+
+
+def destroy_person(
+    lifecycle: Lifecycle, *, person_id: int, action: Action | None, holder: str, on_step: StepHook = no_hook
+) -> StepOutcome:
+    """Destroy (or finish destroying) one person. ``action`` is None when finishing a
+    journalled destruction, which needs no new decision: it was decided and started."""
+    item = claims.item_key("destroy", "person", person_id)
+    if not claims.claim(lifecycle.new_session, item=item, holder=holder, clock=lifecycle.clock, lease=lifecycle.lease):
+        return StepOutcome(item, StepOutcomeKind.skipped, "another sweep is destroying this person")
+    with transaction(lifecycle.new_session) as session:
+        job = session.get(DestructionJob, person_id)
+        if job is None:
+            refusal = _refusal(session, lifecycle, person_id=person_id, action=action)
+            if refusal is not None:
+                claims.release(session, item=item, holder=holder)
+                audit.record(
+                    session, clock=lifecycle.clock, actor="system", action="retention.destroy", outcome="refused",
+                    subject_type="person", subject_id=person_id,
+                )
+                return StepOutcome(item, StepOutcomeKind.skipped, refusal)
+            assert action is not None
+            job = _start(session, lifecycle, person_id=person_id, action=action)
+        subject = job.subject
+        keys = _object_keys(session, person_id=person_id)
+    _delete_objects(lifecycle, person_id=person_id, keys=keys)
+    on_step(Boundary.after_delete, item)
+    lifecycle.vault.destroy_key(subject=subject)
+    on_step(Boundary.after_key_shred, item)
+    _delete_rows(lifecycle, person_id=person_id)
+    on_step(Boundary.before_certificate, item)
+    certificate = _certify(lifecycle, person_id=person_id, item=item, holder=holder)
+    return StepOutcome(item, StepOutcomeKind.done, f"destroyed; certificate {certificate}", objects=len(keys))
+
+
+def _refusal(session: Session, lifecycle: Lifecycle, *, person_id: int, action: Action | None) -> str | None:
+    """Why the person must not be destroyed now, checked at the moment of acting."""
+    person = session.get(Person, person_id)
+    if person is None or action is None:
+        return f"person {person_id} is gone and no destruction of theirs is under way"
+    due_on = destruction_date(person.date_of_birth, lifecycle.schedule)
+    if lifecycle.clock.today() < due_on:
+        return f"person {person_id} reaches the destruction age on {due_on}: not before"
+    case_ids = list(session.exec(select(Case.id).where(Case.person_id == person_id)).all())
+    held = standing_hold_ids(session, person_id=person_id, case_ids=case_ids)  # type: ignore[arg-type]
+    if held:
+        return f"held by hold {', '.join(map(str, held))}: not destroyed while it stands"
+    if lifecycle.require_approval and session.get(DestructionApproval, person_id) is None:
+        return f"person {person_id}: destruction waits for a manager's approval (POST /api/v1/retention/approvals)"
+    return None
+
+
+def _start(session: Session, lifecycle: Lifecycle, *, person_id: int, action: Action) -> DestructionJob:
+    person = session.get(Person, person_id)
+    assert person is not None
+    approval = session.get(DestructionApproval, person_id)
+    authorised_by = (
+        f"manager user:{approval.approved_by}, schedule {action.schedule_version} rule {action.rule_id}"
+        if approval is not None
+        else f"schedule {action.schedule_version} rule {action.rule_id}"
+    )
+    cases = session.exec(select(Case).where(Case.person_id == person_id)).all()
+    documents = session.exec(
+        select(sa.func.count()).select_from(Document).where(col(Document.case_id).in_([case.id for case in cases]))
+    ).one()
+    job = DestructionJob(
+        person_id=person_id,
+        subject=person.pseudonym,
+        schedule_version=action.schedule_version,
+        rule=action.rule_id,
+        authorised_by=authorised_by,
+        started_at=lifecycle.clock.now(),
+        cases=len(cases),
+        documents=documents,
+    )
+    session.add(job)
+    for case in cases:  # nothing can be added to them from now on
+        case.status, case.updated_at = CaseStatus.destroyed, lifecycle.clock.now()
+        session.add(case)
+    audit.record(
+        session, clock=lifecycle.clock, actor="system", action="retention.destroy.started", subject_type="person",
+        subject_id=person_id, details={"subject": person.pseudonym, "rule": action.rule_id, "schedule": action.schedule_version},
+    )
+    session.flush()
+    return job
+
+
+def _object_keys(session: Session, *, person_id: int) -> list[str]:
+    return list(
+        session.exec(
+            select(StoredObject.object_key)
+            .join(Document, col(Document.id) == col(StoredObject.document_id))
+            .join(Case, col(Case.id) == col(Document.case_id))
+            .where(Case.person_id == person_id)
+            .order_by(col(StoredObject.object_key))
+        ).all()
+    )
+
+
+def _delete_objects(lifecycle: Lifecycle, *, person_id: int, keys: list[str]) -> None:
+    """Every version in every tier, batched by the store; the counts go to the journal."""
+    removed = lifecycle.vault.delete_everywhere(keys)
+    with transaction(lifecycle.new_session) as session:
+        job = session.get(DestructionJob, person_id)
+        assert job is not None
+        job.objects += removed.objects
+        job.object_versions += removed.versions
+        job.bytes += removed.bytes
+        session.add(job)
+
+
+def _delete_rows(lifecycle: Lifecycle, *, person_id: int) -> None:
+    # An object stored after the first delete (an upload racing the start) goes too.
+    with lifecycle.new_session() as session:
+        late = _object_keys(session, person_id=person_id)
+    if late:
+        _delete_objects(lifecycle, person_id=person_id, keys=late)
+    with transaction(lifecycle.new_session) as session:
+        delete_personal_rows(session, person_id=person_id)
+        audit.record(
+            session, clock=lifecycle.clock, actor="system", action="retention.destroy.rows", subject_type="person",
+            subject_id=person_id,
+        )
+
+
+def delete_personal_rows(session: Session, *, person_id: int) -> None:
+    """Every row about the person, children first (the full-text index follows page_text)."""
+    case_ids = select(Case.id).where(Case.person_id == person_id)
+    document_ids = select(Document.id).where(col(Document.case_id).in_(case_ids))
+    for statement in (
+        sa.delete(PageText).where(col(PageText.document_id).in_(document_ids)),
+        sa.delete(StoredObject).where(col(StoredObject.document_id).in_(document_ids)),
+        sa.delete(Document).where(col(Document.case_id).in_(case_ids)),
+        sa.delete(CaseNote).where(col(CaseNote.case_id).in_(case_ids)),
+        sa.delete(Hold).where(sa.or_(col(Hold.case_id).in_(case_ids), Hold.person_id == person_id)),
+        sa.delete(Consent).where(Consent.person_id == person_id),
+        sa.delete(DestructionApproval).where(DestructionApproval.person_id == person_id),
+        sa.delete(Case).where(Case.person_id == person_id),
+        sa.delete(Person).where(Person.id == person_id),
+    ):
+        session.execute(statement)
+
+
+def _certify(lifecycle: Lifecycle, *, person_id: int, item: str, holder: str) -> int:
+    with transaction(lifecycle.new_session) as session:
+        job = session.get(DestructionJob, person_id)
+        existing = None
+        if job is not None:
+            existing = session.exec(
+                select(DestructionCertificate).where(DestructionCertificate.subject == job.subject)
+            ).first()
+        if job is None or existing is not None:  # certified by a run that died before releasing its claim
+            claims.release(session, item=item, holder=holder)
+            return existing.id if existing is not None else 0  # type: ignore[return-value]
+        certificate = DestructionCertificate(
+            subject=job.subject,
+            destroyed_at=lifecycle.clock.now(),
+            schedule_version=job.schedule_version,
+            rule=job.rule,
+            cases=job.cases,
+            documents=job.documents,
+            objects=job.objects,
+            object_versions=job.object_versions,
+            bytes=job.bytes,
+            method=METHOD,
+            authorised_by=job.authorised_by,
+        )
+        session.add(certificate)
+        session.delete(job)
+        claims.release(session, item=item, holder=holder)
+        session.flush()
+        audit.record(
+            session, clock=lifecycle.clock, actor="system", action="retention.destroyed", subject_type="person",
+            subject_id=person_id, details={"subject": job.subject, "certificate": certificate.id},
+        )
+        return certificate.id  # type: ignore[return-value]
+
+
+def pending_destructions(session: Session) -> list[int]:
+    """People whose destruction started and has no certificate yet (a worker died)."""
+    return list(session.exec(select(DestructionJob.person_id).order_by(col(DestructionJob.person_id))).all())
+
+
+# --- one case's archived documents, at the end of its window (option) ------------------
+
+
+def expire_archive(lifecycle: Lifecycle, *, action: Action, holder: str, on_step: StepHook = no_hook) -> StepOutcome:
+    assert action.case_id is not None
+    case_id = action.case_id
+    item = claims.item_key("expire", "case", case_id)
+    if not claims.claim(lifecycle.new_session, item=item, holder=holder, clock=lifecycle.clock, lease=lifecycle.lease):
+        return StepOutcome(item, StepOutcomeKind.skipped, "another sweep is working on this case")
+    with transaction(lifecycle.new_session) as session:
+        case = session.get(Case, case_id)
+        refusal = None
+        if case is None or case.status is not CaseStatus.archived:
+            refusal = f"case {case_id} is {case.status.value if case else 'gone'} now, not archived"
+        elif lifecycle.clock.today() < action.due_on:
+            refusal = f"case {case_id}'s archive window ends on {action.due_on}: not before"
+        else:
+            held = standing_hold_ids(session, person_id=case.person_id, case_ids=[case_id])
+            refusal = f"held by hold {', '.join(map(str, held))}" if held else None
+        if refusal is not None:
+            claims.release(session, item=item, holder=holder)
+            return StepOutcome(item, StepOutcomeKind.skipped, refusal)
+        document_ids = select(Document.id).where(Document.case_id == case_id)
+        keys = list(session.exec(select(StoredObject.object_key).where(col(StoredObject.document_id).in_(document_ids))).all())
+    removed = lifecycle.vault.delete_everywhere(keys)
+    on_step(Boundary.after_delete, item)
+    with transaction(lifecycle.new_session) as session:
+        document_ids = select(Document.id).where(Document.case_id == case_id)
+        documents = session.exec(select(sa.func.count()).select_from(Document).where(Document.case_id == case_id)).one()
+        session.execute(sa.delete(PageText).where(col(PageText.document_id).in_(document_ids)))
+        session.execute(sa.delete(StoredObject).where(col(StoredObject.document_id).in_(document_ids)))
+        session.execute(sa.delete(Document).where(Document.case_id == case_id))
+        case = session.get(Case, case_id)
+        assert case is not None
+        case.status, case.updated_at = CaseStatus.destroyed, lifecycle.clock.now()
+        session.add(case)
+        claims.release(session, item=item, holder=holder)
+        audit.record(
+            session, clock=lifecycle.clock, actor="system", action="retention.expire_archive", subject_type="case",
+            subject_id=case_id, details={"rule": action.rule_id, "schedule": action.schedule_version,
+                                         "documents": documents, "objects": len(keys), "versions": removed.versions},
+        )
+    return StepOutcome(item, StepOutcomeKind.done, action.reason, objects=len(keys))
+
+

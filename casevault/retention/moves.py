@@ -1,0 +1,233 @@
+"""Moving a case's documents between tiers: archive on closure, restore on referral.
+
+Each object goes through the same script, each step committed before the next:
+
+    copy to the target tier -> verify the copy (size, and sha256 by decrypting)
+    -> commit the object's new tier -> delete the source in every version
+
+A re-run after a crash at any boundary converges: an object the database still
+places in the source tier is copied again (the copy is overwritten); one it already
+places in the target tier only has its source deleted (again, harmlessly). The
+case's own status changes last, with the claim's release, in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from casevault.archive import LifecycleTags, RestoreState, Vault
+from casevault.core import audit
+from casevault.core.db import transaction
+from casevault.core.clock import Clock
+from casevault.core.errors import Conflict, IntegrityFailure
+from casevault.core.models import Case, CaseStatus, Document, DocumentStatus, Person, StoredObject, Tier
+from casevault.retention import claims
+from casevault.retention.decide import Action
+from casevault.retention.holds import standing_hold_ids
+from casevault.retention.parts import Lifecycle
+from casevault.retention.steps import Boundary, StepHook, StepOutcome, StepOutcomeKind, no_hook
+from casevault.retention.tagging import lifecycle_tags
+
+log = logging.getLogger(__name__)
+BUSY = (DocumentStatus.queued, DocumentStatus.processing)
+
+
+@dataclass(frozen=True)
+class _Object:
+    id: int
+    key: str
+    tier: Tier
+    sha256: str
+    stored_size: int
+
+
+@dataclass(frozen=True)
+class _CaseView:
+    case_id: int
+    person_id: int
+    subject: str
+    date_of_birth: dt.date
+    objects: tuple[_Object, ...]
+
+
+# --- archive ---------------------------------------------------------------------------
+
+
+def archive_case(lifecycle: Lifecycle, *, action: Action, holder: str, on_step: StepHook = no_hook) -> StepOutcome:
+    assert action.case_id is not None and action.archive_until is not None
+    item = claims.item_key("archive", "case", action.case_id)
+    if not claims.claim(lifecycle.new_session, item=item, holder=holder, clock=lifecycle.clock, lease=lifecycle.lease):
+        return StepOutcome(item, StepOutcomeKind.skipped, "another sweep is working on this case")
+    with transaction(lifecycle.new_session) as session:
+        refusal = _archive_refusal(session, case_id=action.case_id)
+        if refusal is not None:
+            claims.release(session, item=item, holder=holder)
+            _audit(session, lifecycle, "retention.archive", action.case_id, outcome="refused", rule=action.rule_id)
+            return StepOutcome(item, StepOutcomeKind.skipped, refusal)
+        view = _case_view(session, case_id=action.case_id)
+    tags = lifecycle_tags(
+        tier=Tier.archive, date_of_birth=view.date_of_birth, schedule=lifecycle.schedule, archive_until=action.archive_until
+    )
+    for obj in view.objects:
+        with lifecycle.new_session() as session:
+            held = standing_hold_ids(session, person_id=view.person_id, case_ids=[view.case_id])
+        if held:  # placed while we were moving: stop here, what moved is safe in the archive
+            claims.release_now(lifecycle.new_session, item=item, holder=holder)
+            return StepOutcome(item, StepOutcomeKind.skipped, f"hold {held[0]} was placed during the move: stopped")
+        _move(lifecycle, obj=obj, subject=view.subject, source=Tier.active, target=Tier.archive, tags=tags, item=item, on_step=on_step)
+    with transaction(lifecycle.new_session) as session:
+        case = session.get(Case, action.case_id)
+        assert case is not None
+        case.status, case.archive_until, case.updated_at = CaseStatus.archived, action.archive_until, lifecycle.clock.now()
+        session.add(case)
+        _set_document_tier(session, case_id=view.case_id, tier=Tier.archive)
+        claims.release(session, item=item, holder=holder)
+        _audit(
+            session, lifecycle, "retention.archive", view.case_id,
+            rule=action.rule_id, schedule=action.schedule_version, objects=len(view.objects),
+            archive_until=action.archive_until.isoformat(),
+        )
+    return StepOutcome(item, StepOutcomeKind.done, action.reason, objects=len(view.objects))
+
+
+def _archive_refusal(session: Session, *, case_id: int) -> str | None:
+    """Why the case must not be archived now, checked at the moment of acting."""
+    case = session.get(Case, case_id)
+    if case is None or case.status is not CaseStatus.closed:
+        return f"case {case_id} is {case.status.value if case else 'gone'} now, not closed: nothing to archive"
+    held = standing_hold_ids(session, person_id=case.person_id, case_ids=[case_id])
+    if held:
+        return f"held by hold {', '.join(map(str, held))}: not archived while it stands"
+    busy = session.exec(
+        select(Document.id).where(Document.case_id == case_id, col(Document.status).in_(BUSY)).limit(1)
+    ).first()
+    if busy is not None:
+        return f"document {busy} is still being processed: archived once it is ready"
+    return None
+
+
+# --- restore ---------------------------------------------------------------------------
+
+
+def mark_restoring(session: Session, *, case: Case, actor: str, rule: str, schedule_version: str, clock: Clock) -> None:
+    """Inside the caller's transaction: the case shows ``restoring`` until its documents are back."""
+    if case.status is not CaseStatus.archived:
+        raise Conflict(f"case {case.id} is {case.status.value}; only an archived case is restored")
+    case.status, case.updated_at = CaseStatus.restoring, clock.now()
+    session.add(case)
+    audit.record(
+        session, clock=clock, actor=actor, action="retention.restore.requested", subject_type="case",
+        subject_id=case.id, details={"rule": rule, "schedule": schedule_version},
+    )
+
+
+def restore_case(lifecycle: Lifecycle, *, case_id: int, holder: str, on_step: StepHook = no_hook) -> StepOutcome:
+    """Bring a ``restoring`` case's documents back to the active tier; the case is open again.
+
+    From a cold storage class the objects must first be restored by the store: the
+    restore is requested and the case stays ``restoring`` (``waiting``); the next
+    sweep or task run copies them back once they are readable.
+    """
+    item = claims.item_key("restore", "case", case_id)
+    if not claims.claim(lifecycle.new_session, item=item, holder=holder, clock=lifecycle.clock, lease=lifecycle.lease):
+        return StepOutcome(item, StepOutcomeKind.skipped, "another worker is restoring this case")
+    with transaction(lifecycle.new_session) as session:
+        case = session.get(Case, case_id)
+        if case is None or case.status is not CaseStatus.restoring:
+            claims.release(session, item=item, holder=holder)
+            status = case.status.value if case else "gone"
+            return StepOutcome(item, StepOutcomeKind.skipped, f"case {case_id} is {status}, not restoring")
+        view = _case_view(session, case_id=case_id)
+    cold = [obj for obj in view.objects if obj.tier is Tier.archive and not _readable(lifecycle.vault, obj)]
+    if cold:
+        for obj in cold:
+            lifecycle.vault.request_restore(object_key=obj.key, tier=Tier.archive)
+        claims.release_now(lifecycle.new_session, item=item, holder=holder)
+        return StepOutcome(item, StepOutcomeKind.waiting, f"{len(cold)} object(s) in cold storage: restore requested")
+    tags = lifecycle_tags(tier=Tier.active, date_of_birth=view.date_of_birth, schedule=lifecycle.schedule)
+    for obj in view.objects:
+        _move(lifecycle, obj=obj, subject=view.subject, source=Tier.archive, target=Tier.active, tags=tags, item=item, on_step=on_step)
+    with transaction(lifecycle.new_session) as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        case.status, case.updated_at = CaseStatus.open, lifecycle.clock.now()
+        session.add(case)
+        _set_document_tier(session, case_id=case_id, tier=Tier.active)
+        claims.release(session, item=item, holder=holder)
+        _audit(session, lifecycle, "retention.restore", case_id, rule=lifecycle.schedule.restore_rule_id, objects=len(view.objects))
+    return StepOutcome(item, StepOutcomeKind.done, f"case {case_id} is active again", objects=len(view.objects))
+
+
+def _readable(vault: Vault, obj: _Object) -> bool:
+    return vault.restore_ready(object_key=obj.key, tier=Tier.archive)
+
+
+# --- one object, one tier to another ---------------------------------------------------
+
+
+def _move(
+    lifecycle: Lifecycle, *, obj: _Object, subject: str, source: Tier, target: Tier, tags: LifecycleTags, item: str, on_step: StepHook
+) -> None:
+    vault = lifecycle.vault
+    if obj.tier is source:
+        vault.copy_to_tier(object_key=obj.key, source=source, target=target, tags=tags)
+        on_step(Boundary.after_copy, item)
+        _verify_copy(vault, obj=obj, subject=subject, tier=target)
+        on_step(Boundary.after_verify, item)
+        with transaction(lifecycle.new_session) as session:
+            row = session.get(StoredObject, obj.id)
+            assert row is not None
+            row.tier = target
+            session.add(row)
+        on_step(Boundary.after_commit, item)
+    else:
+        # Moved by an earlier run that died before deleting the source; keep the tags current.
+        vault.set_tags(object_key=obj.key, tier=target, tags=tags)
+    vault.delete_everywhere([obj.key], tiers=[source])
+    on_step(Boundary.after_delete, item)
+
+
+def _verify_copy(vault: Vault, *, obj: _Object, subject: str, tier: Tier) -> None:
+    """Size from the store; sha256 by decrypting, unless the copy sits in a cold class
+    (unreadable until restored), where the source was read and the size must match."""
+    info = vault.store.head(tier=tier, key=obj.key)
+    if info is None or info.size != obj.stored_size:
+        found = "missing" if info is None else f"{info.size} bytes"
+        raise IntegrityFailure(f"copy of object {obj.key} in {tier.value} is {found}, expected {obj.stored_size} bytes")
+    if vault.store.restore_state(tier=tier, key=obj.key) in (RestoreState.not_needed, RestoreState.ready):
+        vault.verify(subject=subject, object_key=obj.key, tier=tier, sha256=obj.sha256)
+
+
+# --- shared ------------------------------------------------------------------------------
+
+
+def _case_view(session: Session, *, case_id: int) -> _CaseView:
+    case = session.get(Case, case_id)
+    assert case is not None
+    person = session.get(Person, case.person_id)
+    assert person is not None
+    rows = session.exec(
+        select(StoredObject)
+        .join(Document, col(Document.id) == col(StoredObject.document_id))
+        .where(Document.case_id == case_id)
+        .order_by(col(StoredObject.id))
+    ).all()
+    objects = tuple(_Object(row.id, row.object_key, row.tier, row.sha256, row.stored_size) for row in rows)  # type: ignore[arg-type]
+    return _CaseView(case_id, person.id, person.pseudonym, person.date_of_birth, objects)  # type: ignore[arg-type]
+
+
+def _set_document_tier(session: Session, *, case_id: int, tier: Tier) -> None:
+    for document in session.exec(select(Document).where(Document.case_id == case_id)).all():
+        document.tier = tier
+        session.add(document)
+
+
+def _audit(session: Session, lifecycle: Lifecycle, action: str, case_id: int, *, outcome: str = "ok", **details) -> None:  # type: ignore[no-untyped-def]
+    audit.record(
+        session, clock=lifecycle.clock, actor="system", action=action, outcome=outcome,
+        subject_type="case", subject_id=case_id, details=details,
+    )

@@ -1,0 +1,136 @@
+"""Lifecycle fixtures: a container on each storage backend (filesystem in a temp dir,
+S3 on the moto server over HTTP), on the shared migrated database, and people with
+cases and stored documents put in through the vault and rows directly (these tests
+are about the lifecycle, not about upload; tests/e2e/test_lifecycle.py uses the API).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from casevault.archive.provision import init_storage
+from casevault.core.clock import FixedClock
+from casevault.core.db import transaction
+from casevault.core.models import (
+    Case,
+    CaseStatus,
+    Document,
+    DocumentStatus,
+    PageText,
+    Person,
+    ProvidedBy,
+    ReferralSource,
+    StoredObject,
+    Tier,
+    Variant,
+)
+from casevault.core.settings import Settings
+from casevault.retention.parts import Lifecycle
+from casevault.retention.tagging import lifecycle_tags
+from casevault.wiring import Container
+
+BACKENDS = ["filesystem", "s3"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def life_settings(backend: str, settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    overrides: dict[str, object] = {"chunk_size_kb": 4}
+    if backend == "s3":
+        overrides.update(request.getfixturevalue("s3_overrides"))
+    ready = settings.model_copy(update=overrides)
+    init_storage(ready)
+    return ready
+
+
+@pytest.fixture
+def life(life_settings: Settings, clock: FixedClock) -> Iterator[Container]:
+    built = Container(life_settings, clock=clock)
+    yield built
+    built.close()
+
+
+def lifecycle_of(container: Container, **changes: object) -> Lifecycle:
+    base = Lifecycle.of(container)
+    return Lifecycle(**{**base.__dict__, **changes})  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Seeded:
+    person_id: int
+    pseudonym: str
+    case_id: int
+    document_ids: tuple[int, ...]
+    object_keys: tuple[str, ...]
+
+
+WORDS = ("tribunal", "statement", "annual review")
+
+
+def seed_person(
+    container: Container,
+    tmp_path: Path,
+    *,
+    born: dt.date,
+    documents: int = 2,
+    closed_on: dt.date | None = None,
+    last_correspondence: dt.date | None = None,
+) -> Seeded:
+    """A person with one case holding ``documents`` ready documents (original and
+    searchable objects, page text in the full-text index), closed if ``closed_on``."""
+    with transaction(container.new_session) as session:
+        person = Person(full_name="Robin Example", date_of_birth=born, contact_details="01234 000000")
+        session.add(person)
+        session.flush()
+        referral = last_correspondence or closed_on or container.clock.today()
+        case = Case(
+            reference=f"SEN-T-{person.id:05d}",
+            person_id=person.id,  # type: ignore[arg-type]
+            referral_date=min(referral, container.clock.today()),
+            referral_source=ReferralSource.parent_carer,
+            status=CaseStatus.closed if closed_on else CaseStatus.open,
+            closed_on=closed_on,
+            outcome="Resolved." if closed_on else None,
+            last_correspondence=last_correspondence,
+        )
+        session.add(case)
+        session.flush()
+        person_id, pseudonym, case_id = person.id, person.pseudonym, case.id
+    tags = lifecycle_tags(tier=Tier.active, date_of_birth=born, schedule=container.schedule)
+    document_ids, keys = [], []
+    for index in range(documents):
+        source = tmp_path / f"doc-{person_id}-{index}.bin"
+        source.write_bytes(f"letter {index} about {WORDS[index % len(WORDS)]} ".encode() * 500)
+        stored = [container.vault.put(subject=pseudonym, source=source, tier=Tier.active, tags=tags) for _ in Variant]
+        with transaction(container.new_session) as session:
+            document = Document(
+                case_id=case_id, original_filename=f"letter-{index}.pdf", content_type="application/pdf",  # type: ignore[arg-type]
+                size=stored[0].size, sha256=stored[0].sha256, correspondence_date=last_correspondence or dt.date(2026, 1, 5),
+                provided_by=ProvidedBy.school, status=DocumentStatus.ready, tier=Tier.active, page_count=1,
+            )
+            session.add(document)
+            session.flush()
+            for variant, put in zip(Variant, stored):
+                session.add(StoredObject(
+                    document_id=document.id, variant=variant, object_key=put.object_key, tier=Tier.active,  # type: ignore[arg-type]
+                    sha256=put.sha256, size=put.size, stored_size=put.stored_size,
+                ))
+            session.add(PageText(document_id=document.id, page=1, text=f"The {WORDS[index % len(WORDS)]} letter."))  # type: ignore[arg-type]
+            document_ids.append(document.id)
+        keys += [put.object_key for put in stored]
+    return Seeded(person_id, pseudonym, case_id, tuple(document_ids), tuple(keys))  # type: ignore[arg-type]
+
+
+def versions_in(container: Container, tier: Tier, keys: tuple[str, ...] | list[str]) -> list[str]:
+    """The raw store's contents for ``keys``: every version and delete marker."""
+    wanted = set(keys)
+    return [v.key for v in container.vault.store.list_versions(tier=tier) if v.key in wanted]
