@@ -104,6 +104,11 @@ class Tesseract:
                 f"OCR took longer than {self.timeout_s:.0f} seconds on one page while {what}; "
                 "it will be tried again. If it keeps happening, re-scan the document at 300 dpi."
             ) from None
+        if done.returncode != 0 and "Failed loading language" in done.stderr:
+            raise ConfigurationError(
+                f"The OCR language(s) '{self.languages}' are not installed on this worker: install the "
+                "tesseract language data (e.g. tesseract-ocr-deu) or change CASEVAULT_OCR_LANGUAGES."
+            )
         if done.returncode != 0:
             how = f"signal {-done.returncode}" if done.returncode < 0 else f"exit code {done.returncode}"
             log.warning("tesseract failed while %s (%s): %s", what, how, done.stderr.strip()[-500:])

@@ -4,9 +4,10 @@
 
 1. read each page's text layer (pdfium); pages with usable text keep it, untouched;
 2. the others get a raster (the scan's own JPEG when the page is just that,
-   else a rendering at the page image's resolution) and are OCRed, one
-   tesseract process per core; a page whose words come out as nonsense is
-   checked for orientation (OSD) and read again turned;
+   else a rendering at the page image's resolution), which is despeckled
+   (and deskewed, if set) and OCRed, one tesseract process per core; a page
+   whose words come out as nonsense is checked for orientation (OSD) and read
+   again turned, so upright pages never pay for OSD;
 3. tesseract's invisible text pages are grafted over the original pages.
 
 Safe in a Celery prefork child: the thread pool lives for one call, and its
@@ -175,11 +176,16 @@ class _Prepared:
     size: tuple[int, int]
     to_raster: Matrix
     notes: tuple[str, ...]
+    intermediate: bool = False  # image was made by a step here (not the raster itself)
 
     def then(self, image: Path, size: tuple[int, int], to_previous: Matrix, note: str) -> "_Prepared":
-        if self.notes and self.image.name.count("-"):  # an intermediate file of ours: done with it
+        """The next step's image; the previous intermediate is no longer needed."""
+        self.discard()
+        return _Prepared(image, size, to_previous @ self.to_raster, (*self.notes, note), intermediate=True)
+
+    def discard(self) -> None:
+        if self.intermediate:
             self.image.unlink(missing_ok=True)
-        return _Prepared(image, size, to_previous @ self.to_raster, (*self.notes, note))
 
 
 def _read_page(engine: OcrEngine, raster: Raster, options: OcrOptions) -> _OcrPage:
@@ -187,8 +193,7 @@ def _read_page(engine: OcrEngine, raster: Raster, options: OcrOptions) -> _OcrPa
     prepared = _despeckle(prepared, raster.dpi, options)
     prepared = _deskew(prepared, options)
     prepared, recognition, rotated = _recognise_upright(engine, prepared, raster.dpi)
-    if prepared.image != raster.path:
-        prepared.image.unlink(missing_ok=True)
+    prepared.discard()
     why = (*prepared.notes, f"OCR: {recognition.words} words, confidence {recognition.mean_confidence:.0f}, "
            f"{recognition.seconds:.1f} s")
     return _OcrPage(raster.index, recognition, prepared.size, prepared.to_raster @ raster.to_page, rotated,
@@ -250,7 +255,7 @@ def _recognise_upright(engine: OcrEngine, prepared: _Prepared, dpi: int) -> tupl
 
 
 def _sibling(image: Path, step: str) -> Path:
-    """pages/p00001.jpg -> pages/p00001-<step>.pgm (rasters are named p<number>, no dash)."""
+    """pages/p00001.jpg or pages/p00001-despeckled.pgm -> pages/p00001-<step>.pgm"""
     return image.with_name(image.name.split(".")[0].split("-")[0] + f"-{step}.pgm")
 
 

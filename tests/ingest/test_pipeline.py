@@ -187,6 +187,12 @@ def test_missing_ocr_engine_is_a_configuration_error(tmp_path: Path) -> None:
         make_searchable(upload, workdir=tmp_path / "work", options=options)
 
 
+def test_language_not_installed_is_a_configuration_error(tmp_path: Path) -> None:
+    upload = pdf_from_image(text_strip(), tmp_path / "scan.pdf")
+    with pytest.raises(ConfigurationError, match="CASEVAULT_OCR_LANGUAGES"):
+        make_searchable(upload, workdir=tmp_path / "work", options=OcrOptions(languages="xyz"))
+
+
 def test_temporary_files_stay_in_the_workdir(tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
     upload = pdf_from_image(text_strip(), tmp_path / "in" / "scan.pdf")
