@@ -1,0 +1,347 @@
+"""Ingest benchmark: OCR pages/second and word recall, casevault against its peers.
+
+    .venv/bin/python benchmarks/ingest.py [--documents 4] [--pages 6] [--keep DIR]
+
+Generates scanned-looking pages (A4 at 300 dpi, turned 1-2 degrees, speckled,
+JPEG inside PDF) with known text, then measures on the same files, one after
+the other on this machine:
+
+  (a) tesseract alone, one process per core, OMP_THREAD_LIMIT=1, on the page
+      JPEGs: the limit;
+  (b) OCRmyPDF with its defaults on the PDFs: what users would pick instead;
+  (c) casevault's ``make_searchable`` on the PDFs, one document at a time,
+      as the worker runs them;
+
+and PDFs that already carry text through ``make_searchable``. Each contender is
+one function ``(corpus) -> Measurement``; add one to ``CONTENDERS`` to compare
+another (the end-to-end API + worker run belongs there too). Prints a Markdown
+table for benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime
+import os
+import platform
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pikepdf
+import pypdfium2 as pdfium
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from casevault.ingest.options import OcrOptions  # noqa: E402
+from casevault.ingest.searchable import make_searchable  # noqa: E402
+
+CORES = os.cpu_count() or 1
+FONTS = [
+    "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+]
+VOCABULARY = """
+about after again against all also always among annual another any appointment around
+assessment because been before being between both build called came care case child children
+class could council courses daily family father first following found friends from further
+future give going good group had has have health help her here his home hours however
+important include including information into just keep kind know language last learning
+letter like little local long made make many meeting more morning most mother much must
+need needs next night number occupational office only other our over parents part people
+physical plan place play please point progress provide provision read reading really
+receive recent record report review right said same say school second see should since
+skills small social some speech staff start still study such support take teacher teaching
+tell than thank that their them then there therapy these they thing think this those three
+through time today together towards two under understand until upon very want week weekly
+well were what when where which while will with within work working would write writing
+year years young
+""".split()
+
+
+# --- corpus --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    jpeg: Path
+    words: list[str]
+
+
+@dataclass(frozen=True)
+class Corpus:
+    scanned: list[tuple[Path, list[Page]]]  # (pdf, its pages)
+    text_pdfs: list[tuple[Path, int]]  # (pdf, page count)
+    workdir: Path
+
+    @property
+    def pages(self) -> list[Page]:
+        return [page for _, pages in self.scanned for page in pages]
+
+
+def paragraph(rng: random.Random, sentences: int) -> str:
+    out = []
+    for _ in range(sentences):
+        words = [rng.choice(VOCABULARY) for _ in range(rng.randint(8, 16))]
+        out.append(" ".join(words).capitalize() + ".")
+    return " ".join(out)
+
+
+def scanned_page(rng: random.Random, path: Path) -> Page:
+    width, height = 2480, 3508  # A4 at 300 dpi
+    page = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(rng.choice(FONTS), 44)  # about 10.5 pt
+    words: list[str] = []
+    y = 260
+    while y < height - 500:
+        line: list[str] = []
+        for word in paragraph(rng, rng.randint(3, 5)).split():
+            if draw.textlength(" ".join(line + [word]), font=font) > width - 440:
+                draw.text((220, y), " ".join(line), font=font, fill=rng.randint(0, 50))
+                words += line
+                line, y = [], y + 62
+                if y >= height - 500:
+                    break
+            line.append(word)
+        else:
+            draw.text((220, y), " ".join(line), font=font, fill=rng.randint(0, 50))
+            words += line
+        y += 120
+    page = page.rotate(rng.choice([-1, 1]) * rng.uniform(1, 2), Image.BICUBIC, fillcolor=255)
+    pixels = page.load()
+    for _ in range(30_000):  # speckles
+        x, yy = rng.randrange(width - 2), rng.randrange(height - 2)
+        shade = rng.randint(0, 140)
+        for dx, dy in ((0, 0), (1, 0), (0, 1)) if rng.random() < 0.3 else ((0, 0),):
+            pixels[x + dx, yy + dy] = shade
+    page = page.filter(ImageFilter.GaussianBlur(0.6))
+    page.save(path, "JPEG", quality=75, dpi=(300, 300))
+    return Page(path, [w.strip(".").lower() for w in words])
+
+
+def jpeg_pdf(jpegs: list[Path], out: Path) -> None:
+    """JPEG inside PDF, as a scanner writes it: the JPEG bytes embedded unchanged."""
+    pdf = pikepdf.new()
+    for jpeg in jpegs:
+        with Image.open(jpeg) as im:
+            width, height = im.size
+        image = pikepdf.Stream(pdf, jpeg.read_bytes())
+        image.update(pikepdf.Dictionary(
+            Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Image, Width=width, Height=height,
+            ColorSpace=pikepdf.Name.DeviceGray, BitsPerComponent=8, Filter=pikepdf.Name.DCTDecode))
+        w_pt, h_pt = width * 72 / 300, height * 72 / 300
+        page = pdf.add_blank_page(page_size=(w_pt, h_pt))
+        page.obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
+        page.obj.Contents = pdf.make_stream(f"q {w_pt} 0 0 {h_pt} 0 0 cm /Im0 Do Q".encode())
+    pdf.save(out)
+
+
+def text_pdf(rng: random.Random, pages: int, out: Path) -> None:
+    """A word processor's PDF: every page carries real text."""
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
+                                                BaseFont=pikepdf.Name.Helvetica))
+    for _ in range(pages):
+        text = paragraph(rng, 30)
+        lines = re.findall(r".{1,90}(?:\s|$)", text)
+        ops = ["BT /F1 10 Tf 50 780 Td 13 TL"] + [f"({line.strip()}) Tj T*" for line in lines] + ["ET"]
+        page = pdf.add_blank_page(page_size=(595, 842))
+        page.obj.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+        page.obj.Contents = pdf.make_stream("\n".join(ops).encode("latin-1"))
+    pdf.save(out)
+
+
+def make_corpus(root: Path, documents: int, pages_each: int, text_documents: int, text_pages: int) -> Corpus:
+    rng = random.Random(20261124)
+    scanned = []
+    for d in range(documents):
+        pages = [scanned_page(rng, root / f"doc{d}-page{p + 1}.jpg") for p in range(pages_each)]
+        pdf = root / f"doc{d}.pdf"
+        jpeg_pdf([p.jpeg for p in pages], pdf)
+        scanned.append((pdf, pages))
+    texts = []
+    for d in range(text_documents):
+        pdf = root / f"text{d}.pdf"
+        text_pdf(rng, text_pages, pdf)
+        texts.append((pdf, text_pages))
+    return Corpus(scanned, texts, root)
+
+
+# --- measuring -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measurement:
+    pages: int
+    seconds: float
+    recall: float | None  # 0..1; None when not measured
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.pages / self.seconds
+
+
+def tokens(text: str) -> list[str]:
+    return re.findall(r"[a-z]+", text.lower())
+
+
+def recall(expected: list[str], found: list[str]) -> float:
+    want, got = collections.Counter(expected), collections.Counter(found)
+    return sum(min(n, got[w]) for w, n in want.items()) / sum(want.values())
+
+
+def pdf_text(path: Path) -> list[str]:
+    doc = pdfium.PdfDocument(path)
+    try:
+        return [doc[i].get_textpage().get_text_bounded() for i in range(len(doc))]
+    finally:
+        doc.close()
+
+
+def document_recall(corpus: Corpus, texts: dict[Path, list[str]]) -> float:
+    expected, found = [], []
+    for pdf, pages in corpus.scanned:
+        for page, text in zip(pages, texts[pdf], strict=True):
+            expected += page.words
+            found += tokens(text)
+    return recall(expected, found)
+
+
+def raw_tesseract(corpus: Corpus) -> Measurement:
+    """(a) tesseract on each page JPEG, one process per core, text output only."""
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    out = Path(tempfile.mkdtemp(prefix="a-", dir=corpus.workdir))
+
+    def one(page: Page) -> str:
+        stem = out / page.jpeg.stem
+        subprocess.run(["tesseract", str(page.jpeg), str(stem), "txt"], env=env, check=True, capture_output=True)
+        return stem.with_suffix(".txt").read_text()
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(CORES) as pool:
+        texts = list(pool.map(one, corpus.pages))
+    seconds = time.perf_counter() - started
+    expected = [w for page in corpus.pages for w in page.words]
+    return Measurement(len(texts), seconds, recall(expected, [t for text in texts for t in tokens(text)]))
+
+
+def ocrmypdf_defaults(corpus: Corpus) -> Measurement:
+    """(b) the ocrmypdf command with its defaults, one document after the other."""
+    out = Path(tempfile.mkdtemp(prefix="b-", dir=corpus.workdir))
+    note = "defaults"
+    if shutil.which("gs") is None:
+        note = "defaults; no Ghostscript here, so PDF/A is best effort (pikepdf) and pages rasterise with pdfium"
+    ocrmypdf = Path(sys.executable).with_name("ocrmypdf")
+    started = time.perf_counter()
+    for pdf, _ in corpus.scanned:
+        subprocess.run([str(ocrmypdf), "--quiet", str(pdf), str(out / pdf.name)], check=True, capture_output=True)
+    seconds = time.perf_counter() - started
+    texts = {pdf: pdf_text(out / pdf.name) for pdf, _ in corpus.scanned}  # not timed: measuring, not working
+    return Measurement(len(corpus.pages), seconds, document_recall(corpus, texts), note)
+
+
+def casevault_make_searchable(corpus: Corpus) -> Measurement:
+    """(c) casevault's ingest core, as the OCR task runs it: one document at a time."""
+    options = OcrOptions(processes=CORES)
+    out = Path(tempfile.mkdtemp(prefix="c-", dir=corpus.workdir))
+    started = time.perf_counter()
+    outputs = {}
+    for pdf, _ in corpus.scanned:
+        outputs[pdf] = make_searchable(pdf, workdir=out / pdf.stem, options=options).searchable_pdf
+    seconds = time.perf_counter() - started
+    texts = {pdf: pdf_text(path) for pdf, path in outputs.items()}  # not timed
+    return Measurement(len(corpus.pages), seconds, document_recall(corpus, texts), "make_searchable, in process")
+
+
+def casevault_text_pdfs(corpus: Corpus) -> Measurement:
+    """PDFs that already carry text: read, judged usable, copied; no OCR."""
+    options = OcrOptions(processes=CORES)
+    out = Path(tempfile.mkdtemp(prefix="t-", dir=corpus.workdir))
+    started = time.perf_counter()
+    pages = 0
+    for pdf, count in corpus.text_pdfs:
+        result = make_searchable(pdf, workdir=out / pdf.stem, options=options)
+        assert result.ocr_pages == 0
+        pages += count
+    return Measurement(pages, time.perf_counter() - started, None, "make_searchable on text PDFs")
+
+
+CONTENDERS: dict[str, Callable[[Corpus], Measurement]] = {
+    "(a) tesseract alone, 1 process/core": raw_tesseract,
+    "(b) OCRmyPDF": ocrmypdf_defaults,
+    "(c) casevault make_searchable": casevault_make_searchable,
+}
+
+
+def table(results: dict[str, Measurement], text: Measurement) -> str:
+    rows = ["| contender | pages | seconds | pages/s | word recall | notes |", "| --- | ---: | ---: | ---: | ---: | --- |"]
+    for name, m in {**results, "text-layer PDFs (casevault)": text}.items():
+        rec = f"{m.recall * 100:.1f} %" if m.recall is not None else "n/a"
+        rows.append(f"| {name} | {m.pages} | {m.seconds:.1f} | {m.rate:.2f} | {rec} | {m.note} |")
+    a, b, c = (results.get(k) for k in CONTENDERS)
+    goals = ["", "| goal | target | measured | met |", "| --- | --- | ---: | --- |"]
+    if a and c:
+        ratio = c.rate / a.rate
+        goals.append(f"| (c) speed vs (a) | >= 0.85 x | {ratio:.2f} x | {'yes' if ratio >= 0.85 else 'no'} |")
+        drop = (a.recall - c.recall) * 100
+        goals.append(f"| (c) recall vs (a) | at most 0.5 points below | {-drop:+.1f} points | {'yes' if drop <= 0.5 else 'no'} |")
+    if b and c:
+        ratio = c.rate / b.rate
+        goals.append(f"| (c) speed vs (b) | >= 2.5 x | {ratio:.2f} x | {'yes' if ratio >= 2.5 else 'no'} |")
+    goals.append(f"| text-layer PDFs | >= 50 pages/s | {text.rate:.0f} pages/s | {'yes' if text.rate >= 50 else 'no'} |")
+    return "\n".join(rows + goals)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--documents", type=int, default=4, help="scanned PDFs (default 4)")
+    parser.add_argument("--pages", type=int, default=6, help="pages per scanned PDF (default 6)")
+    parser.add_argument("--text-documents", type=int, default=4)
+    parser.add_argument("--text-pages", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="run each contender this many times, interleaved, and keep its fastest "
+                             "(the machine is shared: the fastest round is the least disturbed)")
+    parser.add_argument("--only", action="append", help="run only contenders whose name contains this")
+    parser.add_argument("--keep", type=Path, help="keep the corpus and outputs here")
+    args = parser.parse_args()
+    root = args.keep or Path(tempfile.mkdtemp(prefix="casevault-bench-"))
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        started = time.perf_counter()
+        corpus = make_corpus(root, args.documents, args.pages, args.text_documents, args.text_pages)
+        print(f"corpus: {len(corpus.pages)} scanned pages, {sum(n for _, n in corpus.text_pdfs)} text pages "
+              f"({time.perf_counter() - started:.0f} s to generate)", file=sys.stderr)
+        results: dict[str, Measurement] = {}
+        for round_ in range(args.rounds):
+            for name, measure in CONTENDERS.items():
+                if args.only and not any(o in name for o in args.only):
+                    continue
+                measured = measure(corpus)
+                print(f"round {round_ + 1} {name}: {measured}", file=sys.stderr)
+                if name not in results or measured.seconds < results[name].seconds:
+                    results[name] = measured
+        text = min((casevault_text_pdfs(corpus) for _ in range(args.rounds)), key=lambda m: m.seconds)
+        tesseract = subprocess.run(["tesseract", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
+        print(f"{datetime.date.today()}, {CORES} cores, {platform.python_implementation()} "
+              f"{platform.python_version()}, {tesseract}, gs: {shutil.which('gs') or 'not installed'}, "
+              f"each contender's fastest of {args.rounds} interleaved round(s)\n")
+        print(table(results, text))
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
