@@ -215,3 +215,24 @@ def test_search_refuses_malformed_queries_and_hides_other_officers_cases(api: Te
     other = {"Authorization": f"Bearer {token}"}
     assert api.get("/api/v1/search", params={"q": "provision"}, headers=other).json()["hits"] == []
     assert api.get("/api/v1/search", params={"q": "provision", "case_id": case_id}, headers=other).status_code == 403
+
+
+def test_who_may_upload_and_download(api: TestClient, app_container: Container, officer, case_id, tmp_path: Path) -> None:
+    tokens = {}
+    with transaction(app_container.new_session) as session:
+        for name, role in (("oscar", Role.officer), ("maya", Role.manager), ("adam", Role.admin)):
+            tokens[name] = {"Authorization": f"Bearer {create_user(session, username=name, role=role, clock=app_container.clock)[1]}"}
+    scan = save(text_strip(), tmp_path / "scan.png")
+    assert upload(api, tokens["oscar"], case_id, scan).status_code == 403
+    assert upload(api, tokens["adam"], case_id, scan).status_code == 403
+    assert upload(api, {}, case_id, scan).status_code == 401
+    document = upload(api, tokens["maya"], case_id, scan).json()
+    assert count(app_container, Document) == 1
+
+    path = f"/api/v1/documents/{document['id']}/file"
+    assert api.get(path, headers=officer).status_code == 200
+    assert api.get(path, headers=tokens["maya"]).status_code == 200
+    assert api.get(path, headers=tokens["oscar"]).status_code == 403
+    assert api.get(path, headers=tokens["adam"]).status_code == 403
+    not_yet = api.get(f"{path}?variant=searchable", headers=officer)
+    assert not_yet.status_code == 409 and "once it is ready" in not_yet.json()["detail"]
