@@ -1,0 +1,135 @@
+"""Kill the lifecycle work at every step boundary, run the sweep again: it converges.
+
+The hook is the sweep's own seam (``on_step``): it raises at the named boundary,
+leaving exactly what a worker dying there leaves. The next sweep runs after the
+dead worker's claim lease has run out, as the next day's sweep would.
+After it: no object missing before its time, nothing left after destruction, one
+certificate, no case left ``restoring``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from casevault.core import audit
+from casevault.core.clock import FixedClock
+from casevault.core.db import transaction
+from casevault.core.models import Case, CaseStatus, DestructionCertificate, DestructionJob, Person, RetentionClaim, StoredObject, Tier
+from casevault.retention.parts import DEFAULT_LEASE
+from casevault.retention.referral import restore_on_referral
+from casevault.retention.steps import Boundary, StepOutcomeKind
+from casevault.retention.sweep import run_sweep
+from casevault.wiring import Container
+from tests.retention.conftest import Seeded, lifecycle_of, seed_person, versions_in
+
+MOVE_BOUNDARIES = [Boundary.after_copy, Boundary.after_verify, Boundary.after_commit, Boundary.after_delete]
+DESTROY_BOUNDARIES = [Boundary.after_delete, Boundary.after_key_shred, Boundary.before_certificate]
+
+
+class WorkerKilled(Exception):
+    """Stands for the process dying: not an error of ours, so nothing catches it."""
+
+
+def kill_at(boundary: Boundary, *, occurrence: int = 1):  # type: ignore[no-untyped-def]
+    seen = {"count": 0}
+
+    def hook(reached: Boundary, item: str) -> None:
+        if reached is boundary:
+            seen["count"] += 1
+            if seen["count"] == occurrence:
+                raise WorkerKilled(f"killed {boundary.value} in {item}")
+
+    return hook
+
+
+def crash_then_rerun(life: Container, boundary: Boundary, *, occurrence: int = 1) -> None:
+    with pytest.raises(WorkerKilled):
+        run_sweep(lifecycle_of(life), dry_run=False, on_step=kill_at(boundary, occurrence=occurrence))
+    clock: FixedClock = life.clock  # type: ignore[assignment]
+    clock.advance(DEFAULT_LEASE + dt.timedelta(minutes=1))
+    run_sweep(lifecycle_of(life), dry_run=False)
+
+
+def assert_readable_only_in(life: Container, seeded: Seeded, tier: Tier, tmp_path: Path) -> None:
+    other = Tier.archive if tier is Tier.active else Tier.active
+    assert versions_in(life, other, seeded.object_keys) == []
+    with life.new_session() as session:
+        rows = session.exec(select(StoredObject)).all()
+        assert {row.tier for row in rows} == {tier}
+    for row in rows:
+        life.vault.verify(subject=seeded.pseudonym, object_key=row.object_key, tier=tier, sha256=row.sha256)
+    assert not _claims_left(life)
+
+
+def _claims_left(life: Container) -> list[str]:
+    with life.new_session() as session:
+        return [claim.item for claim in session.exec(select(RetentionClaim)).all()]
+
+
+@pytest.mark.parametrize("boundary", MOVE_BOUNDARIES, ids=lambda b: b.value)
+@pytest.mark.parametrize("occurrence", [1, 3], ids=["first-object", "third-object"])
+def test_archive_converges_after_a_crash(life: Container, tmp_path: Path, boundary: Boundary, occurrence: int) -> None:
+    seeded = seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1))
+
+    crash_then_rerun(life, boundary, occurrence=occurrence)
+
+    assert_readable_only_in(life, seeded, Tier.archive, tmp_path)
+    with life.new_session() as session:
+        assert session.get(Case, seeded.case_id).status is CaseStatus.archived  # type: ignore[union-attr]
+        assert audit.verify_chain(session).ok
+
+
+@pytest.mark.parametrize("boundary", MOVE_BOUNDARIES, ids=lambda b: b.value)
+def test_restore_converges_after_a_crash_and_no_case_stays_restoring(life: Container, tmp_path: Path, boundary: Boundary) -> None:
+    seeded = seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1))
+    run_sweep(lifecycle_of(life), dry_run=False)
+    with transaction(life.new_session) as session:
+        person = session.get(Person, seeded.person_id)
+        restore_on_referral(session, person=person, referral_date=life.clock.today(), schedule=life.schedule, clock=life.clock, actor="user:1")  # type: ignore[arg-type]
+
+    crash_then_rerun(life, boundary)
+
+    assert_readable_only_in(life, seeded, Tier.active, tmp_path)
+    with life.new_session() as session:
+        assert session.get(Case, seeded.case_id).status is CaseStatus.open  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("boundary", DESTROY_BOUNDARIES, ids=lambda b: b.value)
+def test_destruction_converges_after_a_crash_with_one_certificate(life: Container, tmp_path: Path, boundary: Boundary) -> None:
+    seeded = seed_person(life, tmp_path, born=dt.date(2001, 11, 24), documents=2)
+    neighbour = seed_person(life, tmp_path, born=dt.date(2009, 1, 1), documents=1)
+
+    crash_then_rerun(life, boundary)
+
+    for tier in Tier:
+        assert versions_in(life, tier, seeded.object_keys) == []
+    assert not life.vault.has_key(subject=seeded.pseudonym)
+    with life.new_session() as session:
+        assert session.get(Person, seeded.person_id) is None
+        assert session.exec(select(DestructionJob)).all() == []
+        [certificate] = session.exec(select(DestructionCertificate)).all()
+        assert (certificate.subject, certificate.cases, certificate.documents, certificate.objects) == (seeded.pseudonym, 1, 2, 4)
+        assert audit.verify_chain(session).ok
+    assert sorted(versions_in(life, Tier.active, neighbour.object_keys)) == sorted(neighbour.object_keys)
+    assert not _claims_left(life)
+    again = run_sweep(lifecycle_of(life), dry_run=False)  # and a third sweep finds nothing more to do
+    assert again.count(StepOutcomeKind.done) == 0
+
+
+def test_a_hold_cannot_be_placed_once_destruction_has_started(life: Container, tmp_path: Path) -> None:
+    from casevault.core.errors import Conflict
+    from casevault.core.models import HoldKind, Role
+    from casevault.core.users import create_user
+    from casevault.retention.holds import place_hold
+
+    seeded = seed_person(life, tmp_path, born=dt.date(2001, 11, 24), documents=1)
+    with pytest.raises(WorkerKilled):
+        run_sweep(lifecycle_of(life), dry_run=False, on_step=kill_at(Boundary.after_delete))
+    with transaction(life.new_session) as session:
+        manager, _ = create_user(session, username="maya", role=Role.manager, clock=life.clock)
+    with pytest.raises(Conflict, match="being destroyed"), transaction(life.new_session) as session:
+        place_hold(session, person_id=seeded.person_id, case_id=None, kind=HoldKind.legal, reason="Too late.", user=manager, clock=life.clock)
