@@ -2,16 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, BackgroundTasks, Query
 from sqlmodel import Session
 
 from casevault.api.deps import ContainerDep, Officer, SessionDep, record
+from casevault.api.routes.retention import enqueue_restores
 from casevault.api.schemas import CaseClose, CaseCreate, CaseList, CasePublic, NoteCreate, NoteList, NotePublic
 from casevault.core import casework
 from casevault.core.errors import Forbidden, NotFound
 from casevault.core.models import Case, CaseStatus, Person, Role, User
 from casevault.core.users import find_user
 from casevault.retention.decide import check_referral_allowed
+from casevault.retention.referral import restore_on_referral
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -30,7 +32,9 @@ def _officer_for(session: Session, *, body: CaseCreate, user: User) -> User | No
 
 
 @router.post("", status_code=201, response_model=CasePublic)
-def open_case(body: CaseCreate, user: Officer, session: SessionDep, container: ContainerDep) -> CasePublic:
+def open_case(
+    body: CaseCreate, user: Officer, session: SessionDep, container: ContainerDep, background: BackgroundTasks
+) -> CasePublic:
     person = session.get(Person, body.person_id)
     if person is None:
         raise NotFound(f"no person with id {body.person_id}; create the person first (POST /people)")
@@ -44,6 +48,14 @@ def open_case(body: CaseCreate, user: Officer, session: SessionDep, container: C
         clock=container.clock,
     )
     record(session, container, user, "case.open", subject_type="case", subject_id=case.id, person=person.id)
+    # --- retention (issue 5): a new referral brings the person's archived cases back ---
+    restoring = restore_on_referral(
+        session, person=person, referral_date=body.referral_date, schedule=container.schedule,
+        clock=container.clock, actor=f"user:{user.id}",
+    )
+    if restoring:
+        background.add_task(enqueue_restores, container, restoring)  # after the commit: the worker must see them
+    # --- end retention ---
     return _public(session, case)
 
 

@@ -1,0 +1,64 @@
+"""Holds (managers): while one stands, nothing of its person or case is archived,
+expired or destroyed. The reason is free text: it is kept on the hold and shown to
+managers, never written to the audit log (ids and the kind only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from casevault.api.deps import ContainerDep, Manager, SessionDep, record
+from casevault.api.schemas import Strict
+from casevault.core.models import Hold, HoldKind
+from casevault.retention.holds import list_holds, place_hold, release_hold
+
+router = APIRouter(prefix="/holds", tags=["retention"])
+
+
+class HoldCreate(Strict):
+    person_id: int | None = None
+    case_id: int | None = None
+    kind: HoldKind
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class HoldPublic(BaseModel):
+    id: int
+    person_id: int | None
+    case_id: int | None
+    kind: HoldKind
+    reason: str
+    placed_by: int | None
+    placed_at: dt.datetime
+    released_at: dt.datetime | None
+    released_by: int | None
+
+    @classmethod
+    def of(cls, hold: Hold) -> "HoldPublic":
+        return cls.model_validate(hold, from_attributes=True)
+
+
+class HoldList(BaseModel):
+    holds: list[HoldPublic]
+
+
+@router.post("", status_code=201, response_model=HoldPublic)
+def create_hold(body: HoldCreate, user: Manager, session: SessionDep, container: ContainerDep) -> HoldPublic:
+    hold = place_hold(session, **body.model_dump(), user=user, clock=container.clock)
+    record(session, container, user, "hold.place", subject_type="hold", subject_id=hold.id,
+           kind=hold.kind.value, person=hold.person_id, case=hold.case_id)
+    return HoldPublic.of(hold)
+
+
+@router.delete("/{hold_id}", response_model=HoldPublic)
+def delete_hold(hold_id: int, user: Manager, session: SessionDep, container: ContainerDep) -> HoldPublic:
+    hold = release_hold(session, hold_id=hold_id, user=user, clock=container.clock)
+    record(session, container, user, "hold.release", subject_type="hold", subject_id=hold.id)
+    return HoldPublic.of(hold)
+
+
+@router.get("", response_model=HoldList)
+def read_holds(user: Manager, session: SessionDep, standing: bool = True) -> HoldList:
+    return HoldList(holds=[HoldPublic.of(hold) for hold in list_holds(session, standing_only=standing)])
