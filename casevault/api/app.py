@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from casevault.api import API_PREFIX
 from casevault.api.limits import BodySizeLimit
 from casevault.api.problems import install_problem_handlers
-from casevault.api.routes import audit, cases, documents, people, search
+from casevault.api.routes import audit, cases, certificates, documents, holds, people, retention, search
 from casevault.wiring import Container
 
 
@@ -27,7 +27,7 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     install_problem_handlers(app)
-    for module in (people, cases, documents, search, audit):
+    for module in (people, cases, documents, search, audit, holds, retention, certificates):
         app.include_router(module.router, prefix=API_PREFIX)
 
     app.add_middleware(BodySizeLimit, limit=container.settings.max_request_body_kb * 1024, streamed=is_upload)
