@@ -1,4 +1,8 @@
-"""``casevault retention schedule show|validate``: read the retention schedule, or check one.
+"""``casevault retention run|due|publish-schedule|schedule show|validate``: the lifecycle by hand.
+
+``run`` is what the daily beat task does (``--dry-run`` prints exactly what it would
+do and changes nothing); ``due`` is the dry run's list; ``publish-schedule`` lists the
+active cases whose parents or carers must hear of a new schedule version.
 
 A bad schedule raises ConfigurationError, which ``casevault.cli.main`` turns into
 its message on stderr and exit code 78, like every other error of the tree.
@@ -6,16 +10,68 @@ its message on stderr and exit code 78, like every other error of the tree.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
 
+from casevault.core.db import transaction
+from casevault.retention.parts import Lifecycle
+from casevault.retention.publish import publish_schedule
 from casevault.retention.schedule import Schedule, load_schedule
+from casevault.retention.sweep import SweepReport, run_sweep
 
 
 @click.group()
 def retention() -> None:
     """The case lifecycle: archive, restore and destruction on schedule."""
+
+
+@retention.command()
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="default: today")
+@click.option("--dry-run", is_flag=True, help="print what would happen; change nothing")
+def run(as_of: dt.datetime | None, dry_run: bool) -> None:
+    """Carry out what is due (as the daily sweep does). Never a day after today."""
+    report = run_sweep(Lifecycle.of(_container()), as_of=as_of.date() if as_of else None, dry_run=dry_run)
+    click.echo(describe_report(report))
+
+
+@retention.command()
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="default: today")
+def due(as_of: dt.datetime | None) -> None:
+    """List what the next sweep would do, held items marked (a dry run)."""
+    report = run_sweep(Lifecycle.of(_container()), as_of=as_of.date() if as_of else None, dry_run=True)
+    click.echo(describe_report(report))
+
+
+@retention.command("publish-schedule")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+def publish(file: Path) -> None:
+    """Publish schedule FILE as the new version: list the active cases whose parents or
+    carers must be told, and record the update. Then set CASEVAULT_SCHEDULE_FILE to FILE."""
+    container = _container()
+    new = load_schedule(file)
+    with transaction(container.new_session) as session:
+        notices = publish_schedule(session, new=new, previous=container.schedule, clock=container.clock, actor="cli")
+    click.echo(f"schedule {new.version} (effective {new.effective_from}) replaces {container.schedule.version}")
+    click.echo(f"{len(notices)} active case(s) whose parents or carers must be told:")
+    for notice in notices:
+        click.echo(f"  {notice.case_reference}\tcase {notice.case_id}\tperson {notice.person_id}")
+    click.echo(f"now put it in force: CASEVAULT_SCHEDULE_FILE={file}")
+
+
+def describe_report(report: SweepReport) -> str:
+    mode = "dry run: nothing was changed" if report.dry_run else "sweep"
+    lines = [f"{mode}, as of {report.as_of}: {len(report.due)} item(s) due"]
+    lines += [f"  unfinished: {line}" for line in report.unfinished.describe()]
+    lines += [f"  {item.describe()}" for item in report.due]
+    if not report.dry_run:
+        lines += [f"  -> {o.item}: {o.outcome.value} ({o.why})" for o in report.outcomes]
+    return "\n".join(lines)
+
+
+def _container():  # type: ignore[no-untyped-def]
+    return click.get_current_context().obj
 
 
 @retention.group()
