@@ -86,7 +86,8 @@ def destroy_person(
 
 def _refusal(session: Session, lifecycle: Lifecycle, *, person_id: int, action: Action | None) -> str | None:
     """Why the person must not be destroyed now, checked at the moment of acting."""
-    person = session.get(Person, person_id)
+    # Locked: a hold placed concurrently (which locks the person too) waits for this decision.
+    person = session.get(Person, person_id, with_for_update=True)
     if person is None or action is None:
         return f"person {person_id} is gone and no destruction of theirs is under way"
     due_on = destruction_date(person.date_of_birth, lifecycle.schedule)

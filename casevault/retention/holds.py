@@ -79,8 +79,9 @@ def _target_person(session: Session, *, person_id: int | None, case_id: int | No
             raise NotFound(f"no case with id {case_id}")
         if case.status is CaseStatus.destroyed:
             raise Conflict(f"case {case_id} was destroyed under the retention schedule; there is nothing to hold")
-        return case.person_id
+        person_id = case.person_id
     assert person_id is not None
-    if session.get(Person, person_id) is None:
+    # Locked, as the sweep locks it before deciding to destroy: the two never cross.
+    if session.get(Person, person_id, with_for_update=True) is None:
         raise NotFound(f"no person with id {person_id}")
     return person_id

@@ -176,7 +176,7 @@ def _move(
     if obj.tier is source:
         vault.copy_to_tier(object_key=obj.key, source=source, target=target, tags=tags)
         on_step(Boundary.after_copy, item)
-        _verify_copy(vault, obj=obj, subject=subject, tier=target)
+        _verify_copy(vault, obj=obj, subject=subject, tier=target, source=source)
         on_step(Boundary.after_verify, item)
         with transaction(lifecycle.new_session) as session:
             row = session.get(StoredObject, obj.id)
@@ -191,15 +191,16 @@ def _move(
     on_step(Boundary.after_delete, item)
 
 
-def _verify_copy(vault: Vault, *, obj: _Object, subject: str, tier: Tier) -> None:
-    """Size from the store; sha256 by decrypting, unless the copy sits in a cold class
-    (unreadable until restored), where the source was read and the size must match."""
+def _verify_copy(vault: Vault, *, obj: _Object, subject: str, tier: Tier, source: Tier) -> None:
+    """The copy has the recorded ciphertext size, and decrypts to the recorded sha256.
+    A copy in a cold class cannot be read until restored: then the source, still in
+    place, is decrypted and checked instead, and the copy's size must match."""
     info = vault.store.head(tier=tier, key=obj.key)
     if info is None or info.size != obj.stored_size:
         found = "missing" if info is None else f"{info.size} bytes"
         raise IntegrityFailure(f"copy of object {obj.key} in {tier.value} is {found}, expected {obj.stored_size} bytes")
-    if vault.store.restore_state(tier=tier, key=obj.key) in (RestoreState.not_needed, RestoreState.ready):
-        vault.verify(subject=subject, object_key=obj.key, tier=tier, sha256=obj.sha256)
+    readable = vault.store.restore_state(tier=tier, key=obj.key) in (RestoreState.not_needed, RestoreState.ready)
+    vault.verify(subject=subject, object_key=obj.key, tier=tier if readable else source, sha256=obj.sha256)
 
 
 # --- shared ------------------------------------------------------------------------------
