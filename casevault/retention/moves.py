@@ -80,6 +80,10 @@ def archive_case(lifecycle: Lifecycle, *, action: Action, holder: str, on_step: 
             return StepOutcome(item, StepOutcomeKind.skipped, f"hold {held[0]} was placed during the move: stopped")
         _move(lifecycle, obj=obj, subject=view.subject, source=Tier.active, target=Tier.archive, tags=tags, item=item, on_step=on_step)
     with transaction(lifecycle.new_session) as session:
+        if _objects_in(session, case_id=view.case_id, tier=Tier.active):
+            # A document was uploaded while we moved: the case stays closed, the next sweep moves it.
+            claims.release(session, item=item, holder=holder)
+            return StepOutcome(item, StepOutcomeKind.skipped, "a document arrived during the move: the next sweep finishes")
         case = session.get(Case, action.case_id)
         assert case is not None
         case.status, case.archive_until, case.updated_at = CaseStatus.archived, action.archive_until, lifecycle.clock.now()
@@ -219,6 +223,16 @@ def _case_view(session: Session, *, case_id: int) -> _CaseView:
     ).all()
     objects = tuple(_Object(row.id, row.object_key, row.tier, row.sha256, row.stored_size) for row in rows)  # type: ignore[arg-type]
     return _CaseView(case_id, person.id, person.pseudonym, person.date_of_birth, objects)  # type: ignore[arg-type]
+
+
+def _objects_in(session: Session, *, case_id: int, tier: Tier) -> list[int]:
+    return list(
+        session.exec(
+            select(StoredObject.id)
+            .join(Document, col(Document.id) == col(StoredObject.document_id))
+            .where(Document.case_id == case_id, StoredObject.tier == tier)
+        ).all()
+    )
 
 
 def _set_document_tier(session: Session, *, case_id: int, tier: Tier) -> None:

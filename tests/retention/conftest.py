@@ -105,29 +105,40 @@ def seed_person(
         session.add(case)
         session.flush()
         person_id, pseudonym, case_id = person.id, person.pseudonym, case.id
-    tags = lifecycle_tags(tier=Tier.active, date_of_birth=born, schedule=container.schedule)
     document_ids, keys = [], []
     for index in range(documents):
-        source = tmp_path / f"doc-{person_id}-{index}.bin"
-        source.write_bytes(f"letter {index} about {WORDS[index % len(WORDS)]} ".encode() * 500)
-        stored = [container.vault.put(subject=pseudonym, source=source, tier=Tier.active, tags=tags) for _ in Variant]
-        with transaction(container.new_session) as session:
-            document = Document(
-                case_id=case_id, original_filename=f"letter-{index}.pdf", content_type="application/pdf",  # type: ignore[arg-type]
-                size=stored[0].size, sha256=stored[0].sha256, correspondence_date=last_correspondence or dt.date(2026, 1, 5),
-                provided_by=ProvidedBy.school, status=DocumentStatus.ready, tier=Tier.active, page_count=1,
-            )
-            session.add(document)
-            session.flush()
-            for variant, put in zip(Variant, stored):
-                session.add(StoredObject(
-                    document_id=document.id, variant=variant, object_key=put.object_key, tier=Tier.active,  # type: ignore[arg-type]
-                    sha256=put.sha256, size=put.size, stored_size=put.stored_size,
-                ))
-            session.add(PageText(document_id=document.id, page=1, text=f"The {WORDS[index % len(WORDS)]} letter."))  # type: ignore[arg-type]
-            document_ids.append(document.id)
-        keys += [put.object_key for put in stored]
+        document_id, stored_keys = add_document(
+            container, tmp_path, case_id=case_id, subject=pseudonym, born=born, index=index,
+            correspondence_date=last_correspondence or dt.date(2026, 1, 5),
+        )
+        document_ids.append(document_id)
+        keys += stored_keys
     return Seeded(person_id, pseudonym, case_id, tuple(document_ids), tuple(keys))  # type: ignore[arg-type]
+
+
+def add_document(
+    container: Container, tmp_path: Path, *, case_id: int, subject: str, born: dt.date, index: int, correspondence_date: dt.date
+) -> tuple[int, list[str]]:
+    """One ready document on the case: original and searchable objects, one page of text."""
+    tags = lifecycle_tags(tier=Tier.active, date_of_birth=born, schedule=container.schedule)
+    source = tmp_path / f"doc-{case_id}-{index}.bin"
+    source.write_bytes(f"letter {index} about {WORDS[index % len(WORDS)]} ".encode() * 500)
+    stored = [container.vault.put(subject=subject, source=source, tier=Tier.active, tags=tags) for _ in Variant]
+    with transaction(container.new_session) as session:
+        document = Document(
+            case_id=case_id, original_filename=f"letter-{index}.pdf", content_type="application/pdf",
+            size=stored[0].size, sha256=stored[0].sha256, correspondence_date=correspondence_date,
+            provided_by=ProvidedBy.school, status=DocumentStatus.ready, tier=Tier.active, page_count=1,
+        )
+        session.add(document)
+        session.flush()
+        for variant, put in zip(Variant, stored):
+            session.add(StoredObject(
+                document_id=document.id, variant=variant, object_key=put.object_key, tier=Tier.active,  # type: ignore[arg-type]
+                sha256=put.sha256, size=put.size, stored_size=put.stored_size,
+            ))
+        session.add(PageText(document_id=document.id, page=1, text=f"The {WORDS[index % len(WORDS)]} letter."))  # type: ignore[arg-type]
+        return document.id, [put.object_key for put in stored]  # type: ignore[return-value]
 
 
 def versions_in(container: Container, tier: Tier, keys: tuple[str, ...] | list[str]) -> list[str]:

@@ -36,7 +36,8 @@ from casevault.retention.referral import restore_on_referral
 from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import due_list, run_sweep
 from casevault.wiring import Container
-from tests.retention.conftest import lifecycle_of, seed_person, versions_in
+from casevault.retention.steps import Boundary
+from tests.retention.conftest import add_document, lifecycle_of, seed_person, versions_in
 
 TODAY = dt.date(2026, 11, 24)
 
@@ -230,3 +231,25 @@ def test_expiring_the_archive_destroys_that_cases_documents_when_the_schedule_sa
         assert session.get(Case, seeded.case_id).status is CaseStatus.destroyed  # type: ignore[union-attr]
         assert session.get(Person, seeded.person_id) is not None  # the person stays until 25
         assert session.exec(select(Document)).all() == []
+
+
+def test_a_document_uploaded_during_the_move_keeps_the_case_closed_until_it_is_moved_too(life: Container, tmp_path: Path) -> None:
+    born = dt.date(2010, 5, 1)
+    seeded = seed_person(life, tmp_path, born=born, closed_on=dt.date(2026, 10, 1), documents=1)
+    late: list[str] = []
+
+    def upload_midway(boundary: Boundary, item: str) -> None:
+        if boundary is Boundary.after_delete and not late:
+            _, keys = add_document(life, tmp_path, case_id=seeded.case_id, subject=seeded.pseudonym, born=born, index=9, correspondence_date=dt.date(2026, 10, 5))
+            late.extend(keys)
+
+    first = run_sweep(lifecycle_of(life), dry_run=False, on_step=upload_midway)
+    assert first.outcomes[0].outcome is StepOutcomeKind.skipped
+    with life.new_session() as session:
+        assert session.get(Case, seeded.case_id).status is CaseStatus.closed  # type: ignore[union-attr]
+    assert sorted(versions_in(life, Tier.active, late)) == sorted(late)  # nothing lost
+
+    run_sweep(lifecycle_of(life), dry_run=False)
+    with life.new_session() as session:
+        assert session.get(Case, seeded.case_id).status is CaseStatus.archived  # type: ignore[union-attr]
+    assert versions_in(life, Tier.active, [*seeded.object_keys, *late]) == []
