@@ -19,6 +19,8 @@ from casevault.ingest.affine import Matrix, scale, translate, turn
 log = logging.getLogger(__name__)
 
 _MAX_BAD_RATIO = 0.1  # more unmapped glyphs than this: the text layer is garbage
+_SCAN_TEXT_CHARS = 200  # a page-sized scan with less text than this is OCRed anyway
+_SCAN_COVER = 0.5  # "page-sized": the largest image covers at least half the page
 _MIN_RENDER_DPI, _MAX_RENDER_DPI = 150, 600
 _FULL_PAGE = 0.98  # an image covering this much of the page is "the scan"
 
@@ -37,10 +39,27 @@ def read_text_layers(doc: pdfium.PdfDocument, *, min_chars: int) -> list[TextLay
 
 def _text_layer(doc: pdfium.PdfDocument, index: int, min_chars: int) -> TextLayer:
     page = doc[index]
-    textpage = page.get_textpage()
-    text = textpage.get_text_bounded().replace("\r\n", "\n").replace("\r", "\n")
-    textpage.close()
-    page.close()
+    try:
+        textpage = page.get_textpage()
+        text = textpage.get_text_bounded().replace("\r\n", "\n").replace("\r", "\n")
+        textpage.close()
+        good, bad = _count_chars(text)
+        if min_chars <= good < _SCAN_TEXT_CHARS:
+            covered = _image_cover(page)
+            if covered >= _SCAN_COVER:
+                why = f"a scan ({covered:.0%} image) with only {good} characters of text, e.g. a fax header: OCR"
+                return TextLayer(index, "", False, why)
+    finally:
+        page.close()
+    if good < min_chars:
+        return TextLayer(index, "", False, f"text layer has {good} characters (< {min_chars}): OCR")
+    if bad > _MAX_BAD_RATIO * (good + bad):
+        return TextLayer(index, "", False, f"text layer has {bad} unmapped of {good + bad} characters: OCR")
+    return TextLayer(index, text.strip(), True, f"text layer has {good} characters: used as is")
+
+
+def _count_chars(text: str) -> tuple[int, int]:
+    """(usable, unmapped) non-space characters; unmapped glyphs come out as U+FFFD or controls."""
     good = bad = 0
     for char in text:
         if char.isspace():
@@ -49,11 +68,18 @@ def _text_layer(doc: pdfium.PdfDocument, index: int, min_chars: int) -> TextLaye
             bad += 1
         else:
             good += 1
-    if good < min_chars:
-        return TextLayer(index, "", False, f"text layer has {good} characters (< {min_chars}): OCR")
-    if bad > _MAX_BAD_RATIO * (good + bad):
-        return TextLayer(index, "", False, f"text layer has {bad} unmapped of {good + bad} characters: OCR")
-    return TextLayer(index, text.strip(), True, f"text layer has {good} characters: used as is")
+    return good, bad
+
+
+def _image_cover(page: pdfium.PdfPage) -> float:
+    """Share of the page the largest image covers (0..1)."""
+    left, bottom, right, top = page.get_bbox()
+    area = max((right - left) * (top - bottom), 1e-6)
+    largest = 0.0
+    for image in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2):
+        x0, y0, x1, y1 = image.get_bounds()
+        largest = max(largest, (min(x1, right) - max(x0, left)) * (min(y1, top) - max(y0, bottom)))
+    return largest / area
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,8 +80,13 @@ def test_two_page_tiff_gives_two_searchable_pages(tmp_path: Path) -> None:
     assert_searchable(original, result, pages=2)
 
 
-def test_page_turned_sideways_is_detected_and_read(tmp_path: Path) -> None:
-    upload = save(text_strip().rotate(90, expand=True), tmp_path / "sideways.png", format="PNG")
+@pytest.mark.parametrize("kind", ["png", "jpeg-in-pdf"])
+def test_page_turned_sideways_is_detected_and_read(tmp_path: Path, kind: str) -> None:
+    sideways = text_strip().rotate(90, expand=True)
+    if kind == "png":
+        upload = save(sideways, tmp_path / "sideways.png", format="PNG")
+    else:
+        upload = pdf_from_image(sideways, tmp_path / "sideways.pdf")
     original, result = searchable(upload, tmp_path)
     assert result.pages[0].rotated_degrees == 90, result.pages[0].why
     assert_searchable(original, result)
@@ -139,6 +144,20 @@ def test_pages_sharing_inherited_resources_each_get_only_their_own_text(tmp_path
         for page in pdf.pages:
             forms = [k for k, v in page.obj.Resources.XObject.items() if v.get("/Subtype") == pikepdf.Name.Form]
             assert len(forms) == 1, "a page's resources name its own text layer only"
+
+
+def test_scan_with_a_short_text_header_is_still_ocred(tmp_path: Path) -> None:
+    upload = pdf_from_image(text_strip(), tmp_path / "fax.pdf")
+    with pikepdf.open(upload, allow_overwriting_input=True) as pdf:
+        page = pdf.pages[0]
+        helvetica = pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)
+        page.add_resource(helvetica, pikepdf.Name.Font, name=pikepdf.Name.FaxHeader)
+        page.contents_add(pdf.make_stream(b"BT /FaxHeader 6 Tf 4 4 Td (FAX 24/11/2026 from school office) Tj ET"))
+        pdf.save(upload)
+    result = make_searchable(upload, workdir=tmp_path / "work", options=OPTIONS)
+    assert result.pages[0].method == "ocr", result.pages[0].why
+    assert "fax header" in result.pages[0].why
+    assert EXPECTED <= words_in(extracted_text(result.searchable_pdf)[0])
 
 
 def test_active_content_is_kept_inert_and_nothing_executable_is_added(tmp_path: Path) -> None:
