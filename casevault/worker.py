@@ -42,8 +42,10 @@ def make_celery(container: Container) -> Celery:
         worker_cancel_long_running_tasks_on_connection_loss=True,
         task_time_limit=int(LONGEST_TASK.total_seconds()),
         task_default_queue=LIFECYCLE_QUEUE,
-        task_routes={"casevault.ingest.*": {"queue": OCR_QUEUE}},
-        imports=[module for module in TASK_MODULES if _exists(module)],
+        # Only OCR waits behind scans; everything else (the requeue of lost OCR
+        # tasks too) is lifecycle work on the default queue.
+        task_routes={"casevault.ingest.ocr_document": {"queue": OCR_QUEUE}},
+        imports=TASK_MODULES,
         timezone="UTC",
         enable_utc=True,
         worker_hijack_root_logger=False,
@@ -64,20 +66,12 @@ def _transport_options(broker_url: str) -> dict[str, int]:
 
 
 def _beat_schedule() -> dict[str, dict]:
-    schedule = {
+    return {
+        "retention-sweep": {"task": "casevault.retention.sweep", "schedule": crontab(minute=0, hour=2)},
         "verify-audit-chain": {"task": "casevault.core.verify_audit_chain", "schedule": crontab(minute=30, hour=3, day_of_week=0)},
         "requeue-stalled-ocr": {"task": "casevault.ingest.requeue_stalled", "schedule": dt.timedelta(minutes=5)},
         "verify-storage": {"task": "casevault.archive.verify_storage", "schedule": crontab(minute=0, hour=4, day_of_week=6)},
     }
-    if _exists("casevault.retention.tasks"):
-        schedule["retention-sweep"] = {"task": "casevault.retention.sweep", "schedule": crontab(minute=0, hour=2)}
-    return schedule
-
-
-def _exists(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
 
 
 @worker_process_init.connect

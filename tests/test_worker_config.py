@@ -1,0 +1,23 @@
+"""The Celery wiring: every scheduled task exists, and OCR has its own queue."""
+
+from __future__ import annotations
+
+from casevault.core.settings import Settings
+from casevault.wiring import Container
+from casevault.worker import LIFECYCLE_QUEUE, OCR_QUEUE
+
+
+def test_every_scheduled_task_is_registered_and_routed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    celery = Container(Settings(data_dir=tmp_path).resolved()).celery
+    celery.loader.import_default_modules()
+    registered = set(celery.tasks)
+    scheduled = {entry["task"] for entry in celery.conf.beat_schedule.values()}
+    assert scheduled <= registered, scheduled - registered
+    assert {"casevault.retention.sweep", "casevault.ingest.requeue_stalled", "casevault.archive.verify_storage"} <= scheduled
+
+    def queue(name: str) -> str:
+        return (celery.amqp.router.route({}, name) or {}).get("queue").name  # type: ignore[union-attr]
+
+    assert queue("casevault.ingest.ocr_document") == OCR_QUEUE
+    assert queue("casevault.retention.sweep") == LIFECYCLE_QUEUE
+    assert queue("casevault.ingest.requeue_stalled") == LIFECYCLE_QUEUE
