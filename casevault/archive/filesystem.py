@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from casevault.archive.atomic import fsync_directory, write_text_atomically
 from casevault.archive.store import ObjectInfo, ObjectVersion, Removed, RestoreState, check_object_key
 from casevault.archive.tags import check_tags
 from casevault.core.errors import NotFound, StorageError, TransientError
@@ -71,7 +72,7 @@ class FilesystemStore:
                 final.parent.mkdir(exist_ok=True, mode=DIRECTORY_MODE)
                 self._write_tags(final, tags)
                 os.replace(partial, final)
-                _fsync_directory(final.parent)
+                fsync_directory(final.parent)
         except BaseException:
             partial.unlink(missing_ok=True)
             if not final.exists():
@@ -152,7 +153,7 @@ class FilesystemStore:
                     pass
                 _tags_path(path).unlink(missing_ok=True)
                 if path.parent.exists():
-                    _fsync_directory(path.parent)
+                    fsync_directory(path.parent)
         return Removed(objects=objects, versions=objects, bytes=size)
 
     def abort_abandoned_uploads(self, *, tier: Tier, older_than: dt.datetime) -> int:
@@ -187,18 +188,7 @@ class FilesystemStore:
         return self._tier_dir(tier) / key[:2] / key
 
     def _write_tags(self, object_path: Path, tags: Mapping[str, str]) -> None:
-        final = _tags_path(object_path)
-        partial = final.with_name(f".{final.name}.{secrets.token_hex(4)}")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-        try:
-            with os.fdopen(fd, "w") as handle:
-                json.dump(dict(tags), handle, sort_keys=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(partial, final)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
+        write_text_atomically(_tags_path(object_path), json.dumps(dict(tags), sort_keys=True), mode=FILE_MODE)
 
 
 def _tags_path(object_path: Path) -> Path:
@@ -207,14 +197,6 @@ def _tags_path(object_path: Path) -> Path:
 
 def _utc(timestamp: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(timestamp, tz=dt.timezone.utc)
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from casevault.archive.atomic import write_text_atomically
 from casevault.core.errors import ConfigurationError, IntegrityFailure
 from casevault.core.settings import Settings
 
@@ -178,29 +179,9 @@ def _read_keyring(path: Path) -> list[tuple[str, bytes]]:
 
 
 def _write_keyring(path: Path, keys: list[tuple[str, bytes]]) -> None:
-    # Write beside, fsync, rename: a crash leaves the old or the new keyring, never half.
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(_FILE_NOTE)
-            for kek_id, key in keys:
-                handle.write(f"{kek_id} {base64.b64encode(key).decode()}\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    # A crash leaves the old or the new keyring, never half of one.
+    lines = "".join(f"{kek_id} {base64.b64encode(key).decode()}\n" for kek_id, key in keys)
+    write_text_atomically(path, _FILE_NOTE + lines)
 
 
 # --- the factory ----------------------------------------------------------------------
