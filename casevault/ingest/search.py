@@ -2,7 +2,9 @@
 
 The user's query is parsed here, the same way for both databases: words and
 "quoted phrases", all of which must match (English stemming: "meeting" finds
-"meetings"). Terms reach the database as bound parameters or quoted FTS5
+"meetings"). Hits are ranked by relevance among at most CANDIDATES matching
+pages the caller may see, the most recently added: a word on half of all
+pages would otherwise cost a scan of half the index for every search. Terms reach the database as bound parameters or quoted FTS5
 strings, so no query can break out into FTS syntax; a malformed one is a 400.
 """
 
@@ -20,6 +22,9 @@ from casevault.core.models import User
 
 MARK_START, MARK_END = "«", "»"  # marks matched words in snippets; never HTML
 MAX_QUERY = 200
+# A query matching more pages than this ranks the most recently added of them:
+# ranking is proportional to the pages it scores, and common words match most.
+CANDIDATES = 500
 _TERM = re.compile(r'"([^"]*)"|(\S+)')
 _WORD = re.compile(r"\w+")
 
@@ -73,15 +78,27 @@ def _visibility(user: User, case_id: int | None) -> tuple[str, dict]:
 def _sqlite(terms: list[str], visible: str, params: dict) -> sa.TextClause:
     # Each term as a quoted FTS5 string: a phrase of its words, no operators possible.
     params["match"] = " ".join('"' + term.replace('"', "") + '"' for term in terms)
+    params["candidates"] = CANDIDATES
+    # FTS5 walks matches newest first and stops at the cap; bm25 then scores only
+    # pages at or above the oldest candidate (FTS5 seeks by rowid).
     return sa.text(
         f"""
+        WITH candidates AS (
+            SELECT pt.id FROM page_text_fts
+            JOIN page_text pt ON pt.id = page_text_fts.rowid
+            JOIN document d ON d.id = pt.document_id
+            JOIN case_file c ON c.id = d.case_id
+            WHERE page_text_fts MATCH :match {visible}
+            ORDER BY page_text_fts.rowid DESC LIMIT :candidates
+        )
         SELECT pt.document_id, d.case_id, pt.page,
                snippet(page_text_fts, 0, '{MARK_START}', '{MARK_END}', '…', 16) AS snippet
         FROM page_text_fts
         JOIN page_text pt ON pt.id = page_text_fts.rowid
         JOIN document d ON d.id = pt.document_id
         JOIN case_file c ON c.id = d.case_id
-        WHERE page_text_fts MATCH :match {visible}
+        WHERE page_text_fts MATCH :match
+          AND page_text_fts.rowid >= (SELECT coalesce(min(id), 0) FROM candidates) {visible}
         ORDER BY bm25(page_text_fts), pt.document_id, pt.page
         LIMIT :limit
         """
@@ -94,17 +111,28 @@ def _postgres(terms: list[str], visible: str, params: dict) -> sa.TextClause:
         params[f"t{index}"] = term
         parts.append(f"phraseto_tsquery('english', :t{index})")
     query = " && ".join(parts)
+    params["candidates"] = CANDIDATES
+    # The query is written inline (not in a CTE) so the planner sees how common its
+    # words are: a backward walk of the primary key for common words, the GIN
+    # index for rare ones. ts_rank then scores only the candidates.
     return sa.text(
         f"""
-        WITH q AS (SELECT {query} AS query)
+        WITH candidates AS (
+            SELECT pt.id FROM page_text pt
+            JOIN document d ON d.id = pt.document_id
+            JOIN case_file c ON c.id = d.case_id
+            WHERE pt.tsv @@ ({query}) {visible}
+            ORDER BY pt.id DESC LIMIT :candidates
+        )
         SELECT pt.document_id, d.case_id, pt.page,
-               ts_headline('english', pt.text, q.query,
+               ts_headline('english', pt.text, ({query}),
                            'StartSel={MARK_START}, StopSel={MARK_END}, MaxFragments=1, MaxWords=24, MinWords=8') AS snippet
-        FROM q, page_text pt
+        FROM (
+            SELECT pt.id, ts_rank(pt.tsv, ({query})) AS score FROM candidates JOIN page_text pt ON pt.id = candidates.id
+            ORDER BY score DESC, pt.id LIMIT :limit
+        ) AS best
+        JOIN page_text pt ON pt.id = best.id
         JOIN document d ON d.id = pt.document_id
-        JOIN case_file c ON c.id = d.case_id
-        WHERE pt.tsv @@ q.query {visible}
-        ORDER BY ts_rank(pt.tsv, q.query) DESC, pt.document_id, pt.page
-        LIMIT :limit
+        ORDER BY best.score DESC, pt.document_id, pt.page
         """
     )
