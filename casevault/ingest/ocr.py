@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from casevault.core.errors import ConfigurationError, TransientError, UnreadableDocument
+from casevault.ingest.options import OcrOptions
 
 log = logging.getLogger(__name__)
 
@@ -130,5 +131,6 @@ def _word_confidence(tsv: Path) -> tuple[int, float]:
     return words, (total / words if words else 0.0)
 
 
-def tesseract_from_options(languages: str, timeout_s: float, executable: str) -> Tesseract:
-    return Tesseract(languages=languages, timeout_s=timeout_s, executable=executable)
+def ocr_engine(options: OcrOptions) -> OcrEngine:
+    """The OCR engine the options ask for; tesseract is the only one today."""
+    return Tesseract(languages=options.languages, timeout_s=options.page_timeout_s, executable=options.tesseract)

@@ -31,7 +31,7 @@ from casevault.core.errors import UnreadableDocument
 from casevault.ingest.affine import Matrix, turn
 from casevault.ingest.deskew import estimate_skew_cw
 from casevault.ingest.graft import Overlay, graft
-from casevault.ingest.ocr import OcrEngine, OcrFailed, Recognition, Tesseract
+from casevault.ingest.ocr import OcrEngine, OcrFailed, OcrTimedOut, Recognition, ocr_engine
 from casevault.ingest.options import OcrOptions
 from casevault.ingest.pages import Raster, TextLayer, make_raster, read_text_layers
 
@@ -80,8 +80,7 @@ def make_searchable(
     started = time.perf_counter()
     workdir.mkdir(parents=True, exist_ok=True)
     out = workdir / "searchable.pdf"
-    engine = engine or Tesseract(languages=options.languages, timeout_s=options.page_timeout_s,
-                                 executable=options.tesseract)
+    engine = engine or ocr_engine(options)
     doc = _open(pdf)
     try:
         layers = read_text_layers(doc, min_chars=options.min_text_chars)
@@ -162,8 +161,8 @@ def _ocr_page(engine: OcrEngine, raster: Raster, options: OcrOptions) -> _OcrPag
     """Deskew (if set), OCR, and if the words look like nonsense, check orientation and retry."""
     try:
         return _read_page(engine, raster, options)
-    except OcrFailed as exc:
-        raise OcrFailed(f"Page {raster.index + 1}: {exc.detail}") from None
+    except (OcrFailed, OcrTimedOut) as exc:
+        raise type(exc)(f"Page {raster.index + 1}: {exc.detail}") from None
     finally:
         raster.path.unlink(missing_ok=True)
 
