@@ -7,7 +7,9 @@ import os
 from pathlib import Path
 
 import pikepdf
+import pypdfium2 as pdfium
 import pytest
+from PIL import Image
 
 from casevault.core.errors import PayloadTooLarge, UnreadableDocument, UnsupportedMediaType
 from casevault.core.settings import Settings
@@ -188,3 +190,31 @@ def test_limits_and_options_come_from_settings() -> None:
 def test_pdf_made_by_another_program_from_a_scan_is_accepted(tmp_path: Path) -> None:
     path = pdf_from_image(text_strip(), tmp_path / "scan.pdf")
     assert normalise_upload(path, workdir=tmp_path / "work", limits=LIMITS).page_count == 1
+
+
+def rendered(pdf_path: Path) -> Image.Image:
+    doc = pdfium.PdfDocument(pdf_path)
+    try:
+        return doc[0].render(scale=1).to_pil().convert("L")
+    finally:
+        doc.close()
+
+
+@pytest.mark.parametrize(
+    ("mode", "fmt"),
+    [("CMYK", "JPEG"), ("RGBA", "PNG"), ("P", "PNG"), ("1", "PNG"), ("I;16", "PNG")],
+)
+def test_each_image_mode_is_shown_as_dark_ink_on_white_paper(tmp_path: Path, mode: str, fmt: str) -> None:
+    strip = text_strip()
+    if mode == "RGBA":  # ink on a transparent sheet: the paper must come out white
+        image = Image.new("RGBA", strip.size, (0, 0, 0, 0))
+        image.putalpha(strip.point(lambda v: 255 - v))
+    elif mode == "I;16":
+        image = strip.convert("I").point(lambda v: v * 257).convert("I;16")
+    else:
+        image = strip.convert(mode)
+    upload = save(image, tmp_path / f"scan.{fmt.lower()}", format=fmt)
+    document = normalise_upload(upload, workdir=tmp_path / "work", limits=LIMITS)
+    page = rendered(document.pdf)
+    paper, ink = page.getpixel((5, 5)), page.crop((10, 10, 110, 40)).getextrema()[0]
+    assert paper > 200 and ink < 80, (paper, ink)
