@@ -5,6 +5,8 @@ settings pointing at fresh buckets per test.
         init_storage(s3_settings)     # buckets do not exist until storage init runs
 
 For settings of your own, ``s3_overrides`` gives the fields to ``model_copy(update=...)``.
+``backend_container`` and ``backend_client`` run a test once per storage backend
+(filesystem and S3), with storage initialised, on the database of ``settings``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from fastapi.testclient import TestClient
+
+from casevault.api.app import create_app
+from casevault.archive.provision import init_storage
+from casevault.core.clock import FixedClock
 from casevault.core.settings import Settings, load_settings
+from casevault.wiring import Container
 
 MOTO_CREDENTIALS = {"s3_access_key_id": "testing", "s3_secret_access_key": "testing"}
 
@@ -74,3 +82,19 @@ def kms_settings(settings: Settings, *, endpoint: str, key_id: str) -> Settings:
     return settings.model_copy(
         update={"key_provider": "aws-kms", "kms_key_id": key_id, "kms_endpoint_url": endpoint, "kms_region": "us-east-1"}
     )
+
+
+@pytest.fixture(params=["filesystem", "s3"])
+def backend_container(request: pytest.FixtureRequest, settings: Settings, clock: FixedClock) -> Iterator[Container]:
+    if request.param == "s3":
+        settings = settings.model_copy(update=request.getfixturevalue("s3_overrides"))
+    init_storage(settings)
+    container = Container(settings, clock=clock)
+    yield container
+    container.close()
+
+
+@pytest.fixture
+def backend_client(backend_container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(backend_container)) as client:
+        yield client

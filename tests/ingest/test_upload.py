@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pikepdf
@@ -13,56 +12,36 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import func, select
 
-from casevault.api.app import create_app
-from casevault.archive.provision import init_storage
-from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
 from casevault.core.models import Document, DocumentStatus, StoredObject
-from casevault.core.settings import Settings
 from casevault.core.users import create_user
 from casevault.core.models import Role
 from casevault.ingest import service
 from casevault.ingest.options import OcrOptions, UploadLimits
 from casevault.wiring import Container
-from tests.ingest.scans import LINES, WORDS, pdf_from_image, png_header_only, save, text_strip
+from tests.ingest.scans import WORDS, pdf_from_image, png_header_only, save, text_strip
 
 TODAY = dt.date(2026, 11, 24)
 
 
-@pytest.fixture(params=["filesystem", "s3"])
-def app_container(request: pytest.FixtureRequest, settings: Settings, clock: FixedClock) -> Iterator[Container]:
-    if request.param == "s3":
-        settings = settings.model_copy(update=request.getfixturevalue("s3_overrides"))
-    init_storage(settings)
-    container = Container(settings, clock=clock)
-    yield container
-    container.close()
-
-
 @pytest.fixture
-def api(app_container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(app_container)) as client:
-        yield client
-
-
-@pytest.fixture
-def officer(app_container: Container) -> dict[str, str]:
-    with transaction(app_container.new_session) as session:
-        _, token = create_user(session, username="olive", role=Role.officer, clock=app_container.clock)
+def officer(backend_container: Container) -> dict[str, str]:
+    with transaction(backend_container.new_session) as session:
+        _, token = create_user(session, username="olive", role=Role.officer, clock=backend_container.clock)
     return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
-def case_id(api: TestClient, officer: dict[str, str]) -> int:
-    person = api.post("/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": "2012-03-04"}, headers=officer).json()
-    case = api.post("/api/v1/cases", json={"person_id": person["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"}, headers=officer)
+def case_id(backend_client: TestClient, officer: dict[str, str]) -> int:
+    person = backend_client.post("/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": "2012-03-04"}, headers=officer).json()
+    case = backend_client.post("/api/v1/cases", json={"person_id": person["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"}, headers=officer)
     return case.json()["id"]
 
 
-def upload(api: TestClient, headers: dict, case_id: int, path: Path, *, name: str | None = None, date: str = "2026-10-02", provided_by: str = "school"):
+def upload(backend_client: TestClient, headers: dict, case_id: int, path: Path, *, name: str | None = None, date: str = "2026-10-02", provided_by: str = "school"):
     with path.open("rb") as body:
         files = {"file": (name or path.name, body, "application/octet-stream")}
-        return api.post(f"/api/v1/cases/{case_id}/documents", files=files, data={"correspondence_date": date, "provided_by": provided_by}, headers=headers)
+        return backend_client.post(f"/api/v1/cases/{case_id}/documents", files=files, data={"correspondence_date": date, "provided_by": provided_by}, headers=headers)
 
 
 def run_ocr(container: Container, document_id: int) -> DocumentStatus:
@@ -96,31 +75,31 @@ def count(container: Container, model: type) -> int:
         return session.exec(select(func.count()).select_from(model)).one()
 
 
-def test_a_scan_becomes_searchable_and_nothing_readable_is_stored(api: TestClient, app_container: Container, officer, case_id, tmp_path: Path) -> None:
+def test_a_scan_becomes_searchable_and_nothing_readable_is_stored(backend_client: TestClient, backend_container: Container, officer, case_id, tmp_path: Path) -> None:
     scan = save(text_strip(), tmp_path / "review.png")
-    accepted = upload(api, officer, case_id, scan)
+    accepted = upload(backend_client, officer, case_id, scan)
     assert accepted.status_code == 202, accepted.text
     document = accepted.json()
     assert (document["status"], document["pages"], document["content_type"]) == ("queued", 1, "image/png")
 
-    assert run_ocr(app_container, document["id"]) == DocumentStatus.ready
-    assert api.get(f"/api/v1/documents/{document['id']}", headers=officer).json()["status"] == "ready"
+    assert run_ocr(backend_container, document["id"]) == DocumentStatus.ready
+    assert backend_client.get(f"/api/v1/documents/{document['id']}", headers=officer).json()["status"] == "ready"
 
-    hits = api.get("/api/v1/search", params={"q": "speech therapies"}, headers=officer).json()["hits"]  # stemmed
+    hits = backend_client.get("/api/v1/search", params={"q": "speech therapies"}, headers=officer).json()["hits"]  # stemmed
     assert [(h["document_id"], h["page"]) for h in hits] == [(document["id"], 1)]
     assert "«Speech»" in hits[0]["snippet"]
-    assert api.get("/api/v1/search", params={"q": '"therapy twice weekly"'}, headers=officer).json()["hits"]
-    assert not api.get("/api/v1/search", params={"q": '"weekly twice therapy"'}, headers=officer).json()["hits"]
+    assert backend_client.get("/api/v1/search", params={"q": '"therapy twice weekly"'}, headers=officer).json()["hits"]
+    assert not backend_client.get("/api/v1/search", params={"q": '"weekly twice therapy"'}, headers=officer).json()["hits"]
 
-    original = api.get(f"/api/v1/documents/{document['id']}/file", headers=officer)
+    original = backend_client.get(f"/api/v1/documents/{document['id']}/file", headers=officer)
     assert original.content == scan.read_bytes()
     assert original.headers["content-type"] == "image/png"
-    searchable = api.get(f"/api/v1/documents/{document['id']}/file?variant=searchable", headers=officer)
+    searchable = backend_client.get(f"/api/v1/documents/{document['id']}/file?variant=searchable", headers=officer)
     assert searchable.content.startswith(b"%PDF")
     with pikepdf.open(io.BytesIO(searchable.content)) as pdf:
         assert len(pdf.pages) == 1
 
-    blobs = stored_bytes(app_container)
+    blobs = stored_bytes(backend_container)
     assert len(blobs) >= 2
     for blob in blobs:
         assert b"%PDF" not in blob and b"PNG" not in blob
@@ -128,14 +107,14 @@ def test_a_scan_becomes_searchable_and_nothing_readable_is_stored(api: TestClien
             assert word.encode() not in blob
 
 
-def test_the_same_file_twice_is_one_document(api: TestClient, app_container: Container, officer, case_id, tmp_path: Path) -> None:
+def test_the_same_file_twice_is_one_document(backend_client: TestClient, backend_container: Container, officer, case_id, tmp_path: Path) -> None:
     scan = save(text_strip(), tmp_path / "letter.jpg", quality=90)
-    first = upload(api, officer, case_id, scan)
-    again = upload(api, officer, case_id, scan, name="letter (1).jpg")
+    first = upload(backend_client, officer, case_id, scan)
+    again = upload(backend_client, officer, case_id, scan, name="letter (1).jpg")
     assert (first.status_code, again.status_code) == (202, 200)
     assert first.json()["id"] == again.json()["id"]
-    assert count(app_container, Document) == 1
-    assert count(app_container, StoredObject) == 1
+    assert count(backend_container, Document) == 1
+    assert count(backend_container, StoredObject) == 1
 
 
 def _truncated_pdf(tmp: Path) -> Path:
@@ -166,73 +145,73 @@ BAD_FILES = {
 
 
 @pytest.mark.parametrize("name", sorted(BAD_FILES))
-def test_bad_files_get_a_clear_error_and_nothing_is_stored(api: TestClient, app_container: Container, officer, case_id, tmp_path: Path, name: str) -> None:
+def test_bad_files_get_a_clear_error_and_nothing_is_stored(backend_client: TestClient, backend_container: Container, officer, case_id, tmp_path: Path, name: str) -> None:
     make, status, words = BAD_FILES[name]
-    response = upload(api, officer, case_id, make(tmp_path))
+    response = upload(backend_client, officer, case_id, make(tmp_path))
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert words.lower() in response.json()["detail"].lower()
-    assert count(app_container, Document) == 0
-    assert stored_bytes(app_container) == []
-    assert list((app_container.settings.data_dir / "tmp").iterdir()) == []  # no plaintext left behind
+    assert count(backend_container, Document) == 0
+    assert stored_bytes(backend_container) == []
+    assert list((backend_container.settings.data_dir / "tmp").iterdir()) == []  # no plaintext left behind
 
 
-def test_a_jpeg_named_pdf_is_taken_as_the_jpeg_it_is(api: TestClient, officer, case_id, tmp_path: Path) -> None:
+def test_a_jpeg_named_pdf_is_taken_as_the_jpeg_it_is(backend_client: TestClient, officer, case_id, tmp_path: Path) -> None:
     scan = save(text_strip(), tmp_path / "scan.jpg", quality=90)
-    response = upload(api, officer, case_id, scan, name="scan.pdf")
+    response = upload(backend_client, officer, case_id, scan, name="scan.pdf")
     assert response.status_code == 202
     assert response.json()["content_type"] == "image/jpeg"
 
 
-def test_upload_form_mistakes_say_what_to_fix(api: TestClient, officer, case_id, tmp_path: Path) -> None:
+def test_upload_form_mistakes_say_what_to_fix(backend_client: TestClient, officer, case_id, tmp_path: Path) -> None:
     scan = save(text_strip(), tmp_path / "scan.png")
-    assert "YYYY-MM-DD" in upload(api, officer, case_id, scan, date="02/10/2026").json()["detail"]
-    assert "future" in upload(api, officer, case_id, scan, date="2027-01-01").json()["detail"]
-    assert "one of" in upload(api, officer, case_id, scan, provided_by="neighbour").json()["detail"]
-    no_file = api.post(f"/api/v1/cases/{case_id}/documents", data={"correspondence_date": "2026-10-02", "provided_by": "school"}, headers=officer)
+    assert "YYYY-MM-DD" in upload(backend_client, officer, case_id, scan, date="02/10/2026").json()["detail"]
+    assert "future" in upload(backend_client, officer, case_id, scan, date="2027-01-01").json()["detail"]
+    assert "one of" in upload(backend_client, officer, case_id, scan, provided_by="neighbour").json()["detail"]
+    no_file = backend_client.post(f"/api/v1/cases/{case_id}/documents", data={"correspondence_date": "2026-10-02", "provided_by": "school"}, headers=officer)
     assert no_file.status_code == 422
 
 
-def test_an_upload_over_the_cap_is_413_and_leaves_nothing(api: TestClient, app_container: Container, officer, case_id, tmp_path: Path) -> None:
+def test_an_upload_over_the_cap_is_413_and_leaves_nothing(backend_client: TestClient, backend_container: Container, officer, case_id, tmp_path: Path) -> None:
     big = tmp_path / "big.pdf"
-    big.write_bytes(b"%PDF-1.7\n" + b"0" * (app_container.settings.max_upload_bytes + 1))
-    response = upload(api, officer, case_id, big)
+    big.write_bytes(b"%PDF-1.7\n" + b"0" * (backend_container.settings.max_upload_bytes + 1))
+    response = upload(backend_client, officer, case_id, big)
     assert response.status_code == 413
     assert "CASEVAULT_MAX_UPLOAD_MB" in response.json()["detail"]
-    assert count(app_container, Document) == 0
-    assert list((app_container.settings.data_dir / "tmp").iterdir()) == []
+    assert count(backend_container, Document) == 0
+    assert list((backend_container.settings.data_dir / "tmp").iterdir()) == []
 
 
-def test_search_refuses_malformed_queries_and_hides_other_officers_cases(api: TestClient, app_container: Container, officer, case_id, tmp_path: Path) -> None:
-    document = upload(api, officer, case_id, save(text_strip(), tmp_path / "scan.png")).json()
-    run_ocr(app_container, document["id"])
+def test_search_refuses_malformed_queries_and_hides_other_officers_cases(backend_client: TestClient, backend_container: Container, officer, case_id, tmp_path: Path) -> None:
+    document = upload(backend_client, officer, case_id, save(text_strip(), tmp_path / "scan.png")).json()
+    run_ocr(backend_container, document["id"])
     for bad in ('"unclosed', "   ", "x" * 300, "** !!"):
-        response = api.get("/api/v1/search", params={"q": bad}, headers=officer)
+        response = backend_client.get("/api/v1/search", params={"q": bad}, headers=officer)
         assert response.status_code == 400, bad
-    assert api.get("/api/v1/search", params={"q": "provision OR NEAR(x"}, headers=officer).status_code == 200
-    with transaction(app_container.new_session) as session:
-        _, token = create_user(session, username="oscar", role=Role.officer, clock=app_container.clock)
+    assert backend_client.get("/api/v1/search", params={"q": "provision OR NEAR(x"}, headers=officer).status_code == 200
+    with transaction(backend_container.new_session) as session:
+        _, token = create_user(session, username="oscar", role=Role.officer, clock=backend_container.clock)
     other = {"Authorization": f"Bearer {token}"}
-    assert api.get("/api/v1/search", params={"q": "provision"}, headers=other).json()["hits"] == []
-    assert api.get("/api/v1/search", params={"q": "provision", "case_id": case_id}, headers=other).status_code == 403
+    assert backend_client.get("/api/v1/search", params={"q": "provision"}, headers=other).json()["hits"] == []
+    assert backend_client.get("/api/v1/search", params={"q": "provision", "case_id": case_id}, headers=other).status_code == 403
 
 
-def test_who_may_upload_and_download(api: TestClient, app_container: Container, officer, case_id, tmp_path: Path) -> None:
+def test_who_may_upload_and_download(backend_client: TestClient, backend_container: Container, officer, case_id, tmp_path: Path) -> None:
     tokens = {}
-    with transaction(app_container.new_session) as session:
+    with transaction(backend_container.new_session) as session:
         for name, role in (("oscar", Role.officer), ("maya", Role.manager), ("adam", Role.admin)):
-            tokens[name] = {"Authorization": f"Bearer {create_user(session, username=name, role=role, clock=app_container.clock)[1]}"}
+            tokens[name] = {"Authorization": f"Bearer {create_user(session, username=name, role=role, clock=backend_container.clock)[1]}"}
     scan = save(text_strip(), tmp_path / "scan.png")
-    assert upload(api, tokens["oscar"], case_id, scan).status_code == 403
-    assert upload(api, tokens["adam"], case_id, scan).status_code == 403
-    assert upload(api, {}, case_id, scan).status_code == 401
-    document = upload(api, tokens["maya"], case_id, scan).json()
-    assert count(app_container, Document) == 1
+    assert upload(backend_client, tokens["oscar"], case_id, scan).status_code == 403
+    assert upload(backend_client, tokens["adam"], case_id, scan).status_code == 403
+    assert upload(backend_client, {}, case_id, scan).status_code == 401
+    document = upload(backend_client, tokens["maya"], case_id, scan).json()
+    assert count(backend_container, Document) == 1
 
     path = f"/api/v1/documents/{document['id']}/file"
-    assert api.get(path, headers=officer).status_code == 200
-    assert api.get(path, headers=tokens["maya"]).status_code == 200
-    assert api.get(path, headers=tokens["oscar"]).status_code == 403
-    assert api.get(path, headers=tokens["adam"]).status_code == 403
-    not_yet = api.get(f"{path}?variant=searchable", headers=officer)
+    assert backend_client.get(path, headers=officer).status_code == 200
+    assert backend_client.get(path, headers=tokens["maya"]).status_code == 200
+    assert backend_client.get(path, headers=tokens["oscar"]).status_code == 403
+    assert backend_client.get(path, headers=tokens["adam"]).status_code == 403
+    not_yet = backend_client.get(f"{path}?variant=searchable", headers=officer)
     assert not_yet.status_code == 409 and "once it is ready" in not_yet.json()["detail"]
