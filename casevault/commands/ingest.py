@@ -16,7 +16,7 @@ from casevault.core.db import transaction
 from casevault.core.errors import CasevaultError, NotFound
 from casevault.core.models import Case, Document, ProvidedBy, Role, Tier, User
 from casevault.ingest import UploadLimits, service
-from casevault.ingest.tasks import OCR_TASK
+from casevault.ingest.tasks import enqueue_ocr
 from casevault.retention.tagging import lifecycle_tags
 from casevault.wiring import Container
 
@@ -43,8 +43,10 @@ def retry(document_id: int) -> None:
             raise NotFound(f"no document with id {document_id}")
         service.requeue(session, document=document, clock=app.clock)
         audit.record(session, clock=app.clock, actor="cli", action="document.requeue", subject_type="document", subject_id=document_id)
-    app.celery.send_task(OCR_TASK, args=[document_id])
-    click.echo(f"document {document_id} queued for OCR")
+    if enqueue_ocr(app.celery, document_id):
+        click.echo(f"document {document_id} queued for OCR")
+    else:
+        click.echo(f"document {document_id} queued; the broker is unreachable, so the worker will pick it up once it is back")
 
 
 @dataclasses.dataclass
@@ -113,4 +115,4 @@ def _import_one(
         return
     tally.stored += 1
     tally.pages += accepted.document.page_count or 0
-    app.celery.send_task(OCR_TASK, args=[accepted.document.id])
+    enqueue_ocr(app.celery, accepted.document.id)

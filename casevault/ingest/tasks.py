@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
-from celery import Task
+from celery import Celery, Task
+from kombu.exceptions import OperationalError
 
 from casevault.core.db import transaction
 from casevault.core.tasks import casevault_task
 from casevault.ingest import service
 from casevault.ingest.options import OcrOptions, UploadLimits
 
+log = logging.getLogger(__name__)
 OCR_TASK = "casevault.ingest.ocr_document"
 # A queued document whose task was lost (broker down at upload) is sent again after this.
 REQUEUE_AFTER = dt.timedelta(minutes=15)
+
+
+def enqueue_ocr(celery: Celery, document_id: int) -> bool:
+    """Send the OCR task; False when the broker is unreachable. The document is
+    stored and queued either way: ``requeue_stalled`` sends it again later."""
+    try:
+        celery.send_task(OCR_TASK, args=[document_id])
+    except (OperationalError, OSError):
+        log.warning("broker unreachable: OCR of document %s will be requeued", document_id)
+        return False
+    return True
 
 
 @casevault_task(OCR_TASK)
@@ -38,6 +52,4 @@ def requeue_stalled(task: Task) -> int:
     container = task.app.container
     with transaction(container.new_session) as session:
         stalled = service.stalled(session, clock=container.clock, older_than=REQUEUE_AFTER)
-    for document_id in stalled:
-        task.app.send_task(OCR_TASK, args=[document_id])
-    return len(stalled)
+    return sum(enqueue_ocr(task.app, document_id) for document_id in stalled)

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Iterator
 from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from kombu.exceptions import OperationalError
 from pydantic import TypeAdapter, ValidationError
 from sqlmodel import select
 
@@ -20,11 +18,9 @@ from casevault.core.db import transaction
 from casevault.core.errors import Conflict, InvalidInput, NotFound
 from casevault.core.models import Case, DocumentStatus, Person, ProvidedBy, StoredObject, Tier, Variant
 from casevault.ingest import UploadLimits, service
-from casevault.ingest.tasks import OCR_TASK
+from casevault.ingest.tasks import enqueue_ocr
 from casevault.retention.tagging import lifecycle_tags
-from casevault.wiring import Container
 
-log = logging.getLogger(__name__)
 router = APIRouter(tags=["documents"])
 
 
@@ -55,7 +51,7 @@ async def upload_document(case_id: int, request: Request, user: Officer, contain
         upload.discard()
     body = DocumentPublic.of(accepted.document).model_dump(mode="json")
     if accepted.created:
-        _enqueue_ocr(container, accepted.document.id)  # after the commit: the worker must find the row
+        enqueue_ocr(container.celery, accepted.document.id)  # after the commit: the worker must find the row
     return JSONResponse(body, status_code=202 if accepted.created else 200)
 
 
@@ -70,14 +66,6 @@ def _form_fields(fields: dict[str, str]) -> tuple[dt.date, ProvidedBy]:
         choices = ", ".join(member.value for member in ProvidedBy)
         raise InvalidInput(f"provided_by must be one of: {choices}", field="provided_by") from None
     return correspondence_date, provided_by
-
-
-def _enqueue_ocr(container: Container, document_id: int) -> None:
-    try:
-        container.celery.send_task(OCR_TASK, args=[document_id])
-    except (OperationalError, OSError):
-        # The document and its original are stored; the requeue task sends it again.
-        log.warning("broker unreachable: OCR of document %s will be requeued", document_id)
 
 
 @router.get("/documents/{document_id}", response_model=DocumentPublic)
