@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from casevault.core.db import make_engine, session_factory
 from casevault.core.migrate import upgrade
-from casevault.core.models import Role, User
+from casevault.core.models import User
 from casevault.ingest.search import CANDIDATES, search
 
 CASES = 1000

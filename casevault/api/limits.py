@@ -4,7 +4,7 @@ Content-Length can be absent (chunked) or wrong, so the cap counts what is
 actually received. JSON bodies are small: the middleware reads them up to the
 cap and either answers 413 itself or replays the body to the app (FastAPI
 turns an error raised while it reads a body into a 400). Document uploads are
-large and streamed: their route counts the bytes itself (``UploadTooLarge``).
+large and streamed: their route counts the bytes itself (``casevault.api.uploads``).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from casevault.archive.aws import AWS_ERRORS, error_code, raise_translated, s3_client
 from casevault.archive.store import ObjectInfo, ObjectVersion, Removed, RestoreState, check_object_key
 from casevault.archive.tags import check_tags
-from casevault.core.errors import NotFound, StorageError, TransientError
+from casevault.core.errors import StorageError, TransientError
 from casevault.core.models import Tier
 from casevault.core.settings import MIB, Settings
 

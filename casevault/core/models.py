@@ -139,10 +139,6 @@ class PersonBase(SQLModel):
     contact_details: str | None = Field(default=None, max_length=2000)
 
 
-class PersonCreate(PersonBase):
-    pass
-
-
 class Person(PersonBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     pseudonym: str = Field(default_factory=new_pseudonym, max_length=32, unique=True)

@@ -168,7 +168,8 @@ def process(
             stored = vault.put(subject=claim.subject, source=result.searchable_pdf, tier=claim.original.tier, tags=tags)
     except CasevaultError as error:
         if error.retryable:
-            _set_status(new_session, document_id, DocumentStatus.queued, None, clock)
+            with transaction(new_session) as session:
+                _set_status(session, document_id, DocumentStatus.queued, None, clock)
             raise
         _fail(new_session, document_id=document_id, reason=error.detail, clock=clock)
         return DocumentStatus.failed
@@ -239,17 +240,17 @@ def _record_searchable(
 
 
 def _fail(new_session: SessionFactory, *, document_id: int, reason: str, clock: Clock) -> None:
-    _set_status(new_session, document_id, DocumentStatus.failed, reason, clock)
+    """The failure and its audit row commit together, or neither does."""
     with transaction(new_session) as session:
+        _set_status(session, document_id, DocumentStatus.failed, reason, clock)
         audit.record(session, clock=clock, actor="system", action="document.ocr", outcome="failed", subject_type="document", subject_id=document_id)
 
 
-def _set_status(new_session: SessionFactory, document_id: int, status: DocumentStatus, reason: str | None, clock: Clock) -> None:
-    with transaction(new_session) as session:
-        document = session.get(Document, document_id)
-        if document is not None:
-            document.status, document.failure_reason, document.updated_at = status, reason, clock.now()
-            session.add(document)
+def _set_status(session: Session, document_id: int, status: DocumentStatus, reason: str | None, clock: Clock) -> None:
+    document = session.get(Document, document_id)
+    if document is not None:
+        document.status, document.failure_reason, document.updated_at = status, reason, clock.now()
+        session.add(document)
 
 
 def _status(new_session: SessionFactory, document_id: int) -> DocumentStatus:
