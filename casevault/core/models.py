@@ -389,3 +389,42 @@ class DestructionApproval(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", primary_key=True)
     approved_by: int = Field(foreign_key="user_account.id")
     approved_at: dt.datetime = _when()
+
+
+# --- operations (issue 6: schedulers and metrics shared by every process) -------------
+# Names of periodic jobs and metrics only: nothing here names anyone.
+
+
+class SchedulerLease(SQLModel, table=True):
+    """Which beat process may send periodic tasks, until when. The holder renews it;
+    another beat takes over only once it has expired, so two never act at once."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=128)  # host and pid of the beat process
+    acquired_at: dt.datetime = _when()
+    expires_at: dt.datetime = _when()
+
+
+class ScheduledRun(SQLModel, table=True):
+    """When beat last sent each periodic task: kept in the database, so a beat that
+    takes over the lease carries on the schedule instead of starting it afresh."""
+
+    __tablename__ = "scheduled_run"
+
+    entry: str = Field(primary_key=True, max_length=64)
+    last_run_at: dt.datetime = _when()
+    total_run_count: int = 0
+
+
+class MetricTotal(SQLModel, table=True):
+    """A counter every process adds to in the same transaction as the work it counts
+    (OCR pages, sweep outcomes, destructions), so /metrics on any API process shows
+    the whole service, exactly, across restarts. Labels are fixed vocabularies."""
+
+    __tablename__ = "metric_total"
+
+    name: str = Field(primary_key=True, max_length=64)
+    label: str = Field(primary_key=True, max_length=64, default="")
+    value: float = 0.0

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     max_request_body_kb: int = Field(default=64, ge=1)  # JSON bodies, not uploads
+    api_workers: int = Field(default=1, ge=1)  # uvicorn processes serving the API
 
     # --- object storage (S3) -----------------------------------------------------
     s3_endpoint_url: str | None = None
@@ -62,13 +63,22 @@ class Settings(BaseSettings):
     ocr_dpi: int = Field(default=300, ge=70, le=1200)
     ocr_deskew: bool = False
     ocr_jobs: int = Field(default=0, ge=0)  # 0: one tesseract per core
+    # An OCR whose worker stops reporting progress for this long is handed to
+    # another worker; a queued document waits 3x this before it is sent again.
+    ocr_stall_seconds: int = Field(default=300, ge=30)
 
     # --- retention ---------------------------------------------------------------
     schedule_file: Path | None = None  # default: the schedule shipped with casevault
     require_destruction_approval: bool = False
     sweep_batch_size: int = Field(default=200, ge=1)
 
+    # --- scheduling (beat) ---------------------------------------------------------
+    # Only the beat holding the lease sends periodic tasks; a standby takes over
+    # once the holder has not renewed it for this long.
+    beat_lease_seconds: int = Field(default=60, ge=5)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"  # json: one object per line, for collectors
 
     @model_validator(mode="after")
     def _kms_needs_a_key(self) -> "Settings":
