@@ -16,6 +16,7 @@ from celery import Celery, current_app
 from celery.schedules import crontab
 from celery.signals import worker_process_init
 
+from casevault.core.settings import Settings
 from casevault.wiring import Container
 
 OCR_QUEUE = "ocr"
@@ -49,7 +50,7 @@ def make_celery(container: Container) -> Celery:
         timezone="UTC",
         enable_utc=True,
         worker_hijack_root_logger=False,
-        beat_schedule=_beat_schedule(),
+        beat_schedule=_beat_schedule(settings),
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
     )
     celery.container = container  # type: ignore[attr-defined]
@@ -65,11 +66,11 @@ def _transport_options(broker_url: str) -> dict[str, int]:
     return {}
 
 
-def _beat_schedule() -> dict[str, dict]:
+def _beat_schedule(settings: Settings) -> dict[str, dict]:
     return {
         "retention-sweep": {"task": "casevault.retention.sweep", "schedule": crontab(minute=0, hour=2)},
         "verify-audit-chain": {"task": "casevault.core.verify_audit_chain", "schedule": crontab(minute=30, hour=3, day_of_week=0)},
-        "requeue-stalled-ocr": {"task": "casevault.ingest.requeue_stalled", "schedule": dt.timedelta(minutes=5)},
+        "requeue-stalled-ocr": {"task": "casevault.ingest.requeue_stalled", "schedule": dt.timedelta(seconds=settings.ocr_stall_seconds)},
         "verify-storage": {"task": "casevault.archive.verify_storage", "schedule": crontab(minute=0, hour=4, day_of_week=6)},
     }
 

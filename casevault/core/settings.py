@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     ocr_jobs: int = Field(default=0, ge=0)  # 0: one tesseract per core
     # An OCR whose worker stops reporting progress for this long is handed to
     # another worker; a queued document waits 3x this before it is sent again.
-    ocr_stall_seconds: int = Field(default=300, ge=30)
+    ocr_stall_seconds: int = Field(default=300, ge=10)
 
     # --- retention ---------------------------------------------------------------
     schedule_file: Path | None = None  # default: the schedule shipped with casevault

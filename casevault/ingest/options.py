@@ -7,6 +7,7 @@ benchmark can state exactly the limits they run under.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from casevault.core.settings import Settings
@@ -43,6 +44,7 @@ class OcrOptions:
     page_timeout_s: float = 300.0  # one tesseract run on one page
     min_text_chars: int = 20  # a page with fewer usable characters is OCRed
     tesseract: str = "tesseract"  # executable name or path
+    stall_after: dt.timedelta = dt.timedelta(minutes=5)  # no heartbeat this long: another worker takes over
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "OcrOptions":
@@ -51,4 +53,5 @@ class OcrOptions:
             dpi=settings.ocr_dpi,
             deskew=settings.ocr_deskew,
             processes=settings.ocr_processes,
+            stall_after=dt.timedelta(seconds=settings.ocr_stall_seconds),
         )

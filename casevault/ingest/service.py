@@ -14,10 +14,12 @@ import datetime as dt
 import hashlib
 import logging
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete, select
 
@@ -45,8 +47,6 @@ from casevault.ingest.searchable import PageResult, make_searchable
 
 log = logging.getLogger(__name__)
 HASH_CHUNK = 1024 * 1024
-# A document left "processing" longer than this lost its worker: it may be claimed again.
-PROCESSING_LEASE = dt.timedelta(hours=2, minutes=10)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,12 +154,15 @@ def process(
     clock: Clock,
     document_id: int,
 ) -> DocumentStatus:
-    """OCR one document. Returns its final status; raises only retryable errors."""
-    claim = _claim(new_session, document_id=document_id, clock=clock)
+    """OCR one document. Returns its final status; raises only retryable errors.
+
+    While it runs, a heartbeat keeps the document's claim fresh; a worker that
+    dies stops it, and after ``options.stall_after`` another worker takes over."""
+    claim = _claim(new_session, document_id=document_id, clock=clock, stall_after=options.stall_after)
     if claim is None:
         return _status(new_session, document_id)
     try:
-        with _workdir(scratch) as workdir:
+        with _workdir(scratch) as workdir, heartbeat(new_session, document_id=document_id, clock=clock, every=options.stall_after / 3):
             original = workdir / "original"
             vault.read_to(subject=claim.subject, object_key=claim.original.object_key, tier=claim.original.tier, dest=original)
             normalised = normalise_upload(original, workdir=workdir, limits=limits)
@@ -189,7 +192,7 @@ class _Claim:
     original: StoredObject
 
 
-def _claim(new_session: SessionFactory, *, document_id: int, clock: Clock) -> _Claim | None:
+def _claim(new_session: SessionFactory, *, document_id: int, clock: Clock, stall_after: dt.timedelta) -> _Claim | None:
     """Mark the document processing unless it is done, failed, or another worker holds it."""
     with transaction(new_session) as session:
         document = session.get(Document, document_id)
@@ -197,7 +200,7 @@ def _claim(new_session: SessionFactory, *, document_id: int, clock: Clock) -> _C
             log.info("document %s is gone (destroyed?): nothing to do", document_id)
             return None
         now = clock.now()
-        held_by_other = document.status == DocumentStatus.processing and now - document.updated_at < PROCESSING_LEASE
+        held_by_other = document.status == DocumentStatus.processing and now - document.updated_at < stall_after
         if document.status in (DocumentStatus.ready, DocumentStatus.failed) or held_by_other:
             log.info("document %s is %s: not processing it again", document_id, document.status.value)
             return None
@@ -267,8 +270,11 @@ def requeue(session: Session, *, document: Document, clock: Clock) -> None:
     session.add(document)
 
 
-def stalled(session: Session, *, clock: Clock, older_than: dt.timedelta) -> list[int]:
-    """Documents queued (or processing past the lease) too long: their task was lost."""
+def stalled(session: Session, *, clock: Clock, stall_after: dt.timedelta) -> list[int]:
+    """Documents whose task was lost: processing with no heartbeat for ``stall_after``
+    (the worker died), or queued for three times that (the broker lost the message,
+    or was down at upload). A long backlog may send a document twice; the second
+    task finds it claimed or done and does nothing."""
     now = clock.now()
     rows = session.exec(
         select(Document.id, Document.status, Document.updated_at).where(
@@ -277,7 +283,7 @@ def stalled(session: Session, *, clock: Clock, older_than: dt.timedelta) -> list
     ).all()
     return [
         id_ for id_, status, updated in rows
-        if now - updated > (older_than if status == DocumentStatus.queued else PROCESSING_LEASE)
+        if now - updated > (stall_after * 3 if status == DocumentStatus.queued else stall_after)
     ]
 
 
@@ -306,6 +312,33 @@ def _display_name(filename: str) -> str:
     name = filename.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable()).strip()
     return (name or "upload")[:255]
+
+
+@contextmanager
+def heartbeat(new_session: SessionFactory, *, document_id: int, clock: Clock, every: dt.timedelta) -> Iterator[None]:
+    """Touch the processing document every ``every`` from a thread, until the block ends."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(every.total_seconds()):
+            try:
+                with transaction(new_session) as session:
+                    session.execute(
+                        sa.update(Document).where(Document.id == document_id, Document.status == DocumentStatus.processing)
+                        .values(updated_at=clock.now())
+                    )
+            except sa.exc.SQLAlchemyError:
+                # The database is away: the next beat tries again; if it stays away
+                # long enough another worker may take the document over, which is safe.
+                log.warning("OCR heartbeat of document %s not recorded", document_id)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{document_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 @contextmanager

@@ -15,8 +15,6 @@ from casevault.ingest.options import OcrOptions, UploadLimits
 
 log = logging.getLogger(__name__)
 OCR_TASK = "casevault.ingest.ocr_document"
-# A queued document whose task was lost (broker down at upload) is sent again after this.
-REQUEUE_AFTER = dt.timedelta(minutes=15)
 
 
 def enqueue_ocr(celery: Celery, document_id: int) -> bool:
@@ -48,8 +46,9 @@ def ocr_document(task: Task, document_id: int) -> str:
 
 @casevault_task("casevault.ingest.requeue_stalled")
 def requeue_stalled(task: Task) -> int:
-    """Every few minutes: no accepted upload waits forever for a lost task."""
+    """Every ``ocr_stall_seconds``: no accepted upload waits forever for a lost task."""
     container = task.app.container
+    stall_after = dt.timedelta(seconds=container.settings.ocr_stall_seconds)
     with transaction(container.new_session) as session:
-        stalled = service.stalled(session, clock=container.clock, older_than=REQUEUE_AFTER)
+        stalled = service.stalled(session, clock=container.clock, stall_after=stall_after)
     return sum(enqueue_ocr(task.app, document_id) for document_id in stalled)

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.parametrize("backend", ["filesystem"], indirect=True)
 
 
 def test_the_daily_sweep_and_the_restore_task_do_the_work(life: Container, tmp_path: Path) -> None:
-    assert _beat_schedule()["retention-sweep"]["task"] == "casevault.retention.sweep"
+    assert _beat_schedule(life.settings)["retention-sweep"]["task"] == "casevault.retention.sweep"
     app = life.celery
     app.set_current()
     app.loader.import_default_modules()  # what a worker does at start: the task modules of worker.TASK_MODULES
