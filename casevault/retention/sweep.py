@@ -102,8 +102,12 @@ def due_list(lifecycle: Lifecycle, *, as_of: dt.date) -> tuple[list[DueItem], Un
 
 
 def run_sweep(
-    lifecycle: Lifecycle, *, as_of: dt.date | None = None, dry_run: bool = True, on_step: StepHook = no_hook
+    lifecycle: Lifecycle, *, as_of: dt.date | None = None, dry_run: bool = True, on_step: StepHook = no_hook,
+    holder: str | None = None,
 ) -> SweepReport:
+    """Act on everything due. ``holder`` names this run in its claims: a task
+    redelivered after its worker died passes the same one and takes its items back
+    at once instead of waiting out their lease."""
     today = lifecycle.clock.today()
     as_of = as_of or today
     if not dry_run and as_of > today:
@@ -115,7 +119,7 @@ def run_sweep(
     due, unfinished = due_list(lifecycle, as_of=as_of)
     if dry_run:
         return SweepReport(as_of, True, tuple(due), unfinished)
-    holder = secrets.token_hex(8)
+    holder = holder or secrets.token_hex(8)
     outcomes: list[StepOutcome] = []
     for person_id in unfinished.destructions:
         outcomes.append(_guarded(lambda p=person_id: destroy_person(lifecycle, person_id=p, action=None, holder=holder, on_step=on_step), f"destroy:person:{person_id}"))

@@ -1,0 +1,156 @@
+"""A worker killed in the middle of its work: the task is finished all the same.
+
+Two ways a worker dies, on a real Redis broker:
+- the whole worker (a machine or container gone) in the middle of an OCR: its
+  message stays unacknowledged until Redis's visibility timeout (hours), so the
+  document's silent heartbeat is what hands it to another worker, through beat's
+  requeue task;
+- the pool process running a sweep batch (the OOM killer's usual choice): the
+  worker hands the message back (reject_on_worker_lost) and the redelivered sweep
+  takes back the claims of the items it was in the middle of.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+from sqlmodel import func, select
+
+from casevault.api.app import create_app
+from casevault.archive.provision import init_storage
+from casevault.core.clock import SystemClock
+from casevault.core.db import transaction
+from casevault.core.models import AuditEvent, Case, CaseStatus, Role, StoredObject, Variant
+from casevault.core.settings import Settings
+from casevault.core.users import create_user
+from casevault.retention.tasks import SWEEP_TASK
+from casevault.wiring import Container
+from tests.e2e.servers import broker_url, casevault_env, wait_for
+from tests.ingest.scans import DPI, text_strip
+from tests.retention.conftest import seed_person
+
+STALL_SECONDS = 10
+
+
+@contextmanager
+def casevault_process(settings: Settings, log: Path, *args: str, ready: bytes) -> Iterator[subprocess.Popen]:
+    """`casevault <args>` in its own process group (so the test can kill all of it), ready."""
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "casevault", *args],
+            env=casevault_env(settings, CASEVAULT_OCR_STALL_SECONDS=str(STALL_SECONDS)),
+            stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        wait_for(lambda: ready in log.read_bytes() or process.poll() is not None, 60, f"casevault {args[0]} ready")
+        assert process.poll() is None, log.read_text()[-3000:]
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _worker(settings: Settings, log: Path):  # type: ignore[no-untyped-def]
+    return casevault_process(settings, log, "worker", "--concurrency=1", ready=b" ready.")
+
+
+def _real_time_container(settings: Settings) -> Container:
+    settings = settings.model_copy(update={"broker_url": broker_url("redis", settings), "ocr_stall_seconds": STALL_SECONDS})
+    init_storage(settings)
+    return Container(settings, clock=SystemClock())  # the workers live in real time
+
+
+def _scan_pages(path: Path, pages: int) -> Path:
+    """A multi-page A4 scan: long enough to OCR that the worker can be killed mid-way."""
+    sheets = []
+    for page in range(pages):
+        sheet = Image.new("L", (2480, 3508), 255)
+        for row in range(8):
+            sheet.paste(text_strip((f"Annual review page {page + 1}", "Speech therapy twice weekly")), (100, 150 + row * 420))
+        sheets.append(sheet)
+    sheets[0].save(path, save_all=True, append_images=sheets[1:], dpi=(DPI, DPI), compression="tiff_lzw")
+    return path
+
+
+def test_a_worker_killed_mid_ocr_has_its_scan_finished_by_another(settings: Settings, tmp_path: Path) -> None:
+    container = _real_time_container(settings)
+    with transaction(container.new_session) as session:
+        _, token = create_user(session, username="olive", role=Role.officer, clock=container.clock)
+    headers = {"Authorization": f"Bearer {token}"}
+
+    with TestClient(create_app(container)) as client, ExitStack() as processes:
+        person = client.post("/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": "2012-03-04"}, headers=headers).json()
+        case = client.post("/api/v1/cases", json={"person_id": person["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"}, headers=headers).json()
+
+        def status(document_id: int) -> str:
+            return client.get(f"/api/v1/documents/{document_id}", headers=headers).json()["status"]
+
+        doomed = processes.enter_context(_worker(settings.model_copy(update={"broker_url": container.settings.broker_url}), tmp_path / "doomed.log"))
+        with _scan_pages(tmp_path / "bundle.tiff", 6).open("rb") as body:
+            answer = client.post(f"/api/v1/cases/{case['id']}/documents", files={"file": ("bundle.tiff", body)},
+                                 data={"correspondence_date": "2026-10-02", "provided_by": "school"}, headers=headers)
+        assert answer.status_code == 202, answer.text
+        document_id = answer.json()["id"]
+        wait_for(lambda: status(document_id) == "processing", 60, "the first worker starts the OCR")
+        os.killpg(doomed.pid, signal.SIGKILL)  # the worker and its pool, mid-OCR, no goodbye
+        doomed.wait()
+        assert status(document_id) == "processing"
+
+        live = container.settings
+        processes.enter_context(_worker(live, tmp_path / "survivor.log"))
+        processes.enter_context(casevault_process(live, tmp_path / "beat.log", "beat", ready=b"beat: Starting"))
+        wait_for(lambda: status(document_id) == "ready", STALL_SECONDS * 3 + 120, "the surviving worker finishes the scan")
+
+        hits = client.get("/api/v1/search", params={"q": "therapy", "case_id": case["id"]}, headers=headers).json()["hits"]
+        assert {hit["document_id"] for hit in hits} == {document_id}
+    with container.new_session() as session:
+        searchable = session.exec(select(func.count()).select_from(StoredObject).where(StoredObject.variant == Variant.searchable)).one()
+        ocr_events = session.exec(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "document.ocr")).one()
+    assert (searchable, ocr_events) == (1, 1)  # finished once, nothing half-written left over
+    container.close()
+
+
+def _pool_children(worker: subprocess.Popen) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(worker.pid)], capture_output=True, text=True).stdout.split()
+    return [int(pid) for pid in found]
+
+
+def test_a_sweep_whose_pool_process_is_killed_is_redelivered_and_finished(settings: Settings, tmp_path: Path) -> None:
+    container = _real_time_container(settings)
+    closed = dt.date(2025, 6, 2)  # last letter more than 12 months ago: every case is due for the archive
+    cases = [seed_person(container, tmp_path, born=dt.date(2012, 1, 1) + dt.timedelta(days=i), documents=3, closed_on=closed,
+                         last_correspondence=closed).case_id for i in range(16)]
+
+    def archived() -> int:
+        with container.new_session() as session:
+            return session.exec(select(func.count()).select_from(Case).where(Case.status == CaseStatus.archived)).one()
+
+    with _worker(container.settings, tmp_path / "worker.log") as worker:
+        [pool_process] = _pool_children(worker)
+        container.celery.send_task(SWEEP_TASK)
+        wait_for(lambda: archived() >= 1, 60, "the sweep starts archiving")
+        os.kill(pool_process, signal.SIGKILL)
+        at_kill = archived()
+        if at_kill == len(cases):
+            pytest.fail("the sweep finished before the kill: seed more cases so the kill lands mid-batch")
+        wait_for(lambda: archived() == len(cases), 120, "the redelivered sweep archives every case")
+    assert "WorkerLostError" in (tmp_path / "worker.log").read_text()  # the kill really hit the running sweep
+    with container.new_session() as session:
+        statuses = {session.get(Case, case_id).status for case_id in cases}  # type: ignore[union-attr]
+    assert statuses == {CaseStatus.archived}
+    container.close()
