@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import TypeAdapter, ValidationError
 from sqlmodel import select
+from starlette.concurrency import run_in_threadpool
 
 from casevault.api.deps import ContainerDep, Officer, SessionDep, record
 from casevault.api.schemas import DocumentPublic
@@ -16,24 +17,29 @@ from casevault.api.uploads import receive_upload
 from casevault.core import casework
 from casevault.core.db import transaction
 from casevault.core.errors import Conflict, InvalidInput, NotFound
-from casevault.core.models import Case, DocumentStatus, Person, ProvidedBy, StoredObject, Tier, Variant
+from casevault.core.models import Case, DocumentStatus, Person, ProvidedBy, StoredObject, Tier, User, Variant
 from casevault.ingest import UploadLimits, service
 from casevault.ingest.tasks import enqueue_ocr
 from casevault.retention.tagging import lifecycle_tags
+from casevault.wiring import Container
 
 router = APIRouter(tags=["documents"])
 
 
 @router.post("/cases/{case_id}/documents", status_code=202, responses={202: {"model": DocumentPublic}})
 async def upload_document(case_id: int, request: Request, user: Officer, container: ContainerDep) -> JSONResponse:
-    """multipart/form-data: `file`, `correspondence_date` (YYYY-MM-DD), `provided_by`."""
+    """multipart/form-data: `file`, `correspondence_date` (YYYY-MM-DD), `provided_by`.
+
+    Async only to stream the body; every blocking step (database, checks, storage,
+    broker) runs in the thread pool. On the event loop it would stall every other
+    request, and deadlock with a request whose commit waits for the loop."""
     settings = container.settings
-    with transaction(container.new_session) as session:  # fail fast, before reading a large body
-        casework.check_case_takes_documents(casework.get_case(session, case_id=case_id, user=user))
+    await run_in_threadpool(_check_case_takes_documents, container, case_id, user)  # fail fast, before reading a large body
     upload = await receive_upload(request, directory=settings.data_dir / "tmp", max_bytes=settings.max_upload_bytes)
     try:
         correspondence_date, provided_by = _form_fields(upload.fields)
-        accepted = service.accept(
+        accepted = await run_in_threadpool(
+            service.accept,
             new_session=container.new_session,
             vault=container.vault,
             case_id=case_id,
@@ -51,8 +57,13 @@ async def upload_document(case_id: int, request: Request, user: Officer, contain
         upload.discard()
     body = DocumentPublic.of(accepted.document).model_dump(mode="json")
     if accepted.created:
-        enqueue_ocr(container.celery, accepted.document.id)  # after the commit: the worker must find the row
+        await run_in_threadpool(enqueue_ocr, container.celery, accepted.document.id)  # after the commit: the worker must find the row
     return JSONResponse(body, status_code=202 if accepted.created else 200)
+
+
+def _check_case_takes_documents(container: Container, case_id: int, user: User) -> None:
+    with transaction(container.new_session) as session:
+        casework.check_case_takes_documents(casework.get_case(session, case_id=case_id, user=user))
 
 
 def _form_fields(fields: dict[str, str]) -> tuple[dt.date, ProvidedBy]:
