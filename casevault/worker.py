@@ -51,7 +51,9 @@ def make_celery(container: Container) -> Celery:
         enable_utc=True,
         worker_hijack_root_logger=False,
         beat_schedule=_beat_schedule(settings),
-        beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
+        # Only the beat holding the database lease sends; last-run times live in
+        # the database too, so two beats never share (or need) a schedule file.
+        beat_scheduler="casevault.beat:LeasedScheduler",
     )
     celery.container = container  # type: ignore[attr-defined]
     return celery
@@ -90,5 +92,5 @@ def start_worker(container: Container, *, concurrency: int, queues: str, logleve
 
 
 def start_beat(container: Container, *, loglevel: str) -> None:
-    container.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # beat's schedule file lives there
+    container.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # the SQLite broker lives there
     container.celery.start(["beat", f"--loglevel={loglevel}"])
