@@ -42,14 +42,14 @@ def broker_url(kind: str, settings: Settings) -> str:
 
 
 def casevault_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment a casevault process needs to run with ``settings``: every
+    setting that differs from its default (so on S3 the endpoint, buckets and
+    credentials too), as the ``CASEVAULT_*`` variable a user would set."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("CASEVAULT_")}
-    env.update(
-        CASEVAULT_DATA_DIR=str(settings.data_dir),
-        CASEVAULT_DATABASE_URL=settings.database_url,
-        CASEVAULT_STORAGE_URL=settings.storage_url,
-        CASEVAULT_BROKER_URL=settings.broker_url,
-        CASEVAULT_KEY_FILE=str(settings.key_file),
-    )
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        if value is not None and value != field.default:
+            env[f"CASEVAULT_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
     env.update(extra)
     return env
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
 
+from sqlmodel import col, select
+
 from casevault.core.db import transaction
-from casevault.core.models import Case, CaseStatus, Person, Tier
+from casevault.core.errors import InvalidInput
+from casevault.core.models import AuditEvent, Case, CaseStatus, Person, Tier
 from casevault.retention.referral import restore_on_referral
 from casevault.worker import _beat_schedule
 from casevault.wiring import Container
@@ -35,3 +39,53 @@ def test_the_daily_sweep_and_the_restore_task_do_the_work(life: Container, tmp_p
     assert sorted(versions_in(life, Tier.active, seeded.object_keys)) == sorted(seeded.object_keys)
     with life.new_session() as session:
         assert session.get(Case, seeded.case_id).status is CaseStatus.open  # type: ignore[union-attr]
+
+
+def _sweep_task(life: Container):  # type: ignore[no-untyped-def]
+    app = life.celery
+    app.set_current()
+    app.loader.import_default_modules()
+    return app.tasks["casevault.retention.sweep"]
+
+
+def _sweeps_as_of(life: Container) -> list[str]:
+    with life.new_session() as session:
+        events = session.exec(select(AuditEvent).where(AuditEvent.action == "retention.sweep").order_by(col(AuditEvent.id))).all()
+    return [json.loads(event.details)["as_of"] for event in events]
+
+
+def test_the_sweep_task_acts_as_of_the_day_an_operator_sends(life: Container, tmp_path: Path) -> None:
+    sweep = _sweep_task(life)
+    seeded = seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1))
+
+    assert sweep.apply(args=["2026-09-30"]).get()["done"] == 0  # the day before closure: nothing due
+    with life.new_session() as session:
+        assert session.get(Case, seeded.case_id).status is CaseStatus.closed  # type: ignore[union-attr]
+    assert sweep.apply(args=["2026-10-01"]).get()["done"] == 1
+    with life.new_session() as session:
+        assert session.get(Case, seeded.case_id).status is CaseStatus.archived  # type: ignore[union-attr]
+    sweep.apply().get()  # as beat sends it: today
+    assert _sweeps_as_of(life) == ["2026-09-30", "2026-10-01", life.clock.today().isoformat()]
+
+
+@pytest.mark.parametrize("as_of", ["2026-02-30", "1 October 2026", "20261001", "2026-10-01T00:00", 20261001])
+def test_a_malformed_sweep_date_is_refused_saying_how_to_write_it(life: Container, tmp_path: Path, as_of: object) -> None:
+    sweep = _sweep_task(life)
+    seeded = seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1))
+
+    with pytest.raises(InvalidInput, match="YYYY-MM-DD"):
+        sweep.apply(args=[as_of]).get()
+
+    with life.new_session() as session:
+        assert session.get(Case, seeded.case_id).status is CaseStatus.closed  # type: ignore[union-attr]
+    assert _sweeps_as_of(life) == []  # refused before it began
+
+
+def test_the_sweep_task_refuses_a_day_after_today(life: Container, tmp_path: Path) -> None:
+    sweep = _sweep_task(life)
+    seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1))
+    tomorrow = (life.clock.today() + dt.timedelta(days=1)).isoformat()
+
+    with pytest.raises(InvalidInput, match="acting early could destroy"):
+        sweep.apply(args=[tomorrow]).get()
+    assert _sweeps_as_of(life) == []
