@@ -106,9 +106,9 @@ def api() -> None:
 @click.pass_context
 def worker(ctx: click.Context, concurrency: int, queues: str) -> None:
     """Run a Celery worker; `casevault worker ping` checks one answers."""
-    from casevault.worker import start_worker
-
     if ctx.invoked_subcommand is None:
+        from casevault.worker import start_worker
+
         start_worker(container(), concurrency=concurrency, queues=queues, loglevel=container().settings.log_level)
 
 
@@ -116,7 +116,7 @@ def worker(ctx: click.Context, concurrency: int, queues: str) -> None:
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="seconds to wait for the answer")
 @click.option("--name", "node", default=None, help="the worker's node name  [default: this host's worker, celery@<hostname>]")
 def worker_ping(timeout: float, node: str | None) -> None:
-    """Exit 0 when the worker answers a ping over the broker, 1 otherwise (for health checks)."""
+    """Check this host's worker answers over the broker: exit 0 if so, 1 if not."""
     from casevault.worker_health import ping_worker
 
     answer = ping_worker(container().celery, node=node, timeout=timeout)
