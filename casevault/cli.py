@@ -16,6 +16,7 @@ from sqlmodel import select
 from casevault.core import audit
 from casevault.core.db import transaction
 from casevault.core.errors import CasevaultError
+from casevault.core.logs import configure_logging
 from casevault.core.models import Role, User
 from casevault.core.settings import load_settings
 from casevault.core.users import create_user, revoke_user
@@ -40,8 +41,7 @@ class _Commands(click.Group):
 def cli(ctx: click.Context) -> None:
     """casevault: case documents kept searchable, encrypted, and on schedule."""
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    configure_logging(settings)
     ctx.obj = Container(settings)
     ctx.call_on_close(ctx.obj.close)
 
@@ -82,23 +82,46 @@ def run() -> None:
 
 @cli.command()
 def api() -> None:
-    """Serve the HTTP API only."""
+    """Serve the HTTP API only, in CASEVAULT_API_WORKERS processes."""
     import uvicorn
 
     from casevault.api.app import create_app
+    from casevault.api.asgi import FACTORY, fresh_metrics_dir
 
     settings = container().settings
-    uvicorn.run(create_app(container()), host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    # Logging stays ours (log_config=None); uvicorn's access log is off because it
+    # writes the full URL, search words included: casevault logs the route instead.
+    options = {"host": settings.host, "port": settings.port, "log_level": settings.log_level.lower(), "log_config": None, "access_log": False}
+    if settings.api_workers == 1:
+        uvicorn.run(create_app(container()), **options)
+        return
+    # Set before uvicorn starts its workers, which import prometheus_client fresh.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(fresh_metrics_dir(settings.data_dir))
+    uvicorn.run(FACTORY, factory=True, workers=settings.api_workers, **options)
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option("--concurrency", type=int, default=2, show_default=True)
 @click.option("--queues", default="lifecycle,ocr", show_default=True)
-def worker(concurrency: int, queues: str) -> None:
-    """Run a Celery worker."""
-    from casevault.worker import start_worker
+@click.pass_context
+def worker(ctx: click.Context, concurrency: int, queues: str) -> None:
+    """Run a Celery worker; `casevault worker ping` checks one answers."""
+    if ctx.invoked_subcommand is None:
+        from casevault.worker import start_worker
 
-    start_worker(container(), concurrency=concurrency, queues=queues, loglevel=container().settings.log_level)
+        start_worker(container(), concurrency=concurrency, queues=queues, loglevel=container().settings.log_level)
+
+
+@worker.command("ping")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="seconds to wait for the answer")
+@click.option("--name", "node", default=None, help="the worker's node name  [default: this host's worker, celery@<hostname>]")
+def worker_ping(timeout: float, node: str | None) -> None:
+    """Check this host's worker answers over the broker: exit 0 if so, 1 if not."""
+    from casevault.worker_health import ping_worker
+
+    answer = ping_worker(container().celery, node=node, timeout=timeout)
+    click.echo(answer.message, err=not answer.ok)
+    sys.exit(0 if answer.ok else 1)
 
 
 @cli.command()

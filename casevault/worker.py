@@ -16,6 +16,7 @@ from celery import Celery, current_app
 from celery.schedules import crontab
 from celery.signals import worker_process_init
 
+from casevault import task_logging
 from casevault.core.settings import Settings
 from casevault.wiring import Container
 
@@ -56,6 +57,7 @@ def make_celery(container: Container) -> Celery:
         beat_scheduler="casevault.beat:LeasedScheduler",
     )
     celery.container = container  # type: ignore[attr-defined]
+    task_logging.connect()
     return celery
 
 
@@ -88,9 +90,12 @@ def _fresh_connections_after_fork(**_: object) -> None:
 def start_worker(container: Container, *, concurrency: int, queues: str, loglevel: str) -> None:
     container.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # the SQLite broker lives there
     logging.getLogger("casevault").setLevel(loglevel)
-    container.celery.worker_main(["worker", f"--concurrency={concurrency}", f"--queues={queues}", f"--loglevel={loglevel}", "--without-mingle", "--without-gossip"])
+    # --quiet (celery's own option) drops the start-up banner, which is plain text, from JSON output.
+    quiet = ["--quiet"] if container.settings.log_format == "json" else []
+    container.celery.worker_main([*quiet, "worker", f"--concurrency={concurrency}", f"--queues={queues}", f"--loglevel={loglevel}", "--without-mingle", "--without-gossip"])
 
 
 def start_beat(container: Container, *, loglevel: str) -> None:
     container.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # the SQLite broker lives there
-    container.celery.start(["beat", f"--loglevel={loglevel}"])
+    quiet = ["--quiet"] if container.settings.log_format == "json" else []  # the banner is plain text
+    container.celery.start([*quiet, "beat", f"--loglevel={loglevel}"])

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from casevault.api import API_PREFIX
 from casevault.api.limits import BodySizeLimit
 from casevault.api.problems import install_problem_handlers
+from casevault.api.request_id import RequestId
 from casevault.api.routes import audit, cases, certificates, documents, holds, people, retention, search
 from casevault.wiring import Container
 
@@ -31,6 +32,7 @@ def create_app(container: Container) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
 
     app.add_middleware(BodySizeLimit, limit=container.settings.max_request_body_kb * 1024, streamed=is_upload)
+    app.add_middleware(RequestId)  # added last, so outermost: the id and the access line cover the rest
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

@@ -109,6 +109,8 @@ def parse_casevault_command(argv: list[str]) -> click.Context:
     command: click.Command = cli_module.cli
     args = argv[1:]
     while isinstance(command, click.Group):
+        if command.invoke_without_command and (not args or args[0] not in command.commands):
+            break  # a group that runs by itself, like `casevault worker --queues ocr`
         assert args, f"{argv} names no subcommand"
         name = args.pop(0)
         assert name in command.commands, f"{argv}: casevault has no command {name!r}"
@@ -198,6 +200,24 @@ def test_every_casevault_service_runs_a_real_command(services: dict[str, dict]) 
             served |= queues_of(context)
     assert served == QUEUES, "every queue needs a worker"
     assert [command_of(s) for s in casevault_services.values()].count(["casevault", "beat"]) == 1, "exactly one beat"
+
+
+def test_workers_are_checked_by_pinging_them(services: dict[str, dict]) -> None:
+    workers = {name: s for name, s in services.items() if is_casevault(s) and parse_casevault_command(command_of(s)).command.name == "worker"}
+    assert workers
+    for name, service in workers.items():
+        check = service["healthcheck"]["test"]
+        assert check[0] == "CMD", name
+        context = parse_casevault_command(check[1:])
+        assert context.command.name == "ping", f"{name}: its health check must be `casevault worker ping`"
+        ping_timeout = context.params["timeout"]
+        assert ping_timeout < _seconds(service["healthcheck"]["timeout"]), f"{name}: the ping must give up before compose does"
+
+
+def _seconds(duration: str) -> float:
+    match = re.fullmatch(r"(\d+)s", duration)
+    assert match, f"write health check durations in seconds, not {duration!r}"
+    return float(match.group(1))
 
 
 def test_init_runs_first_and_the_others_wait_for_it(services: dict[str, dict]) -> None:

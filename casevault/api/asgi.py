@@ -1,0 +1,36 @@
+"""The API as uvicorn builds it in each worker process (``CASEVAULT_API_WORKERS`` > 1).
+
+uvicorn starts its workers as fresh interpreters that import an app factory by
+name, so each one reads the settings, sets up logging and builds its own
+Container (its own database pool) here.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from casevault.api.app import create_app
+from casevault.core.logs import configure_logging
+from casevault.core.settings import load_settings
+from casevault.wiring import Container
+
+FACTORY = "casevault.api.asgi:create_from_environment"
+
+
+def create_from_environment() -> FastAPI:
+    settings = load_settings()
+    configure_logging(settings)
+    return create_app(Container(settings))
+
+
+def fresh_metrics_dir(data_dir: Path) -> Path:
+    """Where prometheus_client's worker processes share their counts
+    (``PROMETHEUS_MULTIPROC_DIR``); emptied, since files a previous run left
+    would be added to this run's figures."""
+    path = data_dir / "run" / "metrics"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(mode=0o700, parents=True)
+    return path
