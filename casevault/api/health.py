@@ -42,13 +42,15 @@ class CheckTimedOut(Exception):
 
 
 class Bounded:
-    """Runs one kind of blocking check in daemon threads, waiting at most ``seconds``."""
+    """Runs one kind of blocking check in daemon threads, waiting at most ``seconds``.
+    While the latest attempt hangs past its deadline no new one starts, so a dead
+    dependency costs one thread, not one per probe."""
 
     def __init__(self, name: str, seconds: float) -> None:
         self.name, self.seconds = name, seconds
         self._lock = threading.Lock()
-        self._hanging: threading.Thread | None = None
-        self._hanging_since = 0.0
+        self._latest: threading.Thread | None = None
+        self._latest_since = 0.0
 
     def start(self, check: Callable[[], T]) -> Callable[[float], T]:
         """Start ``check``; the returned function waits for it until a monotonic deadline."""
@@ -61,13 +63,13 @@ class Bounded:
                 outcome["error"] = error
 
         with self._lock:
-            earlier = self._hanging
-            if earlier is not None and earlier.is_alive() and time.monotonic() - self._hanging_since > self.seconds:
+            earlier = self._latest
+            if earlier is not None and earlier.is_alive() and time.monotonic() - self._latest_since > self.seconds:
                 def hung(_deadline: float) -> T:
-                    raise CheckTimedOut(f"an earlier check has not come back for {time.monotonic() - self._hanging_since:.0f} s")
+                    raise CheckTimedOut(f"an earlier check has not come back for {time.monotonic() - self._latest_since:.0f} s")
                 return hung
             thread = threading.Thread(target=run, name=f"check-{self.name}", daemon=True)
-            self._hanging, self._hanging_since = thread, time.monotonic()
+            self._latest, self._latest_since = thread, time.monotonic()
             thread.start()
 
         def wait(deadline: float) -> T:
@@ -114,10 +116,13 @@ class Probes:
         deadline = time.monotonic() + self.seconds
         return {name: self._judge(name, wait, deadline)[0] for name, wait in started.items()}
 
+    def within(self, name: str, read: Callable[[], T]) -> T | None:
+        """``read`` from the database or the broker (``name``) within the deadline, or None."""
+        return self._judge(name, self._bounded[name].start(read), time.monotonic() + self.seconds)[1]
+
     def queue_depths(self) -> dict[str, int] | None:
         """Messages waiting in each queue, or None when the broker did not answer in time."""
-        wait = self._bounded["broker"].start(self._queue_depths)
-        return self._judge("broker", wait, time.monotonic() + self.seconds)[1]
+        return self.within("broker", self._queue_depths)
 
     def _judge(self, name: str, wait: Callable[[float], T], deadline: float) -> tuple[Check, T | None]:
         try:
@@ -170,6 +175,11 @@ def broker_queue_depths(container: Container, queues: tuple[str, ...], *, timeou
 
 def _close_quietly(channel: Any) -> None:
     try:
+        # The SQLite broker's channel keeps a session whose read transaction would hold
+        # a lock the workers need: end it now rather than when the channel is collected.
+        session = getattr(channel, "_session", None)
+        if session is not None:
+            session.close()
         channel.close()
     except Exception:  # noqa: BLE001 - a channel the server already closed
         pass

@@ -17,10 +17,9 @@ as numbers, outcomes and statuses from enums.
 
 from __future__ import annotations
 
-import logging
 import os
-import time
 import re
+import time
 from collections.abc import Callable, Iterator
 
 import sqlalchemy as sa
@@ -38,7 +37,6 @@ from casevault.core.errors import ConfigurationError
 from casevault.core.models import Document, DocumentStatus
 from casevault.wiring import Container
 
-log = logging.getLogger(__name__)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"  # no route of ours: the path asked for is never a label
@@ -113,20 +111,20 @@ class ServiceCollector:
         yield from self._from_database()
         yield from self._from_broker()
 
+    def _read_database(self) -> tuple[dict[tuple[str, str], float], dict[DocumentStatus, int]]:
+        with self.container.new_session() as session:
+            totals = counters.totals(session)
+            rows = session.exec(select(Document.status, sa.func.count()).group_by(Document.status)).all()  # type: ignore[arg-type]
+        return totals, {DocumentStatus(status): count for status, count in rows}
+
     def _from_database(self) -> Iterator[Metric]:
-        up = GaugeMetricFamily("casevault_database_up", "1 if the database answered this scrape")
-        try:
-            with self.container.new_session() as session:
-                totals = counters.totals(session)
-                rows = session.exec(select(Document.status, sa.func.count()).group_by(Document.status)).all()  # type: ignore[arg-type]
-            by_status = {DocumentStatus(status): count for status, count in rows}
-        except Exception as error:  # noqa: BLE001 - the scrape goes on without these
-            log.warning("metrics: the database did not answer (%s)", type(error).__name__)
-            up.add_metric([], 0)
-            yield up
-            return
-        up.add_metric([], 1)
+        read = self.probes.within("database", self._read_database)
+        up = GaugeMetricFamily("casevault_database_up", "1 if the database answered this scrape within 2 s")
+        up.add_metric([], 0 if read is None else 1)
         yield up
+        if read is None:
+            return
+        totals, by_status = read
         for spec in counters.COUNTERS.values():
             family = CounterMetricFamily(f"casevault_{spec.name}", spec.help, labels=[spec.label] if spec.label else None)
             for label in sorted(spec.values) if spec.label else [""]:  # every value, 0 until counted

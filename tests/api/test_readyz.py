@@ -121,14 +121,22 @@ def silent_server() -> Iterator[int]:
         yield server.getsockname()[1]
 
 
-def test_a_hanging_broker_cannot_hang_the_probes(ready_settings: Settings, clock: FixedClock, silent_server: int) -> None:
-    settings = ready_settings.model_copy(update={"broker_url": f"redis://127.0.0.1:{silent_server}/0"})
+HUNG = {
+    "broker": ("broker_url", "redis://127.0.0.1:{port}/0", "casevault_broker_up 0.0"),
+    "database": ("database_url", "postgresql+psycopg://casevault@127.0.0.1:{port}/casevault", "casevault_database_up 0.0"),
+}
+
+
+@pytest.mark.parametrize("part", sorted(HUNG))
+def test_a_hanging_dependency_cannot_hang_the_probes(ready_settings: Settings, clock: FixedClock, silent_server: int, part: str) -> None:
+    field, url, down = HUNG[part]
+    settings = ready_settings.model_copy(update={field: url.format(port=silent_server)})
     for client in _client(settings, clock):
         status, body, took = readyz(client)
-        assert status == 503 and body["failed"] == ["broker"], body
-        assert "no answer within 2 s" in body["checks"]["broker"]["detail"]
+        assert status == 503 and body["failed"] == [part], body
+        assert "no answer within 2 s" in body["checks"][part]["detail"]
         assert took < 3
         started = time.monotonic()
         metrics = client.get("/metrics")
-        assert metrics.status_code == 200 and "casevault_broker_up 0.0" in metrics.text
+        assert metrics.status_code == 200 and down in metrics.text
         assert time.monotonic() - started < 3
