@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from casevault.api import API_PREFIX
+from casevault.api import API_PREFIX, health, metrics
 from casevault.api.limits import BodySizeLimit
 from casevault.api.problems import install_problem_handlers
 from casevault.api.request_id import RequestId
@@ -27,16 +27,15 @@ def create_app(container: Container) -> FastAPI:
         redoc_url=None,
     )
     app.state.container = container
+    app.state.probes = health.Probes(container)
+    app.state.metrics = metrics.Metrics(container, app.state.probes)
     install_problem_handlers(app)
+    app.include_router(health.router)  # /healthz, /readyz and /metrics: open, for probes and Prometheus
+    app.include_router(metrics.router)
     for module in (people, cases, documents, search, audit, holds, retention, certificates):
         app.include_router(module.router, prefix=API_PREFIX)
 
     app.add_middleware(BodySizeLimit, limit=container.settings.max_request_body_kb * 1024, streamed=is_upload)
+    app.add_middleware(metrics.RequestMetrics, metrics=app.state.metrics, templates=metrics.RouteTemplates(app), is_upload=is_upload)
     app.add_middleware(RequestId)  # added last, so outermost: the id and the access line cover the rest
-
-    @app.get("/healthz", tags=["health"])
-    def healthz() -> dict[str, str]:
-        """Alive. Open to all: it says nothing about the data."""
-        return {"status": "ok"}
-
     return app

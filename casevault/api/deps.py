@@ -1,6 +1,6 @@
 """Request-scoped dependencies: the transaction, the caller, the audit trail.
 
-Every endpoint but /healthz declares the roles it allows with ``allow(...)``;
+Every endpoint but the probes (/healthz, /readyz, /metrics) declares the roles it allows with ``allow(...)``;
 a test walks the app's routes to hold us to that.
 """
 

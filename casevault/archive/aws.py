@@ -17,6 +17,7 @@ from casevault.core.errors import CasevaultError, NotFound, StorageError, Transi
 from casevault.core.settings import Settings
 
 MAX_ATTEMPTS = 5
+QUICK_TIMEOUT = 2  # seconds, for readiness probes
 _TRANSIENT_CODES = {
     "SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
     "RequestTimeout", "RequestTimeTooSkewed", "InternalError", "ServiceUnavailable", "KMSInternalException",
@@ -34,20 +35,21 @@ _ADVICE = {
 }
 
 
-def client_config(settings: Settings, *, region: str | None = None) -> Config:
+def client_config(settings: Settings, *, region: str | None = None, quick: bool = False) -> Config:
+    """``quick``: one attempt with short timeouts, for readiness probes that must answer in time."""
     return Config(
         region_name=region or settings.s3_region,
         s3={"addressing_style": settings.s3_addressing_style},
-        retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
-        connect_timeout=10,
-        read_timeout=60,
+        retries={"mode": "standard", "max_attempts": 1 if quick else MAX_ATTEMPTS},
+        connect_timeout=QUICK_TIMEOUT if quick else 10,
+        read_timeout=QUICK_TIMEOUT if quick else 60,
         # Checksums only where S3 requires them: MinIO and other servers vary in the rest.
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
     )
 
 
-def s3_client(settings: Settings) -> Any:
+def s3_client(settings: Settings, *, quick: bool = False) -> Any:
     credentials: dict[str, str] = {}
     if settings.s3_access_key_id and settings.s3_secret_access_key:
         credentials = {
@@ -55,7 +57,7 @@ def s3_client(settings: Settings) -> Any:
             "aws_secret_access_key": settings.s3_secret_access_key,
         }
     session = boto3.session.Session()
-    return session.client("s3", endpoint_url=settings.s3_endpoint_url, config=client_config(settings), **credentials)
+    return session.client("s3", endpoint_url=settings.s3_endpoint_url, config=client_config(settings, quick=quick), **credentials)
 
 
 def kms_client(settings: Settings) -> Any:

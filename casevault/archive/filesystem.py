@@ -55,6 +55,14 @@ class FilesystemStore:
 
     # --- the protocol -----------------------------------------------------------------
 
+    def ping(self) -> None:
+        """Each tier takes a write now: a file is created and removed where writes start."""
+        for tier in Tier:
+            probe = self._partial_dir(tier) / f"ping.{secrets.token_hex(6)}"
+            with _os_errors(f"writing to the {tier.value} tier"):
+                os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+                probe.unlink()
+
     @contextmanager
     def writer(self, *, tier: Tier, key: str, tags: Mapping[str, str]) -> Iterator[BinaryIO]:
         check_object_key(key)

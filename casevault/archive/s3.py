@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 from urllib.parse import urlencode
@@ -38,8 +38,11 @@ class S3Store:
         buckets: Mapping[Tier, str],
         archive_storage_class: str = "",
         multipart_threshold: int = 64 * MIB,
+        quick_client: Callable[[], Any] | None = None,
     ) -> None:
         self.client = client  # public: tests hook botocore events on it to simulate faults
+        self._quick_client_factory = quick_client or (lambda: client)
+        self._quick_client: Any = None
         self.buckets = dict(buckets)
         self._archive_storage_class = archive_storage_class
         self._multipart_threshold = multipart_threshold
@@ -51,7 +54,20 @@ class S3Store:
             buckets={Tier.active: settings.s3_active_bucket, Tier.archive: settings.s3_archive_bucket},
             archive_storage_class=settings.s3_archive_storage_class,
             multipart_threshold=settings.s3_multipart_threshold_mb * MIB,
+            quick_client=lambda: s3_client(settings, quick=True),
         )
+
+    def ping(self) -> None:
+        """Both buckets answer, one quick attempt each (a client of its own, built on first use)."""
+        if self._quick_client is None:
+            self._quick_client = self._quick_client_factory()
+        for tier, bucket in self.buckets.items():
+            try:
+                self._quick_client.head_bucket(Bucket=bucket)
+            except AWS_ERRORS as error:
+                if error_code(error) in {"404", "NoSuchBucket"}:
+                    raise StorageError(f"the {tier.value} bucket {bucket} does not exist; run `casevault storage init`") from error
+                raise_translated(error, doing=f"reaching the {tier.value} bucket")
 
     # --- writing ----------------------------------------------------------------------
 

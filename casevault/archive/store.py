@@ -72,6 +72,11 @@ class ObjectStore(Protocol):
     ``TransientError`` (try again), ``StorageError`` (operator must act) or
     ``NotFound``."""
 
+    def ping(self) -> None:
+        """Return if both tiers answer now; raise otherwise, quickly (one attempt, short
+        timeouts): for readiness probes."""
+        ...
+
     def writer(
         self, *, tier: Tier, key: str, tags: Mapping[str, str]
     ) -> AbstractContextManager[BinaryIO]:

@@ -15,6 +15,7 @@ import hashlib
 import logging
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete, select
 
 from casevault.archive import LifecycleTags, PutResult, Vault
-from casevault.core import audit
+from casevault.core import audit, counters
 from casevault.core.casework import check_case_takes_documents, get_case, note_correspondence
 from casevault.core.clock import Clock
 from casevault.core.db import SessionFactory, transaction
@@ -161,6 +162,7 @@ def process(
     claim = _claim(new_session, document_id=document_id, clock=clock, stall_after=options.stall_after)
     if claim is None:
         return _status(new_session, document_id)
+    started = time.monotonic()
     try:
         with _workdir(scratch) as workdir, heartbeat(new_session, document_id=document_id, clock=clock, every=options.stall_after / 3):
             original = workdir / "original"
@@ -180,7 +182,8 @@ def process(
         # A bug or a crash in a library: say so on the document, keep the original, let Celery record it.
         _fail(new_session, document_id=document_id, reason="processing failed unexpectedly; retry with `casevault ocr retry`", clock=clock)
         raise
-    replaced = _record_searchable(new_session, document_id=document_id, stored=stored, tier=claim.original.tier, pages=result.pages, clock=clock)
+    replaced = _record_searchable(new_session, document_id=document_id, stored=stored, tier=claim.original.tier, pages=result.pages,
+                                  seconds=time.monotonic() - started, clock=clock)
     if replaced:  # an earlier attempt's object, now unreferenced
         vault.delete_everywhere([replaced], tiers=[claim.original.tier])
     return DocumentStatus.ready
@@ -215,7 +218,8 @@ def _claim(new_session: SessionFactory, *, document_id: int, clock: Clock, stall
 
 
 def _record_searchable(
-    new_session: SessionFactory, *, document_id: int, stored: PutResult, tier: Tier, pages: Sequence[PageResult], clock: Clock
+    new_session: SessionFactory, *, document_id: int, stored: PutResult, tier: Tier, pages: Sequence[PageResult],
+    seconds: float, clock: Clock,
 ) -> str | None:
     with transaction(new_session) as session:
         document = session.get(Document, document_id)
@@ -239,6 +243,9 @@ def _record_searchable(
             session, clock=clock, actor="system", action="document.ocr", subject_type="document", subject_id=document_id,
             details={"pages": len(pages), "ocr_pages": ocred},
         )
+        counters.add(session, counters.OCR_PAGES.name, ocred, label="ocr")
+        counters.add(session, counters.OCR_PAGES.name, len(pages) - ocred, label="text")
+        counters.add(session, counters.OCR_SECONDS.name, seconds)
         return replaced
 
 
@@ -247,6 +254,7 @@ def _fail(new_session: SessionFactory, *, document_id: int, reason: str, clock: 
     with transaction(new_session) as session:
         _set_status(session, document_id, DocumentStatus.failed, reason, clock)
         audit.record(session, clock=clock, actor="system", action="document.ocr", outcome="failed", subject_type="document", subject_id=document_id)
+        counters.add(session, counters.OCR_FAILURES.name)
 
 
 def _set_status(session: Session, document_id: int, status: DocumentStatus, reason: str | None, clock: Clock) -> None:

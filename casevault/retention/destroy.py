@@ -21,7 +21,7 @@ import logging
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from casevault.core import audit
+from casevault.core import audit, counters
 from casevault.core.db import transaction
 from casevault.core.models import (
     Case,
@@ -219,6 +219,9 @@ def _certify(lifecycle: Lifecycle, *, person_id: int, item: str, holder: str) ->
         )
         session.add(certificate)
         session.delete(job)
+        counters.add(session, counters.DESTRUCTIONS.name)
+        counters.add(session, counters.DESTROYED_OBJECTS.name, job.objects)
+        counters.add(session, counters.DESTROYED_BYTES.name, job.bytes)
         claims.release(session, item=item, holder=holder)
         session.flush()
         audit.record(
@@ -270,6 +273,8 @@ def expire_archive(lifecycle: Lifecycle, *, action: Action, holder: str, on_step
         case.status, case.updated_at = CaseStatus.destroyed, lifecycle.clock.now()
         session.add(case)
         claims.release(session, item=item, holder=holder)
+        counters.add(session, counters.DESTROYED_OBJECTS.name, removed.objects)
+        counters.add(session, counters.DESTROYED_BYTES.name, removed.bytes)
         audit.record(
             session, clock=lifecycle.clock, actor="system", action="retention.expire_archive", subject_type="case",
             subject_id=case_id, details={"rule": action.rule_id, "schedule": action.schedule_version,

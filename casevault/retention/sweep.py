@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import col, select
 
-from casevault.core import audit
+from casevault.core import audit, counters
 from casevault.core.db import transaction
 from casevault.core.errors import CasevaultError, InvalidInput
 from casevault.core.models import Case, CaseStatus
@@ -122,12 +122,12 @@ def run_sweep(
     holder = holder or secrets.token_hex(8)
     outcomes: list[StepOutcome] = []
     for person_id in unfinished.destructions:
-        outcomes.append(_guarded(lambda p=person_id: destroy_person(lifecycle, person_id=p, action=None, holder=holder, on_step=on_step), f"destroy:person:{person_id}"))
+        outcomes.append(_counted(lifecycle, _guarded(lambda p=person_id: destroy_person(lifecycle, person_id=p, action=None, holder=holder, on_step=on_step), f"destroy:person:{person_id}")))
     for case_id in unfinished.restoring:
-        outcomes.append(_guarded(lambda c=case_id: restore_case(lifecycle, case_id=c, holder=holder, on_step=on_step), f"restore:case:{case_id}"))
+        outcomes.append(_counted(lifecycle, _guarded(lambda c=case_id: restore_case(lifecycle, case_id=c, holder=holder, on_step=on_step), f"restore:case:{case_id}")))
     for batch in _batches(due, lifecycle.batch_size):
         for item in batch:
-            outcomes.append(_act(lifecycle, item, holder=holder, on_step=on_step))
+            outcomes.append(_counted(lifecycle, _act(lifecycle, item, holder=holder, on_step=on_step)))
     report = SweepReport(as_of, False, tuple(due), unfinished, tuple(outcomes))
     with transaction(lifecycle.new_session) as session:
         audit.record(
@@ -168,6 +168,15 @@ def _guarded(step, name: str) -> StepOutcome:  # type: ignore[no-untyped-def]
     except CasevaultError as error:
         log.error("lifecycle item %s failed: %s", name, type(error).__name__)
         return StepOutcome(name, StepOutcomeKind.failed, f"{type(error).__name__}: {error.detail}")
+
+
+def _counted(lifecycle: Lifecycle, outcome: StepOutcome) -> StepOutcome:
+    """Each outcome counts as soon as it is known, so a long sweep shows its progress
+    and one that dies loses at most the item in hand. (Skipped and failed items have
+    no transaction of their own to count in.)"""
+    with transaction(lifecycle.new_session) as session:
+        counters.add(session, counters.SWEEP_OUTCOMES.name, label=outcome.outcome.value)
+    return outcome
 
 
 def _batches(items: Sequence[DueItem], size: int) -> list[Sequence[DueItem]]:
