@@ -8,6 +8,7 @@ Container (its own database pool) here.
 from __future__ import annotations
 
 import shutil
+import socket
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -29,8 +30,9 @@ def create_from_environment() -> FastAPI:
 def fresh_metrics_dir(data_dir: Path) -> Path:
     """Where prometheus_client's worker processes share their counts
     (``PROMETHEUS_MULTIPROC_DIR``); emptied, since files a previous run left
-    would be added to this run's figures."""
-    path = data_dir / "run" / "metrics"
+    would be added to this run's figures. One folder per host: containers of a
+    scaled-out API may share the data volume, and must not empty each other's."""
+    path = data_dir / "run" / "metrics" / socket.gethostname()
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(mode=0o700, parents=True)
     return path

@@ -43,7 +43,7 @@ def json_lines(text: str) -> list[dict]:
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # serving is the same on either database
 def test_two_api_workers_serve_log_no_search_words_and_stop_on_sigterm(settings: Settings, tmp_path: Path) -> None:
     port, output = free_port(), tmp_path / "api.log"
-    stale = settings.data_dir / "run" / "metrics" / "counter_1234.db"
+    stale = settings.data_dir / "run" / "metrics" / socket.gethostname() / "counter_1234.db"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"left by an earlier run")
     base = f"http://127.0.0.1:{port}"
@@ -56,6 +56,11 @@ def test_two_api_workers_serve_log_no_search_words_and_stop_on_sigterm(settings:
         status = get(f"{base}/api/v1/search?q={SEARCH_WORDS.replace(' ', '+')}", {"X-Request-ID": "probe-search-0001"})
         assert status == 401  # no token: refused, and still logged
         wait_for(lambda: "probe-search-0001" in output.read_text(), 10, "the access line")
+        for _ in range(6):
+            get(f"{base}/api/v1/cases")  # new connections: either worker may serve each
+        with urllib.request.urlopen(f"{base}/metrics", timeout=10) as scrape:
+            exposition = scrape.read().decode()
+        assert 'casevault_http_requests_total{method="GET",route="/api/v1/cases",status="401"} 6.0' in exposition  # both workers' counts
     finally:
         api.send_signal(signal.SIGTERM)
         try:
