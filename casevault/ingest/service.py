@@ -295,6 +295,16 @@ def stalled(session: Session, *, clock: Clock, stall_after: dt.timedelta) -> lis
     ]
 
 
+def mark_resent(session: Session, *, document_ids: Sequence[int], clock: Clock) -> None:
+    """Restart the stall period of documents about to be sent again, so a long
+    backlog is resent once a period, not at every check."""
+    if document_ids:
+        session.execute(
+            sa.update(Document).where(Document.id.in_(document_ids), Document.status == DocumentStatus.queued)  # type: ignore[attr-defined]
+            .values(updated_at=clock.now())
+        )
+
+
 def _stored_row(document: Document, variant: Variant, stored: PutResult, tier: Tier) -> StoredObject:
     return StoredObject(
         document_id=document.id,  # type: ignore[arg-type]

@@ -51,4 +51,5 @@ def requeue_stalled(task: Task) -> int:
     stall_after = dt.timedelta(seconds=container.settings.ocr_stall_seconds)
     with transaction(container.new_session) as session:
         stalled = service.stalled(session, clock=container.clock, stall_after=stall_after)
+        service.mark_resent(session, document_ids=stalled, clock=container.clock)
     return sum(enqueue_ocr(task.app, document_id) for document_id in stalled)

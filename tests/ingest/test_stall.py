@@ -60,6 +60,12 @@ def test_a_queued_document_is_sent_again_after_three_stall_periods(backend_conta
     clock.advance(dt.timedelta(seconds=2))
     assert _stalled(backend_container) == [queued]
 
+    with transaction(backend_container.new_session) as session:
+        service.mark_resent(session, document_ids=[queued], clock=clock)
+    assert _stalled(backend_container) == []  # sent again: not again at the next check
+    clock.advance(STALL * 3 + dt.timedelta(seconds=1))
+    assert _stalled(backend_container) == [queued]  # still waiting a whole period later: once more
+
 
 def test_the_heartbeat_keeps_a_live_workers_claim_fresh_and_stops_with_it(backend_container: Container, queued: int) -> None:
     backend_container.clock = SystemClock()
