@@ -15,6 +15,7 @@ bench: system-deps $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/storage.py
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/retention.py
+	$(BIN)/python benchmarks/load.py
 
 system-deps:
 	@scripts/system-deps.sh
