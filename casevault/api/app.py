@@ -8,6 +8,7 @@ from casevault.api import API_PREFIX, health, metrics
 from casevault.api.limits import BodySizeLimit
 from casevault.api.problems import install_problem_handlers
 from casevault.api.request_id import RequestId
+from casevault.api.route_names import RouteTemplates
 from casevault.api.routes import audit, cases, certificates, documents, holds, people, retention, search
 from casevault.wiring import Container
 
@@ -27,6 +28,7 @@ def create_app(container: Container) -> FastAPI:
         redoc_url=None,
     )
     app.state.container = container
+    app.state.route_templates = RouteTemplates(app)  # one naming for logs, metrics and audit
     app.state.probes = health.Probes(container)
     app.state.metrics = metrics.Metrics(container, app.state.probes)
     install_problem_handlers(app)
@@ -36,6 +38,6 @@ def create_app(container: Container) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
 
     app.add_middleware(BodySizeLimit, limit=container.settings.max_request_body_kb * 1024, streamed=is_upload)
-    app.add_middleware(metrics.RequestMetrics, metrics=app.state.metrics, templates=metrics.RouteTemplates(app), is_upload=is_upload)
+    app.add_middleware(metrics.RequestMetrics, metrics=app.state.metrics, templates=app.state.route_templates, is_upload=is_upload)
     app.add_middleware(RequestId)  # added last, so outermost: the id and the access line cover the rest
     return app

@@ -18,28 +18,25 @@ as numbers, outcomes and statuses from enums.
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Callable, Iterator
 
 import sqlalchemy as sa
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, values
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
-from starlette.routing import Route, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sqlmodel import select
 
 from casevault.api.health import Probes
+from casevault.api.route_names import METHODS, RouteTemplates
 from casevault.core import counters
 from casevault.core.errors import ConfigurationError
 from casevault.core.models import Document, DocumentStatus
 from casevault.wiring import Container
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-UNMATCHED = "unmatched"  # no route of ours: the path asked for is never a label
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
 router = APIRouter(tags=["operations"])
@@ -145,39 +142,6 @@ class ServiceCollector:
             for queue, depth in depths.items():
                 family.add_metric([queue], depth)
             yield family
-
-
-class RouteTemplates:
-    """The route template a path belongs to, e.g. ``/api/v1/cases/{case_id}``.
-
-    Built on first use from the published API (the OpenAPI paths) and the app's own
-    routes (docs, schema), so it does not depend on how the router nests included
-    routers. A path no route matches is ``unmatched``; one whose route takes other
-    methods keeps that route's template (405)."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
-        self._table: list[tuple[re.Pattern[str], str, frozenset[str]]] | None = None
-
-    def __call__(self, method: str, path: str) -> str:
-        if self._table is None:
-            self._table = self._build()
-        other_method = None
-        for pattern, template, methods in self._table:
-            if pattern.match(path):
-                if method in methods or (method == "HEAD" and "GET" in methods):
-                    return template
-                other_method = other_method or template
-        return other_method or UNMATCHED
-
-    def _build(self) -> list[tuple[re.Pattern[str], str, frozenset[str]]]:
-        operations: dict[str, set[str]] = {}
-        for template, item in self.app.openapi().get("paths", {}).items():
-            operations.setdefault(template, set()).update(key.upper() for key in item if key.upper() in METHODS)
-        for route in self.app.router.routes:
-            if isinstance(route, Route):  # routes of the app itself, outside the schema
-                operations.setdefault(route.path, set()).update(route.methods or ())
-        return [(compile_path(template)[0], template, frozenset(methods)) for template, methods in operations.items()]
 
 
 class RequestMetrics:

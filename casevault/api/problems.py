@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from casevault.api import API_PREFIX
+from casevault.api.route_names import route_template
 from casevault.core import audit
 from casevault.core.db import transaction
 from casevault.core.errors import CasevaultError
@@ -56,17 +56,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
         return problem(request, status=exc.status_code, title=title, detail=str(exc.detail))
-
-
-def route_template(request: Request) -> str:
-    """The matched route with placeholders, e.g. /api/v1/cases/{case_id}: no values."""
-    route = request.scope.get("route")
-    if route is None:
-        return "unmatched"
-    # Routers included with a prefix may report their path without it.
-    if request.url.path.startswith(API_PREFIX) and not route.path.startswith(API_PREFIX):
-        return API_PREFIX + route.path
-    return route.path
 
 
 def _audit_refusal(request: Request, status: int) -> None:

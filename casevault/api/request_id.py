@@ -20,7 +20,7 @@ import time
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from casevault.api.problems import route_template
+from casevault.api.route_names import route_template
 from casevault.core.logs import request_id_bound
 
 HEADER = "X-Request-ID"
