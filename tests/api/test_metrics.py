@@ -28,14 +28,13 @@ from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
 from casevault.core.models import DocumentStatus, Role, StoredObject, Variant
 from casevault.core.settings import Settings
-from casevault.core.users import create_user
-from casevault.ingest import service
-from casevault.ingest.options import OcrOptions, UploadLimits
 from casevault.retention.parts import Lifecycle
 from casevault.retention.sweep import run_sweep
 from casevault.wiring import Container
+from tests.e2e.life import token
 from tests.e2e.servers import broker_url
 from tests.ingest.scans import pdf_with_text_pages, save, text_strip
+from tests.ingest.test_upload import run_ocr
 
 BORN = dt.date(2004, 3, 10)  # 25 on 10 March 2029
 PERSONAL = (
@@ -72,12 +71,6 @@ def value(samples: dict, name: str, **labels: str) -> float:
     return samples[(name, tuple(sorted(labels.items())))]
 
 
-def _token(container: Container, name: str, role: Role) -> dict[str, str]:
-    with transaction(container.new_session) as session:
-        _, token = create_user(session, username=name, role=role, clock=container.clock)
-    return {"Authorization": f"Bearer {token}"}
-
-
 def _upload(client: TestClient, headers: dict, case_id: int, path: Path) -> tuple[int, int]:
     body = path.read_bytes()
     answer = client.post(
@@ -88,19 +81,10 @@ def _upload(client: TestClient, headers: dict, case_id: int, path: Path) -> tupl
     return answer.json()["id"], len(body)
 
 
-def _ocr(container: Container, document_id: int) -> DocumentStatus:
-    settings = container.settings
-    return service.process(
-        new_session=container.new_session, vault=container.vault, options=OcrOptions.from_settings(settings),
-        limits=UploadLimits.from_settings(settings), scratch=settings.data_dir / "tmp", clock=container.clock,
-        document_id=document_id,
-    )
-
-
 def test_upload_ocr_sweep_and_destruction_show_in_metrics(ops: tuple[Container, TestClient], tmp_path: Path) -> None:
     container, client = ops
     clock: FixedClock = container.clock  # type: ignore[assignment]
-    officer, manager = _token(container, "olive", Role.officer), _token(container, "maya", Role.manager)
+    officer, manager = token(container, "olive", Role.officer), token(container, "maya", Role.manager)
     person = client.post("/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": BORN.isoformat(), "contact_details": "07700 900123"}, headers=officer).json()
     case = client.post("/api/v1/cases", json={"person_id": person["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"}, headers=officer).json()
 
@@ -118,9 +102,9 @@ def test_upload_ocr_sweep_and_destruction_show_in_metrics(ops: tuple[Container, 
 
     # --- OCR: one page read by tesseract, two from the text layer, and one failure: the
     # third document's original cannot be found while it is processed
-    assert [_ocr(container, d) for d in (scan, letter)] == [DocumentStatus.ready, DocumentStatus.ready]
+    assert [run_ocr(container, d) for d in (scan, letter)] == [DocumentStatus.ready, DocumentStatus.ready]
     with _original_missing(container, broken):
-        assert _ocr(container, broken) == DocumentStatus.failed
+        assert run_ocr(container, broken) == DocumentStatus.failed
     after_ocr = scrape(client)
     assert value(after_ocr, "casevault_ocr_pages_total", method="ocr") == 1
     assert value(after_ocr, "casevault_ocr_pages_total", method="text") == 2

@@ -19,25 +19,14 @@ from fastapi.testclient import TestClient
 from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
 from casevault.core.models import Consent, ConsentScope, DocumentStatus, Role, Tier
-from casevault.ingest import service
-from casevault.ingest.options import OcrOptions, UploadLimits
 from casevault.retention.parts import Lifecycle
 from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import run_sweep
 from casevault.wiring import Container
 from tests.e2e.life import FULL_NAME, assert_nothing_left_but_a_certificate, hits, keys_in, stored_keys, token, upload_three
+from tests.ingest.test_upload import run_ocr
 
 BORN = dt.date(2004, 3, 10)  # 25 on 10 March 2029
-
-
-def _ocr(container: Container, document_id: int) -> DocumentStatus:
-    """What the OCR task does, here in the test process."""
-    settings = container.settings
-    return service.process(
-        new_session=container.new_session, vault=container.vault, options=OcrOptions.from_settings(settings),
-        limits=UploadLimits.from_settings(settings), scratch=settings.data_dir / "tmp", clock=container.clock,
-        document_id=document_id,
-    )
 
 
 def _sweep(container: Container):  # type: ignore[no-untyped-def]
@@ -52,7 +41,7 @@ def test_a_young_persons_life_from_referral_to_destruction(backend_container: Co
     person = backend_client.post("/api/v1/people", json={"full_name": FULL_NAME, "date_of_birth": BORN.isoformat()}, headers=officer).json()
     case = backend_client.post("/api/v1/cases", json={"person_id": person["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"}, headers=officer).json()
     documents = upload_three(backend_client, officer, case["id"], tmp_path, ("2026-09-10", "2026-10-02", "2026-11-01"))
-    assert [_ocr(backend_container, d) for d in documents] == [DocumentStatus.ready] * 3
+    assert [run_ocr(backend_container, d) for d in documents] == [DocumentStatus.ready] * 3
     assert backend_client.post(f"/api/v1/cases/{case['id']}/notes", json={"kind": "progress_summary", "text": "Met Jamie's parents.", "date": "2026-11-02"}, headers=officer).status_code == 201
     with transaction(backend_container.new_session) as session:
         session.add(Consent(person_id=person["id"], scope=ConsentScope.store_electronically, given_on=dt.date(2026, 9, 1)))
