@@ -17,6 +17,11 @@ from casevault.core.logs import configure_logging
 from casevault.core.settings import Settings
 
 
+def json_lines(text: str) -> list[dict]:
+    """The JSON lines of a log (Celery still prints a few plain-text lines)."""
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
 @dataclass
 class Logged:
     text: str = ""
@@ -32,7 +37,7 @@ def logged(capsys: pytest.CaptureFixture[str]) -> Iterator:
 
     def read() -> Logged:
         seen.text += capsys.readouterr().err
-        seen.lines = [json.loads(line) for line in seen.text.splitlines() if line.startswith("{")]
+        seen.lines = json_lines(seen.text)
         return seen
 
     yield read

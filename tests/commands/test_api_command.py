@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -16,6 +15,7 @@ import pytest
 
 from casevault.core.settings import Settings
 from tests.e2e.servers import casevault_env, wait_for
+from tests.log_capture import json_lines
 
 SEARCH_WORDS = "Jamie dyslexia"
 
@@ -34,10 +34,6 @@ def get(url: str, headers: dict[str, str] | None = None) -> int:
         return error.code
     except OSError:
         return 0  # not listening yet
-
-
-def json_lines(text: str) -> list[dict]:
-    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # serving is the same on either database

@@ -6,7 +6,6 @@ process on a real broker, logging JSON to the file ``running_worker`` writes.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -23,13 +22,9 @@ from casevault.ingest.tasks import OCR_TASK
 from casevault.wiring import Container
 from tests.e2e.servers import broker_url, running_worker, wait_for
 from tests.ingest.scans import save, text_strip
-from tests.log_capture import logged  # noqa: F401  (fixture)
+from tests.log_capture import json_lines, logged  # noqa: F401  (logged: a fixture)
 
 REQUEST_ID = "upload-req-0001"
-
-
-def json_lines(log: Path) -> list[dict]:
-    return [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
 
 
 @pytest.mark.parametrize("broker", ["sqlite", "redis"])
@@ -53,7 +48,7 @@ def test_the_worker_logs_the_ocr_of_an_upload_under_the_uploads_request_id(setti
         assert upload.headers["X-Request-ID"] == REQUEST_ID
 
         def ocr_lines() -> list[dict]:
-            return [line for line in json_lines(worker_log) if line.get("task_name") == OCR_TASK]
+            return [line for line in json_lines(worker_log.read_text()) if line.get("task_name") == OCR_TASK]
 
         wait_for(lambda: any("succeeded" in line["message"] for line in ocr_lines()), 120, "the worker finishing the OCR")
         searched = client.get("/api/v1/search", params={"q": "therapy"}, headers={**headers, "X-Request-ID": "search-req-0001"})
@@ -64,7 +59,7 @@ def test_the_worker_logs_the_ocr_of_an_upload_under_the_uploads_request_id(setti
     assert {line["request_id"] for line in lines} == {REQUEST_ID}
     assert {line["task_id"] for line in lines} and all(line["task_id"] for line in lines)
     # Lines outside any task (start-up, the next task) carry no request id.
-    assert all(line.get("request_id") is None for line in json_lines(worker_log) if "task_name" not in line)
+    assert all(line.get("request_id") is None for line in json_lines(worker_log.read_text()) if "task_name" not in line)
 
     api_log = logged()
     assert "therapy" not in api_log.text and "therapy" not in worker_log.read_text()
