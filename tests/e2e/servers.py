@@ -4,6 +4,7 @@ casevault's own processes (a worker) started as a user would start them."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -54,31 +55,38 @@ def casevault_env(settings: Settings, **extra: str) -> dict[str, str]:
     return env
 
 
-@contextmanager
-def running_worker(settings: Settings, log: Path, *, concurrency: int = 1, ready_within: float = 60) -> Iterator[subprocess.Popen]:
+def running_worker(settings: Settings, log: Path, *, concurrency: int = 1, ready_within: float = 60):  # type: ignore[no-untyped-def]
     """`casevault worker` in a child process, ready to take tasks; stopped cleanly after."""
+    return running(settings, log, "worker", f"--concurrency={concurrency}", ready=b" ready.", within=ready_within)
+
+
+@contextmanager
+def running(settings: Settings, log: Path, *args: str, ready: bytes, within: float = 60) -> Iterator[subprocess.Popen]:
+    """`casevault <args>` in a process group of its own (a test may kill all of it),
+    once ``ready`` is in its log; stopped cleanly after, killed if it will not stop."""
     with log.open("wb") as sink:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "casevault", "worker", f"--concurrency={concurrency}"],
+        process = subprocess.Popen(
+            [sys.executable, "-m", "casevault", *args],
             env=casevault_env(settings),
             stdout=sink,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         try:
-            _wait_for(lambda: b" ready." in log.read_bytes() or worker.poll() is not None, ready_within)
+            _wait_for(lambda: ready in log.read_bytes() or process.poll() is not None, within)
         except AssertionError:
-            raise AssertionError(f"worker not ready within {ready_within}s:\n{log.read_text()[-3000:]}") from None
-        if worker.poll() is not None:
-            raise AssertionError(f"worker exited with {worker.returncode}:\n{log.read_text()[-3000:]}")
-        yield worker
+            raise AssertionError(f"casevault {args[0]} not ready within {within}s:\n{log.read_text()[-3000:]}") from None
+        if process.poll() is not None:
+            raise AssertionError(f"casevault {args[0]} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        yield process
     finally:
-        worker.terminate()
+        process.terminate()
         try:
-            worker.wait(timeout=30)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def _wait_for(condition, seconds: float) -> None:  # type: ignore[no-untyped-def]

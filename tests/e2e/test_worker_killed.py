@@ -16,9 +16,7 @@ import datetime as dt
 import os
 import signal
 import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -35,38 +33,11 @@ from casevault.core.settings import Settings
 from casevault.core.users import create_user
 from casevault.retention.tasks import SWEEP_TASK
 from casevault.wiring import Container
-from tests.e2e.servers import broker_url, casevault_env, wait_for
+from tests.e2e.servers import broker_url, running, running_worker, wait_for
 from tests.ingest.scans import DPI, text_strip
 from tests.retention.conftest import seed_person
 
 STALL_SECONDS = 10
-
-
-@contextmanager
-def casevault_process(settings: Settings, log: Path, *args: str, ready: bytes) -> Iterator[subprocess.Popen]:
-    """`casevault <args>` in its own process group (so the test can kill all of it), ready."""
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "casevault", *args],
-            env=casevault_env(settings, CASEVAULT_OCR_STALL_SECONDS=str(STALL_SECONDS)),
-            stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    try:
-        wait_for(lambda: ready in log.read_bytes() or process.poll() is not None, 60, f"casevault {args[0]} ready")
-        assert process.poll() is None, log.read_text()[-3000:]
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-
-def _worker(settings: Settings, log: Path):  # type: ignore[no-untyped-def]
-    return casevault_process(settings, log, "worker", "--concurrency=1", ready=b" ready.")
 
 
 def _real_time_container(settings: Settings) -> Container:
@@ -100,7 +71,7 @@ def test_a_worker_killed_mid_ocr_has_its_scan_finished_by_another(settings: Sett
         def status(document_id: int) -> str:
             return client.get(f"/api/v1/documents/{document_id}", headers=headers).json()["status"]
 
-        doomed = processes.enter_context(_worker(settings.model_copy(update={"broker_url": container.settings.broker_url}), tmp_path / "doomed.log"))
+        doomed = processes.enter_context(running_worker(container.settings, tmp_path / "doomed.log"))
         with _scan_pages(tmp_path / "bundle.tiff", 6).open("rb") as body:
             answer = client.post(f"/api/v1/cases/{case['id']}/documents", files={"file": ("bundle.tiff", body)},
                                  data={"correspondence_date": "2026-10-02", "provided_by": "school"}, headers=headers)
@@ -111,9 +82,8 @@ def test_a_worker_killed_mid_ocr_has_its_scan_finished_by_another(settings: Sett
         doomed.wait()
         assert status(document_id) == "processing"
 
-        live = container.settings
-        processes.enter_context(_worker(live, tmp_path / "survivor.log"))
-        processes.enter_context(casevault_process(live, tmp_path / "beat.log", "beat", ready=b"beat: Starting"))
+        processes.enter_context(running_worker(container.settings, tmp_path / "survivor.log"))
+        processes.enter_context(running(container.settings, tmp_path / "beat.log", "beat", ready=b"beat: Starting"))
         wait_for(lambda: status(document_id) == "ready", STALL_SECONDS * 3 + 120, "the surviving worker finishes the scan")
 
         hits = client.get("/api/v1/search", params={"q": "therapy", "case_id": case["id"]}, headers=headers).json()["hits"]
@@ -140,7 +110,7 @@ def test_a_sweep_whose_pool_process_is_killed_is_redelivered_and_finished(settin
         with container.new_session() as session:
             return session.exec(select(func.count()).select_from(Case).where(Case.status == CaseStatus.archived)).one()
 
-    with _worker(container.settings, tmp_path / "worker.log") as worker:
+    with running_worker(container.settings, tmp_path / "worker.log") as worker:
         [pool_process] = _pool_children(worker)
         container.celery.send_task(SWEEP_TASK)
         wait_for(lambda: archived() >= 1, 60, "the sweep starts archiving")
