@@ -31,9 +31,9 @@ import os
 import platform
 import secrets
 import shutil
+import random
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,8 +43,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import random
-
 import httpx
 import pikepdf
 import sqlalchemy as sa
@@ -53,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ingest import jpeg_pdf, scanned_page  # noqa: E402  (the ingest benchmark's scans)
+from storage import free_port  # noqa: E402
 
 from casevault.core.db import transaction  # noqa: E402
 from casevault.core.models import Role  # noqa: E402
@@ -63,12 +62,6 @@ from casevault.wiring import Container  # noqa: E402
 POSTGRES = os.environ.get("CASEVAULT_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 STALL_SECONDS = 20  # CASEVAULT_OCR_STALL_SECONDS: how soon a dead worker's scan is handed on
 DISTINCT_PAGES = 20  # scans rendered; each upload wraps one in a PDF of its own
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until(condition, seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,6 @@ For settings of your own, ``s3_overrides`` gives the fields to ``model_copy(upda
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,14 +24,9 @@ from casevault.archive.provision import init_storage
 from casevault.core.clock import FixedClock
 from casevault.core.settings import Settings, load_settings
 from casevault.wiring import Container
+from tests.e2e.servers import free_port
 
 MOTO_CREDENTIALS = {"s3_access_key_id": "testing", "s3_secret_access_key": "testing"}
-
-
-def _free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +34,7 @@ def moto_endpoint() -> Iterator[str]:
     """URL of a moto server (S3, KMS, ...) for the whole test session."""
     from moto.server import ThreadedMotoServer
 
-    port = _free_loopback_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:

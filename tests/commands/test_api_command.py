@@ -14,16 +14,10 @@ from pathlib import Path
 import pytest
 
 from casevault.core.settings import Settings
-from tests.e2e.servers import casevault_env, wait_for
+from tests.e2e.servers import casevault_env, free_port, wait_for
 from tests.log_capture import json_lines
 
 SEARCH_WORDS = "Jamie dyslexia"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> int:

@@ -24,6 +24,13 @@ BROKERS = {
 }
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def broker_url(kind: str, settings: Settings) -> str:
     """The broker of that kind, or skip (with the reason) when it does not answer."""
     if kind == "sqlite":
