@@ -104,6 +104,17 @@ class Stack:
         self.admin = sa.create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
         with self.admin.connect() as connection:
             connection.exec_driver_sql(f'CREATE DATABASE "{self.database}"')
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.redis: subprocess.Popen | None = None
+        self.container: Container | None = None
+        try:
+            self._start_all(officers)
+        except BaseException:
+            self.close()  # a part that would not start: leave no process or database behind
+            raise
+
+    def _start_all(self, officers: int) -> None:
+        root = self.root
         self.redis_port, self.api_port = free_port(), free_port()
         self.redis_dir = root / "redis"
         self.redis_dir.mkdir()
@@ -124,7 +135,6 @@ class Stack:
         with transaction(self.container.new_session) as session:
             self.tokens = [create_user(session, username=f"officer{n}", role=Role.officer, clock=self.container.clock)[1]
                            for n in range(officers)]
-        self.processes: dict[str, subprocess.Popen] = {}
         self._start("api", ["api"], ready=lambda: self._answers("/healthz"))
         for name in ("worker-1", "worker-2"):
             self._start(name, ["worker", "--concurrency=1"], ready=lambda n=name: b" ready." in (self.logs / f"{n}.log").read_bytes())
@@ -180,9 +190,11 @@ class Stack:
                 process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
-        self.redis.terminate()
-        self.redis.wait(timeout=30)
-        self.container.close()
+        if self.redis is not None:
+            self.redis.terminate()
+            self.redis.wait(timeout=30)
+        if self.container is not None:
+            self.container.close()
         with self.admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
         self.admin.dispose()
@@ -331,6 +343,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["clean", "faults"])
     parser.add_argument("--keep", type=Path, help="keep logs and data here")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `timeout` or kill still runs the clean-up
     if not shutil.which("redis-server"):
         sys.exit("benchmarks/load.py needs redis-server on PATH (it runs its own, to restart it)")
     root = args.keep or Path(tempfile.mkdtemp(prefix="casevault-load-"))
