@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sqlalchemy as sa  # noqa: E402
 
 from benchmarks.storage import moto_server  # noqa: E402
-from casevault.archive.provision import init_storage  # noqa: E402
+from casevault.app.parts import init_storage  # noqa: E402
 from casevault.core.clock import FixedClock  # noqa: E402
 from casevault.core.db import transaction  # noqa: E402
 from casevault.core.migrate import upgrade  # noqa: E402
@@ -153,7 +153,7 @@ def seed_closed_cases(container: Container, workdir: Path) -> int:
 def time_moves(name: str, settings: Settings, workdir: Path) -> tuple[str, float, float]:
     container = make_container(settings, filesystem=name == "filesystem")
     documents = seed_closed_cases(container, workdir)
-    lifecycle = Lifecycle.of(container)
+    lifecycle = container.lifecycle
     started = time.perf_counter()
     archived = run_sweep(lifecycle, dry_run=False)
     archive_seconds = time.perf_counter() - started

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from casevault.archive import LifecycleTags, Vault, build_vault  # noqa: E402
 from casevault.archive.envelope import ChunkSealer, encrypt_stream  # noqa: E402
-from casevault.archive.provision import init_storage  # noqa: E402
+from casevault.app.parts import init_storage  # noqa: E402
 from casevault.core.clock import SystemClock  # noqa: E402
 from casevault.core.db import make_engine, session_factory  # noqa: E402
 from casevault.core.migrate import upgrade  # noqa: E402

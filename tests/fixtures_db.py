@@ -22,7 +22,7 @@ from casevault.core.clock import FixedClock
 from casevault.core.db import SessionFactory
 from casevault.core.migrate import upgrade
 from casevault.core.settings import Settings, load_settings
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 
 POSTGRES_ENV = "CASEVAULT_TEST_DATABASE_URL"
 KEPT_TABLES = {"alembic_version"}

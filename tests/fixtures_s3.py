@@ -20,10 +20,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from casevault.api.app import create_app
-from casevault.archive.provision import init_storage
+from casevault.app.parts import init_storage
 from casevault.core.clock import FixedClock
 from casevault.core.settings import Settings, load_settings
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 from tests.e2e.servers import free_port
 
 MOTO_CREDENTIALS = {"s3_access_key_id": "testing", "s3_secret_access_key": "testing"}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from casevault.core.settings import Settings
-from casevault.wiring import Container
-from casevault.worker import LIFECYCLE_QUEUE, OCR_QUEUE
+from casevault.app.services import Services as Container
+from casevault.app.task_queue import LIFECYCLE_QUEUE, OCR_QUEUE
 
 
 def test_every_scheduled_task_is_registered_and_routed(tmp_path) -> None:  # type: ignore[no-untyped-def]

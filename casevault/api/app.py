@@ -10,7 +10,7 @@ from casevault.api.problems import install_problem_handlers
 from casevault.api.request_id import RequestId
 from casevault.api.route_names import RouteTemplates
 from casevault.api.routes import audit, cases, certificates, documents, holds, people, retention, search
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 
 
 

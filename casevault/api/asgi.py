@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from casevault.api.app import create_app
 from casevault.core.logs import configure_logging
 from casevault.core.settings import load_settings
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 
 FACTORY = "casevault.api.asgi:create_from_environment"
 

@@ -17,7 +17,7 @@ from casevault.core.db import transaction
 from casevault.core.errors import Forbidden, Unauthenticated
 from casevault.core.models import Role, User
 from casevault.core.users import authenticate
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 
 
 def get_container(request: Request) -> Container:

@@ -23,15 +23,12 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from kombu.exceptions import ChannelError
 
 from casevault.core.errors import CasevaultError
-from casevault.wiring import Container
-from casevault.worker import LIFECYCLE_QUEUE, OCR_QUEUE
+from casevault.app.services import Services
 
 log = logging.getLogger(__name__)
 CHECK_SECONDS = 2.0
-QUEUES = (OCR_QUEUE, LIFECYCLE_QUEUE)
 T = TypeVar("T")
 
 router = APIRouter(tags=["operations"])
@@ -102,8 +99,8 @@ HINTS = {
 class Probes:
     """The checks of one API process, shared by /readyz and /metrics."""
 
-    def __init__(self, container: Container, *, seconds: float = CHECK_SECONDS) -> None:
-        self.container, self.seconds = container, seconds
+    def __init__(self, services: Services, *, seconds: float = CHECK_SECONDS) -> None:
+        self.services, self.seconds = services, seconds
         self._bounded = {name: Bounded(name, seconds) for name in HINTS}
 
     def readiness(self) -> dict[str, Check]:
@@ -139,50 +136,14 @@ class Probes:
     # --- the checks, each blocking ---------------------------------------------------
 
     def _database(self) -> None:
-        with self.container.engine.connect() as connection:
+        with self.services.engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
 
     def _store(self) -> None:
-        self.container.vault.store.ping()
+        self.services.vault.store.ping()
 
     def _queue_depths(self) -> dict[str, int]:
-        return broker_queue_depths(self.container, QUEUES, timeout=self.seconds)
-
-
-def broker_queue_depths(container: Container, queues: tuple[str, ...], *, timeout: float) -> dict[str, int]:
-    """Messages waiting (not those a worker holds) per queue, one short connection.
-
-    A passive declare reads the count without creating anything. Redis deletes an
-    empty queue's list, so there "no such queue" means none waiting."""
-    url = container.settings.broker_url
-    # The caller's deadline is the bound; the socket timeouts (a little longer) only end the thread.
-    options = {"socket_connect_timeout": timeout + 1, "socket_timeout": timeout + 1} if url.startswith(("redis", "rediss")) else {}
-    depths = {}
-    with container.celery.connection_for_read(connect_timeout=timeout + 1, transport_options=options) as connection:
-        connection.ensure_connection(max_retries=0)  # no retry: kombu would sleep 2 s first
-        for queue in queues:
-            channel = connection.channel()  # one each: a refused declare closes its channel on AMQP
-            try:
-                depths[queue] = channel.queue_declare(queue=queue, passive=True).message_count
-            except ChannelError as error:
-                if getattr(error, "code", None) != 404 and "NOT_FOUND" not in str(error):
-                    raise
-                depths[queue] = 0
-            finally:
-                _close_quietly(channel)
-    return depths
-
-
-def _close_quietly(channel: Any) -> None:
-    try:
-        # The SQLite broker's channel keeps a session whose read transaction would hold
-        # a lock the workers need: end it now rather than when the channel is collected.
-        session = getattr(channel, "_session", None)
-        if session is not None:
-            session.close()
-        channel.close()
-    except Exception:  # noqa: BLE001 - a channel the server already closed
-        pass
+        return self.services.tasks.depths(timeout=self.seconds)
 
 
 _CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s]*@", re.IGNORECASE)

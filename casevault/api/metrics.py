@@ -34,7 +34,7 @@ from casevault.api.route_names import METHODS, RouteTemplates
 from casevault.core import counters
 from casevault.core.errors import ConfigurationError
 from casevault.core.models import Document, DocumentStatus
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)

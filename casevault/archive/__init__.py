@@ -4,10 +4,9 @@ envelope encryption with per-person data keys, tiers and lifecycle tags.
 Importing this package opens nothing and imports boto3 only when S3 or KMS is used.
 """
 
-from casevault.archive.factory import build_vault, open_store
 from casevault.archive.fixity import FixityReport, verify_storage
 from casevault.archive.key_providers import KeyProvider
-from casevault.archive.provision import InitReport, init_storage
+from casevault.archive.provision import InitReport
 from casevault.archive.rotation import RotationReport, rotate_keys
 from casevault.archive.store import ObjectStore, RestoreState
 from casevault.archive.tags import LifecycleTags
@@ -24,9 +23,6 @@ __all__ = [
     "RestoreState",
     "RotationReport",
     "Vault",
-    "build_vault",
-    "init_storage",
-    "open_store",
     "rotate_keys",
     "verify_storage",
 ]

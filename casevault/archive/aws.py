@@ -6,7 +6,8 @@ still failing after them is transient (try later) or needs the operator (Storage
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from dataclasses import dataclass
+from typing import Any, Literal, NoReturn
 
 import boto3
 from botocore.config import Config
@@ -14,7 +15,6 @@ from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as B
 from botocore.exceptions import NoCredentialsError, ReadTimeoutError, ResponseStreamingError
 
 from casevault.core.errors import CasevaultError, NotFound, StorageError, TransientError
-from casevault.core.settings import Settings
 
 MAX_ATTEMPTS = 5
 QUICK_TIMEOUT = 2  # seconds, for readiness probes
@@ -35,11 +35,23 @@ _ADVICE = {
 }
 
 
-def client_config(settings: Settings, *, region: str | None = None, quick: bool = False) -> Config:
+@dataclass(frozen=True)
+class AwsEndpoint:
+    """Where an AWS API (or a compatible server) answers, and as whom. Empty credentials
+    mean the standard AWS credential chain (environment, profile, instance role)."""
+
+    region: str
+    endpoint_url: str | None = None
+    addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+
+
+def client_config(endpoint: AwsEndpoint, *, quick: bool = False) -> Config:
     """``quick``: one attempt with short timeouts, for readiness probes that must answer in time."""
     return Config(
-        region_name=region or settings.s3_region,
-        s3={"addressing_style": settings.s3_addressing_style},
+        region_name=endpoint.region,
+        s3={"addressing_style": endpoint.addressing_style},
         retries={"mode": "standard", "max_attempts": 1 if quick else MAX_ATTEMPTS},
         connect_timeout=QUICK_TIMEOUT if quick else 10,
         read_timeout=QUICK_TIMEOUT if quick else 60,
@@ -49,23 +61,13 @@ def client_config(settings: Settings, *, region: str | None = None, quick: bool 
     )
 
 
-def s3_client(settings: Settings, *, quick: bool = False) -> Any:
+def aws_client(service: Literal["s3", "kms"], endpoint: AwsEndpoint, *, quick: bool = False) -> Any:
     credentials: dict[str, str] = {}
-    if settings.s3_access_key_id and settings.s3_secret_access_key:
-        credentials = {
-            "aws_access_key_id": settings.s3_access_key_id,
-            "aws_secret_access_key": settings.s3_secret_access_key,
-        }
+    if endpoint.access_key_id and endpoint.secret_access_key:
+        credentials = {"aws_access_key_id": endpoint.access_key_id, "aws_secret_access_key": endpoint.secret_access_key}
     session = boto3.session.Session()
-    return session.client("s3", endpoint_url=settings.s3_endpoint_url, config=client_config(settings, quick=quick), **credentials)
-
-
-def kms_client(settings: Settings) -> Any:
-    region = settings.kms_region or settings.s3_region
-    session = boto3.session.Session()
-    return session.client(
-        "kms", endpoint_url=settings.kms_endpoint_url, config=client_config(settings, region=region)
-    )
+    config = client_config(endpoint, quick=quick)
+    return session.client(service, endpoint_url=endpoint.endpoint_url, config=config, **credentials)
 
 
 def error_code(error: Exception) -> str:

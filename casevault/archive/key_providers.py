@@ -13,17 +13,13 @@ import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from casevault.archive.atomic import write_text_atomically
 from casevault.core.errors import ConfigurationError, IntegrityFailure
-from casevault.core.settings import Settings
-
-if TYPE_CHECKING:
-    from casevault.archive.kms import KmsKeyProvider
 
 DATA_KEY_BYTES = 32
 
@@ -182,16 +178,3 @@ def _write_keyring(path: Path, keys: list[tuple[str, bytes]]) -> None:
     # A crash leaves the old or the new keyring, never half of one.
     lines = "".join(f"{kek_id} {base64.b64encode(key).decode()}\n" for kek_id, key in keys)
     write_text_atomically(path, _FILE_NOTE + lines)
-
-
-# --- the factory ----------------------------------------------------------------------
-
-
-def build_key_provider(settings: Settings) -> LocalKeyFile | "KmsKeyProvider":
-    if settings.key_provider == "aws-kms":
-        from casevault.archive.kms import KmsKeyProvider
-
-        return KmsKeyProvider.from_settings(settings)
-    if settings.key_file is None:
-        raise ConfigurationError("no key file configured; set CASEVAULT_KEY_FILE or use load_settings()")
-    return LocalKeyFile(settings.key_file)

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from casevault.archive.aws import AWS_ERRORS, error_code, kms_client, raise_translated
+from casevault.archive.aws import AWS_ERRORS, error_code, raise_translated
 from casevault.archive.key_providers import NewDataKey, Rewrapped
-from casevault.core.errors import ConfigurationError, IntegrityFailure
-from casevault.core.settings import Settings
+from casevault.core.errors import IntegrityFailure
 
 CONTEXT_KEY = "casevault:subject"
 
@@ -23,12 +22,6 @@ class KmsKeyProvider:
         self._client = client
         self._key_id = key_id
         self._arn: str | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "KmsKeyProvider":
-        if not settings.kms_key_id:
-            raise ConfigurationError("CASEVAULT_KMS_KEY_ID must be set when CASEVAULT_KEY_PROVIDER=aws-kms")
-        return cls(client=kms_client(settings), key_id=settings.kms_key_id)
 
     def current_kek_id(self) -> str:
         # Rows record the key's ARN, whatever alias or id the settings use.

@@ -8,14 +8,14 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from casevault.archive.factory import open_store
+from pathlib import Path
+
 from casevault.archive.filesystem import FilesystemStore
-from casevault.archive.key_providers import build_key_provider, init_key_file
+from casevault.archive.key_providers import KeyProvider
 from casevault.archive.store import ObjectStore
 from casevault.archive.tags import LifecycleTags
 from casevault.core.errors import CasevaultError, StorageError
 from casevault.core.models import Tier
-from casevault.core.settings import Settings
 
 PROBE_SUBJECT = "p_casevaultprobe"
 
@@ -27,12 +27,25 @@ class InitReport:
     notes: list[str] = field(default_factory=list)  # limits worth knowing, not failures
 
 
-def init_storage(settings: Settings) -> InitReport:
-    """Raises ``StorageError`` listing every problem found, each with what to do."""
+@dataclass(frozen=True)
+class BucketRules:
+    """How S3 buckets are set up (from the CASEVAULT_S3_* settings)."""
+
+    region: str
+    noncurrent_expiry_days: int
+    archive_storage_class: str
+
+
+def init_storage(
+    *, store: ObjectStore, key_provider: KeyProvider, key_provider_name: str, created_key_file: Path | None, buckets: BucketRules
+) -> InitReport:
+    """Raises ``StorageError`` listing every problem found, each with what to do.
+    ``created_key_file``: the local key file this start created, to report it."""
     report = InitReport()
     problems: list[str] = []
-    _init_key_provider(settings, report=report, problems=problems)
-    store = open_store(settings)
+    if created_key_file is not None:
+        report.changes.append(f"created key file {created_key_file} (mode 0600)")
+    _check_key_provider(key_provider, name=key_provider_name, report=report, problems=problems)
     if isinstance(store, FilesystemStore):
         report.changes += store.create_layout()
     else:
@@ -42,9 +55,9 @@ def init_storage(settings: Settings) -> InitReport:
         assert isinstance(store, S3Store)
         outcome = provision_buckets(
             store,
-            region=settings.s3_region,
-            noncurrent_expiry_days=settings.s3_noncurrent_expiry_days,
-            archive_storage_class=settings.s3_archive_storage_class,
+            region=buckets.region,
+            noncurrent_expiry_days=buckets.noncurrent_expiry_days,
+            archive_storage_class=buckets.archive_storage_class,
         )
         report.changes += outcome.changes
         report.notes += outcome.notes
@@ -56,21 +69,16 @@ def init_storage(settings: Settings) -> InitReport:
     return report
 
 
-def _init_key_provider(settings: Settings, *, report: InitReport, problems: list[str]) -> None:
-    if settings.key_provider == "local":
-        assert settings.key_file is not None
-        if init_key_file(settings.key_file):
-            report.changes.append(f"created key file {settings.key_file} (mode 0600)")
-    provider = build_key_provider(settings)  # refuses a key file others can read
+def _check_key_provider(provider: KeyProvider, *, name: str, report: InitReport, problems: list[str]) -> None:
     try:
         made = provider.new_data_key(subject=PROBE_SUBJECT)
         if provider.unwrap(subject=PROBE_SUBJECT, kek_id=made.kek_id, wrapped=made.wrapped) != made.plaintext:
             problems.append("the key provider returned a different data key than it wrapped")
             return
     except CasevaultError as error:
-        problems.append(f"key provider ({settings.key_provider}): {error.detail}")
+        problems.append(f"key provider ({name}): {error.detail}")
         return
-    report.checks.append(f"key provider {settings.key_provider}: can create and unwrap data keys")
+    report.checks.append(f"key provider {name}: can create and unwrap data keys")
 
 
 def _probe(store: ObjectStore, *, report: InitReport, problems: list[str]) -> None:

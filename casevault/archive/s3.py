@@ -15,12 +15,12 @@ from contextlib import contextmanager
 from typing import Any, BinaryIO
 from urllib.parse import urlencode
 
-from casevault.archive.aws import AWS_ERRORS, error_code, raise_translated, s3_client
+from casevault.archive.aws import AWS_ERRORS, error_code, raise_translated
 from casevault.archive.store import ObjectInfo, ObjectVersion, Removed, RestoreState, check_object_key
 from casevault.archive.tags import check_tags
 from casevault.core.errors import StorageError, TransientError
 from casevault.core.models import Tier
-from casevault.core.settings import MIB, Settings
+from casevault.core.settings import MIB
 
 DELETE_BATCH = 1000  # the DeleteObjects limit
 MIN_PART = 8 * MIB
@@ -46,16 +46,6 @@ class S3Store:
         self.buckets = dict(buckets)
         self._archive_storage_class = archive_storage_class
         self._multipart_threshold = multipart_threshold
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "S3Store":
-        return cls(
-            client=s3_client(settings),
-            buckets={Tier.active: settings.s3_active_bucket, Tier.archive: settings.s3_archive_bucket},
-            archive_storage_class=settings.s3_archive_storage_class,
-            multipart_threshold=settings.s3_multipart_threshold_mb * MIB,
-            quick_client=lambda: s3_client(settings, quick=True),
-        )
 
     def ping(self) -> None:
         """Both buckets answer, one quick attempt each (a client of its own, built on first use)."""

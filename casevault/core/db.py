@@ -62,3 +62,9 @@ def transaction(new_session: SessionFactory) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def after_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run ``action`` once the session's transaction has committed (never if it rolls
+    back): work for another process, such as a task that must find the new rows."""
+    sa.event.listen(session, "after_commit", lambda _session: action(), once=True)

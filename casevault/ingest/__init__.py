@@ -2,8 +2,8 @@
 
 The document-processing core needs no database, storage or HTTP:
 
-    document = normalise_upload(path, workdir=tmp, limits=UploadLimits.from_settings(settings))
-    result = make_searchable(document.pdf, workdir=tmp, options=OcrOptions.from_settings(settings))
+    document = normalise_upload(path, workdir=tmp, limits=UploadLimits())
+    result = make_searchable(document.pdf, workdir=tmp, options=OcrOptions(languages="eng"))
     result.searchable_pdf, [(p.page, p.text, p.method) for p in result.pages]
 """
 

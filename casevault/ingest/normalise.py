@@ -1,6 +1,6 @@
 """Upload -> validated PDF on disk. Detect, check, convert; nothing is stored here.
 
-    normalise_upload(source, workdir=..., limits=UploadLimits.from_settings(s))
+    normalise_upload(source, workdir=..., limits=UploadLimits(max_pages=50))
 
 reads like the steps it takes: size, type from the bytes, the type's own
 checks (headers only for images), and conversion of images to PDF. PDFs are
@@ -15,11 +15,29 @@ from pathlib import Path
 
 from casevault.core.errors import PayloadTooLarge, UnreadableDocument
 from casevault.ingest.detect import ContentType, DetectedType, detect_type
-from casevault.ingest.images import check_image, image_to_pdf
+from casevault.ingest.images import ImageCheck, check_image, image_to_pdf
 from casevault.ingest.options import UploadLimits
 from casevault.ingest.pdfcheck import check_pdf
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Inspection:
+    """What an upload is, found from its bytes and checked, before any conversion."""
+
+    detected: DetectedType
+    page_count: int
+    active_content: tuple[str, ...]  # kinds found ("javascript", "embedded file", ...)
+    image: ImageCheck | None  # the frames' checks when the upload is an image
+
+    @property
+    def content_type(self) -> ContentType:
+        return self.detected.content_type
+
+    @property
+    def had_active_content(self) -> bool:
+        return bool(self.active_content)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,14 +54,25 @@ class NormalisedDocument:
         return bool(self.active_content)
 
 
-def normalise_upload(source: Path, *, workdir: Path, limits: UploadLimits) -> NormalisedDocument:
-    """Detect, validate and convert an upload; raise UnsupportedMediaType / UnreadableDocument."""
+def inspect_upload(source: Path, *, limits: UploadLimits) -> Inspection:
+    """Detect and check an upload without converting it (what accepting it needs);
+    raise UnsupportedMediaType / UnreadableDocument / PayloadTooLarge."""
     _check_size(source, limits)
     detected = detect_type(source)
     if detected.content_type == "application/pdf":
-        document = _normalise_pdf(source, detected, limits)
+        pdf = check_pdf(source, max_pages=limits.max_pages)
+        return Inspection(detected, pdf.page_count, pdf.active_content, image=None)
+    image = check_image(source, detected.content_type, max_pages=limits.max_pages, max_pixels=limits.max_image_pixels)
+    return Inspection(detected, len(image.frames), (), image=image)
+
+
+def normalise_upload(source: Path, *, workdir: Path, limits: UploadLimits) -> NormalisedDocument:
+    """Inspect, then convert an image to PDF in ``workdir`` (a PDF is used as it is)."""
+    inspection = inspect_upload(source, limits=limits)
+    if inspection.image is None:
+        document = _normalised_pdf(source, inspection)
     else:
-        document = _normalise_image(source, detected, workdir, limits)
+        document = _normalised_image(source, inspection, inspection.image, workdir, limits)
     log.info("upload normalised: %s, %d page(s); %s", document.content_type, document.page_count, document.how)
     return document
 
@@ -59,20 +88,18 @@ def _check_size(source: Path, limits: UploadLimits) -> None:
         raise UnreadableDocument("The file is empty: upload it again.")
 
 
-def _normalise_pdf(source: Path, detected: DetectedType, limits: UploadLimits) -> NormalisedDocument:
-    check = check_pdf(source, max_pages=limits.max_pages)
+def _normalised_pdf(source: Path, inspection: Inspection) -> NormalisedDocument:
+    detected = inspection.detected
     how = f"pdf ({detected.why}) checked with pikepdf, kept as uploaded"
-    if check.active_content:
-        how += f"; active content kept inert: {', '.join(check.active_content)}"
-    return NormalisedDocument(source, detected.content_type, check.page_count, check.active_content, False, how)
+    if inspection.active_content:
+        how += f"; active content kept inert: {', '.join(inspection.active_content)}"
+    return NormalisedDocument(source, detected.content_type, inspection.page_count, inspection.active_content, False, how)
 
 
-def _normalise_image(
-    source: Path, detected: DetectedType, workdir: Path, limits: UploadLimits
+def _normalised_image(
+    source: Path, inspection: Inspection, check: ImageCheck, workdir: Path, limits: UploadLimits
 ) -> NormalisedDocument:
-    check = check_image(
-        source, detected.content_type, max_pages=limits.max_pages, max_pixels=limits.max_image_pixels
-    )
+    detected = inspection.detected
     workdir.mkdir(parents=True, exist_ok=True)
     out = workdir / "normalised.pdf"
     conversion = image_to_pdf(source, detected.content_type, check, out=out, default_dpi=limits.default_dpi)

@@ -1,16 +1,14 @@
 """What the ingest core needs to know from settings, as two small frozen values.
 
-The core never reads ``Settings`` itself: the caller builds these once
-(``UploadLimits.from_settings(settings)``) and passes them in, so tests and the
-benchmark can state exactly the limits they run under.
+The ingest code never reads settings itself: the composition root builds these once
+(``casevault.app.parts``) and passes them in, so tests and the benchmark can state
+exactly the limits they run under.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-
-from casevault.core.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,15 +19,6 @@ class UploadLimits:
     max_pages: int = 1000
     max_image_pixels: int = 100_000_000  # per page/frame: width * height
     default_dpi: int = 300  # page size of an image that names no resolution
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "UploadLimits":
-        return cls(
-            max_bytes=settings.max_upload_bytes,
-            max_pages=settings.max_pages,
-            max_image_pixels=settings.max_image_pixels,
-            default_dpi=settings.ocr_dpi,
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +34,3 @@ class OcrOptions:
     min_text_chars: int = 20  # a page with fewer usable characters is OCRed
     tesseract: str = "tesseract"  # executable name or path
     stall_after: dt.timedelta = dt.timedelta(minutes=5)  # no heartbeat this long: another worker takes over
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "OcrOptions":
-        return cls(
-            languages=settings.ocr_languages,
-            dpi=settings.ocr_dpi,
-            deskew=settings.ocr_deskew,
-            processes=settings.ocr_processes,
-            stall_after=dt.timedelta(seconds=settings.ocr_stall_seconds),
-        )

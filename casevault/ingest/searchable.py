@@ -1,6 +1,6 @@
 """PDF -> searchable PDF plus each page's text. No database, no storage, no HTTP.
 
-    make_searchable(pdf, workdir=..., options=OcrOptions.from_settings(s))
+    make_searchable(pdf, workdir=..., options=OcrOptions(languages="eng"))
 
 1. read each page's text layer (pdfium); pages with usable text keep it, untouched;
 2. the others get a raster (the scan's own JPEG when the page is just that,

@@ -1,10 +1,9 @@
-"""What the lifecycle work needs, gathered once from the composition root."""
+"""What the lifecycle work needs, built once by the composition root."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from casevault.archive import Vault
 from casevault.core.clock import Clock
@@ -24,16 +23,3 @@ class Lifecycle:
     batch_size: int = 200
     require_approval: bool = False
     lease: dt.timedelta = DEFAULT_LEASE
-
-    @classmethod
-    def of(cls, container: Any) -> "Lifecycle":
-        """From the container (``casevault.wiring.Container``; not imported: it sits above us)."""
-        settings = container.settings
-        return cls(
-            new_session=container.new_session,
-            vault=container.vault,
-            schedule=container.schedule,
-            clock=container.clock,
-            batch_size=settings.sweep_batch_size,
-            require_approval=settings.require_destruction_approval,
-        )

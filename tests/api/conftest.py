@@ -13,7 +13,7 @@ from casevault.api.app import create_app
 from casevault.core.db import transaction
 from casevault.core.models import Role
 from casevault.core.users import create_user
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from casevault.core.db import transaction
 from casevault.core.models import Document, ProvidedBy
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from sqlmodel import func, select
 from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
 from casevault.core.models import Case, CaseNote, CaseStatus, Person
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 
 
 def test_a_case_is_opened_noted_and_closed(client: TestClient, callers, person) -> None:

@@ -23,14 +23,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import select
 
 from casevault.api.app import create_app
-from casevault.archive.provision import init_storage
+from casevault.app.parts import init_storage
 from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
 from casevault.core.models import DocumentStatus, Role, StoredObject, Variant
 from casevault.core.settings import Settings
 from casevault.retention.parts import Lifecycle
 from casevault.retention.sweep import run_sweep
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 from tests.e2e.life import token
 from tests.e2e.servers import broker_url
 from tests.ingest.scans import pdf_with_text_pages, save, text_strip
@@ -123,14 +123,14 @@ def test_upload_ocr_sweep_and_destruction_show_in_metrics(ops: tuple[Container, 
 
     # --- the sweep: archive on closure; a held destruction skipped; then destroyed
     assert client.post(f"/api/v1/cases/{case['id']}/close", json={"closed_on": "2026-11-20", "outcome": "Plan agreed."}, headers=officer).status_code == 200
-    archived = run_sweep(Lifecycle.of(container), dry_run=False)
+    archived = run_sweep(container.lifecycle, dry_run=False)
     assert [o.outcome.value for o in archived.outcomes] == ["done"]
     hold = client.post("/api/v1/holds", json={"person_id": person["id"], "kind": "legal", "reason": "Appeal pending"}, headers=manager).json()
     clock.set(BORN.replace(year=2029))
-    held = run_sweep(Lifecycle.of(container), dry_run=False)
+    held = run_sweep(container.lifecycle, dry_run=False)
     assert [o.outcome.value for o in held.outcomes] == ["skipped"]
     assert client.delete(f"/api/v1/holds/{hold['id']}", headers=manager).status_code == 200
-    destroyed = run_sweep(Lifecycle.of(container), dry_run=False)
+    destroyed = run_sweep(container.lifecycle, dry_run=False)
     assert [o.outcome.value for o in destroyed.outcomes] == ["done"]
     [certificate] = client.get("/api/v1/certificates", headers=manager).json()["certificates"]
 
@@ -234,7 +234,7 @@ MULTIPROCESS_SCRIPT = textwrap.dedent("""
     from fastapi.testclient import TestClient
     from casevault.api.app import create_app
     from casevault.core.settings import load_settings
-    from casevault.wiring import Container
+    from casevault.app.services import Services as Container
 
     container = Container(load_settings())
     with TestClient(create_app(container)) as client:

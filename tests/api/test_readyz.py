@@ -12,10 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from casevault.api.app import create_app
-from casevault.archive.provision import init_storage
+from casevault.app.parts import init_storage
 from casevault.core.clock import FixedClock
 from casevault.core.settings import Settings
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 
 CLOSED_PORT = 1  # nothing listens on tcpmux
 SECRET = "not-for-your-eyes"

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from casevault.archive import LifecycleTags, Vault, build_vault
-from casevault.archive.provision import init_storage
+from casevault.app.parts import build_vault
+from casevault.archive import LifecycleTags, Vault
+from casevault.app.parts import init_storage
 from casevault.core.clock import FixedClock
 from casevault.core.db import SessionFactory
 from casevault.core.models import Tier

@@ -11,13 +11,13 @@ from click.testing import CliRunner
 
 from casevault.archive import Vault
 from casevault.archive.fixity import verify_storage
-from casevault.commands.keys import keys
-from casevault.commands.storage import storage
+from casevault.cli.keys import keys
+from casevault.cli.storage import storage
 from casevault.core.clock import FixedClock
 from casevault.core.db import SessionFactory, transaction
 from casevault.core.models import Case, Document, Person, ProvidedBy, ReferralSource, StoredObject, Tier, Variant
 from casevault.core.settings import Settings
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 from tests.archive.conftest import lifecycle_tags, write_file
 
 

@@ -12,8 +12,10 @@ import boto3
 import pytest
 from sqlmodel import select
 
-from casevault.archive import Vault, build_vault
-from casevault.archive.key_providers import build_key_provider, init_key_file
+from casevault.app.parts import build_vault
+from casevault.archive import Vault
+from casevault.app.parts import build_key_provider
+from casevault.archive.key_providers import init_key_file
 from casevault.archive.rotation import rotate_keys
 from casevault.core.clock import FixedClock
 from casevault.core.db import SessionFactory
@@ -143,7 +145,7 @@ def test_kms_wraps_keys_bound_to_the_person_and_rotates_to_a_new_kms_key(
     first_key = kms.create_key(Description="casevault test kek 1")["KeyMetadata"]
     second_key = kms.create_key(Description="casevault test kek 2")["KeyMetadata"]
     on_first = kms_settings(settings, endpoint=moto_endpoint, key_id=first_key["KeyId"])
-    from casevault.archive.provision import init_storage
+    from casevault.app.parts import init_storage
 
     init_storage(on_first)
     vault = build_vault(on_first, new_session=new_session, clock=clock)

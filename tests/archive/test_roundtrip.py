@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from casevault.archive import Vault, build_vault
+from casevault.app.parts import build_vault
+from casevault.archive import Vault
 from casevault.archive.envelope import stored_size
 from casevault.core.clock import FixedClock
 from casevault.core.db import SessionFactory

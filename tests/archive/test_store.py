@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from casevault.archive import LifecycleTags, Vault, build_vault
+from casevault.app.parts import build_vault, open_store
+from casevault.archive import LifecycleTags, Vault
 from casevault.archive.filesystem import FilesystemStore
-from casevault.archive.provision import init_storage
+from casevault.app.parts import init_storage
 from casevault.archive.s3 import S3Store
 from casevault.core.clock import FixedClock
 from casevault.core.db import SessionFactory
@@ -176,7 +177,7 @@ def test_s3_interrupted_multipart_upload_is_aborted(
 
 def test_s3_abandoned_uploads_from_a_dead_process_are_aborted(s3_settings: Settings) -> None:
     init_storage(s3_settings)
-    store = S3Store.from_settings(s3_settings)
+    store = open_store(s3_settings)
     bucket = store.buckets[Tier.archive]
     store.client.create_multipart_upload(Bucket=bucket, Key="0123456789abcdef0123456789abcdef")
 
@@ -222,8 +223,6 @@ def _storage_state(settings: Settings) -> Any:
 
 
 def build_store(settings: Settings) -> FilesystemStore | S3Store:
-    from casevault.archive.factory import open_store
-
     store = open_store(settings)
     assert isinstance(store, (FilesystemStore, S3Store))
     return store
@@ -232,7 +231,7 @@ def build_store(settings: Settings) -> FilesystemStore | S3Store:
 def test_init_installs_the_cold_class_transition_on_the_archive_bucket(s3_settings: Settings) -> None:
     settings = s3_settings.model_copy(update={"s3_archive_storage_class": "GLACIER_IR"})
     init_storage(settings)
-    store = S3Store.from_settings(settings)
+    store = open_store(settings)
     rules = store.client.get_bucket_lifecycle_configuration(Bucket=store.buckets[Tier.archive])["Rules"]
     assert [t["StorageClass"] for r in rules for t in r.get("Transitions", [])] == ["GLACIER_IR"]
     active_rules = store.client.get_bucket_lifecycle_configuration(Bucket=store.buckets[Tier.active])["Rules"]
@@ -247,7 +246,7 @@ def test_a_bucket_that_refuses_writes_gives_a_clear_error(
     s3_settings: Settings, new_session: SessionFactory, clock: FixedClock, tmp_path: Path
 ) -> None:
     init_storage(s3_settings)
-    store = S3Store.from_settings(s3_settings)
+    store = open_store(s3_settings)
     bucket = store.buckets[Tier.active]
     deny_writes = {
         "Version": "2012-10-17",

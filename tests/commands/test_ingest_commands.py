@@ -8,11 +8,11 @@ import pytest
 from click.testing import CliRunner
 from sqlmodel import select
 
-from casevault.cli import _register_command_groups, cli
+from casevault.cli import cli
 from casevault.core.db import transaction
 from casevault.core.models import Document, DocumentStatus
 from casevault.core.settings import Settings
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 from tests.ingest.scans import save, text_strip
 
 
@@ -20,7 +20,6 @@ from tests.ingest.scans import save, text_strip
 def operator(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     for name, value in {"DATA_DIR": settings.data_dir, "DATABASE_URL": settings.database_url}.items():
         monkeypatch.setenv(f"CASEVAULT_{name}", str(value))
-    _register_command_groups()
     runner = CliRunner()
     assert runner.invoke(cli, ["init"]).exit_code == 0
     return runner

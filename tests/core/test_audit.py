@@ -10,7 +10,7 @@ from casevault.cli import cli
 from casevault.core import audit
 from casevault.core.db import transaction
 from casevault.core.settings import Settings
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 
 
 def _write_events(container: Container, count: int) -> None:

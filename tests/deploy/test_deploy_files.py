@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from casevault import cli as cli_module
-from casevault import worker
+from casevault.app import task_queue
 from casevault.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +29,7 @@ PROCFILE = ROOT / "Procfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
 SETTINGS_VARIABLES = {f"CASEVAULT_{name.upper()}" for name in Settings.model_fields}
-QUEUES = {worker.OCR_QUEUE, worker.LIFECYCLE_QUEUE}
+QUEUES = {task_queue.OCR_QUEUE, task_queue.LIFECYCLE_QUEUE}
 CASEVAULT_NAME = re.compile(r"\bCASEVAULT_[A-Z0-9_]+")
 INTERPOLATION = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:[:?+-][^}]*)?\}")
 
@@ -105,7 +105,6 @@ def command_of(service: dict) -> list[str]:
 def parse_casevault_command(argv: list[str]) -> click.Context:
     """The context the real CLI would build for argv; fails on unknown commands or options."""
     assert argv and argv[0] == "casevault", f"{argv} does not run casevault"
-    cli_module._register_command_groups()
     command: click.Command = cli_module.cli
     args = argv[1:]
     while isinstance(command, click.Group):

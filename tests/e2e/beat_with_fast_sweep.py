@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 
 from casevault.core.settings import load_settings
-from casevault.wiring import Container
-from casevault.worker import start_beat
+from casevault.app.services import Services as Container
+from casevault.app.celery_app import start_beat
 
 FAST_SWEEP = "fast-sweep"
 FAST_SWEEP_SECONDS = 2.0

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlmodel import func, select
 
-from casevault.cli import audit_group
+from casevault.cli.audit import audit_group
 from casevault.core.db import transaction
 from casevault.core.models import (
     Case,
@@ -32,7 +32,7 @@ from casevault.core.models import (
     Tier,
 )
 from casevault.core.users import create_user
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 from tests.ingest.scans import pdf_with_text_pages, save, text_strip
 
 PERSONAL_TABLES = (Person, Case, CaseNote, Document, StoredObject, PageText, Consent, Hold)

@@ -24,8 +24,8 @@ from sqlmodel import select
 from casevault.core.db import transaction
 from casevault.core.models import ScheduledRun, SchedulerLease
 from casevault.core.settings import Settings
-from casevault.wiring import Container
-from casevault.worker import LIFECYCLE_QUEUE
+from casevault.app.services import Services as Container
+from casevault.app.task_queue import LIFECYCLE_QUEUE
 from tests.e2e.beat_with_fast_sweep import FAST_SWEEP
 from tests.e2e.servers import broker_url, casevault_env, wait_for
 

@@ -11,13 +11,13 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import select
 
-from casevault.beat import LEASE_NAME, LeasedScheduler, process_id
+from casevault.app.beat import LEASE_NAME, LeasedScheduler, process_id
 from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
 from casevault.core.lease import Lease
 from casevault.core.models import ScheduledRun, SchedulerLease
 from casevault.core.settings import Settings
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 
 OVERDUE = ("retention-sweep", "verify-storage")  # two entries whose slots were missed
 

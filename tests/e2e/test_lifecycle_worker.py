@@ -30,8 +30,8 @@ from casevault.api.app import create_app
 from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
 from casevault.core.models import AuditEvent, Consent, ConsentScope, Role, Tier
-from casevault.retention.tasks import SWEEP_TASK
-from casevault.wiring import Container
+from casevault.app.task_queue import SWEEP_TASK
+from casevault.app.services import Services as Container
 from tests.e2e.life import FULL_NAME, assert_nothing_left_but_a_certificate, hits, keys_in, stored_keys, token, upload_three
 from tests.e2e.servers import broker_url, running_worker, wait_for
 

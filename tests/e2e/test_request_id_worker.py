@@ -12,14 +12,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from casevault.api.app import create_app
-from casevault.archive.provision import init_storage
+from casevault.app.parts import init_storage
 from casevault.core.clock import SystemClock
 from casevault.core.db import transaction
 from casevault.core.models import Role
 from casevault.core.settings import Settings
 from casevault.core.users import create_user
-from casevault.ingest.tasks import OCR_TASK
-from casevault.wiring import Container
+from casevault.app.task_queue import OCR_TASK
+from casevault.app.services import Services as Container
 from tests.e2e.servers import broker_url, running_worker, wait_for
 from tests.ingest.scans import save, text_strip
 from tests.log_capture import json_lines, logged  # noqa: F401  (logged: a fixture)

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from casevault.core.models import AuditEvent
 from casevault.core.settings import Settings
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 from tests.e2e.servers import broker_url, running_worker, wait_for
 
 

@@ -25,14 +25,14 @@ from PIL import Image
 from sqlmodel import func, select
 
 from casevault.api.app import create_app
-from casevault.archive.provision import init_storage
+from casevault.app.parts import init_storage
 from casevault.core.clock import SystemClock
 from casevault.core.db import transaction
 from casevault.core.models import AuditEvent, Case, CaseStatus, Role, StoredObject, Variant
 from casevault.core.settings import Settings
 from casevault.core.users import create_user
-from casevault.retention.tasks import SWEEP_TASK
-from casevault.wiring import Container
+from casevault.app.task_queue import SWEEP_TASK
+from casevault.app.services import Services as Container
 from tests.e2e.servers import broker_url, running, running_worker, wait_for
 from tests.ingest.scans import DPI, text_strip
 from tests.retention.conftest import seed_person

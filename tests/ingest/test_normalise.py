@@ -11,6 +11,7 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
+from casevault.app import parts
 from casevault.core.errors import PayloadTooLarge, UnreadableDocument, UnsupportedMediaType
 from casevault.core.settings import Settings
 from casevault.ingest.normalise import normalise_upload
@@ -180,10 +181,10 @@ def test_multi_page_tiff_becomes_one_pdf_page_per_frame_losslessly(tmp_path: Pat
 
 def test_limits_and_options_come_from_settings() -> None:
     settings = Settings(max_pages=7, max_image_pixels=2_000_000, ocr_dpi=200, ocr_jobs=3, ocr_languages="eng+deu")
-    assert UploadLimits.from_settings(settings) == UploadLimits(
+    assert parts.upload_limits(settings) == UploadLimits(
         max_bytes=200 * 1024 * 1024, max_pages=7, max_image_pixels=2_000_000, default_dpi=200
     )
-    options = OcrOptions.from_settings(settings)
+    options = parts.ocr_options(settings)
     assert (options.languages, options.dpi, options.processes) == ("eng+deu", 200, 3)
 
 

@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 from casevault.core.clock import FixedClock, SystemClock
 from casevault.core.db import transaction
 from casevault.core.models import Document, DocumentStatus
-from casevault.ingest import service
-from casevault.wiring import Container
+from casevault.ingest.process import heartbeat
+from casevault.ingest.stalls import mark_resent, stalled
+from casevault.app.services import Services as Container
 from tests.ingest.scans import save, text_strip
 from tests.ingest.test_upload import case_id, officer, run_ocr, upload  # noqa: F401 (fixtures)
 
@@ -39,7 +40,7 @@ def _leave_processing(container: Container, document_id: int) -> None:
 
 def _stalled(container: Container) -> list[int]:
     with container.new_session() as session:
-        return service.stalled(session, clock=container.clock, stall_after=STALL)
+        return stalled(session, clock=container.clock, stall_after=STALL)
 
 
 def test_a_dead_workers_document_is_taken_over_once_its_heartbeat_is_silent(backend_container: Container, queued: int) -> None:
@@ -61,7 +62,7 @@ def test_a_queued_document_is_sent_again_after_three_stall_periods(backend_conta
     assert _stalled(backend_container) == [queued]
 
     with transaction(backend_container.new_session) as session:
-        service.mark_resent(session, document_ids=[queued], clock=clock)
+        mark_resent(session, document_ids=[queued], clock=clock)
     assert _stalled(backend_container) == []  # sent again: not again at the next check
     clock.advance(STALL * 3 + dt.timedelta(seconds=1))
     assert _stalled(backend_container) == [queued]  # still waiting a whole period later: once more
@@ -76,7 +77,7 @@ def test_the_heartbeat_keeps_a_live_workers_claim_fresh_and_stops_with_it(backen
             return session.get(Document, queued).updated_at  # type: ignore[union-attr]
 
     before = touched()
-    with service.heartbeat(backend_container.new_session, document_id=queued, clock=backend_container.clock, every=dt.timedelta(seconds=0.05)):
+    with heartbeat(backend_container.new_session, document_id=queued, clock=backend_container.clock, every=dt.timedelta(seconds=0.05)):
         time.sleep(0.3)
     after = touched()
     assert after > before

@@ -16,9 +16,8 @@ from casevault.core.db import transaction
 from casevault.core.models import Document, DocumentStatus, StoredObject
 from casevault.core.users import create_user
 from casevault.core.models import Role
-from casevault.ingest import service
-from casevault.ingest.options import OcrOptions, UploadLimits
-from casevault.wiring import Container
+from casevault.ingest.process import process
+from casevault.app.services import Services as Container
 from tests.ingest.scans import WORDS, pdf_from_image, png_header_only, save, text_strip
 
 TODAY = dt.date(2026, 11, 24)
@@ -46,10 +45,10 @@ def upload(backend_client: TestClient, headers: dict, case_id: int, path: Path, 
 
 def run_ocr(container: Container, document_id: int) -> DocumentStatus:
     """What the OCR task does, run here in the test process (tests/e2e runs it in a real worker)."""
-    settings = container.settings
-    return service.process(
-        new_session=container.new_session, vault=container.vault, options=OcrOptions.from_settings(settings),
-        limits=UploadLimits.from_settings(settings), scratch=settings.data_dir / "tmp", clock=container.clock, document_id=document_id,
+    return process(
+        new_session=container.new_session, vault=container.vault, options=container.ocr_options,
+        limits=container.upload_limits, scratch=container.settings.data_dir / "tmp", clock=container.clock,
+        document_id=document_id,
     )
 
 

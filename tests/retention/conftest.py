@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from casevault.archive.provision import init_storage
+from casevault.app.parts import init_storage
 from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
 from casevault.core.models import (
@@ -32,7 +32,7 @@ from casevault.core.models import (
 from casevault.core.settings import Settings
 from casevault.retention.parts import Lifecycle
 from casevault.retention.tagging import lifecycle_tags
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 
 BACKENDS = ["filesystem", "s3"]
 
@@ -60,7 +60,7 @@ def life(life_settings: Settings, clock: FixedClock) -> Iterator[Container]:
 
 
 def lifecycle_of(container: Container, **changes: object) -> Lifecycle:
-    base = Lifecycle.of(container)
+    base = container.lifecycle
     return Lifecycle(**{**base.__dict__, **changes})  # type: ignore[arg-type]
 
 

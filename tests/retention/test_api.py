@@ -15,7 +15,7 @@ from casevault.core.db import transaction
 from casevault.core.models import Role, Tier
 from casevault.core.users import create_user
 from casevault.retention.sweep import run_sweep
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 from tests.retention.conftest import lifecycle_of, seed_person, versions_in
 
 pytestmark = pytest.mark.parametrize("backend", ["filesystem"], indirect=True)

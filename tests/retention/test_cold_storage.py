@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from casevault.archive.provision import init_storage
+from casevault.app.parts import init_storage
 from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
 from casevault.core.models import Case, CaseStatus, Person, Tier
@@ -19,7 +19,7 @@ from casevault.retention.parts import Lifecycle
 from casevault.retention.referral import restore_on_referral
 from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import run_sweep
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 from tests.retention.conftest import seed_person, versions_in
 
 
@@ -34,7 +34,7 @@ def glacier(settings: Settings, s3_overrides: dict[str, object], clock: FixedClo
 
 def test_restore_from_glacier_waits_for_the_store_then_copies_back(glacier: Container, tmp_path: Path) -> None:
     seeded = seed_person(glacier, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1), documents=1)
-    lifecycle = Lifecycle.of(glacier)
+    lifecycle = glacier.lifecycle
     assert run_sweep(lifecycle, dry_run=False).count(StepOutcomeKind.done) == 1
     for key in seeded.object_keys:
         assert glacier.vault.store.head(tier=Tier.archive, key=key).storage_class == "GLACIER"  # type: ignore[union-attr]

@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlmodel import select
 
-from casevault.commands.retention import retention
+from casevault.cli.retention import retention
 from casevault.core.models import AuditEvent, Case, CaseStatus
 from casevault.retention.schedule import default_schedule_path
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 from tests.retention.conftest import seed_person
 
 pytestmark = pytest.mark.parametrize("backend", ["filesystem"], indirect=True)

@@ -23,7 +23,7 @@ from casevault.retention.parts import DEFAULT_LEASE
 from casevault.retention.referral import restore_on_referral
 from casevault.retention.steps import Boundary, StepOutcomeKind
 from casevault.retention.sweep import run_sweep
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 from tests.retention.conftest import Seeded, lifecycle_of, seed_person, versions_in
 
 MOVE_BOUNDARIES = [Boundary.after_copy, Boundary.after_verify, Boundary.after_commit, Boundary.after_delete]

@@ -14,7 +14,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from casevault.commands.retention import retention
+from casevault.cli.retention import retention
 from casevault.core.errors import ConfigurationError
 from casevault.core.settings import load_settings
 from casevault.retention.schedule import (
@@ -24,7 +24,7 @@ from casevault.retention.schedule import (
     parse_schedule,
     schedule_from_mapping,
 )
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 
 SHIPPED_TEXT = default_schedule_path().read_text(encoding="utf-8")
 

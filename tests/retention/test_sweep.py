@@ -35,7 +35,7 @@ from casevault.retention.moves import archive_case
 from casevault.retention.referral import restore_on_referral
 from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import due_list, run_sweep
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 from casevault.retention.steps import Boundary
 from tests.retention.conftest import add_document, lifecycle_of, seed_person, versions_in
 

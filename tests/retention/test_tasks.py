@@ -14,8 +14,8 @@ from casevault.core.db import transaction
 from casevault.core.errors import InvalidInput
 from casevault.core.models import AuditEvent, Case, CaseStatus, Person, Tier
 from casevault.retention.referral import restore_on_referral
-from casevault.worker import _beat_schedule
-from casevault.wiring import Container
+from casevault.app.celery_app import _beat_schedule
+from casevault.app.services import Services as Container
 from tests.retention.conftest import seed_person, versions_in
 
 pytestmark = pytest.mark.parametrize("backend", ["filesystem"], indirect=True)

@@ -2,18 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Query
+from fastapi import APIRouter, Query
 from sqlmodel import Session
 
 from casevault.api.deps import ContainerDep, Officer, SessionDep, record
-from casevault.api.routes.retention import enqueue_restores
 from casevault.api.schemas import CaseClose, CaseCreate, CaseList, CasePublic, NoteCreate, NoteList, NotePublic
 from casevault.core import casework
-from casevault.core.errors import Forbidden, NotFound
-from casevault.core.models import Case, CaseStatus, Person, Role, User
+from casevault.core.errors import Forbidden
+from casevault.core.models import Case, CaseStatus, Role, User
 from casevault.core.users import find_user
-from casevault.retention.decide import check_referral_allowed
-from casevault.retention.referral import restore_on_referral
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -32,30 +29,11 @@ def _officer_for(session: Session, *, body: CaseCreate, user: User) -> User | No
 
 
 @router.post("", status_code=201, response_model=CasePublic)
-def open_case(
-    body: CaseCreate, user: Officer, session: SessionDep, container: ContainerDep, background: BackgroundTasks
-) -> CasePublic:
-    person = session.get(Person, body.person_id)
-    if person is None:
-        raise NotFound(f"no person with id {body.person_id}; create the person first (POST /people)")
-    check_referral_allowed(person.date_of_birth, body.referral_date, container.schedule)
-    case = casework.open_case(
-        session,
-        person=person,
-        referral_date=body.referral_date,
-        referral_source=body.referral_source,
-        officer=_officer_for(session, body=body, user=user),
-        clock=container.clock,
+def open_case(body: CaseCreate, user: Officer, session: SessionDep, container: ContainerDep) -> CasePublic:
+    case = container.cases.open(
+        session, person_id=body.person_id, referral_date=body.referral_date, referral_source=body.referral_source,
+        officer=_officer_for(session, body=body, user=user), user=user,
     )
-    record(session, container, user, "case.open", subject_type="case", subject_id=case.id, person=person.id)
-    # --- retention (issue 5): a new referral brings the person's archived cases back ---
-    restoring = restore_on_referral(
-        session, person=person, referral_date=body.referral_date, schedule=container.schedule,
-        clock=container.clock, actor=f"user:{user.id}",
-    )
-    if restoring:
-        background.add_task(enqueue_restores, container, restoring)  # after the commit: the worker must see them
-    # --- end retention ---
     return _public(session, case)
 
 
@@ -78,9 +56,7 @@ def read_case(case_id: int, user: Officer, session: SessionDep) -> CasePublic:
 
 @router.post("/{case_id}/close", response_model=CasePublic)
 def close_case(case_id: int, body: CaseClose, user: Officer, session: SessionDep, container: ContainerDep) -> CasePublic:
-    case = casework.get_case(session, case_id=case_id, user=user)
-    casework.close_case(session, case=case, closed_on=body.closed_on, outcome=body.outcome, clock=container.clock)
-    record(session, container, user, "case.close", subject_type="case", subject_id=case.id)
+    case = container.cases.close(session, case_id=case_id, closed_on=body.closed_on, outcome=body.outcome, user=user)
     return _public(session, case)
 
 

@@ -15,13 +15,8 @@ from casevault.api.deps import ContainerDep, Officer, SessionDep, record
 from casevault.api.schemas import DocumentPublic
 from casevault.api.uploads import receive_upload
 from casevault.core import casework
-from casevault.core.db import transaction
 from casevault.core.errors import Conflict, InvalidInput, NotFound
-from casevault.core.models import Case, DocumentStatus, Person, ProvidedBy, StoredObject, Tier, User, Variant
-from casevault.ingest import UploadLimits, service
-from casevault.ingest.tasks import enqueue_ocr
-from casevault.retention.tagging import lifecycle_tags
-from casevault.wiring import Container
+from casevault.core.models import Case, DocumentStatus, Person, ProvidedBy, StoredObject, Variant
 
 router = APIRouter(tags=["documents"])
 
@@ -33,37 +28,20 @@ async def upload_document(case_id: int, request: Request, user: Officer, contain
     Async only to stream the body; every blocking step (database, checks, storage,
     broker) runs in the thread pool. On the event loop it would stall every other
     request, and deadlock with a request whose commit waits for the loop."""
-    settings = container.settings
-    await run_in_threadpool(_check_case_takes_documents, container, case_id, user)  # fail fast, before reading a large body
+    documents, settings = container.documents, container.settings
+    # Authorised before the body is read: a large upload to someone else's case is refused at once.
+    target = await run_in_threadpool(documents.upload_target, case_id=case_id, user=user)
     upload = await receive_upload(request, directory=settings.data_dir / "tmp", max_bytes=settings.max_upload_bytes)
     try:
         correspondence_date, provided_by = _form_fields(upload.fields)
         accepted = await run_in_threadpool(
-            service.accept,
-            new_session=container.new_session,
-            vault=container.vault,
-            case_id=case_id,
-            user=user,
-            upload=upload.path,
-            filename=upload.filename,
-            correspondence_date=correspondence_date,
-            provided_by=provided_by,
-            limits=UploadLimits.from_settings(settings),
-            tags_for=lambda born: lifecycle_tags(tier=Tier.active, date_of_birth=born, schedule=container.schedule),
-            workdir=upload.path.parent,
-            clock=container.clock,
+            documents.upload, target, user=user, upload=upload.path, filename=upload.filename,
+            correspondence_date=correspondence_date, provided_by=provided_by,
         )
     finally:
         upload.discard()
     body = DocumentPublic.of(accepted.document).model_dump(mode="json")
-    if accepted.created:
-        await run_in_threadpool(enqueue_ocr, container.celery, accepted.document.id)  # after the commit: the worker must find the row
     return JSONResponse(body, status_code=202 if accepted.created else 200)
-
-
-def _check_case_takes_documents(container: Container, case_id: int, user: User) -> None:
-    with transaction(container.new_session) as session:
-        casework.check_case_takes_documents(casework.get_case(session, case_id=case_id, user=user))
 
 
 def _form_fields(fields: dict[str, str]) -> tuple[dt.date, ProvidedBy]:

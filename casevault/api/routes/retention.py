@@ -4,27 +4,18 @@ and restoring one archived case."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
-from collections.abc import Sequence
 
-from fastapi import APIRouter, BackgroundTasks
-from kombu.exceptions import OperationalError
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from casevault.api.deps import ContainerDep, Manager, SessionDep, record
 from casevault.api.schemas import CasePublic, Strict
-from casevault.core.errors import NotFound
-from casevault.core.models import Case, User
+from casevault.core.models import User
 from casevault.retention.approvals import approve_destruction, find_person
 from casevault.retention.decide import ActionKind
-from casevault.retention.moves import mark_restoring
-from casevault.retention.parts import Lifecycle
 from casevault.retention.sweep import due_list
-from casevault.wiring import Container
 
-log = logging.getLogger(__name__)
 router = APIRouter(tags=["retention"])
-RESTORE_TASK = "casevault.retention.restore_case"
 
 
 class DueItemPublic(BaseModel):
@@ -62,7 +53,7 @@ class ApprovalPublic(BaseModel):
 def read_due(user: Manager, session: SessionDep, container: ContainerDep, as_of: dt.date | None = None) -> DueList:
     """What the sweep would do on ``as_of`` (default today; a later day is a preview)."""
     day = as_of or container.clock.today()
-    items, unfinished = due_list(Lifecycle.of(container), as_of=day)
+    items, unfinished = due_list(container.lifecycle, as_of=day)
     record(session, container, user, "retention.due.read", as_of=day.isoformat(), count=len(items))
     return DueList(
         as_of=day,
@@ -89,25 +80,10 @@ def approve(body: ApprovalCreate, user: Manager, session: SessionDep, container:
 
 
 @router.post("/cases/{case_id}/restore", status_code=202, response_model=CasePublic)
-def restore(case_id: int, user: Manager, session: SessionDep, container: ContainerDep, background: BackgroundTasks) -> CasePublic:
+def restore(case_id: int, user: Manager, session: SessionDep, container: ContainerDep) -> CasePublic:
     """Bring one archived case back to active. The case shows ``restoring`` until its
     documents are back (at once from instant tiers; after the store's restore from
     cold storage classes, finished by the worker or the next sweep)."""
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"no case with id {case_id}")
-    schedule = container.schedule
-    mark_restoring(session, case=case, actor=f"user:{user.id}", rule=schedule.restore_rule_id,
-                   schedule_version=schedule.version, clock=container.clock)
-    background.add_task(enqueue_restores, container, [case_id])  # runs after the commit
+    case = container.retention.request_restore(session, case_id=case_id, user=user)
     officer = session.get(User, case.assigned_officer_id) if case.assigned_officer_id else None
     return CasePublic.of(case, officer=officer.username if officer else None)
-
-
-def enqueue_restores(container: Container, case_ids: Sequence[int]) -> None:
-    """Ids only. A lost task is harmless: every sweep finishes cases left restoring."""
-    for case_id in case_ids:
-        try:
-            container.celery.send_task(RESTORE_TASK, args=[case_id])
-        except (OperationalError, OSError):
-            log.warning("broker unreachable: case %s will be restored by the next sweep", case_id)

@@ -1,148 +1,41 @@
-"""Accepting uploads and turning them into searchable documents.
+"""Processing an accepted upload into a searchable document (the OCR task's work).
 
-``accept`` runs in the upload request: check, store the original encrypted,
-record the document as queued. ``process`` runs in the OCR task: claim, fetch
-and decrypt, normalise, OCR, store the searchable PDF, index the page text,
-mark ready. Both are idempotent: the same file uploaded twice to a case is one
-document, and a redelivered task converges to the same rows and objects.
+``process``: claim, fetch and decrypt, normalise, OCR, store the searchable PDF,
+index the page text, mark ready. Idempotent: a redelivered task converges to the
+same rows and objects.
+
+It opens its own short transactions rather than taking the caller's session:
+OCR runs for minutes, and no transaction (on SQLite, the write lock) may stay
+open that long. See docs/architecture.md, "Who owns the transaction".
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import logging
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete, select
 
-from casevault.archive import LifecycleTags, PutResult, Vault
+from casevault.archive import PutResult, Vault
 from casevault.core import audit, counters
-from casevault.core.casework import check_case_takes_documents, get_case, note_correspondence
 from casevault.core.clock import Clock
 from casevault.core.db import SessionFactory, transaction
-from casevault.core.errors import CasevaultError, Conflict, InvalidInput, NotFound
-from casevault.core.models import (
-    Case,
-    Document,
-    DocumentStatus,
-    PageText,
-    Person,
-    ProvidedBy,
-    StoredObject,
-    Tier,
-    User,
-    Variant,
-)
-from casevault.ingest.normalise import NormalisedDocument, normalise_upload
+from casevault.core.errors import CasevaultError, NotFound
+from casevault.core.models import Case, Document, DocumentStatus, PageText, Person, StoredObject, Tier, Variant
+from casevault.ingest.accept import stored_row
+from casevault.ingest.normalise import normalise_upload
 from casevault.ingest.options import OcrOptions, UploadLimits
 from casevault.ingest.searchable import PageResult, make_searchable
 
 log = logging.getLogger(__name__)
-HASH_CHUNK = 1024 * 1024
-
-
-@dataclasses.dataclass(frozen=True)
-class Accepted:
-    document: Document
-    created: bool  # False: the same file was already on this case
-
-
-def accept(
-    *,
-    new_session: SessionFactory,
-    vault: Vault,
-    case_id: int,
-    user: User,
-    upload: Path,
-    filename: str,
-    correspondence_date: dt.date,
-    provided_by: ProvidedBy,
-    limits: UploadLimits,
-    tags_for: Callable[[dt.date], LifecycleTags],
-    workdir: Path,
-    clock: Clock,
-) -> Accepted:
-    """Check, store encrypted, record as queued. Each step is short, so no
-    transaction is open while bytes are checked or stored; a failure after the
-    object was stored removes it again."""
-    if correspondence_date > clock.today():
-        raise InvalidInput(f"correspondence_date {correspondence_date} is in the future", field="correspondence_date")
-    sha256 = file_sha256(upload)
-    with transaction(new_session) as session:
-        case, person = _writable_case(session, case_id=case_id, user=user)
-        existing = _same_file(session, case_id=case_id, sha256=sha256)
-        if existing is not None:
-            return Accepted(existing, created=False)
-        subject, tags = person.pseudonym, tags_for(person.date_of_birth)
-
-    checked = normalise_upload(upload, workdir=workdir, limits=limits)  # 415 / 422 before anything is stored
-    stored = vault.put(subject=subject, source=upload, tier=Tier.active, tags=tags)
-    try:
-        with transaction(new_session) as session:
-            case, _ = _writable_case(session, case_id=case_id, user=user)  # it may have changed meanwhile
-            document = _record_upload(session, case=case, stored=stored, checked=checked, filename=filename,
-                                      correspondence_date=correspondence_date, provided_by=provided_by, user=user, clock=clock)
-            return Accepted(document, created=True)
-    except IntegrityError:  # the same file, uploaded at the same moment, won the race
-        vault.delete_everywhere([stored.object_key], tiers=[Tier.active])
-        with new_session() as session:
-            return Accepted(_same_file(session, case_id=case_id, sha256=sha256), created=False)  # type: ignore[arg-type]
-    except BaseException:
-        vault.delete_everywhere([stored.object_key], tiers=[Tier.active])
-        raise
-
-
-def _writable_case(session: Session, *, case_id: int, user: User) -> tuple[Case, Person]:
-    case = get_case(session, case_id=case_id, user=user)
-    check_case_takes_documents(case)
-    return case, session.get(Person, case.person_id)  # type: ignore[return-value]
-
-
-def _same_file(session: Session, *, case_id: int, sha256: str) -> Document | None:
-    return session.exec(select(Document).where(Document.case_id == case_id, Document.sha256 == sha256)).first()
-
-
-def _record_upload(
-    session: Session, *, case: Case, stored: PutResult, checked: NormalisedDocument, filename: str,
-    correspondence_date: dt.date, provided_by: ProvidedBy, user: User, clock: Clock,
-) -> Document:
-    now = clock.now()
-    document = Document(
-        case_id=case.id,  # type: ignore[arg-type]
-        original_filename=_display_name(filename),
-        content_type=checked.content_type,
-        size=stored.size,
-        sha256=stored.sha256,
-        correspondence_date=correspondence_date,
-        provided_by=provided_by,
-        status=DocumentStatus.queued,
-        page_count=checked.page_count,
-        tier=Tier.active,
-        uploaded_by=user.id,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(document)
-    session.flush()
-    session.add(_stored_row(document, Variant.original, stored, Tier.active))
-    note_correspondence(case, on=correspondence_date)
-    case.updated_at = now
-    session.add(case)
-    audit.record(
-        session, clock=clock, actor=f"user:{user.id}", action="document.upload", subject_type="document", subject_id=document.id,
-        details={"case": case.id, "bytes": stored.size, "pages": checked.page_count, "active_content": checked.had_active_content},
-    )
-    session.flush()
-    return document
 
 
 def process(
@@ -232,7 +125,7 @@ def _record_searchable(
         if previous:
             session.delete(previous)
             session.flush()
-        session.add(_stored_row(document, Variant.searchable, stored, tier))
+        session.add(stored_row(document, Variant.searchable, stored, tier))
         session.exec(delete(PageText).where(PageText.document_id == document_id))  # type: ignore[call-overload]
         session.add_all(PageText(document_id=document_id, page=page.page, text=page.text) for page in pages)
         document.status, document.failure_reason = DocumentStatus.ready, None
@@ -268,68 +161,6 @@ def _status(new_session: SessionFactory, document_id: int) -> DocumentStatus:
     with new_session() as session:
         document = session.get(Document, document_id)
         return document.status if document else DocumentStatus.failed
-
-
-def requeue(session: Session, *, document: Document, clock: Clock) -> None:
-    """Put a failed document back in the queue (the original was kept)."""
-    if document.status != DocumentStatus.failed:
-        raise Conflict(f"document {document.id} is {document.status.value}; only a failed document is retried")
-    document.status, document.failure_reason, document.updated_at = DocumentStatus.queued, None, clock.now()
-    session.add(document)
-
-
-def stalled(session: Session, *, clock: Clock, stall_after: dt.timedelta) -> list[int]:
-    """Documents whose task was lost: processing with no heartbeat for ``stall_after``
-    (the worker died), or queued for three times that (the broker lost the message,
-    or was down at upload). A long backlog may send a document twice; the second
-    task finds it claimed or done and does nothing."""
-    now = clock.now()
-    rows = session.exec(
-        select(Document.id, Document.status, Document.updated_at).where(
-            Document.status.in_([DocumentStatus.queued, DocumentStatus.processing])  # type: ignore[attr-defined]
-        )
-    ).all()
-    return [
-        id_ for id_, status, updated in rows
-        if now - updated > (stall_after * 3 if status == DocumentStatus.queued else stall_after)
-    ]
-
-
-def mark_resent(session: Session, *, document_ids: Sequence[int], clock: Clock) -> None:
-    """Restart the stall period of documents about to be sent again, so a long
-    backlog is resent once a period, not at every check."""
-    if document_ids:
-        session.execute(
-            sa.update(Document).where(Document.id.in_(document_ids), Document.status == DocumentStatus.queued)  # type: ignore[attr-defined]
-            .values(updated_at=clock.now())
-        )
-
-
-def _stored_row(document: Document, variant: Variant, stored: PutResult, tier: Tier) -> StoredObject:
-    return StoredObject(
-        document_id=document.id,  # type: ignore[arg-type]
-        variant=variant,
-        object_key=stored.object_key,
-        tier=tier,
-        sha256=stored.sha256,
-        size=stored.size,
-        stored_size=stored.stored_size,
-    )
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as source:
-        while chunk := source.read(HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _display_name(filename: str) -> str:
-    """The client's file name as metadata only: no directories, no control characters."""
-    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable()).strip()
-    return (name or "upload")[:255]
 
 
 @contextmanager

@@ -6,32 +6,32 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from casevault.archive.provision import init_storage
+from casevault.app.parts import init_storage
 from casevault.core import audit
 from casevault.core.db import transaction
 from casevault.core.migrate import upgrade
 from casevault.core.models import Role, User
 from casevault.core.users import create_user
-from casevault.wiring import Container
+from casevault.app.services import Services
 
 FIRST_ADMIN = "admin"
 
 
-def initialise(container: Container) -> str | None:
+def initialise(services: Services) -> str | None:
     """Returns the first admin's token when this start created it, else None."""
-    settings = container.settings
+    settings = services.settings
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     upgrade(settings.database_url)
     init_storage(settings)
-    return _create_first_admin(container)
+    return _create_first_admin(services)
 
 
-def _create_first_admin(container: Container) -> str | None:
-    with transaction(container.new_session) as session:
+def _create_first_admin(services: Services) -> str | None:
+    with transaction(services.new_session) as session:
         if session.exec(select(User.id).limit(1)).first() is not None:
             return None
-        admin, token = create_user(session, username=FIRST_ADMIN, role=Role.admin, clock=container.clock)
+        admin, token = create_user(session, username=FIRST_ADMIN, role=Role.admin, clock=services.clock)
         audit.record(
-            session, clock=container.clock, actor="system", action="user.create", subject_type="user", subject_id=admin.id, details={"role": "admin"}
+            session, clock=services.clock, actor="system", action="user.create", subject_type="user", subject_id=admin.id, details={"role": "admin"}
         )
         return token

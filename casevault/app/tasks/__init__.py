@@ -1,26 +1,29 @@
-"""How casevault's Celery tasks behave, and the core's own periodic task.
+"""How casevault's Celery tasks behave.
 
-Tasks are thin wrappers over service functions: arguments are ids only, they
+Tasks are thin wrappers over the use cases: arguments are ids only, they
 acknowledge late (a worker that dies mid-task gets it redelivered), and they
 are retried only on errors marked ``retryable``. Any other CasevaultError is a
 final answer; it propagates so Celery records the failure, never swallowed.
 
-A task reaches the service's parts through ``task.app.container``, which the
-composition root sets when it configures the app.
+A task reaches the service's parts through ``services_of(task)``: the services
+object the composition root gave the Celery app.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import secrets
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from celery import Task, shared_task
 
-from casevault.core import audit
-from casevault.core.db import transaction
+from casevault.app.celery_app import services_of_app
 from casevault.core.errors import CasevaultError
+
+if TYPE_CHECKING:
+    from casevault.app.services import Services
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -45,25 +48,15 @@ def casevault_task(name: str) -> Callable[[F], Task]:
                 log.error("task %s failed for good: %s", name, type(error).__name__)
                 raise
 
-        return run
+        return run  # type: ignore[no-any-return]  # shared_task is untyped
 
     return register
 
 
-@casevault_task("casevault.core.verify_audit_chain")
-def verify_audit_chain(task: Task) -> dict[str, Any]:
-    """Weekly: walk the audit chain and record the verdict in the chain itself."""
-    container = task.app.container
-    with transaction(container.new_session) as session:
-        report = audit.verify_chain(session)
-        audit.record(
-            session,
-            clock=container.clock,
-            actor="system",
-            action="audit.verified",
-            outcome="ok" if report.ok else "failed",
-            details={"rows": report.rows, "first_broken_id": report.first_broken_id},
-        )
-    if not report.ok:
-        log.error("audit chain broken at row %s", report.first_broken_id)
-    return {"ok": report.ok, "rows": report.rows, "first_broken_id": report.first_broken_id}
+def services_of(task: Task) -> "Services":
+    return services_of_app(task.app)
+
+
+def holder_of(task: Task) -> str:
+    """The task's id: a redelivered copy (its worker died) holds the same claims."""
+    return task.request.id.replace("-", "") if task.request.id else secrets.token_hex(8)

@@ -11,13 +11,9 @@ import sys
 
 import click
 
+from casevault.app.parts import init_storage
 from casevault.archive.fixity import DEFAULT_GRACE, FixityReport, verify_storage
-from casevault.archive.provision import init_storage
-from casevault.wiring import Container
-
-
-def _container() -> Container:
-    return click.get_current_context().obj
+from casevault.cli.context import services
 
 
 @click.group()
@@ -29,7 +25,7 @@ def storage() -> None:
 def init() -> None:
     """Create the key file, directories or buckets (versioning, lifecycle rules) and
     check the credentials can do everything casevault needs. Safe to run again."""
-    report = init_storage(_container().settings)
+    report = init_storage(services().settings)
     for change in report.changes:
         click.echo(f"changed: {change}")
     if not report.changes:
@@ -51,11 +47,11 @@ def init() -> None:
 )
 def verify(repair: bool, grace_days: int) -> None:
     """Read and decrypt every stored object, check its sha256, and find orphans."""
-    container = _container()
+    app = services()
     report = verify_storage(
-        vault=container.vault,
-        new_session=container.new_session,
-        clock=container.clock,
+        vault=app.vault,
+        new_session=app.new_session,
+        clock=app.clock,
         repair=repair,
         grace=dt.timedelta(days=grace_days),
     )
@@ -75,3 +71,6 @@ def summary(report: FixityReport) -> str:
             f"repaired: removed {report.removed_orphans} orphans and {report.pending_uploads_removed} abandoned uploads"
         )
     return "\n".join(lines)
+
+
+COMMANDS = [storage]

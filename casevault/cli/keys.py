@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
-from casevault.archive.key_providers import build_key_provider
 from casevault.archive.rotation import rotate_keys
-from casevault.wiring import Container
+from casevault.cli.context import services
 
 
 @click.group()
@@ -20,11 +19,11 @@ def rotate(limit: int | None) -> None:
     """Re-wrap every data key under a new KEK (local key file: a new key is added;
     KMS: set CASEVAULT_KMS_KEY_ID to the new key first). Objects are not rewritten.
     Interrupted or limited, run it again to carry on."""
-    container: Container = click.get_current_context().obj
+    app = services()
     report = rotate_keys(
-        provider=build_key_provider(container.settings),
-        new_session=container.new_session,
-        clock=container.clock,
+        provider=app.key_provider,
+        new_session=app.new_session,
+        clock=app.clock,
         limit=limit,
     )
     if report.started_new_kek:
@@ -36,3 +35,6 @@ def rotate(limit: int | None) -> None:
         click.echo(report.note)
     if report.remaining:
         click.echo("run `casevault keys rotate` again to finish")
+
+
+COMMANDS = [keys]

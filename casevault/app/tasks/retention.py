@@ -1,23 +1,18 @@
-"""Celery tasks for the lifecycle: ids in, the sweep and moves do the work."""
+"""Celery tasks for the lifecycle: ids in, the lifecycle use cases do the work."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import secrets
 from typing import Any
 
 from celery import Task
 
+from casevault.app.task_queue import RESTORE_TASK, SWEEP_TASK
+from casevault.app.tasks import casevault_task, holder_of, services_of
 from casevault.core.errors import InvalidInput
-from casevault.core.tasks import casevault_task
-from casevault.retention.moves import restore_case as restore
-from casevault.retention.parts import Lifecycle
 from casevault.retention.steps import StepOutcomeKind
-from casevault.retention.sweep import run_sweep
 
-SWEEP_TASK = "casevault.retention.sweep"
-RESTORE_TASK = "casevault.retention.restore_case"
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -26,7 +21,7 @@ def sweep(task: Task, as_of: str | None = None) -> dict[str, Any]:
     """Daily (beat, no argument): act on everything due today. An operator may send
     ``args=["YYYY-MM-DD"]`` to act as of an earlier day (never a later one), as
     ``casevault retention run --as-of`` does."""
-    report = run_sweep(Lifecycle.of(task.app.container), as_of=_sweep_date(as_of), dry_run=False, holder=_holder(task))
+    report = services_of(task).retention.sweep(as_of=_sweep_date(as_of), dry_run=False, holder=holder_of(task))
     return {kind.value: report.count(kind) for kind in StepOutcomeKind}
 
 
@@ -49,10 +44,5 @@ def _sweep_date(as_of: object) -> dt.date | None:
 @casevault_task(RESTORE_TASK)
 def restore_case(task: Task, case_id: int) -> str:
     """Bring one ``restoring`` case back to active (a referral or a manager asked)."""
-    outcome = restore(Lifecycle.of(task.app.container), case_id=case_id, holder=_holder(task))
+    outcome = services_of(task).retention.restore(case_id=case_id, holder=holder_of(task))
     return outcome.outcome.value
-
-
-def _holder(task: Task) -> str:
-    """The task's id: a redelivered copy (its worker died) holds the same claims."""
-    return task.request.id.replace("-", "") if task.request.id else secrets.token_hex(8)

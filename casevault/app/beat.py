@@ -29,6 +29,7 @@ from celery import Celery
 from celery.beat import ScheduleEntry, Scheduler
 from sqlmodel import Session, select
 
+from casevault.app.celery_app import services_of_app
 from casevault.core.db import transaction
 from casevault.core.lease import Lease
 from casevault.core.models import ScheduledRun
@@ -54,10 +55,11 @@ class LeasedScheduler(Scheduler):
     """Celery's scheduler, acting only under the lease, its schedule in the database."""
 
     def __init__(self, app: Celery, *args: object, **kwargs: object) -> None:
-        container = app.container  # type: ignore[attr-defined]
-        seconds = container.settings.beat_lease_seconds
-        self._new_session = container.new_session
-        self._lease = Lease(container.new_session, name=LEASE_NAME, holder=process_id(), duration=dt.timedelta(seconds=seconds), clock=container.clock)
+        services = services_of_app(app)
+        seconds = services.settings.beat_lease_seconds
+        self._new_session = services.new_session
+        self._lease = Lease(services.new_session, name=LEASE_NAME, holder=process_id(),
+                            duration=dt.timedelta(seconds=seconds), clock=services.clock)
         self._renew_every = seconds / 3
         self._check_every = min(STANDBY_CHECK_SECONDS, self._renew_every)
         self._state: str | None = None

@@ -4,7 +4,7 @@
 do and changes nothing); ``due`` is the dry run's list; ``publish-schedule`` lists the
 active cases whose parents or carers must hear of a new schedule version.
 
-A bad schedule raises ConfigurationError, which ``casevault.cli.main`` turns into
+A bad schedule raises ConfigurationError, which the ``casevault`` group turns into
 its message on stderr and exit code 78, like every other error of the tree.
 """
 
@@ -15,11 +15,11 @@ from pathlib import Path
 
 import click
 
+from casevault.cli.context import services
 from casevault.core.db import transaction
-from casevault.retention.parts import Lifecycle
 from casevault.retention.publish import publish_schedule
 from casevault.retention.schedule import Schedule, load_schedule
-from casevault.retention.sweep import SweepReport, run_sweep
+from casevault.retention.sweep import SweepReport
 
 
 @click.group()
@@ -32,7 +32,7 @@ def retention() -> None:
 @click.option("--dry-run", is_flag=True, help="print what would happen; change nothing")
 def run(as_of: dt.datetime | None, dry_run: bool) -> None:
     """Carry out what is due (as the daily sweep does). Never a day after today."""
-    report = run_sweep(Lifecycle.of(_container()), as_of=as_of.date() if as_of else None, dry_run=dry_run)
+    report = services().retention.sweep(as_of=as_of.date() if as_of else None, dry_run=dry_run)
     click.echo(describe_report(report))
 
 
@@ -40,7 +40,7 @@ def run(as_of: dt.datetime | None, dry_run: bool) -> None:
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="default: today")
 def due(as_of: dt.datetime | None) -> None:
     """List what the next sweep would do, held items marked (a dry run)."""
-    report = run_sweep(Lifecycle.of(_container()), as_of=as_of.date() if as_of else None, dry_run=True)
+    report = services().retention.sweep(as_of=as_of.date() if as_of else None, dry_run=True)
     click.echo(describe_report(report))
 
 
@@ -49,11 +49,11 @@ def due(as_of: dt.datetime | None) -> None:
 def publish(file: Path) -> None:
     """Publish schedule FILE as the new version: list the active cases whose parents or
     carers must be told, and record the update. Then set CASEVAULT_SCHEDULE_FILE to FILE."""
-    container = _container()
+    app = services()
     new = load_schedule(file)
-    with transaction(container.new_session) as session:
-        notices = publish_schedule(session, new=new, previous=container.schedule, clock=container.clock, actor="cli")
-    click.echo(f"schedule {new.version} (effective {new.effective_from}) replaces {container.schedule.version}")
+    with transaction(app.new_session) as session:
+        notices = publish_schedule(session, new=new, previous=app.schedule, clock=app.clock, actor="cli")
+    click.echo(f"schedule {new.version} (effective {new.effective_from}) replaces {app.schedule.version}")
     click.echo(f"{len(notices)} active case(s) whose parents or carers must be told:")
     for notice in notices:
         click.echo(f"  {notice.case_reference}\tcase {notice.case_id}\tperson {notice.person_id}")
@@ -68,10 +68,6 @@ def describe_report(report: SweepReport) -> str:
     if not report.dry_run:
         lines += [f"  -> {o.item}: {o.outcome.value} ({o.why})" for o in report.outcomes]
     return "\n".join(lines)
-
-
-def _container():  # type: ignore[no-untyped-def]
-    return click.get_current_context().obj
 
 
 @retention.group()
@@ -106,5 +102,7 @@ def describe(loaded: Schedule) -> str:
 
 
 def _configured_file() -> Path | None:
-    return click.get_current_context().obj.settings.schedule_file
+    return services().settings.schedule_file
 
+
+COMMANDS = [retention]

@@ -1,8 +1,8 @@
 """The Celery app, configured from settings by the composition root.
 
-``make_celery`` builds an app from a container: broker, queues, beat schedule,
-and the container its tasks use (``task.app.container``). Tasks are shared
-tasks, so every app built here knows them. OCR and lifecycle work have queues
+``make_celery`` builds an app from the services object: broker, queues, beat
+schedule, and the services its tasks use (``services_of(task)``). Tasks are
+shared tasks, so every app built here knows them. OCR and lifecycle work have queues
 of their own, so a backlog of scans never delays an archive move or a
 destruction.
 """
@@ -12,23 +12,39 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from typing import TYPE_CHECKING
+
 from celery import Celery, current_app
 from celery.schedules import crontab
 from celery.signals import worker_process_init
 
-from casevault import task_logging
+from casevault.app import task_logging
+from casevault.app.task_queue import LIFECYCLE_QUEUE, OCR_QUEUE, OCR_TASK, SWEEP_TASK
 from casevault.core.settings import Settings
-from casevault.wiring import Container
 
-OCR_QUEUE = "ocr"
-LIFECYCLE_QUEUE = "lifecycle"
-TASK_MODULES = ["casevault.core.tasks", "casevault.archive.tasks", "casevault.ingest.tasks", "casevault.retention.tasks"]
+if TYPE_CHECKING:
+    from casevault.app.services import Services
+
+TASK_MODULES = ["casevault.app.tasks.checks", "casevault.app.tasks.ingest", "casevault.app.tasks.retention"]
 LONGEST_TASK = dt.timedelta(hours=2)  # a 1000-page scan at 1 page/s, with room
 
 
-def make_celery(container: Container) -> Celery:
-    settings = container.settings
-    celery = Celery("casevault")
+class CasevaultCelery(Celery):
+    """The Celery app with the services its tasks run with."""
+
+    services: "Services"
+
+
+def services_of_app(app: Celery) -> "Services":
+    """The services a task or the scheduler runs with, set by ``make_celery``."""
+    if not isinstance(app, CasevaultCelery):
+        raise TypeError("this Celery app was not made by casevault.app.celery_app.make_celery")
+    return app.services
+
+
+def make_celery(services: "Services") -> CasevaultCelery:
+    settings = services.settings
+    celery = CasevaultCelery("casevault")
     celery.conf.update(
         broker_url=settings.broker_url,
         broker_connection_retry_on_startup=True,
@@ -46,7 +62,7 @@ def make_celery(container: Container) -> Celery:
         task_default_queue=LIFECYCLE_QUEUE,
         # Only OCR waits behind scans; everything else (the requeue of lost OCR
         # tasks too) is lifecycle work on the default queue.
-        task_routes={"casevault.ingest.ocr_document": {"queue": OCR_QUEUE}},
+        task_routes={OCR_TASK: {"queue": OCR_QUEUE}},
         imports=TASK_MODULES,
         timezone="UTC",
         enable_utc=True,
@@ -54,9 +70,9 @@ def make_celery(container: Container) -> Celery:
         beat_schedule=_beat_schedule(settings),
         # Only the beat holding the database lease sends; last-run times live in
         # the database too, so two beats never share (or need) a schedule file.
-        beat_scheduler="casevault.beat:LeasedScheduler",
+        beat_scheduler="casevault.app.beat:LeasedScheduler",
     )
-    celery.container = container  # type: ignore[attr-defined]
+    celery.services = services
     task_logging.connect()
     return celery
 
@@ -72,7 +88,7 @@ def _transport_options(broker_url: str) -> dict[str, int]:
 
 def _beat_schedule(settings: Settings) -> dict[str, dict]:
     return {
-        "retention-sweep": {"task": "casevault.retention.sweep", "schedule": crontab(minute=0, hour=2)},
+        "retention-sweep": {"task": SWEEP_TASK, "schedule": crontab(minute=0, hour=2)},
         "verify-audit-chain": {"task": "casevault.core.verify_audit_chain", "schedule": crontab(minute=30, hour=3, day_of_week=0)},
         "requeue-stalled-ocr": {"task": "casevault.ingest.requeue_stalled", "schedule": dt.timedelta(seconds=settings.ocr_stall_seconds)},
         "verify-storage": {"task": "casevault.archive.verify_storage", "schedule": crontab(minute=0, hour=4, day_of_week=6)},
@@ -82,20 +98,20 @@ def _beat_schedule(settings: Settings) -> dict[str, dict]:
 @worker_process_init.connect
 def _fresh_connections_after_fork(**_: object) -> None:
     # Pooled connections inherited through fork() must not be shared.
-    container = getattr(current_app, "container", None)
-    if container is not None and "engine" in container.__dict__:
-        container.engine.dispose(close=False)
+    services = getattr(current_app, "services", None)
+    if services is not None and "engine" in services.__dict__:
+        services.engine.dispose(close=False)
 
 
-def start_worker(container: Container, *, concurrency: int, queues: str, loglevel: str) -> None:
-    container.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # the SQLite broker lives there
+def start_worker(services: "Services", *, concurrency: int, queues: str, loglevel: str) -> None:
+    services.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # the SQLite broker lives there
     logging.getLogger("casevault").setLevel(loglevel)
     # --quiet (celery's own option) drops the start-up banner, which is plain text, from JSON output.
-    quiet = ["--quiet"] if container.settings.log_format == "json" else []
-    container.celery.worker_main([*quiet, "worker", f"--concurrency={concurrency}", f"--queues={queues}", f"--loglevel={loglevel}", "--without-mingle", "--without-gossip"])
+    quiet = ["--quiet"] if services.settings.log_format == "json" else []
+    services.celery.worker_main([*quiet, "worker", f"--concurrency={concurrency}", f"--queues={queues}", f"--loglevel={loglevel}", "--without-mingle", "--without-gossip"])
 
 
-def start_beat(container: Container, *, loglevel: str) -> None:
-    container.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # the SQLite broker lives there
-    quiet = ["--quiet"] if container.settings.log_format == "json" else []  # the banner is plain text
-    container.celery.start([*quiet, "beat", f"--loglevel={loglevel}"])
+def start_beat(services: "Services", *, loglevel: str) -> None:
+    services.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # the SQLite broker lives there
+    quiet = ["--quiet"] if services.settings.log_format == "json" else []  # the banner is plain text
+    services.celery.start([*quiet, "beat", f"--loglevel={loglevel}"])

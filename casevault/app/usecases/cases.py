@@ -1,0 +1,54 @@
+"""Opening a case (a re-referral brings the person's archived cases back) and closing one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session
+
+from casevault.core import audit, casework
+from casevault.core.db import after_commit
+from casevault.core.errors import NotFound
+from casevault.core.models import Case, Person, ReferralSource, User
+from casevault.retention.decide import check_referral_allowed
+from casevault.retention.referral import restore_on_referral
+
+if TYPE_CHECKING:
+    from casevault.app.services import Services
+
+
+class CaseWork:
+    """Each takes the caller's session: the edge owns the transaction."""
+
+    def __init__(self, services: "Services") -> None:
+        self._services = services
+
+    def open(
+        self, session: Session, *, person_id: int, referral_date: dt.date, referral_source: ReferralSource,
+        officer: User | None, user: User,
+    ) -> Case:
+        """Open a case for a referral. If the person has archived cases, they start
+        coming back at once (``restoring``), their restore tasks sent after the commit."""
+        services = self._services
+        person = session.get(Person, person_id)
+        if person is None:
+            raise NotFound(f"no person with id {person_id}; create the person first (POST /people)")
+        check_referral_allowed(person.date_of_birth, referral_date, services.schedule)
+        case = casework.open_case(session, person=person, referral_date=referral_date,
+                                  referral_source=referral_source, officer=officer, clock=services.clock)
+        audit.record(session, clock=services.clock, actor=f"user:{user.id}", action="case.open",
+                     subject_type="case", subject_id=case.id, details={"person": person.id})
+        restoring = restore_on_referral(session, person=person, referral_date=referral_date,
+                                        schedule=services.schedule, clock=services.clock, actor=f"user:{user.id}")
+        if restoring:
+            after_commit(session, lambda: services.tasks.restores(restoring))
+        return case
+
+    def close(self, session: Session, *, case_id: int, closed_on: dt.date, outcome: str, user: User) -> Case:
+        services = self._services
+        case = casework.get_case(session, case_id=case_id, user=user)
+        casework.close_case(session, case=case, closed_on=closed_on, outcome=outcome, clock=services.clock)
+        audit.record(session, clock=services.clock, actor=f"user:{user.id}", action="case.close",
+                     subject_type="case", subject_id=case.id)
+        return case

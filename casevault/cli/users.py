@@ -1,0 +1,54 @@
+"""``casevault user add | revoke | list``: people's access."""
+
+from __future__ import annotations
+
+import click
+from sqlmodel import select
+
+from casevault.cli.context import services
+from casevault.core import audit
+from casevault.core.db import transaction
+from casevault.core.models import Role, User
+from casevault.core.users import create_user, revoke_user
+
+
+@click.group()
+def user() -> None:
+    """Add and revoke users."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
+def user_add(username: str, role: str) -> None:
+    """Add a user and print its token (shown only this once)."""
+    app = services()
+    with transaction(app.new_session) as session:
+        created, token = create_user(session, username=username, role=Role(role), clock=app.clock)
+        audit.record(session, clock=app.clock, actor="cli", action="user.create", subject_type="user",
+                     subject_id=created.id, details={"role": role})
+    click.echo(token)
+
+
+@user.command("revoke")
+@click.argument("username")
+def user_revoke(username: str) -> None:
+    """Revoke a user's token; the user can no longer call the API."""
+    app = services()
+    with transaction(app.new_session) as session:
+        revoked = revoke_user(session, username=username, clock=app.clock)
+        audit.record(session, clock=app.clock, actor="cli", action="user.revoke", subject_type="user",
+                     subject_id=revoked.id)
+    click.echo(f"revoked {username}")
+
+
+@user.command("list")
+def user_list() -> None:
+    """Every user with role and status."""
+    with services().new_session() as session:
+        for row in session.exec(select(User).order_by(User.id)).all():  # type: ignore[arg-type]  # SQLModel column
+            state = "revoked" if row.revoked_at else "active"
+            click.echo(f"{row.username}\t{row.role.value}\t{state}")
+
+
+COMMANDS = [user]
