@@ -60,7 +60,7 @@ def _check_size(source: Path, limits: UploadLimits) -> None:
 
 
 def _normalise_pdf(source: Path, detected: DetectedType, limits: UploadLimits) -> NormalisedDocument:
-    check = check_pdf(source, max_pages=limits.max_pages)
+    check = check_pdf(source, max_pages=limits.max_pages, max_pixels=limits.max_image_pixels, dpi=limits.default_dpi)
     how = f"pdf ({detected.why}) checked with pikepdf, kept as uploaded"
     if check.active_content:
         how += f"; active content kept inert: {', '.join(check.active_content)}"
