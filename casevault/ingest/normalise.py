@@ -27,7 +27,7 @@ class NormalisedDocument:
     pdf: Path  # the PDF to OCR: the upload itself when it was a PDF, else a new file in workdir
     content_type: ContentType  # what the upload's bytes are (not what its name or header said)
     page_count: int
-    active_content: tuple[str, ...]  # kinds found ("javascript", "embedded file", ...); kept inert
+    active_content: tuple[str, ...]  # kinds found ("javascript", "embedded file", ...): kept in the original only
     converted: bool  # True when pdf was made from an image
     how: str  # one line saying what was decided, for the log
 
@@ -63,7 +63,7 @@ def _normalise_pdf(source: Path, detected: DetectedType, limits: UploadLimits) -
     check = check_pdf(source, max_pages=limits.max_pages, max_pixels=limits.max_image_pixels, dpi=limits.default_dpi)
     how = f"pdf ({detected.why}) checked with pikepdf, kept as uploaded"
     if check.active_content:
-        how += f"; active content kept inert: {', '.join(check.active_content)}"
+        how += f"; active content (original only, never run): {', '.join(check.active_content)}"
     return NormalisedDocument(source, detected.content_type, check.page_count, check.active_content, False, how)
 
 

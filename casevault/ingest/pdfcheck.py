@@ -62,7 +62,7 @@ def check_pdf(path: Path, *, max_pages: int, max_pixels: int, dpi: int) -> PdfCh
         active = find_active_content(pdf)
         check = PdfCheck(page_count, active, encrypted_without_password=pdf.is_encrypted)
     if active:
-        log.info("pdf accepted with active content kept inert: %s", ", ".join(active))
+        log.info("pdf accepted; active content never run, left out of the searchable copy: %s", ", ".join(active))
     return check
 
 
