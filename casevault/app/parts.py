@@ -129,5 +129,6 @@ def ocr_options(settings: Settings) -> OcrOptions:
         dpi=settings.ocr_dpi,
         deskew=settings.ocr_deskew,
         processes=settings.ocr_processes,
+        max_pixels=settings.max_image_pixels,
         stall_after=dt.timedelta(seconds=settings.ocr_stall_seconds),
     )

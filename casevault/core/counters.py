@@ -41,9 +41,14 @@ SWEEP_OUTCOMES = CounterSpec(
 DESTRUCTIONS = CounterSpec("destructions", "People destroyed and certified")
 DESTROYED_OBJECTS = CounterSpec("destroyed_objects", "Stored objects destroyed (a person's, or an archive past its window)")
 DESTROYED_BYTES = CounterSpec("destroyed_bytes", "Bytes of object versions destroyed")
+INTEGRITY_ALERTS = CounterSpec(
+    "integrity_alerts", "Stored objects that failed their integrity check when read, by what was reading them",
+    label="operation", values=frozenset({"download", "restore"}),
+)
 
 COUNTERS = {spec.name: spec for spec in (
-    OCR_PAGES, OCR_SECONDS, OCR_FAILURES, SWEEP_OUTCOMES, DESTRUCTIONS, DESTROYED_OBJECTS, DESTROYED_BYTES
+    OCR_PAGES, OCR_SECONDS, OCR_FAILURES, SWEEP_OUTCOMES, DESTRUCTIONS, DESTROYED_OBJECTS, DESTROYED_BYTES,
+    INTEGRITY_ALERTS,
 )}  # fmt: skip
 
 

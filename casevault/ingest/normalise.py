@@ -45,7 +45,7 @@ class NormalisedDocument:
     pdf: Path  # the PDF to OCR: the upload itself when it was a PDF, else a new file in workdir
     content_type: ContentType  # what the upload's bytes are (not what its name or header said)
     page_count: int
-    active_content: tuple[str, ...]  # kinds found ("javascript", "embedded file", ...); kept inert
+    active_content: tuple[str, ...]  # kinds found ("javascript", "embedded file", ...): kept in the original only
     converted: bool  # True when pdf was made from an image
     how: str  # one line saying what was decided, for the log
 
@@ -60,7 +60,7 @@ def inspect_upload(source: Path, *, limits: UploadLimits) -> Inspection:
     _check_size(source, limits)
     detected = detect_type(source)
     if detected.content_type == "application/pdf":
-        pdf = check_pdf(source, max_pages=limits.max_pages)
+        pdf = check_pdf(source, max_pages=limits.max_pages, max_pixels=limits.max_image_pixels, dpi=limits.default_dpi)
         return Inspection(detected, pdf.page_count, pdf.active_content, image=None)
     image = check_image(source, detected.content_type, max_pages=limits.max_pages, max_pixels=limits.max_image_pixels)
     return Inspection(detected, len(image.frames), (), image=image)
@@ -92,7 +92,7 @@ def _normalised_pdf(source: Path, inspection: Inspection) -> NormalisedDocument:
     detected = inspection.detected
     how = f"pdf ({detected.why}) checked with pikepdf, kept as uploaded"
     if inspection.active_content:
-        how += f"; active content kept inert: {', '.join(inspection.active_content)}"
+        how += f"; active content (original only, never run): {', '.join(inspection.active_content)}"
     return NormalisedDocument(source, detected.content_type, inspection.page_count, inspection.active_content, False, how)
 
 

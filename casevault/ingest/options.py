@@ -17,8 +17,8 @@ class UploadLimits:
 
     max_bytes: int = 200 * 1024 * 1024
     max_pages: int = 1000
-    max_image_pixels: int = 100_000_000  # per page/frame: width * height
-    default_dpi: int = 300  # page size of an image that names no resolution
+    max_image_pixels: int = 100_000_000  # per page/frame: width * height; a PDF page's at default_dpi
+    default_dpi: int = 300  # page size of an image that names no resolution; OCR resolution of a PDF page
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,7 @@ class OcrOptions:
     despeckle: bool = True  # 3x3 mean filter before OCR on >= 250 dpi rasters (see searchable.py)
     processes: int = 1  # tesseract processes run at once (one per core)
     page_timeout_s: float = 300.0  # one tesseract run on one page
+    max_pixels: int = 100_000_000  # per page image OCR reads (the upload limit): larger pages are drawn smaller
     min_text_chars: int = 20  # a page with fewer usable characters is OCRed
     tesseract: str = "tesseract"  # executable name or path
     stall_after: dt.timedelta = dt.timedelta(minutes=5)  # no heartbeat this long: another worker takes over

@@ -2,19 +2,23 @@
 
 pdfium is not thread-safe: everything here runs on the calling thread, while
 tesseract runs in subprocesses. Nothing is executed (no forms, no JavaScript).
+No raster exceeds the pixel limit: a page is refused (at upload, by its size at
+the OCR resolution) or drawn at a resolution that fits.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+from pikepdf import Matrix, Rectangle
 
-from casevault.ingest.affine import Matrix, scale, translate, turn
+from casevault.core.errors import UnreadableDocument
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +27,7 @@ _SCAN_TEXT_CHARS = 200  # a page-sized scan with less text than this is OCRed an
 _SCAN_COVER = 0.5  # "page-sized": the largest image covers at least half the page
 _MIN_RENDER_DPI, _MAX_RENDER_DPI = 150, 600
 _FULL_PAGE = 0.98  # an image covering this much of the page is "the scan"
+_MIN_OCR_DPI = 70  # a page that fits the pixel limit only below this is not worth reading
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,21 +98,48 @@ class Raster:
     how: str
 
 
-def make_raster(doc: pdfium.PdfDocument, index: int, *, out_stem: Path, default_dpi: int) -> Raster:
-    """The scan's own JPEG when the page is just that, else a greyscale rendering."""
+def make_raster(
+    doc: pdfium.PdfDocument, index: int, *, out_stem: Path, default_dpi: int, max_pixels: int
+) -> Raster:
+    """The scan's own JPEG when the page is just that, else a greyscale rendering;
+    never more than ``max_pixels``."""
     page = doc[index]
     try:
         images = list(page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2))
-        scan = _lone_jpeg_scan(page, images)
+        scan = _lone_jpeg_scan(page, images, max_pixels)
         if scan is not None:
             return _extract_jpeg(index, scan, out_stem)
-        return _render(index, page, images, out_stem, default_dpi)
+        return _render(index, page, images, out_stem, default_dpi, max_pixels)
     finally:
         page.close()
 
 
-def _lone_jpeg_scan(page: pdfium.PdfPage, images: list) -> object | None:
-    """The page's only object, a grey/RGB JPEG drawn upright over the whole page, if so."""
+def check_page_pixels(*, page: int, width_pt: float, height_pt: float, dpi: int, max_pixels: int) -> None:
+    """Refuse a page that drawn at ``dpi`` would have more than ``max_pixels``: the
+    pixel limit on an image upload, applied to a PDF page (1-based ``page``)."""
+    if _pixels(width_pt, height_pt, dpi) > max_pixels:
+        raise _too_large(page, width_pt, height_pt, dpi, max_pixels)
+
+
+def _pixels(width_pt: float, height_pt: float, dpi: float) -> float:
+    return (width_pt * dpi / 72) * (height_pt * dpi / 72)
+
+
+def _too_large(page: int, width_pt: float, height_pt: float, dpi: int, max_pixels: int) -> UnreadableDocument:
+    return UnreadableDocument(
+        f"Page {page} is {width_pt:,.0f} x {height_pt:,.0f} pt, which is {_mpx(_pixels(width_pt, height_pt, dpi))} "
+        f"Mpx at {dpi} dpi; the limit is {_mpx(max_pixels)} Mpx per page, so this document can never be made "
+        "searchable. Scan or save it at a normal paper size (such as A4) and upload that."
+    )
+
+
+def _mpx(pixels: float) -> str:
+    return f"{pixels / 1e6:,.0f}" if pixels >= 10e6 else f"{pixels / 1e6:.1f}"
+
+
+def _lone_jpeg_scan(page: pdfium.PdfPage, images: list, max_pixels: int) -> object | None:
+    """The page's only object, a grey/RGB JPEG drawn upright over the whole page,
+    small enough to OCR as it is, if so."""
     if page.get_rotation() != 0 or len(images) != 1 or sum(1 for _ in page.get_objects(max_depth=2)) != 1:
         return None
     image = images[0]
@@ -119,7 +151,10 @@ def _lone_jpeg_scan(page: pdfium.PdfPage, images: list) -> object | None:
     left, bottom, right, top = page.get_bbox()
     if m.a * m.d < _FULL_PAGE * (right - left) * (top - bottom):
         return None
-    if image.get_metadata().bits_per_pixel not in (8, 24):  # grey or RGB: what tesseract reads as is
+    meta = image.get_metadata()
+    if meta.bits_per_pixel not in (8, 24):  # grey or RGB: what tesseract reads as is
+        return None
+    if meta.width * meta.height > max_pixels:  # drawn within the limit instead
         return None
     return image
 
@@ -130,14 +165,18 @@ def _extract_jpeg(index: int, image, out_stem: Path) -> Raster:
     meta = image.get_metadata()
     m = image.get_matrix()
     width, height = meta.width, meta.height
-    to_page = scale(1 / width, 1 / height) @ Matrix(m.a, m.b, m.c, m.d, m.e, m.f)
+    to_page = Matrix().scaled(1 / width, 1 / height) @ Matrix(m.a, m.b, m.c, m.d, m.e, m.f)
     dpi = max(70, round(meta.horizontal_dpi))  # tesseract is told the truth; nothing is resampled
     return Raster(index, path, width, height, dpi, to_page, "scan's JPEG bytes, not re-rendered")
 
 
-def _render(index: int, page: pdfium.PdfPage, images: list, out_stem: Path, default_dpi: int) -> Raster:
+def _render(
+    index: int, page: pdfium.PdfPage, images: list, out_stem: Path, default_dpi: int, max_pixels: int
+) -> Raster:
     native = max(images, key=lambda im: im.get_px_size()[0] * im.get_px_size()[1], default=None)
     dpi = _clamp_dpi(native.get_metadata().horizontal_dpi) if native is not None else default_dpi
+    left, bottom, right, top = page.get_bbox()  # the visible box, in user space
+    chosen, dpi = dpi, _fitting_dpi(index, right - left, top - bottom, dpi, max_pixels)
     bitmap = page.render(scale=dpi / 72, may_draw_forms=False, grayscale=True)
     picture = bitmap.to_pil()
     if picture.mode != "L":
@@ -145,14 +184,42 @@ def _render(index: int, page: pdfium.PdfPage, images: list, out_stem: Path, defa
     path = out_stem.with_suffix(".pgm")
     picture.save(path)
     width, height = picture.size
-    left, bottom, right, top = page.get_bbox()  # the visible box, in user space
     rotation = page.get_rotation()
     turned, viewed_w, viewed_h = turn(right - left, top - bottom, rotation)
     # raster px -> viewed points -> unturned -> user space (box origin)
-    to_page = scale(viewed_w / width, viewed_h / height) @ turned.inverse() @ translate(left, bottom)
+    to_page = (
+        Matrix().scaled(viewed_w / width, viewed_h / height) @ turned.inverse() @ Matrix().translated(left, bottom)
+    )
     how = f"rendered at {dpi} dpi" + (" (the page's image resolution)" if native is not None else " (no image on page)")
+    if dpi != chosen:
+        how += f", not {chosen} dpi, to stay within {_mpx(max_pixels)} Mpx"
     return Raster(index, path, width, height, dpi, to_page, how)
+
+
+def _fitting_dpi(index: int, width_pt: float, height_pt: float, dpi: int, max_pixels: int) -> int:
+    """``dpi``, or the highest resolution at which the page keeps within ``max_pixels``
+    (a large page drawing a high-resolution image: the upload check used the OCR dpi)."""
+    if _pixels(width_pt, height_pt, dpi) <= max_pixels:
+        return dpi
+    fitting = math.floor(72 * math.sqrt(max_pixels / (width_pt * height_pt)))
+    if fitting < _MIN_OCR_DPI:
+        raise _too_large(index + 1, width_pt, height_pt, dpi, max_pixels)
+    return fitting
 
 
 def _clamp_dpi(dpi: float) -> int:
     return int(min(max(round(dpi), _MIN_RENDER_DPI), _MAX_RENDER_DPI))
+
+
+def turn(width: float, height: float, cw_degrees: float) -> tuple[Matrix, float, float]:
+    """Turn a ``width`` x ``height`` box clockwise; the turned box's corner lands on (0, 0).
+
+    Returns the forward matrix (y-up, ``a @ b`` applies ``a`` first) and the turned
+    box's size. Exact for multiples of 90 degrees; for small (deskew) angles it
+    matches Pillow's ``rotate(expand=True)`` to within a pixel.
+    """
+    spin = Matrix().rotated(-cw_degrees)
+    if abs(cw_degrees) % 90 == 0:  # cos 90 is 6e-17 in floating point: make right angles exact
+        spin = Matrix(*(float(round(v)) for v in spin.shorthand))
+    box = spin.transform(Rectangle(0, 0, width, height))
+    return spin @ Matrix().translated(-box.llx, -box.lly), box.width, box.height

@@ -1,8 +1,9 @@
 """Validate an uploaded PDF with pikepdf without rendering or executing anything.
 
 Refuses what cannot be read safely (cut short, damaged, password, no pages, too
-many pages) and notes active content (JavaScript, launch actions, embedded
-files), which is kept in the original but never run or extracted.
+many pages, a page too large to OCR within the pixel limit) and notes active
+content (JavaScript, launch actions, embedded files), which is kept in the
+original but never run or extracted, and left out of the searchable copy.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ from pathlib import Path
 import pikepdf
 
 from casevault.core.errors import UnreadableDocument
+from casevault.ingest.inert import find_active_content
+from casevault.ingest.pages import check_page_pixels
 
 log = logging.getLogger(__name__)
 
 _EOF_WINDOW = 1024  # readers look for %%EOF in the last 1024 bytes
-
-# Action types that run code or reach outside the document.
-_ACTIVE_ACTIONS = {"/JavaScript": "javascript", "/Launch": "launch action", "/ImportData": "import action"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,8 @@ class PdfCheck:
     encrypted_without_password: bool  # owner-password restrictions only: readable
 
 
-def check_pdf(path: Path, *, max_pages: int) -> PdfCheck:
+def check_pdf(path: Path, *, max_pages: int, max_pixels: int, dpi: int) -> PdfCheck:
+    """``max_pixels`` per page drawn at ``dpi``, the resolution OCR draws a page at."""
     _require_eof_marker(path)
     try:
         pdf = pikepdf.open(path)
@@ -57,10 +58,11 @@ def check_pdf(path: Path, *, max_pages: int) -> PdfCheck:
                 f"The PDF has {page_count} pages, more than the {max_pages} allowed: "
                 "split it into smaller files and upload them separately."
             )
-        active = _active_content(pdf)
+        _check_page_sizes(pdf, max_pixels=max_pixels, dpi=dpi)
+        active = find_active_content(pdf)
         check = PdfCheck(page_count, active, encrypted_without_password=pdf.is_encrypted)
     if active:
-        log.info("pdf accepted with active content kept inert: %s", ", ".join(active))
+        log.info("pdf accepted; active content never run, left out of the searchable copy: %s", ", ".join(active))
     return check
 
 
@@ -77,38 +79,13 @@ def _require_eof_marker(path: Path) -> None:
         )
 
 
-def _active_content(pdf: pikepdf.Pdf) -> tuple[str, ...]:
-    """Names of the kinds of active content anywhere in the file, found without running any."""
-    found: set[str] = set()
-    names = pdf.Root.get("/Names")
-    if isinstance(names, pikepdf.Dictionary):
-        if "/JavaScript" in names:
-            found.add("javascript")
-        if "/EmbeddedFiles" in names:
-            found.add("embedded file")
-    acroform = pdf.Root.get("/AcroForm")
-    if isinstance(acroform, pikepdf.Dictionary) and "/XFA" in acroform:
-        found.add("xfa form")
-    for obj in pdf.objects:
-        if isinstance(obj, pikepdf.Stream):
-            obj = obj.stream_dict
-        elif not isinstance(obj, pikepdf.Dictionary):
-            continue
-        kind = _kind_of(obj)
-        if kind:
-            found.add(kind)
-    return tuple(sorted(found))
-
-
-def _kind_of(obj: pikepdf.Object) -> str | None:
-    if "/JS" in obj:
-        return "javascript"
-    action = obj.get("/S")
-    if isinstance(action, pikepdf.Name) and str(action) in _ACTIVE_ACTIONS:
-        return _ACTIVE_ACTIONS[str(action)]
-    kind = obj.get("/Type")
-    if kind == pikepdf.Name.EmbeddedFile or kind == pikepdf.Name.Filespec and "/EF" in obj:
-        return "embedded file"
-    if obj.get("/Subtype") == pikepdf.Name.FileAttachment:
-        return "embedded file"
-    return None
+def _check_page_sizes(pdf: pikepdf.Pdf, *, max_pixels: int, dpi: int) -> None:
+    for number, page in enumerate(pdf.pages, start=1):
+        try:
+            visible = pikepdf.Rectangle(page.mediabox) & pikepdf.Rectangle(page.cropbox)  # what is drawn
+            width, height = abs(float(visible.width)), abs(float(visible.height))
+        except (pikepdf.PdfError, TypeError, ValueError):
+            raise UnreadableDocument(
+                f"Page {number}'s size is damaged: save or print the document to a new PDF and upload that."
+            ) from None
+        check_page_pixels(page=number, width_pt=width, height_pt=height, dpi=dpi, max_pixels=max_pixels)

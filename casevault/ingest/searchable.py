@@ -8,7 +8,8 @@
    (and deskewed, if set) and OCRed, one tesseract process per core; a page
    whose words come out as nonsense is checked for orientation (OSD) and read
    again turned, so upright pages never pay for OSD;
-3. tesseract's invisible text pages are grafted over the original pages.
+3. tesseract's invisible text pages are grafted over the original pages, and
+   active content (scripts, automatic actions, embedded files) is left out.
 
 Safe in a Celery prefork child: the thread pool lives for one call, and its
 threads only wait on tesseract subprocesses, each bounded by a timeout.
@@ -25,15 +26,15 @@ from pathlib import Path
 from typing import Literal
 
 import pypdfium2 as pdfium
+from pikepdf import Matrix
 from PIL import Image, ImageFilter
 
 from casevault.core.errors import UnreadableDocument
-from casevault.ingest.affine import Matrix, turn
 from casevault.ingest.deskew import estimate_skew_cw
 from casevault.ingest.graft import Overlay, graft
 from casevault.ingest.ocr import OcrEngine, OcrFailed, OcrTimedOut, Recognition, ocr_engine
 from casevault.ingest.options import OcrOptions
-from casevault.ingest.pages import Raster, TextLayer, make_raster, read_text_layers
+from casevault.ingest.pages import Raster, TextLayer, make_raster, read_text_layers, turn
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +87,7 @@ def make_searchable(
         layers = read_text_layers(doc, min_chars=options.min_text_chars)
         todo = [layer.index for layer in layers if not layer.usable]
         ocred = _ocr_pages(doc, todo, workdir=workdir, options=options, engine=engine)
-        overlays = _overlays(ocred)
-        if overlays:
-            graft(pdf, overlays, out=out)
-        else:
-            shutil.copyfile(pdf, out)  # every page kept its own text (or OCR found none): nothing to add
+        graft(pdf, _overlays(ocred), out=out)
     finally:
         doc.close()
         shutil.rmtree(workdir / "pages", ignore_errors=True)  # rasters and page texts: document content
@@ -110,7 +107,9 @@ def _open(pdf: Path) -> pdfium.PdfDocument:
 
 def _raster(doc: pdfium.PdfDocument, index: int, pagedir: Path, options: OcrOptions) -> Raster:
     try:
-        return make_raster(doc, index, out_stem=pagedir / f"p{index + 1:05d}", default_dpi=options.dpi)
+        return make_raster(
+            doc, index, out_stem=pagedir / f"p{index + 1:05d}", default_dpi=options.dpi, max_pixels=options.max_pixels
+        )
     except pdfium.PdfiumError:
         raise UnreadableDocument(
             f"Page {index + 1} cannot be drawn: save or print the document to a new PDF and upload that."

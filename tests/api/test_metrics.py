@@ -175,6 +175,7 @@ def assert_labels_are_vocabulary(client: TestClient) -> None:
         "route": templates,
         "outcome": {"done", "skipped", "waiting", "failed"},
         "queue": {"ocr", "lifecycle"},
+        "operation": {"download", "restore"},
         "le": None,  # histogram bucket bounds: numbers
     }
     for family in text_string_to_metric_families(client.get("/metrics").text):

@@ -1,22 +1,26 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Iterator
 from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import TypeAdapter, ValidationError
-from sqlmodel import select
+from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
 from casevault.api.deps import ContainerDep, Officer, SessionDep, record
+from casevault.api.downloads import VerifiedChunks, verified_chunks
 from casevault.api.schemas import DocumentPublic
 from casevault.api.uploads import receive_upload
 from casevault.core import casework
-from casevault.core.errors import Conflict, InvalidInput, NotFound
-from casevault.core.models import Case, DocumentStatus, Person, ProvidedBy, StoredObject, Variant
+from casevault.core.db import transaction
+from casevault.core.errors import Conflict, IntegrityFailure, InvalidInput, NotFound
+from casevault.core.integrity import integrity_alert
+from casevault.core.models import Case, DocumentStatus, Person, ProvidedBy, StoredObject, Tier, User, Variant
+from casevault.app.services import Services as Container
 
 router = APIRouter(tags=["documents"])
 
@@ -68,28 +72,70 @@ def read_document(document_id: int, user: Officer, session: SessionDep, containe
 def download_document(
     document_id: int,
     user: Officer,
-    session: SessionDep,
     container: ContainerDep,
     variant: Annotated[Literal["original", "searchable"], Query()] = "original",
 ) -> StreamingResponse:
+    # Short transactions of its own, none open while the object is read: on SQLite every
+    # transaction holds the write lock, which the data key's lookup and an alert need too.
+    with transaction(container.new_session) as session:
+        download = _download_of(session, document_id=document_id, user=user, variant=variant)
+    chunks = _verified_chunks(container, download)  # a damaged copy answers an error before anything is sent
+    try:
+        with transaction(container.new_session) as session:
+            record(session, container, user, "document.read", subject_type="document", subject_id=document_id,
+                   part=variant)
+    except BaseException:
+        chunks.close()
+        raise
+    # Always an attachment, the original too: a browser never renders an upload (and any script in it) inline.
+    headers = {
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(download.filename)}",
+        "Content-Length": str(download.size),
+    }
+    return StreamingResponse(chunks, media_type=download.media_type, headers=headers)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Download:
+    document_id: int
+    subject: str
+    object_key: str
+    tier: Tier
+    size: int
+    media_type: str
+    filename: str
+
+
+def _download_of(session: Session, *, document_id: int, user: User, variant: str) -> _Download:
     document = casework.get_document(session, document_id=document_id, user=user)
     stored = session.exec(
         select(StoredObject).where(StoredObject.document_id == document_id, StoredObject.variant == Variant(variant))
     ).first()
     if stored is None:
         if variant == "searchable" and document.status != DocumentStatus.ready:
-            raise Conflict(f"document {document_id} is {document.status.value}; the searchable PDF exists once it is ready")
+            raise Conflict(
+                f"document {document_id} is {document.status.value}; the searchable PDF exists once it is ready"
+            )
         raise NotFound(f"document {document_id} has no {variant} file")
     case = session.get(Case, document.case_id)
     subject = session.get(Person, case.person_id).pseudonym  # type: ignore[union-attr]
-    record(session, container, user, "document.read", subject_type="document", subject_id=document_id, part=variant)
-    vault, key, tier = container.vault, stored.object_key, stored.tier
+    if variant == "original":
+        media_type, filename = document.content_type, document.original_filename
+    else:
+        media_type, filename = "application/pdf", f"{document.original_filename.rsplit('.', 1)[0]}-searchable.pdf"
+    return _Download(document_id, subject, stored.object_key, stored.tier, stored.size, media_type, filename)
 
-    def chunks() -> Iterator[bytes]:
-        with vault.open(subject=subject, object_key=key, tier=tier) as plaintext:
-            yield from plaintext
 
-    media_type = document.content_type if variant == "original" else "application/pdf"
-    filename = document.original_filename if variant == "original" else f"{document.original_filename.rsplit('.', 1)[0]}-searchable.pdf"
-    headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}", "Content-Length": str(stored.size)}
-    return StreamingResponse(chunks(), media_type=media_type, headers=headers)
+def _verified_chunks(container: Container, download: _Download) -> VerifiedChunks:
+    def alert(failure: IntegrityFailure) -> None:
+        integrity_alert(container.new_session, operation="download", object_key=download.object_key,
+                        document_id=download.document_id, detail=failure.detail)
+
+    try:
+        return verified_chunks(container.vault, subject=download.subject, object_key=download.object_key,
+                               tier=download.tier, on_failure=alert)
+    except IntegrityFailure:
+        raise IntegrityFailure(
+            f"The stored copy of document {download.document_id} failed its integrity check, so it cannot be sent. "
+            "An integrity alert has been raised: ask a manager to restore it from a backup."
+        ) from None
