@@ -1,6 +1,6 @@
 """Settings from ``CASEVAULT_*`` environment variables.
 
-Built once by the composition root (``casevault.wiring``) and passed down;
+Built once by the composition root (``casevault.app.services``) and passed down;
 nothing here runs at import time. Paths and URLs that default to the data
 directory are resolved by ``Settings.resolved()`` so one ``CASEVAULT_DATA_DIR``
 moves the whole embedded install.

@@ -24,11 +24,11 @@ from sqlmodel import select
 
 from casevault.api.app import create_app
 from casevault.archive.envelope import HEADER_BYTES, NONCE_BYTES
-from casevault.archive.provision import init_storage
+from casevault.app.parts import init_storage
 from casevault.core.clock import FixedClock
 from casevault.core.models import StoredObject
 from casevault.core.settings import Settings
-from casevault.wiring import Container
+from casevault.app.services import Services as Container
 from tests.e2e.servers import free_port
 
 CHUNK = 4096

@@ -13,13 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import func, select
 
-from casevault.archive.provision import init_storage
+from casevault.app.parts import init_storage
+from casevault.app.services import Services as Container
 from casevault.core.clock import FixedClock
 from casevault.core.models import Document, DocumentStatus, StoredObject
 from casevault.core.settings import Settings
-from casevault.ingest import service
-from casevault.ingest.options import OcrOptions, UploadLimits
-from casevault.wiring import Container
+from casevault.ingest.options import UploadLimits
+from casevault.ingest.process import process
 from tests.ingest.hostile import arm, leftovers, pdf_with_pages
 from tests.ingest.scans import WORDS, extracted_text, pdf_from_image, text_strip, words_in
 
@@ -43,10 +43,9 @@ def upload(client: TestClient, headers: dict[str, str], case_id: int, path: Path
 
 def run_ocr(container: Container, document_id: int, limits: UploadLimits | None = None) -> DocumentStatus:
     """What the OCR task does, run here in the test process."""
-    settings = container.settings
-    return service.process(
-        new_session=container.new_session, vault=container.vault, options=OcrOptions.from_settings(settings),
-        limits=limits or UploadLimits.from_settings(settings), scratch=settings.data_dir / "tmp",
+    return process(
+        new_session=container.new_session, vault=container.vault, options=container.ocr_options,
+        limits=limits or container.upload_limits, scratch=container.settings.data_dir / "tmp",
         clock=container.clock, document_id=document_id,
     )
 
