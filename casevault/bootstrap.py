@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from casevault.archive.audit_anchor import anchor_audit_chain
 from casevault.archive.provision import init_storage
 from casevault.core import audit
 from casevault.core.db import transaction
@@ -23,7 +24,10 @@ def initialise(container: Container) -> str | None:
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     upgrade(settings.database_url)
     init_storage(settings)
-    return _create_first_admin(container)
+    token = _create_first_admin(container)
+    # Every start leaves an anchor: a log upgraded from unkeyed rows is pinned at once.
+    anchor_audit_chain(store=container.vault.store, new_session=container.new_session, clock=container.clock)
+    return token
 
 
 def _create_first_admin(container: Container) -> str | None:

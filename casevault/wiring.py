@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from casevault.core import audit
 from casevault.core.clock import Clock, SystemClock
 from casevault.core.db import SessionFactory, make_engine, session_factory
 from casevault.core.settings import Settings
@@ -33,7 +34,15 @@ class Container:
 
     @cached_property
     def new_session(self) -> SessionFactory:
-        return session_factory(self.engine)
+        # The audit MAC key is read on the first audit row, not here: most sessions write none.
+        return session_factory(self.engine, info={audit.MAC_KEY_INFO: lambda: self.audit_mac_key})
+
+    @cached_property
+    def audit_mac_key(self) -> bytes:
+        """The audit chain's MAC key, from beside the key-encryption key (never the database)."""
+        from casevault.archive.audit_keys import load_audit_mac_key
+
+        return load_audit_mac_key(self.settings)
 
     @cached_property
     def vault(self) -> "Vault":

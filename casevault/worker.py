@@ -22,7 +22,7 @@ from casevault.wiring import Container
 
 OCR_QUEUE = "ocr"
 LIFECYCLE_QUEUE = "lifecycle"
-TASK_MODULES = ["casevault.core.tasks", "casevault.archive.tasks", "casevault.ingest.tasks", "casevault.retention.tasks"]
+TASK_MODULES = ["casevault.core.tasks", "casevault.archive.tasks", "casevault.archive.audit_tasks", "casevault.ingest.tasks", "casevault.retention.tasks"]
 LONGEST_TASK = dt.timedelta(hours=2)  # a 1000-page scan at 1 page/s, with room
 
 
@@ -73,7 +73,8 @@ def _transport_options(broker_url: str) -> dict[str, int]:
 def _beat_schedule(settings: Settings) -> dict[str, dict]:
     return {
         "retention-sweep": {"task": "casevault.retention.sweep", "schedule": crontab(minute=0, hour=2)},
-        "verify-audit-chain": {"task": "casevault.core.verify_audit_chain", "schedule": crontab(minute=30, hour=3, day_of_week=0)},
+        "verify-audit-chain": {"task": "casevault.archive.verify_audit_chain", "schedule": crontab(minute=30, hour=3, day_of_week=0)},
+        "anchor-audit-chain": {"task": "casevault.archive.anchor_audit_chain", "schedule": crontab(minute=15, hour=3)},
         "requeue-stalled-ocr": {"task": "casevault.ingest.requeue_stalled", "schedule": dt.timedelta(seconds=settings.ocr_stall_seconds)},
         "verify-storage": {"task": "casevault.archive.verify_storage", "schedule": crontab(minute=0, hour=4, day_of_week=6)},
     }

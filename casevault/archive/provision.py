@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from casevault.archive.audit_keys import init_audit_mac_key
 from casevault.archive.factory import open_store
 from casevault.archive.filesystem import FilesystemStore
 from casevault.archive.key_providers import build_key_provider, init_key_file
@@ -50,6 +51,8 @@ def init_storage(settings: Settings) -> InitReport:
         report.notes += outcome.notes
         problems += outcome.problems
     if not problems:
+        _init_audit_mac_key(settings, store=store, report=report, problems=problems)
+    if not problems:
         _probe(store, report=report, problems=problems)
     if problems:
         raise StorageError("storage is not ready:\n  - " + "\n  - ".join(problems))
@@ -71,6 +74,16 @@ def _init_key_provider(settings: Settings, *, report: InitReport, problems: list
         problems.append(f"key provider ({settings.key_provider}): {error.detail}")
         return
     report.checks.append(f"key provider {settings.key_provider}: can create and unwrap data keys")
+
+
+def _init_audit_mac_key(settings: Settings, *, store: ObjectStore, report: InitReport, problems: list[str]) -> None:
+    try:
+        created = init_audit_mac_key(settings, store=store)
+    except CasevaultError as error:
+        problems.append(f"audit MAC key: {error.detail}")
+        return
+    if created:
+        report.changes.append(created)
 
 
 def _probe(store: ObjectStore, *, report: InitReport, problems: list[str]) -> None:

@@ -1,4 +1,4 @@
-"""How casevault's Celery tasks behave, and the core's own periodic task.
+"""How casevault's Celery tasks behave.
 
 Tasks are thin wrappers over service functions: arguments are ids only, they
 acknowledge late (a worker that dies mid-task gets it redelivered), and they
@@ -18,8 +18,6 @@ from typing import Any, TypeVar
 
 from celery import Task, shared_task
 
-from casevault.core import audit
-from casevault.core.db import transaction
 from casevault.core.errors import CasevaultError
 
 log = logging.getLogger(__name__)
@@ -48,22 +46,3 @@ def casevault_task(name: str) -> Callable[[F], Task]:
         return run
 
     return register
-
-
-@casevault_task("casevault.core.verify_audit_chain")
-def verify_audit_chain(task: Task) -> dict[str, Any]:
-    """Weekly: walk the audit chain and record the verdict in the chain itself."""
-    container = task.app.container
-    with transaction(container.new_session) as session:
-        report = audit.verify_chain(session)
-        audit.record(
-            session,
-            clock=container.clock,
-            actor="system",
-            action="audit.verified",
-            outcome="ok" if report.ok else "failed",
-            details={"rows": report.rows, "first_broken_id": report.first_broken_id},
-        )
-    if not report.ok:
-        log.error("audit chain broken at row %s", report.first_broken_id)
-    return {"ok": report.ok, "rows": report.rows, "first_broken_id": report.first_broken_id}
