@@ -210,10 +210,18 @@ def verify_chain(
     forged = [a for a in anchors if a.key_id is not None and a.key_id != mac_key_id(mac_key)]
     if forged:
         return ChainReport(0, None, f"{forged[0].label()} ({forged[0].name}) names another MAC key ({forged[0].key_id})")
+    moved = [a for a in anchors if a.mac_from is not None and a.mac_from != head.mac_from]
+    if moved:
+        return ChainReport(
+            0, moved[0].mac_from,
+            f"the log's keyed part starts at row {head.mac_from}, but the {moved[0].label()} recorded "
+            f"row {moved[0].mac_from}: the database was changed to pass rows off as written before the key",
+            len(anchors),
+        )  # fmt: skip
     walk = _walk(session, head=head, mac_key=mac_key, anchored={a.row_id for a in anchors}, batch_size=batch_size)
     if walk.break_at is not None and walk.gap_end is None:
         return ChainReport(walk.rows, walk.break_at, walk.problem, len(anchors))
-    anchor_report = _against_anchors(walk, head=head, anchors=anchors)
+    anchor_report = _against_anchors(walk, anchors=anchors)
     if anchor_report is not None:
         return anchor_report
     if walk.break_at is not None:
@@ -269,15 +277,8 @@ def _walk(session: Session, *, head: AuditHead, mac_key: bytes, anchored: set[in
     return walk
 
 
-def _against_anchors(walk: _Walk, *, head: AuditHead, anchors: Sequence[ChainAnchor]) -> ChainReport | None:
+def _against_anchors(walk: _Walk, *, anchors: Sequence[ChainAnchor]) -> ChainReport | None:
     for anchor in anchors:
-        if anchor.mac_from is not None and anchor.mac_from != head.mac_from:
-            return ChainReport(
-                walk.rows, anchor.mac_from,
-                f"the log's keyed part starts at row {head.mac_from}, but the {anchor.label()} recorded "
-                f"row {anchor.mac_from}: the database was changed to pass rows off as written before the key",
-                len(anchors),
-            )  # fmt: skip
         if anchor.row_id == 0:
             continue
         recorded = f"the {anchor.label()} recorded row {anchor.row_id} with MAC {anchor.mac[:16]}..."
