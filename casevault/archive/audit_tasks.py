@@ -8,7 +8,7 @@ from typing import Any
 from celery import Task
 
 from casevault.archive.audit_anchor import anchor_audit_chain, verify_audit_trail
-from casevault.core import audit
+from casevault.core import audit, auth_failures
 from casevault.core.db import transaction
 from casevault.core.tasks import casevault_task
 
@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 @casevault_task("casevault.archive.anchor_audit_chain")
 def anchor_audit_chain_daily(task: Task) -> dict[str, Any]:
     container = task.app.container
+    with transaction(container.new_session) as session:  # quiet minutes of refusals reach the log too
+        auth_failures.flush_finished_minutes(session, clock=container.clock)
     anchor = anchor_audit_chain(store=container.vault.store, new_session=container.new_session, clock=container.clock)
     return {"row_id": anchor.row_id}
 

@@ -81,8 +81,9 @@ def flush_finished_minutes(session: Session, *, clock: Clock) -> int:
             sa.update(table)
             .where(table.c.address == tally.address, table.c.minute == tally.minute, table.c.audited.is_(False))
             .values(audited=True)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult
+            .returning(table.c.address)
+        ).first()
+        if claimed is None:
             continue
         audit.record(
             session, clock=clock, actor="anonymous", action="request.unauthenticated", outcome="refused",
@@ -114,8 +115,8 @@ def _start_lockout(session: Session, *, address: str, until: dt.datetime, now: d
     statement = _insert(session)(table).values(address=address, until=until)
     statement = statement.on_conflict_do_update(
         index_elements=[table.c.address], set_={"until": statement.excluded.until}, where=table.c.until <= now
-    )
-    started = session.execute(statement).rowcount == 1  # type: ignore[attr-defined]  # CursorResult
+    ).returning(table.c.address)  # a row back only if inserted or renewed (rowcount is not reliable here)
+    started = session.execute(statement).first() is not None
     session.expire_all()
     return started
 
