@@ -22,7 +22,10 @@ from casevault.wiring import Container
 
 OCR_QUEUE = "ocr"
 LIFECYCLE_QUEUE = "lifecycle"
-TASK_MODULES = ["casevault.core.tasks", "casevault.archive.tasks", "casevault.archive.audit_tasks", "casevault.ingest.tasks", "casevault.retention.tasks"]
+TASK_MODULES = [
+    "casevault.core.tasks", "casevault.archive.tasks", "casevault.archive.audit_tasks", "casevault.ingest.tasks",
+    "casevault.retention.tasks",
+]
 LONGEST_TASK = dt.timedelta(hours=2)  # a 1000-page scan at 1 page/s, with room
 
 

@@ -67,7 +67,8 @@ class AnchorsRead:
 
 def read_anchors(*, store: ObjectStore, mac_key: bytes) -> AnchorsRead:
     found = AnchorsRead()
-    names = sorted({v.key for v in store.list_versions(tier=Tier.active, prefix=ANCHOR_PREFIX) if not v.is_delete_marker})
+    versions = store.list_versions(tier=Tier.active, prefix=ANCHOR_PREFIX)
+    names = sorted({version.key for version in versions if not version.is_delete_marker})
     for name in names:
         try:
             with store.reader(tier=Tier.active, key=name) as stored:

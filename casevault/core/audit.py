@@ -209,7 +209,8 @@ def verify_chain(
     anchors = sorted(anchors, key=lambda a: (a.row_id, a.at))
     forged = [a for a in anchors if a.key_id is not None and a.key_id != mac_key_id(mac_key)]
     if forged:
-        return ChainReport(0, None, f"{forged[0].label()} ({forged[0].name}) names another MAC key ({forged[0].key_id})")
+        first = forged[0]
+        return ChainReport(0, None, f"{first.label()} ({first.name}) names another MAC key ({first.key_id})")
     moved = [a for a in anchors if a.mac_from is not None and a.mac_from != head.mac_from]
     if moved:
         return ChainReport(

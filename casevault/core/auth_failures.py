@@ -104,9 +104,8 @@ def _add_one(session: Session, *, address: str, minute: dt.datetime) -> int:
         index_elements=[table.c.address, table.c.minute], set_={"count": table.c.count + 1}
     )
     session.execute(statement)
-    return int(
-        session.execute(sa.select(table.c.count).where(table.c.address == address, table.c.minute == minute)).scalar_one()
-    )
+    counted = sa.select(table.c.count).where(table.c.address == address, table.c.minute == minute)
+    return int(session.execute(counted).scalar_one())
 
 
 def _start_lockout(session: Session, *, address: str, until: dt.datetime, now: dt.datetime) -> bool:

@@ -93,7 +93,10 @@ def test_the_limit_holds_across_api_processes(container: Container, clock: Fixed
     clock.set(dt.datetime(2026, 11, 24, 10, 0, 5, tzinfo=dt.timezone.utc))
     second = Container(container.settings, clock=clock)
     try:
-        with TestClient(create_app(container), client=(FLOODER, 1)) as one, TestClient(create_app(second), client=(FLOODER, 2)) as two:
+        with (
+            TestClient(create_app(container), client=(FLOODER, 1)) as one,
+            TestClient(create_app(second), client=(FLOODER, 2)) as two,
+        ):
             statuses = Counter(
                 client.get("/api/v1/cases", headers=BAD).status_code for _ in range(15) for client in (one, two)
             )

@@ -8,6 +8,7 @@ import json
 
 import pytest
 import sqlalchemy as sa
+from sqlmodel import col, select
 from alembic import command
 from click.testing import CliRunner
 
@@ -35,7 +36,10 @@ def ready(container: Container, settings: Settings) -> Container:
 def _write(container: Container, count: int) -> None:
     for number in range(count):
         with transaction(container.new_session) as session:
-            audit.record(session, clock=container.clock, actor="user:1", action="case.open", subject_type="case", subject_id=number)
+            audit.record(
+                session, clock=container.clock, actor="user:1", action="case.open",
+                subject_type="case", subject_id=number,
+            )  # fmt: skip
 
 
 def _anchor(container: Container) -> audit.ChainAnchor:
@@ -48,7 +52,7 @@ def _verify(container: Container) -> audit.ChainReport:
 
 def _rows(container: Container) -> list[AuditEvent]:
     with container.new_session() as session:
-        return list(session.exec(sa.select(AuditEvent).order_by(AuditEvent.id)).scalars())  # type: ignore[call-overload, arg-type]
+        return list(session.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all())
 
 
 def _rechain_plainly(container: Container, *, after: AuditEvent, rows: list[AuditEvent], renumber: bool) -> None:
@@ -102,7 +106,8 @@ def test_a_middle_range_cut_and_rechained_is_named_by_its_anchor(ready: Containe
 
     assert not report.ok
     assert report.first_broken_id == 12
-    assert report.problem.startswith("rows 12-18 are missing: the anchor of 2026-11-24T02:00Z recorded row 18 with MAC ")
+    assert report.problem is not None
+    assert report.problem.startswith("rows 12-18 are missing: the anchor of 2026-11-24T02:00Z recorded row 18 with MAC")
     assert rows[17].hash[:16] in report.problem
 
 
@@ -190,7 +195,9 @@ def test_a_missing_mac_key_file_says_what_to_restore(ready: Container, settings:
         fresh.close()
 
 
-def test_the_cli_names_the_missing_mac_key_file(ready: Container, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cli_names_the_missing_mac_key_file(
+    ready: Container, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _write(ready, 2)
     mac_key_file(settings).unlink()
     monkeypatch.setenv("CASEVAULT_DATABASE_URL", settings.database_url)
@@ -214,7 +221,9 @@ def test_a_replaced_mac_key_is_refused_not_used(ready: Container, settings: Sett
         fresh.close()
 
 
-def test_the_cli_verifies_against_the_anchors(ready: Container, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cli_verifies_against_the_anchors(
+    ready: Container, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _write(ready, 6)
     _anchor(ready)
     monkeypatch.setenv("CASEVAULT_DATABASE_URL", settings.database_url)
@@ -225,7 +234,9 @@ def test_the_cli_verifies_against_the_anchors(ready: Container, settings: Settin
     assert "held to 1 anchors" in intact.output
     _delete(ready, "id >= 4")
     with ready.engine.begin() as connection:
-        connection.execute(sa.text("UPDATE audit_head SET last_id = 3, last_hash = (SELECT hash FROM audit_event WHERE id = 3)"))
+        connection.exec_driver_sql(
+            "UPDATE audit_head SET last_id = 3, last_hash = (SELECT hash FROM audit_event WHERE id = 3)"
+        )
     cut = runner.invoke(cli, ["audit", "verify"])
     assert cut.exit_code == 1
     assert "rows 4-6 are missing" in cut.output
@@ -243,7 +254,10 @@ def _legacy_rows(database_url: str, count: int) -> None:
     try:
         with engine.begin() as connection:
             for number in range(1, count + 1):
-                row = AuditEvent(id=number, at=at, actor="system", action="old.row", outcome="ok", details="{}", prev_hash=prev, hash="")
+                row = AuditEvent(
+                    id=number, at=at, actor="system", action="old.row", outcome="ok", details="{}",
+                    prev_hash=prev, hash="",
+                )  # fmt: skip
                 row.hash = audit.event_hash(row)
                 connection.execute(
                     sa.text("INSERT INTO audit_event (id, at, actor, action, outcome, details, prev_hash, hash) "

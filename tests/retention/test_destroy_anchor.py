@@ -50,5 +50,6 @@ def test_the_daily_anchor_and_weekly_verify_tasks(life: Container, tmp_path: Pat
     assert _anchored_rows(life) == [anchored["row_id"]]
     assert verdict["ok"] is True
     with life.new_session() as session:
-        outcomes = session.exec(select(AuditEvent.outcome).where(AuditEvent.action == "audit.verified").order_by(col(AuditEvent.id))).all()
+        verdicts = select(AuditEvent.outcome).where(AuditEvent.action == "audit.verified").order_by(col(AuditEvent.id))
+        outcomes = session.exec(verdicts).all()
     assert outcomes == ["ok"]
