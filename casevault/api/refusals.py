@@ -40,8 +40,8 @@ def failure_limits(settings: Settings) -> FailureLimits:
 
 
 def client_address(request: Request) -> str:
-    # The network peer. Behind a reverse proxy this is the proxy unless uvicorn is told
-    # to trust its forwarded headers (--forwarded-allow-ips).
+    # The network peer, or X-Forwarded-For from a proxy uvicorn trusts (FORWARDED_ALLOW_IPS):
+    # otherwise every request behind a proxy would share the proxy's address.
     return request.client.host[:64] if request.client else UNKNOWN_ADDRESS
 
 
