@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from casevault.app.parts import audit_mac_key
 from casevault.core.clock import FixedClock
 from casevault.core.db import SessionFactory
 from casevault.core.migrate import upgrade
@@ -90,6 +91,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def container(settings: Settings, clock: FixedClock) -> Iterator[Container]:
+    audit_mac_key(settings).init()  # every audit row is sealed with it; `storage init` makes it in real life
     built = Container(settings, clock=clock)
     yield built
     built.close()

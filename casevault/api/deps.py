@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from sqlmodel import Session
 
+from casevault.api.refusals import refuse_unauthenticated
 from casevault.core import audit
 from casevault.core.db import transaction
 from casevault.core.errors import Forbidden, Unauthenticated
@@ -40,13 +41,10 @@ def allow(*roles: Role) -> Callable[..., User]:
     names = ", ".join(sorted(role.value for role in roles))
 
     def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> User:
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated("send 'Authorization: Bearer <token>'; ask an admin for a token")
-        # A session of its own, closed at once: routes that stream a large body
-        # must not hold a transaction (on SQLite, the write lock) while they read.
-        with get_container(request).new_session() as session:
-            user = authenticate(session, token=token.strip())
+        try:
+            user = _authenticated(request, authorization)
+        except Unauthenticated as refusal:
+            raise refuse_unauthenticated(request, refusal) from None
         request.state.actor = f"user:{user.id}"  # a plain string: survives the rollback of a refused request
         if user.role not in roles:
             raise Forbidden(f"this needs the role {names}; you are {user.role.value}")
@@ -54,6 +52,16 @@ def allow(*roles: Role) -> Callable[..., User]:
 
     caller.allowed_roles = frozenset(roles)  # type: ignore[attr-defined]
     return caller
+
+
+def _authenticated(request: Request, authorization: str | None) -> User:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("send 'Authorization: Bearer <token>'; ask an admin for a token")
+    # A session of its own, closed at once: routes that stream a large body
+    # must not hold a transaction (on SQLite, the write lock) while they read.
+    with get_container(request).new_session() as session:
+        return authenticate(session, token=token.strip())
 
 
 Officer = Annotated[User, Depends(allow(Role.officer, Role.manager))]

@@ -1,7 +1,9 @@
 """Errors as RFC 9457 problem details, translated once at the HTTP edge.
 
-Refused requests (401, 403) are written to the audit log in a transaction of
-their own, since the request's own transaction is rolled back.
+Refused requests of a known caller (403) are written to the audit log in a
+transaction of their own, since the request's own transaction is rolled back.
+Requests without a valid token (401, 429) are counted per client address and
+audited in aggregate instead (``refusals``), so a flood cannot grow the log.
 """
 
 from __future__ import annotations
@@ -22,16 +24,20 @@ from casevault.core.errors import CasevaultError
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
-AUDITED_STATUSES = {401, 403}
+AUDITED_STATUSES = {403}
 
 
-def problem(request: Request, *, status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(
+    request: Request, *, status: int, title: str, detail: str, retry_after: int | None = None, **extra: Any
+) -> JSONResponse:
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
     body = {"type": f"urn:casevault:problem:{slug}", "title": title, "status": status, "detail": detail}
     body["instance"] = request.url.path
     body.update(extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers or None)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -42,7 +48,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         if exc.http_status >= 500:
             log.error("request failed: %s %s", type(exc).__name__, exc.detail)
         extra = {"field": exc.field} if getattr(exc, "field", None) else {}
-        return problem(request, status=exc.http_status, title=exc.title, detail=exc.detail, **extra)
+        retry_after = getattr(exc, "retry_after", None)  # 429s say when to come back
+        return problem(
+            request, status=exc.http_status, title=exc.title, detail=exc.detail, retry_after=retry_after, **extra
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from casevault.app.parts import init_storage
+from casevault.archive.audit_anchor import anchor_audit_chain
 from casevault.core import audit
 from casevault.core.db import transaction
 from casevault.core.migrate import upgrade
@@ -23,7 +24,10 @@ def initialise(services: Services) -> str | None:
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     upgrade(settings.database_url)
     init_storage(settings)
-    return _create_first_admin(services)
+    token = _create_first_admin(services)
+    # Every start leaves an anchor: a log upgraded from unkeyed rows is pinned at once.
+    anchor_audit_chain(store=services.vault.store, new_session=services.new_session, clock=services.clock)
+    return token
 
 
 def _create_first_admin(services: Services) -> str | None:

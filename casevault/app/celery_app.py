@@ -19,7 +19,14 @@ from celery.schedules import crontab
 from celery.signals import worker_process_init
 
 from casevault.app import task_logging
-from casevault.app.task_queue import LIFECYCLE_QUEUE, OCR_QUEUE, OCR_TASK, SWEEP_TASK
+from casevault.app.task_queue import (
+    ANCHOR_AUDIT_TASK,
+    LIFECYCLE_QUEUE,
+    OCR_QUEUE,
+    OCR_TASK,
+    SWEEP_TASK,
+    VERIFY_AUDIT_TASK,
+)
 from casevault.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -89,7 +96,8 @@ def _transport_options(broker_url: str) -> dict[str, int]:
 def _beat_schedule(settings: Settings) -> dict[str, dict]:
     return {
         "retention-sweep": {"task": SWEEP_TASK, "schedule": crontab(minute=0, hour=2)},
-        "verify-audit-chain": {"task": "casevault.core.verify_audit_chain", "schedule": crontab(minute=30, hour=3, day_of_week=0)},
+        "verify-audit-chain": {"task": VERIFY_AUDIT_TASK, "schedule": crontab(minute=30, hour=3, day_of_week=0)},
+        "anchor-audit-chain": {"task": ANCHOR_AUDIT_TASK, "schedule": crontab(minute=15, hour=3)},
         "requeue-stalled-ocr": {"task": "casevault.ingest.requeue_stalled", "schedule": dt.timedelta(seconds=settings.ocr_stall_seconds)},
         "verify-storage": {"task": "casevault.archive.verify_storage", "schedule": crontab(minute=0, hour=4, day_of_week=6)},
     }

@@ -11,6 +11,7 @@ import datetime as dt
 from pathlib import Path
 from urllib.parse import urlparse
 
+from casevault.archive.audit_keys import AuditMacKey, KmsWrappedMacKey, LocalMacKeyFile
 from casevault.archive.aws import AwsEndpoint
 from casevault.archive.data_keys import DataKeys
 from casevault.archive.filesystem import FilesystemStore
@@ -86,10 +87,26 @@ def build_key_provider(settings: Settings) -> KeyProvider:
     return LocalKeyFile(settings.key_file)
 
 
-def build_vault(settings: Settings, *, new_session: SessionFactory, clock: Clock) -> Vault:
+def audit_mac_key(settings: Settings, *, store: ObjectStore | None = None) -> AuditMacKey:
+    """Where the audit chain's MAC key is kept: beside the key-encryption key, never in the database."""
+    if settings.key_provider == "aws-kms":
+        from casevault.archive.aws import aws_client
+
+        if not settings.kms_key_id:
+            raise ConfigurationError("CASEVAULT_KMS_KEY_ID must be set when CASEVAULT_KEY_PROVIDER=aws-kms")
+        return KmsWrappedMacKey(kms=aws_client("kms", kms_endpoint(settings)), key_id=settings.kms_key_id,
+                                store=store or open_store(settings))
+    if settings.key_file is None:
+        raise ConfigurationError("no key file configured; set CASEVAULT_KEY_FILE or use load_settings()")
+    return LocalMacKeyFile(kek_file=settings.key_file)
+
+
+def build_vault(
+    settings: Settings, *, new_session: SessionFactory, clock: Clock, store: ObjectStore | None = None
+) -> Vault:
     """Assemble the vault. Opens no network connection."""
     return Vault(
-        store=open_store(settings),
+        store=store or open_store(settings),
         data_keys=DataKeys(provider=build_key_provider(settings), new_session=new_session, clock=clock),
         chunk_size=settings.chunk_size,
         clock=clock,
@@ -101,8 +118,9 @@ def init_storage(settings: Settings) -> InitReport:
     created_key_file = None
     if settings.key_provider == "local" and settings.key_file is not None and init_key_file(settings.key_file):
         created_key_file = settings.key_file
+    store = open_store(settings)
     return provision(
-        store=open_store(settings),
+        store=store,
         key_provider=build_key_provider(settings),
         key_provider_name=settings.key_provider,
         created_key_file=created_key_file,
@@ -111,6 +129,7 @@ def init_storage(settings: Settings) -> InitReport:
             noncurrent_expiry_days=settings.s3_noncurrent_expiry_days,
             archive_storage_class=settings.s3_archive_storage_class,
         ),
+        audit_mac_key=audit_mac_key(settings, store=store),
     )
 
 

@@ -17,7 +17,9 @@ from casevault.app.usecases.cases import CaseWork
 from casevault.app.usecases.documents import DocumentWork
 from casevault.app.usecases.lifecycle import LifecycleWork
 from casevault.archive.key_providers import KeyProvider
+from casevault.archive.store import ObjectStore
 from casevault.archive.vault import Vault
+from casevault.core import audit
 from casevault.core.clock import Clock, SystemClock
 from casevault.core.db import SessionFactory, make_engine, session_factory
 from casevault.core.settings import Settings
@@ -43,15 +45,25 @@ class Services:
 
     @cached_property
     def new_session(self) -> SessionFactory:
-        return session_factory(self.engine)
+        # The audit MAC key is read on the first audit row, not here: most sessions write none.
+        return session_factory(self.engine, info={audit.MAC_KEY_INFO: lambda: self.audit_mac_key})
+
+    @cached_property
+    def audit_mac_key(self) -> bytes:
+        """The audit chain's MAC key, from beside the key-encryption key (never the database)."""
+        return parts.audit_mac_key(self.settings, store=self.store).load()
 
     @cached_property
     def key_provider(self) -> KeyProvider:
         return parts.build_key_provider(self.settings)
 
     @cached_property
+    def store(self) -> ObjectStore:
+        return parts.open_store(self.settings)
+
+    @cached_property
     def vault(self) -> Vault:
-        return parts.build_vault(self.settings, new_session=self.new_session, clock=self.clock)
+        return parts.build_vault(self.settings, new_session=self.new_session, clock=self.clock, store=self.store)
 
     @cached_property
     def schedule(self) -> Schedule:

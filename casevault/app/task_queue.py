@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 OCR_TASK = "casevault.ingest.ocr_document"
 RESTORE_TASK = "casevault.retention.restore_case"
 SWEEP_TASK = "casevault.retention.sweep"
+ANCHOR_AUDIT_TASK = "casevault.archive.anchor_audit_chain"
+VERIFY_AUDIT_TASK = "casevault.archive.verify_audit_chain"
 OCR_QUEUE = "ocr"
 LIFECYCLE_QUEUE = "lifecycle"
 

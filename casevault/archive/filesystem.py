@@ -128,15 +128,15 @@ class FilesystemStore:
         with _os_errors(f"tagging object {key}"):
             self._write_tags(path, tags)
 
-    def list_versions(self, *, tier: Tier) -> Iterator[ObjectVersion]:
+    def list_versions(self, *, tier: Tier, prefix: str = "") -> Iterator[ObjectVersion]:
         tier_dir = self._tier_dir(tier)
         if not tier_dir.is_dir():
             raise StorageError(f"the {tier.value} tier directory {tier_dir} is missing; run `casevault storage init`")
         for shard in sorted(tier_dir.iterdir()):
-            if shard.name == PARTIAL or not shard.is_dir():
+            if shard.name == PARTIAL or not shard.is_dir() or not shard.name.startswith(prefix[:2]):
                 continue
             for path in sorted(shard.iterdir()):
-                if path.name.endswith(TAGS_SUFFIX) or path.name.startswith("."):
+                if path.name.endswith(TAGS_SUFFIX) or path.name.startswith(".") or not path.name.startswith(prefix):
                     continue
                 info = path.stat()
                 yield ObjectVersion(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlmodel import select
 
+from casevault.archive.audit_anchor import is_audit_object
 from casevault.archive.vault import Vault
 from casevault.core.clock import Clock
 from casevault.core.db import SessionFactory
@@ -98,7 +99,7 @@ def _find_orphans(vault: Vault, *, new_session: SessionFactory, report: FixityRe
     for tier in Tier:
         newest: dict[str, dt.datetime] = {}
         for version in vault.store.list_versions(tier=tier):
-            if (version.key, tier) in referenced:
+            if (version.key, tier) in referenced or is_audit_object(version.key):
                 continue
             seen = newest.get(version.key)
             newest[version.key] = max(seen, version.last_modified) if seen else version.last_modified

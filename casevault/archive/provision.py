@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from pathlib import Path
 
+from casevault.archive.audit_keys import AuditMacKey
 from casevault.archive.filesystem import FilesystemStore
 from casevault.archive.key_providers import KeyProvider
 from casevault.archive.store import ObjectStore
@@ -37,7 +38,8 @@ class BucketRules:
 
 
 def init_storage(
-    *, store: ObjectStore, key_provider: KeyProvider, key_provider_name: str, created_key_file: Path | None, buckets: BucketRules
+    *, store: ObjectStore, key_provider: KeyProvider, key_provider_name: str, created_key_file: Path | None,
+    buckets: BucketRules, audit_mac_key: AuditMacKey,
 ) -> InitReport:
     """Raises ``StorageError`` listing every problem found, each with what to do.
     ``created_key_file``: the local key file this start created, to report it."""
@@ -63,6 +65,8 @@ def init_storage(
         report.notes += outcome.notes
         problems += outcome.problems
     if not problems:
+        _init_audit_mac_key(audit_mac_key, report=report, problems=problems)
+    if not problems:
         _probe(store, report=report, problems=problems)
     if problems:
         raise StorageError("storage is not ready:\n  - " + "\n  - ".join(problems))
@@ -79,6 +83,16 @@ def _check_key_provider(provider: KeyProvider, *, name: str, report: InitReport,
         problems.append(f"key provider ({name}): {error.detail}")
         return
     report.checks.append(f"key provider {name}: can create and unwrap data keys")
+
+
+def _init_audit_mac_key(audit_mac_key: AuditMacKey, *, report: InitReport, problems: list[str]) -> None:
+    try:
+        created = audit_mac_key.init()
+    except CasevaultError as error:
+        problems.append(f"audit MAC key: {error.detail}")
+        return
+    if created:
+        report.changes.append(created)
 
 
 def _probe(store: ObjectStore, *, report: InitReport, problems: list[str]) -> None:

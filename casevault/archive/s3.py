@@ -194,8 +194,8 @@ class S3Store:
 
     # --- listing and deleting ---------------------------------------------------------
 
-    def list_versions(self, *, tier: Tier) -> Iterator[ObjectVersion]:
-        yield from self._versions(bucket=self.buckets[tier], prefix="")
+    def list_versions(self, *, tier: Tier, prefix: str = "") -> Iterator[ObjectVersion]:
+        yield from self._versions(bucket=self.buckets[tier], prefix=prefix)
 
     def _versions(self, *, bucket: str, prefix: str) -> Iterator[ObjectVersion]:
         try:

@@ -98,7 +98,9 @@ class ObjectStore(Protocol):
 
     def set_tags(self, *, tier: Tier, key: str, tags: Mapping[str, str]) -> None: ...
 
-    def list_versions(self, *, tier: Tier) -> Iterator[ObjectVersion]: ...
+    def list_versions(self, *, tier: Tier, prefix: str = "") -> Iterator[ObjectVersion]:
+        """Every version of every object whose key starts with ``prefix``."""
+        ...
 
     def delete_all_versions(self, *, tier: Tier, keys: Sequence[str]) -> Removed:
         """Every version and delete marker of each key; missing keys are fine."""

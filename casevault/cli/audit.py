@@ -6,8 +6,8 @@ import sys
 
 import click
 
+from casevault.archive.audit_anchor import verify_audit_trail
 from casevault.cli.context import services
-from casevault.core import audit
 
 
 @click.group("audit")
@@ -17,13 +17,13 @@ def audit_group() -> None:
 
 @audit_group.command("verify")
 def audit_verify() -> None:
-    """Walk the hash chain; exit 1 naming the first broken row."""
-    with services().new_session() as session:
-        report = audit.verify_chain(session)
+    """Walk the keyed chain and hold it to every anchor in the store; exit 1 naming what is broken."""
+    app = services()
+    report = verify_audit_trail(store=app.vault.store, new_session=app.new_session)
     if not report.ok:
         click.echo(f"audit chain BROKEN at row {report.first_broken_id}: {report.problem}", err=True)
         sys.exit(1)
-    click.echo(f"audit chain intact: {report.rows} rows")
+    click.echo(f"audit chain intact: {report.rows} rows, held to {report.anchors} anchors")
 
 
 COMMANDS = [audit_group]

@@ -8,7 +8,7 @@ locked" when a reader upgrades to a writer; WAL lets readers carry on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 import sqlalchemy as sa
@@ -45,9 +45,11 @@ def _make_sqlite_serialise_writers(engine: sa.Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def session_factory(engine: sa.Engine) -> SessionFactory:
+def session_factory(engine: sa.Engine, *, info: Mapping[str, object] | None = None) -> SessionFactory:
+    """``info`` travels with every session (e.g. the audit log's MAC key source)."""
+
     def new_session() -> Session:
-        return Session(engine, expire_on_commit=False)
+        return Session(engine, expire_on_commit=False, info=dict(info or {}))
 
     return new_session
 

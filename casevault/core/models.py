@@ -322,6 +322,31 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     last_id: int = 0
     last_hash: str = Field(max_length=64)
+    # From row ``mac_from`` on, each row's hash is an HMAC under the key ``mac_key_id``
+    # names (a fingerprint, never the key); rows before it are plain SHA-256.
+    mac_from: int | None = None
+    mac_key_id: str | None = Field(default=None, max_length=32)
+
+
+class AuthFailureTally(SQLModel, table=True):
+    """Unauthenticated requests per client address and minute: the rate limit counts
+    here (shared by every API process) and the audit log gets one row per bucket."""
+
+    __tablename__ = "auth_failure_tally"
+
+    address: str = Field(primary_key=True, max_length=64)
+    minute: dt.datetime = Field(sa_column=sa.Column(UTCDateTime(), primary_key=True))
+    count: int = 0
+    audited: bool = Field(default=False, index=True)
+
+
+class AuthLockout(SQLModel, table=True):
+    """A client address refused without a token check until ``until``."""
+
+    __tablename__ = "auth_lockout"
+
+    address: str = Field(primary_key=True, max_length=64)
+    until: dt.datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
 
 
 class DestructionCertificate(SQLModel, table=True):

@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     max_request_body_kb: int = Field(default=64, ge=1)  # JSON bodies, not uploads
     api_workers: int = Field(default=1, ge=1)  # uvicorn processes serving the API
+    # Requests without a valid token, per client address: past this many in a minute
+    # the API answers 429; this many within the lockout window locks the address out.
+    auth_failures_per_minute: int = Field(default=20, ge=1)
+    auth_lockout_failures: int = Field(default=50, ge=1)
+    auth_lockout_window_minutes: int = Field(default=10, ge=1)
+    auth_lockout_minutes: int = Field(default=15, ge=1)
 
     # --- object storage (S3) -----------------------------------------------------
     s3_endpoint_url: str | None = None

@@ -21,6 +21,7 @@ import logging
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from casevault.archive.audit_anchor import anchor_audit_chain
 from casevault.core import audit, counters
 from casevault.core.db import transaction
 from casevault.core.models import (
@@ -81,6 +82,7 @@ def destroy_person(
     _delete_rows(lifecycle, person_id=person_id)
     on_step(Boundary.before_certificate, item)
     certificate = _certify(lifecycle, person_id=person_id, item=item, holder=holder)
+    anchor_audit_chain(store=lifecycle.vault.store, new_session=lifecycle.new_session, clock=lifecycle.clock)
     return StepOutcome(item, StepOutcomeKind.done, f"destroyed; certificate {certificate}", objects=len(keys))
 
 

@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from casevault.app.parts import init_storage
 from casevault.cli import cli
 from casevault.core import audit
 from casevault.core.db import transaction
@@ -21,7 +22,7 @@ def _write_events(container: Container, count: int) -> None:
 
 def _verify(container: Container) -> audit.ChainReport:
     with container.new_session() as session:
-        return audit.verify_chain(session)
+        return audit.verify_chain(session, mac_key=container.audit_mac_key)
 
 
 def _sql(container: Container, statement: str) -> None:
@@ -54,6 +55,7 @@ def test_tampering_is_found_at_the_first_broken_row(container: Container, tamper
 
 
 def test_cli_verify_exits_non_zero_naming_the_row(container: Container, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    init_storage(settings)
     _write_events(container, 4)
     monkeypatch.setenv("CASEVAULT_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("CASEVAULT_DATA_DIR", str(settings.data_dir))

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from casevault.app.parts import init_storage
 from casevault.core.models import AuditEvent
 from casevault.core.settings import Settings
 from casevault.app.services import Services as Container
@@ -16,6 +17,7 @@ from tests.e2e.servers import broker_url, running_worker, wait_for
 @pytest.mark.parametrize("broker", ["sqlite", "redis", "rabbitmq"])
 def test_a_worker_runs_a_task_end_to_end(settings: Settings, tmp_path: Path, broker: str) -> None:
     settings = settings.model_copy(update={"broker_url": broker_url(broker, settings)})
+    init_storage(settings)  # the audit MAC key the verdict row is sealed with
     container = Container(settings)
 
     def verdicts() -> list[AuditEvent]:
@@ -23,7 +25,7 @@ def test_a_worker_runs_a_task_end_to_end(settings: Settings, tmp_path: Path, bro
             return list(session.exec(select(AuditEvent).where(AuditEvent.action == "audit.verified")).all())
 
     with running_worker(settings, tmp_path / "worker.log"):
-        container.celery.send_task("casevault.core.verify_audit_chain")
+        container.celery.send_task("casevault.archive.verify_audit_chain")
         wait_for(lambda: verdicts(), 60, "the worker recording the audit verdict")
     assert [event.outcome for event in verdicts()] == ["ok"]
     container.close()

@@ -88,7 +88,7 @@ def test_archive_moves_every_object_to_the_archive_tier_verified_and_retagged(li
         assert (case.status, case.archive_until) == (CaseStatus.archived, dt.date(2027, 9, 30))  # type: ignore[union-attr]
         assert {o.tier for o in session.exec(select(StoredObject)).all()} == {Tier.archive}
         assert {d.tier for d in session.exec(select(Document)).all()} == {Tier.archive}
-        assert audit.verify_chain(session).ok
+        assert audit.verify_chain(session, mac_key=life.audit_mac_key).ok
     assert run_sweep(lifecycle_of(life), dry_run=False).due == ()  # nothing left to do
 
 
@@ -144,7 +144,7 @@ def test_destruction_at_25_removes_everything_and_certifies(life: Container, tmp
         assert (certificate.cases, certificate.documents, certificate.objects) == (1, 3, 6)
         assert certificate.object_versions >= 6 and certificate.bytes > 0
         assert certificate.authorised_by == "schedule 2026.1 rule destroy-at-age"
-        assert audit.verify_chain(session).ok
+        assert audit.verify_chain(session, mac_key=life.audit_mac_key).ok
         details = " ".join(row[0] for row in session.execute(sa.text("SELECT details FROM audit_event")).all())
         assert "Robin" not in details and born.isoformat() not in details
 
