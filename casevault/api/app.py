@@ -29,7 +29,7 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     app.state.route_templates = RouteTemplates(app)  # one naming for logs, metrics and audit
-    app.state.probes = health.Probes(container)
+    app.state.probes = health.Probes(container, seconds=container.settings.probe_seconds)
     app.state.metrics = metrics.Metrics(container, app.state.probes)
     install_problem_handlers(app)
     app.include_router(health.router)  # /healthz, /readyz and /metrics: open, for probes and Prometheus

@@ -28,7 +28,6 @@ from casevault.core.errors import CasevaultError
 from casevault.app.services import Services
 
 log = logging.getLogger(__name__)
-CHECK_SECONDS = 2.0
 T = TypeVar("T")
 
 router = APIRouter(tags=["operations"])
@@ -99,7 +98,7 @@ HINTS = {
 class Probes:
     """The checks of one API process, shared by /readyz and /metrics."""
 
-    def __init__(self, services: Services, *, seconds: float = CHECK_SECONDS) -> None:
+    def __init__(self, services: Services, *, seconds: float) -> None:
         self.services, self.seconds = services, seconds
         self._bounded = {name: Bounded(name, seconds) for name in HINTS}
 
@@ -165,7 +164,8 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: {"description": "a dependency is not reachable; `checks` says which"}})
 def readyz(request: Request) -> JSONResponse:
-    """Ready: database, object store and broker answer now (each within 2 s). Open to all."""
+    """Ready: database, object store and broker answer now (each within CASEVAULT_PROBE_SECONDS, 2 s by
+    default). Open to all."""
     checks = request.app.state.probes.readiness()
     ready = all(check.ok for check in checks.values())
     body = {

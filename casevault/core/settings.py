@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     max_request_body_kb: int = Field(default=64, ge=1)  # JSON bodies, not uploads
     api_workers: int = Field(default=1, ge=1)  # uvicorn processes serving the API
+    # How long /readyz and /metrics wait for each dependency before naming it as down.
+    probe_seconds: float = Field(default=2.0, gt=0, le=60)
     # Requests without a valid token, per client address: past this many in a minute
     # the API answers 429; this many within the lockout window locks the address out.
     auth_failures_per_minute: int = Field(default=20, ge=1)
