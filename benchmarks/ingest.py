@@ -291,7 +291,7 @@ class Deployment:
         from casevault.core.models import Role
         from casevault.core.settings import load_settings
         from casevault.core.users import create_user
-        from casevault.wiring import Container
+        from casevault.app.services import Services as Container
 
         self.settings = load_settings(data_dir=root / "var")
         self.container = Container(self.settings)

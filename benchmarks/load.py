@@ -57,7 +57,7 @@ from casevault.core.db import transaction  # noqa: E402
 from casevault.core.models import Role  # noqa: E402
 from casevault.core.settings import load_settings  # noqa: E402
 from casevault.core.users import create_user  # noqa: E402
-from casevault.wiring import Container  # noqa: E402
+from casevault.app.services import Services as Container  # noqa: E402
 
 POSTGRES = os.environ.get("CASEVAULT_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 STALL_SECONDS = 20  # CASEVAULT_OCR_STALL_SECONDS: how soon a dead worker's scan is handed on

@@ -56,7 +56,7 @@ from casevault.retention.parts import Lifecycle  # noqa: E402
 from casevault.retention.steps import StepOutcomeKind  # noqa: E402
 from casevault.retention.sweep import run_sweep  # noqa: E402
 from casevault.retention.tagging import lifecycle_tags  # noqa: E402
-from casevault.wiring import Container  # noqa: E402
+from casevault.app.services import Services as Container  # noqa: E402
 
 TODAY = dt.date(2026, 11, 24)
 DUE_ARCHIVE, DUE_DESTROY = 500, 500

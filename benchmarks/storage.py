@@ -32,7 +32,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from casevault.archive import LifecycleTags, Vault, build_vault  # noqa: E402
+from casevault.app.parts import build_vault  # noqa: E402
+from casevault.archive import LifecycleTags, Vault  # noqa: E402
 from casevault.archive.envelope import ChunkSealer, encrypt_stream  # noqa: E402
 from casevault.app.parts import init_storage  # noqa: E402
 from casevault.core.clock import SystemClock  # noqa: E402
