@@ -24,6 +24,10 @@ OCR_QUEUE = "ocr"
 LIFECYCLE_QUEUE = "lifecycle"
 TASK_MODULES = ["casevault.core.tasks", "casevault.archive.tasks", "casevault.ingest.tasks", "casevault.retention.tasks"]
 LONGEST_TASK = dt.timedelta(hours=2)  # a 1000-page scan at 1 page/s, with room
+# kombu's Redis options naming its keys for unacknowledged tasks, and their defaults
+REDIS_UNACKED_KEYS = {
+    "unacked_key": "unacked", "unacked_index_key": "unacked_index", "unacked_mutex_key": "unacked_mutex",
+}
 
 
 def make_celery(container: Container) -> Celery:
@@ -32,7 +36,7 @@ def make_celery(container: Container) -> Celery:
     celery.conf.update(
         broker_url=settings.broker_url,
         broker_connection_retry_on_startup=True,
-        broker_transport_options=_transport_options(settings.broker_url),
+        broker_transport_options=_transport_options(settings),
         task_ignore_result=True,
         task_serializer="json",
         accept_content=["json"],
@@ -43,10 +47,12 @@ def make_celery(container: Container) -> Celery:
         # cancel the running copy so the same task never runs twice at once.
         worker_cancel_long_running_tasks_on_connection_loss=True,
         task_time_limit=int(LONGEST_TASK.total_seconds()),
-        task_default_queue=LIFECYCLE_QUEUE,
+        task_default_queue=broker_name(settings, LIFECYCLE_QUEUE),
         # Only OCR waits behind scans; everything else (the requeue of lost OCR
         # tasks too) is lifecycle work on the default queue.
-        task_routes={"casevault.ingest.ocr_document": {"queue": OCR_QUEUE}},
+        task_routes={"casevault.ingest.ocr_document": {"queue": broker_name(settings, OCR_QUEUE)}},
+        # Broadcasts (worker ping) stay within this installation too.
+        control_exchange=broker_name(settings, "celery"),
         imports=TASK_MODULES,
         timezone="UTC",
         enable_utc=True,
@@ -61,13 +67,25 @@ def make_celery(container: Container) -> Celery:
     return celery
 
 
-def _transport_options(broker_url: str) -> dict[str, int]:
+def broker_name(settings: Settings, name: str) -> str:
+    """What the broker calls one of ours: a queue (``OCR_QUEUE``, ``LIFECYCLE_QUEUE``), the
+    broadcast exchange or a Redis key, prefixed so installations sharing a broker stay apart."""
+    return settings.queue_prefix + name
+
+
+def _transport_options(settings: Settings) -> dict[str, int | str]:
+    options: dict[str, int | str] = {}
     # Redis and SQS hand an unacknowledged task to another worker after the
     # visibility timeout: it must outlast the longest task or it would run twice
     # at once. (The SQLAlchemy transport passes options to create_engine: none.)
-    if broker_url.startswith(("redis", "rediss", "sqs")):
-        return {"visibility_timeout": int(LONGEST_TASK.total_seconds()) + 600}
-    return {}
+    if settings.broker_url.startswith(("redis", "rediss", "sqs")):
+        options["visibility_timeout"] = int(LONGEST_TASK.total_seconds()) + 600
+    if settings.broker_url.startswith(("redis", "rediss")):
+        # Redis keeps unacknowledged tasks in keys of its own: prefixed like the queues,
+        # so one installation never redelivers another's. (kombu's global_keyprefix
+        # would cover these too, but its passive queue check ignores the prefix.)
+        options.update({option: broker_name(settings, key) for option, key in REDIS_UNACKED_KEYS.items()})
+    return options
 
 
 def _beat_schedule(settings: Settings) -> dict[str, dict]:
@@ -92,6 +110,7 @@ def start_worker(container: Container, *, concurrency: int, queues: str, logleve
     logging.getLogger("casevault").setLevel(loglevel)
     # --quiet (celery's own option) drops the start-up banner, which is plain text, from JSON output.
     quiet = ["--quiet"] if container.settings.log_format == "json" else []
+    queues = ",".join(broker_name(container.settings, queue.strip()) for queue in queues.split(","))
     container.celery.worker_main([*quiet, "worker", f"--concurrency={concurrency}", f"--queues={queues}", f"--loglevel={loglevel}", "--without-mingle", "--without-gossip"])
 
 

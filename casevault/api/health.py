@@ -27,7 +27,7 @@ from kombu.exceptions import ChannelError
 
 from casevault.core.errors import CasevaultError
 from casevault.wiring import Container
-from casevault.worker import LIFECYCLE_QUEUE, OCR_QUEUE
+from casevault.worker import LIFECYCLE_QUEUE, OCR_QUEUE, broker_name
 
 log = logging.getLogger(__name__)
 CHECK_SECONDS = 2.0
@@ -163,7 +163,8 @@ def broker_queue_depths(container: Container, queues: tuple[str, ...], *, timeou
         for queue in queues:
             channel = connection.channel()  # one each: a refused declare closes its channel on AMQP
             try:
-                depths[queue] = channel.queue_declare(queue=queue, passive=True).message_count
+                declared = channel.queue_declare(queue=broker_name(container.settings, queue), passive=True)
+                depths[queue] = declared.message_count
             except ChannelError as error:
                 if getattr(error, "code", None) != 404 and "NOT_FOUND" not in str(error):
                     raise

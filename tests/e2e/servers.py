@@ -1,5 +1,5 @@
-"""Real servers for end-to-end tests: brokers probed on their usual ports, and
-casevault's own processes (a worker) started as a user would start them."""
+"""casevault's own processes for end-to-end tests (a worker, beat), started as a user
+would start them. Brokers come from the ``on_broker`` fixture (tests.fixtures_brokers)."""
 
 from __future__ import annotations
 
@@ -12,41 +12,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlparse
-
-import pytest
 
 from casevault.core.settings import Settings
-
-BROKERS = {
-    "redis": ("CASEVAULT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
-    "rabbitmq": ("CASEVAULT_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//"),
-}
-
 
 def free_port() -> int:
     """A loopback port nothing listens on now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def broker_url(kind: str, settings: Settings) -> str:
-    """The broker of that kind, or skip (with the reason) when it does not answer."""
-    if kind == "sqlite":
-        return settings.broker_url
-    variable, default = BROKERS[kind]
-    url = os.environ.get(variable, default)
-    parsed = urlparse(url)
-    try:
-        socket.create_connection((parsed.hostname, parsed.port), timeout=2).close()
-    except OSError:
-        pytest.skip(f"no {kind} server answers at {parsed.hostname}:{parsed.port} (set {variable})")
-    if kind == "redis":
-        import redis
-
-        redis.Redis.from_url(url).flushdb()  # a queue left by an earlier run
-    return url
 
 
 def casevault_env(settings: Settings, **extra: str) -> dict[str, str]:

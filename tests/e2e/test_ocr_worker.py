@@ -15,14 +15,15 @@ from casevault.core.models import Role
 from casevault.core.settings import Settings
 from casevault.core.users import create_user
 from casevault.wiring import Container
-from tests.e2e.servers import broker_url, running_worker, wait_for
+from tests.e2e.servers import running_worker, wait_for
+from tests.fixtures_brokers import OnBroker
 from tests.ingest.scans import save, text_strip
 from tests.ingest.test_upload import BAD_FILES
 
 
 @pytest.mark.parametrize("broker", ["sqlite", "redis"])
-def test_bad_files_are_refused_and_the_next_scan_becomes_searchable(settings: Settings, tmp_path: Path, broker: str) -> None:
-    settings = settings.model_copy(update={"broker_url": broker_url(broker, settings)})
+def test_bad_files_are_refused_and_the_next_scan_becomes_searchable(settings: Settings, tmp_path: Path, broker: str, on_broker: OnBroker) -> None:
+    settings = on_broker(broker, settings)
     init_storage(settings)
     container = Container(settings, clock=SystemClock())  # the worker lives in real time too
     with transaction(container.new_session) as session:

@@ -20,7 +20,8 @@ from casevault.core.settings import Settings
 from casevault.core.users import create_user
 from casevault.ingest.tasks import OCR_TASK
 from casevault.wiring import Container
-from tests.e2e.servers import broker_url, running_worker, wait_for
+from tests.e2e.servers import running_worker, wait_for
+from tests.fixtures_brokers import OnBroker
 from tests.ingest.scans import save, text_strip
 from tests.log_capture import json_lines, logged  # noqa: F401  (logged: a fixture)
 
@@ -28,8 +29,8 @@ REQUEST_ID = "upload-req-0001"
 
 
 @pytest.mark.parametrize("broker", ["sqlite", "redis"])
-def test_the_worker_logs_the_ocr_of_an_upload_under_the_uploads_request_id(settings: Settings, tmp_path: Path, broker: str, logged) -> None:
-    settings = settings.model_copy(update={"broker_url": broker_url(broker, settings)})
+def test_the_worker_logs_the_ocr_of_an_upload_under_the_uploads_request_id(settings: Settings, tmp_path: Path, broker: str, on_broker: OnBroker, logged) -> None:
+    settings = on_broker(broker, settings)
     init_storage(settings)
     container = Container(settings, clock=SystemClock())
     with transaction(container.new_session) as session:

@@ -33,7 +33,8 @@ from casevault.core.settings import Settings
 from casevault.core.users import create_user
 from casevault.retention.tasks import SWEEP_TASK
 from casevault.wiring import Container
-from tests.e2e.servers import broker_url, running, running_worker, wait_for
+from tests.e2e.servers import running, running_worker, wait_for
+from tests.fixtures_brokers import OnBroker
 from tests.ingest.scans import DPI, text_strip
 from tests.retention.conftest import seed_person
 
@@ -41,7 +42,7 @@ STALL_SECONDS = 10
 
 
 def _real_time_container(settings: Settings) -> Container:
-    settings = settings.model_copy(update={"broker_url": broker_url("redis", settings), "ocr_stall_seconds": STALL_SECONDS})
+    settings = settings.model_copy(update={"ocr_stall_seconds": STALL_SECONDS})
     init_storage(settings)
     return Container(settings, clock=SystemClock())  # the workers live in real time
 
@@ -58,8 +59,8 @@ def _scan_pages(path: Path, pages: int) -> Path:
     return path
 
 
-def test_a_worker_killed_mid_ocr_has_its_scan_finished_by_another(settings: Settings, tmp_path: Path) -> None:
-    container = _real_time_container(settings)
+def test_a_worker_killed_mid_ocr_has_its_scan_finished_by_another(settings: Settings, tmp_path: Path, on_broker: OnBroker) -> None:
+    container = _real_time_container(on_broker("redis", settings))
     with transaction(container.new_session) as session:
         _, token = create_user(session, username="olive", role=Role.officer, clock=container.clock)
     headers = {"Authorization": f"Bearer {token}"}
@@ -100,8 +101,8 @@ def _pool_children(worker: subprocess.Popen) -> list[int]:
     return [int(pid) for pid in found]
 
 
-def test_a_sweep_whose_pool_process_is_killed_is_redelivered_and_finished(settings: Settings, tmp_path: Path) -> None:
-    container = _real_time_container(settings)
+def test_a_sweep_whose_pool_process_is_killed_is_redelivered_and_finished(settings: Settings, tmp_path: Path, on_broker: OnBroker) -> None:
+    container = _real_time_container(on_broker("redis", settings))
     closed = dt.date(2025, 6, 2)  # last letter more than 12 months ago: every case is due for the archive
     cases = [seed_person(container, tmp_path, born=dt.date(2012, 1, 1) + dt.timedelta(days=i), documents=3, closed_on=closed,
                          last_correspondence=closed).case_id for i in range(16)]
