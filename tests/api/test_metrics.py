@@ -192,7 +192,9 @@ def assert_labels_are_vocabulary(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "redis"])
-def test_queue_depth_is_what_waits_on_the_broker(settings: Settings, clock: FixedClock, kind: str, on_broker: OnBroker) -> None:
+def test_queue_depth_is_what_waits_on_the_broker(
+    settings: Settings, clock: FixedClock, kind: str, on_broker: OnBroker
+) -> None:
     settings = on_broker(kind, settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     init_storage(settings)
@@ -208,7 +210,8 @@ def test_queue_depth_is_what_waits_on_the_broker(settings: Settings, clock: Fixe
             assert value(waiting, "casevault_queue_depth", queue="ocr") == 3
             assert value(waiting, "casevault_queue_depth", queue="lifecycle") == 2
             with celery.connection_for_write() as connection:  # a worker takes one OCR task
-                assert connection.default_channel.basic_get(queue=broker_name(settings, OCR_QUEUE), no_ack=True) is not None
+                taken = connection.default_channel.basic_get(queue=broker_name(settings, OCR_QUEUE), no_ack=True)
+                assert taken is not None
             taken = scrape(client)
             assert value(taken, "casevault_queue_depth", queue="ocr") == 2
             assert value(taken, "casevault_broker_up") == 1
@@ -236,7 +239,6 @@ MULTIPROCESS_SCRIPT = textwrap.dedent("""
     from casevault.api.app import create_app
     from casevault.core.settings import load_settings
     from casevault.wiring import Container
-from casevault.worker import OCR_QUEUE, broker_name
 
     container = Container(load_settings())
     with TestClient(create_app(container)) as client:

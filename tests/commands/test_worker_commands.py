@@ -38,7 +38,9 @@ def test_no_worker_means_exit_1_and_says_so(plain_settings: Settings, on_broker:
     assert "did not answer within 1s" in silent.stderr and "celery@" in silent.stderr
 
 
-def test_a_named_worker_that_is_not_there_does_not_count(plain_settings: Settings, tmp_path: Path, on_broker: OnBroker) -> None:
+def test_a_named_worker_that_is_not_there_does_not_count(
+    plain_settings: Settings, tmp_path: Path, on_broker: OnBroker
+) -> None:
     settings = on_broker("redis", plain_settings)
     with running_worker(settings, tmp_path / "worker.log"):
         other = casevault(settings, "worker", "ping", "--name", "celery@another-host", "--timeout", "1")

@@ -3,6 +3,7 @@ would start them. Brokers come from the ``on_broker`` fixture (tests.fixtures_br
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import socket
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from casevault.core.clock import SystemClock
 from casevault.core.settings import Settings
 
 def free_port() -> int:
@@ -20,6 +22,15 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def real_time_case_dates() -> dict[str, str]:
+    """Dates for a person and case opened through a container on the real clock (its
+    workers live in real time): relative to today, years from the 25th birthday and
+    weeks from any other boundary, so the test passes on whatever day it runs."""
+    today = SystemClock().today()
+    days_ago = {"born": 14 * 365, "referred": 60, "letter": 30}
+    return {name: (today - dt.timedelta(days=days)).isoformat() for name, days in days_ago.items()}
 
 
 def casevault_env(settings: Settings, **extra: str) -> dict[str, str]:

@@ -68,12 +68,11 @@ class SentSweeps:
 
 
 def _start_beat(settings: Settings, log: Path, clock: ShiftedClock) -> subprocess.Popen:
+    offset = clock.offset.total_seconds()
     with log.open("wb") as sink:
         return subprocess.Popen(
             [sys.executable, str(ENTRY_SCRIPT)],
-            env=casevault_env(
-                settings, CASEVAULT_BEAT_LEASE_SECONDS=str(LEASE_SECONDS), **{CLOCK_OFFSET: str(clock.offset.total_seconds())}
-            ),
+            env=casevault_env(settings, CASEVAULT_BEAT_LEASE_SECONDS=str(LEASE_SECONDS), **{CLOCK_OFFSET: str(offset)}),
             stdout=sink,
             stderr=subprocess.STDOUT,
         )

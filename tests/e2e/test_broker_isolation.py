@@ -32,7 +32,9 @@ def _ping(settings: Settings) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the broker is under test here
 @pytest.mark.parametrize("broker", ["redis", "rabbitmq"])
-def test_a_worker_takes_only_its_own_installations_tasks(settings: Settings, tmp_path: Path, broker: str, on_broker: OnBroker) -> None:
+def test_a_worker_takes_only_its_own_installations_tasks(
+    settings: Settings, tmp_path: Path, broker: str, on_broker: OnBroker
+) -> None:
     first, second = Container(on_broker(broker, settings)), Container(on_broker(broker, settings))
 
     def verdicts() -> int:
