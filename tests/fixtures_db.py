@@ -1,5 +1,6 @@
 """Database fixtures: every database test runs on SQLite, and again on PostgreSQL
-when CASEVAULT_TEST_DATABASE_URL is set (CI sets it when PostgreSQL answers).
+whenever one answers (see tests.local_servers: CASEVAULT_TEST_DATABASE_URL names
+another server, or set to ``off`` leaves PostgreSQL out).
 
 The schema is always built by running the migrations, never by create_all:
 SQLite migrates once into a template file that each test copies; PostgreSQL
@@ -9,7 +10,6 @@ migrates one throw-away database per run and truncates it before each test.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -24,8 +24,8 @@ from casevault.core.db import SessionFactory
 from casevault.core.migrate import upgrade
 from casevault.core.settings import Settings, load_settings
 from casevault.app.services import Services as Container
+from tests.local_servers import postgres_url
 
-POSTGRES_ENV = "CASEVAULT_TEST_DATABASE_URL"
 KEPT_TABLES = {"alembic_version"}
 
 
@@ -39,9 +39,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_server_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for this test run."""
-    server_url = os.environ.get(POSTGRES_ENV)
-    if not server_url:
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1/test)")
+    server_url = postgres_url()
     name = f"casevault_test_{secrets.token_hex(4)}"
     admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

@@ -21,3 +21,19 @@ def test_every_scheduled_task_is_registered_and_routed(tmp_path) -> None:  # typ
     assert queue("casevault.ingest.ocr_document") == OCR_QUEUE
     assert queue("casevault.retention.sweep") == LIFECYCLE_QUEUE
     assert queue("casevault.ingest.requeue_stalled") == LIFECYCLE_QUEUE
+
+
+def test_a_queue_prefix_names_every_queue_broadcast_and_redis_key_of_the_installation(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(data_dir=tmp_path, broker_url="redis://127.0.0.1:6379/0", queue_prefix="site-b.").resolved()
+    celery = Container(settings).celery
+
+    def queue(name: str) -> str:
+        return (celery.amqp.router.route({}, name) or {}).get("queue").name  # type: ignore[union-attr]
+
+    assert queue("casevault.ingest.ocr_document") == "site-b.ocr"
+    assert queue("casevault.retention.sweep") == "site-b.lifecycle"
+    assert celery.conf.control_exchange == "site-b.celery"  # worker ping
+    options = celery.conf.broker_transport_options
+    assert {options[key] for key in ("unacked_key", "unacked_index_key", "unacked_mutex_key")} == {
+        "site-b.unacked", "site-b.unacked_index", "site-b.unacked_mutex",
+    }

@@ -12,6 +12,9 @@ sent once when one comes back (Celery's own due-time rules on the stored time).
 Each send is first recorded there in a transaction that also renews the lease,
 so a slot is recorded only by the process that holds the lease at that moment,
 and a beat taking over never sends a slot already recorded.
+
+The schedule asks the container's clock what time it is, as the lease does, so
+both agree and a test can run beat at any moment it chooses.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import copy
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,9 +31,11 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from celery import Celery
 from celery.beat import ScheduleEntry, Scheduler
+from celery.schedules import BaseSchedule, maybe_schedule
 from sqlmodel import Session, select
 
 from casevault.app.celery_app import services_of_app
+from casevault.core.clock import Clock
 from casevault.core.db import transaction
 from casevault.core.lease import Lease
 from casevault.core.models import ScheduledRun
@@ -60,12 +66,20 @@ class LeasedScheduler(Scheduler):
         self._new_session = services.new_session
         self._lease = Lease(services.new_session, name=LEASE_NAME, holder=process_id(),
                             duration=dt.timedelta(seconds=seconds), clock=services.clock)
+        self._clock: Clock = services.clock
         self._renew_every = seconds / 3
         self._check_every = min(STANDBY_CHECK_SECONDS, self._renew_every)
         self._state: str | None = None
         self._renewed_at = 0.0  # time.monotonic() of the last renewal
         self._in_database = False
         super().__init__(app, *args, **kwargs)  # type: ignore[arg-type]
+
+    def setup_schedule(self) -> None:
+        clocked = {}
+        for name, entry in self.app.conf.beat_schedule.items():
+            clocked[name] = {**entry, "schedule": _on_clock(entry["schedule"], self.app, self._clock)}
+        self.install_default_entries(self.data)
+        self.merge_inplace(clocked)
 
     # --- one pass of beat's loop --------------------------------------------------------
 
@@ -200,6 +214,16 @@ def _load_schedule(session: Session, schedule: dict[str, ScheduleEntry]) -> None
             session.add(ScheduledRun(entry=name, last_run_at=_aware(entry.last_run_at), total_run_count=entry.total_run_count))
         else:
             entry.last_run_at, entry.total_run_count = run.last_run_at, run.total_run_count
+
+
+def _on_clock(every: object, app: Celery, clock: Clock) -> BaseSchedule:
+    """A copy of an entry's schedule (a crontab, a timedelta, seconds) that asks ``clock`` the time."""
+    schedule = maybe_schedule(every, app=app)
+    if not isinstance(schedule, BaseSchedule):
+        raise TypeError(f"a beat entry's schedule must be a crontab, a timedelta or seconds, not {every!r}")
+    clocked = copy.copy(schedule)  # the app's configured one stays as it was
+    clocked.nowfun = clock.now
+    return clocked
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

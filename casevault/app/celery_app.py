@@ -20,6 +20,7 @@ from celery.signals import worker_process_init
 
 from casevault.app import task_logging
 from casevault.app.task_queue import (
+    broker_name,
     ANCHOR_AUDIT_TASK,
     LIFECYCLE_QUEUE,
     OCR_QUEUE,
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
 
 TASK_MODULES = ["casevault.app.tasks.checks", "casevault.app.tasks.ingest", "casevault.app.tasks.retention"]
 LONGEST_TASK = dt.timedelta(hours=2)  # a 1000-page scan at 1 page/s, with room
+# kombu's Redis options naming its keys for unacknowledged tasks, and their defaults
+REDIS_UNACKED_KEYS = {
+    "unacked_key": "unacked", "unacked_index_key": "unacked_index", "unacked_mutex_key": "unacked_mutex",
+}
 
 
 class CasevaultCelery(Celery):
@@ -55,7 +60,7 @@ def make_celery(services: "Services") -> CasevaultCelery:
     celery.conf.update(
         broker_url=settings.broker_url,
         broker_connection_retry_on_startup=True,
-        broker_transport_options=_transport_options(settings.broker_url),
+        broker_transport_options=_transport_options(settings),
         task_ignore_result=True,
         task_serializer="json",
         accept_content=["json"],
@@ -66,10 +71,12 @@ def make_celery(services: "Services") -> CasevaultCelery:
         # cancel the running copy so the same task never runs twice at once.
         worker_cancel_long_running_tasks_on_connection_loss=True,
         task_time_limit=int(LONGEST_TASK.total_seconds()),
-        task_default_queue=LIFECYCLE_QUEUE,
+        task_default_queue=broker_name(settings, LIFECYCLE_QUEUE),
         # Only OCR waits behind scans; everything else (the requeue of lost OCR
         # tasks too) is lifecycle work on the default queue.
-        task_routes={OCR_TASK: {"queue": OCR_QUEUE}},
+        task_routes={OCR_TASK: {"queue": broker_name(settings, OCR_QUEUE)}},
+        # Broadcasts (worker ping) stay within this installation too.
+        control_exchange=broker_name(settings, "celery"),
         imports=TASK_MODULES,
         timezone="UTC",
         enable_utc=True,
@@ -84,13 +91,19 @@ def make_celery(services: "Services") -> CasevaultCelery:
     return celery
 
 
-def _transport_options(broker_url: str) -> dict[str, int]:
+def _transport_options(settings: Settings) -> dict[str, int | str]:
+    options: dict[str, int | str] = {}
     # Redis and SQS hand an unacknowledged task to another worker after the
     # visibility timeout: it must outlast the longest task or it would run twice
     # at once. (The SQLAlchemy transport passes options to create_engine: none.)
-    if broker_url.startswith(("redis", "rediss", "sqs")):
-        return {"visibility_timeout": int(LONGEST_TASK.total_seconds()) + 600}
-    return {}
+    if settings.broker_url.startswith(("redis", "rediss", "sqs")):
+        options["visibility_timeout"] = int(LONGEST_TASK.total_seconds()) + 600
+    if settings.broker_url.startswith(("redis", "rediss")):
+        # Redis keeps unacknowledged tasks in keys of its own: prefixed like the queues,
+        # so one installation never redelivers another's. (kombu's global_keyprefix
+        # would cover these too, but its passive queue check ignores the prefix.)
+        options.update({option: broker_name(settings, key) for option, key in REDIS_UNACKED_KEYS.items()})
+    return options
 
 
 def _beat_schedule(settings: Settings) -> dict[str, dict]:
@@ -116,6 +129,7 @@ def start_worker(services: "Services", *, concurrency: int, queues: str, logleve
     logging.getLogger("casevault").setLevel(loglevel)
     # --quiet (celery's own option) drops the start-up banner, which is plain text, from JSON output.
     quiet = ["--quiet"] if services.settings.log_format == "json" else []
+    queues = ",".join(broker_name(services.settings, queue.strip()) for queue in queues.split(","))
     services.celery.worker_main([*quiet, "worker", f"--concurrency={concurrency}", f"--queues={queues}", f"--loglevel={loglevel}", "--without-mingle", "--without-gossip"])
 
 

@@ -99,7 +99,7 @@ class Services:
     def tasks(self) -> "TaskQueue":
         from casevault.app.task_queue import TaskQueue
 
-        return TaskQueue(self.celery)
+        return TaskQueue(self.celery, self.settings)
 
     # --- use cases: what every edge calls -----------------------------------------------
 

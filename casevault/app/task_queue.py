@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from kombu.exceptions import ChannelError, OperationalError
 
+from casevault.core.settings import Settings
+
 if TYPE_CHECKING:
     from celery import Celery
 
@@ -27,10 +29,17 @@ OCR_QUEUE = "ocr"
 LIFECYCLE_QUEUE = "lifecycle"
 
 
+def broker_name(settings: Settings, name: str) -> str:
+    """What the broker calls one of ours: a queue (``OCR_QUEUE``, ``LIFECYCLE_QUEUE``), the
+    broadcast exchange or a Redis key, prefixed so installations sharing a broker stay apart."""
+    return settings.queue_prefix + name
+
+
 class TaskQueue:
-    def __init__(self, celery: "Celery") -> None:
+    def __init__(self, celery: "Celery", settings: Settings) -> None:
         self.celery = celery
-        self.queues = (OCR_QUEUE, LIFECYCLE_QUEUE)
+        self.settings = settings
+        self.queues = (OCR_QUEUE, LIFECYCLE_QUEUE)  # as the metrics name them; the broker's names are prefixed
 
     def ocr(self, document_id: int) -> bool:
         """False when the broker is unreachable; ``requeue_stalled`` sends it later."""
@@ -54,7 +63,7 @@ class TaskQueue:
 
         A passive declare reads the count without creating anything. Redis deletes an
         empty queue's list, so there "no such queue" means none waiting."""
-        url = str(self.celery.conf.broker_url)
+        url = self.settings.broker_url
         # The caller's deadline is the bound; the socket timeouts (a little longer) only end the thread.
         options = {"socket_connect_timeout": timeout + 1, "socket_timeout": timeout + 1} if url.startswith(("redis", "rediss")) else {}
         depths = {}
@@ -63,7 +72,8 @@ class TaskQueue:
             for queue in self.queues:
                 channel = connection.channel()  # one each: a refused declare closes its channel on AMQP
                 try:
-                    depths[queue] = channel.queue_declare(queue=queue, passive=True).message_count
+                    declared = channel.queue_declare(queue=broker_name(self.settings, queue), passive=True)
+                    depths[queue] = declared.message_count
                 except ChannelError as error:
                     if getattr(error, "code", None) != 404 and "NOT_FOUND" not in str(error):
                         raise

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     database_url: str = ""  # default: sqlite in data_dir
     storage_url: str = ""  # default: file:// directory in data_dir; or s3://
     broker_url: str = ""  # default: Celery on a SQLite broker in data_dir
+    # Starts the name of every queue (and broadcast exchange, and Redis bookkeeping key)
+    # this installation uses, so installations sharing one broker never take each other's tasks.
+    queue_prefix: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9_.-]*$")
 
     # --- API ---------------------------------------------------------------------
     host: str = "127.0.0.1"

@@ -31,8 +31,9 @@ from casevault.core.settings import Settings
 from casevault.retention.parts import Lifecycle
 from casevault.retention.sweep import run_sweep
 from casevault.app.services import Services as Container
+from casevault.app.task_queue import OCR_QUEUE, broker_name
 from tests.e2e.life import token
-from tests.e2e.servers import broker_url
+from tests.fixtures_brokers import OnBroker
 from tests.ingest.scans import pdf_with_text_pages, save, text_strip
 from tests.ingest.test_upload import run_ocr
 
@@ -192,8 +193,10 @@ def assert_labels_are_vocabulary(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "redis"])
-def test_queue_depth_is_what_waits_on_the_broker(settings: Settings, clock: FixedClock, kind: str) -> None:
-    settings = settings.model_copy(update={"broker_url": broker_url(kind, settings)})
+def test_queue_depth_is_what_waits_on_the_broker(
+    settings: Settings, clock: FixedClock, kind: str, on_broker: OnBroker
+) -> None:
+    settings = on_broker(kind, settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     init_storage(settings)
     container = Container(settings, clock=clock)
@@ -208,7 +211,8 @@ def test_queue_depth_is_what_waits_on_the_broker(settings: Settings, clock: Fixe
             assert value(waiting, "casevault_queue_depth", queue="ocr") == 3
             assert value(waiting, "casevault_queue_depth", queue="lifecycle") == 2
             with celery.connection_for_write() as connection:  # a worker takes one OCR task
-                assert connection.default_channel.basic_get(queue="ocr", no_ack=True) is not None
+                taken = connection.default_channel.basic_get(queue=broker_name(settings, OCR_QUEUE), no_ack=True)
+                assert taken is not None
             taken = scrape(client)
             assert value(taken, "casevault_queue_depth", queue="ocr") == 2
             assert value(taken, "casevault_broker_up") == 1

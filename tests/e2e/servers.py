@@ -1,8 +1,9 @@
-"""Real servers for end-to-end tests: brokers probed on their usual ports, and
-casevault's own processes (a worker) started as a user would start them."""
+"""casevault's own processes for end-to-end tests (a worker, beat), started as a user
+would start them. Brokers come from the ``on_broker`` fixture (tests.fixtures_brokers)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import socket
@@ -12,17 +13,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlparse
 
-import pytest
-
+from casevault.core.clock import SystemClock
 from casevault.core.settings import Settings
-
-BROKERS = {
-    "redis": ("CASEVAULT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
-    "rabbitmq": ("CASEVAULT_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//"),
-}
-
 
 def free_port() -> int:
     """A loopback port nothing listens on now."""
@@ -31,22 +24,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def broker_url(kind: str, settings: Settings) -> str:
-    """The broker of that kind, or skip (with the reason) when it does not answer."""
-    if kind == "sqlite":
-        return settings.broker_url
-    variable, default = BROKERS[kind]
-    url = os.environ.get(variable, default)
-    parsed = urlparse(url)
-    try:
-        socket.create_connection((parsed.hostname, parsed.port), timeout=2).close()
-    except OSError:
-        pytest.skip(f"no {kind} server answers at {parsed.hostname}:{parsed.port} (set {variable})")
-    if kind == "redis":
-        import redis
-
-        redis.Redis.from_url(url).flushdb()  # a queue left by an earlier run
-    return url
+def real_time_case_dates() -> dict[str, str]:
+    """Dates for a person and case opened through a container on the real clock (its
+    workers live in real time): relative to today, years from the 25th birthday and
+    weeks from any other boundary, so the test passes on whatever day it runs."""
+    today = SystemClock().today()
+    days_ago = {"born": 14 * 365, "referred": 60, "letter": 30}
+    return {name: (today - dt.timedelta(days=days)).isoformat() for name, days in days_ago.items()}
 
 
 def casevault_env(settings: Settings, **extra: str) -> dict[str, str]:

@@ -25,7 +25,7 @@ OVERDUE = ("retention-sweep", "verify-storage")  # two entries whose slots were 
 @pytest.fixture
 def beat_container(settings: Settings, clock: FixedClock) -> Iterator[Container]:
     built = Container(settings.model_copy(update={"broker_url": "memory://"}), clock=clock)
-    long_ago = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30)
+    long_ago = clock.now() - dt.timedelta(days=30)  # the beat reads the same clock
     with transaction(built.new_session) as session:
         for entry in OVERDUE:
             session.add(ScheduledRun(entry=entry, last_run_at=long_ago, total_run_count=1))
@@ -71,3 +71,54 @@ def test_a_holder_that_lost_the_lease_sends_nothing_and_the_new_holder_sends_wha
     with beat_container.new_session() as session:
         lease = session.get(SchedulerLease, LEASE_NAME)
     assert lease is not None and lease.holder == process_id() and lease.expires_at <= clock.now(), "released on close"
+
+
+DAILY = "retention-sweep"
+DAILY_AT = dt.time(2, 0)  # the shipped schedule's daily sweep, UTC
+DAY_SECONDS = 86_400
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the schedule's arithmetic, not the database's
+def test_a_missed_daily_sweep_is_sent_once_at_any_hour_and_the_next_slot_on_time(
+    settings: Settings, clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A beat starting at any time of day, the daily sweep's last run a day before,
+    sends the missed sweep at once and the next at 02:00, each once."""
+    caplog.set_level(logging.INFO)
+    # A lease far longer than the simulated run: here the clock jumps, real time hardly passes.
+    on_memory = settings.model_copy(update={"broker_url": "memory://", "beat_lease_seconds": DAY_SECONDS})
+    container = Container(on_memory, clock=clock)
+    day = dt.datetime(2026, 11, 24, tzinfo=dt.timezone.utc)
+    every_hour = [day + dt.timedelta(hours=hour, minutes=30) for hour in range(24)]
+    starts = [*every_hour, day + dt.timedelta(hours=1, minutes=55)]  # the last one reaches 02:00
+    try:
+        for start in starts:
+            with transaction(container.new_session) as session:
+                for row in [*session.exec(select(ScheduledRun)).all(), *session.exec(select(SchedulerLease)).all()]:
+                    session.delete(row)
+                session.add(ScheduledRun(entry=DAILY, last_run_at=start - dt.timedelta(days=1), total_run_count=1))
+            clock.set(start)
+            caplog.clear()
+            scheduler = LeasedScheduler(app=container.celery)
+            try:
+                while clock.now() < start + dt.timedelta(minutes=10):
+                    clock.advance(dt.timedelta(seconds=min(max(scheduler.tick(), 0.5), 15)))
+            finally:
+                scheduler.close()
+            slots = _daily_slots(start, clock.now())
+            sent = [message for message in _sent(caplog) if f" {DAILY} " in message]
+            assert len(sent) == 1 + slots, (start, sent)
+            assert _stored_counts(container)[DAILY] == 2 + slots, start
+    finally:
+        container.close()
+
+
+def _stored_counts(container: Container) -> dict[str, int]:
+    with container.new_session() as session:
+        return {run.entry: run.total_run_count for run in session.exec(select(ScheduledRun)).all()}
+
+
+def _daily_slots(start: dt.datetime, end: dt.datetime) -> int:
+    """How many 02:00 UTC slots fall in (start, end]."""
+    slots = (dt.datetime.combine(day, DAILY_AT, dt.timezone.utc) for day in {start.date(), end.date()})
+    return sum(1 for slot in slots if start < slot <= end)

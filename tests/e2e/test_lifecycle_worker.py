@@ -33,17 +33,17 @@ from casevault.core.models import AuditEvent, Consent, ConsentScope, Role, Tier
 from casevault.app.task_queue import SWEEP_TASK
 from casevault.app.services import Services as Container
 from tests.e2e.life import FULL_NAME, assert_nothing_left_but_a_certificate, hits, keys_in, stored_keys, token, upload_three
-from tests.e2e.servers import broker_url, running_worker, wait_for
+from tests.e2e.servers import running_worker, wait_for
+from tests.fixtures_brokers import OnBroker
 
 BORN = dt.date(2001, 3, 10)  # 25 on 10 March 2026: before the worker's today, so it may act then
 WAIT = 60  # seconds for one piece of work; each takes about one
 
 
 @pytest.fixture
-def on_redis(backend_container: Container, clock: FixedClock) -> Iterator[Container]:
+def on_redis(backend_container: Container, clock: FixedClock, on_broker: OnBroker) -> Iterator[Container]:
     """The backend's storage and database, with Redis as the broker."""
-    settings = backend_container.settings
-    container = Container(settings.model_copy(update={"broker_url": broker_url("redis", settings)}), clock=clock)
+    container = Container(on_broker("redis", backend_container.settings), clock=clock)
     yield container
     container.close()
 

@@ -15,16 +15,20 @@ from casevault.core.models import Role
 from casevault.core.settings import Settings
 from casevault.core.users import create_user
 from casevault.app.services import Services as Container
-from tests.e2e.servers import broker_url, running_worker, wait_for
+from tests.e2e.servers import real_time_case_dates, running_worker, wait_for
+from tests.fixtures_brokers import OnBroker
 from tests.ingest.scans import save, text_strip
 from tests.ingest.test_upload import BAD_FILES
 
 
 @pytest.mark.parametrize("broker", ["sqlite", "redis"])
-def test_bad_files_are_refused_and_the_next_scan_becomes_searchable(settings: Settings, tmp_path: Path, broker: str) -> None:
-    settings = settings.model_copy(update={"broker_url": broker_url(broker, settings)})
+def test_bad_files_are_refused_and_the_next_scan_becomes_searchable(
+    settings: Settings, tmp_path: Path, broker: str, on_broker: OnBroker
+) -> None:
+    settings = on_broker(broker, settings)
     init_storage(settings)
     container = Container(settings, clock=SystemClock())  # the worker lives in real time too
+    dates = real_time_case_dates()
     with transaction(container.new_session) as session:
         _, token = create_user(session, username="olive", role=Role.officer, clock=container.clock)
     headers = {"Authorization": f"Bearer {token}"}
@@ -32,19 +36,19 @@ def test_bad_files_are_refused_and_the_next_scan_becomes_searchable(settings: Se
     def send(client: TestClient, case_id: int, path: Path) -> int:
         with path.open("rb") as body:
             response = client.post(f"/api/v1/cases/{case_id}/documents", files={"file": (path.name, body)},
-                                   data={"correspondence_date": "2026-10-02", "provided_by": "parent_carer"}, headers=headers)
+                                   data={"correspondence_date": dates["letter"], "provided_by": "parent_carer"}, headers=headers)
         assert response.status_code == 202, response.text
         return response.json()["id"]
 
     with running_worker(settings, tmp_path / "worker.log", concurrency=1), TestClient(create_app(container)) as client:
-        person = client.post("/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": "2012-03-04"}, headers=headers).json()
-        case = client.post("/api/v1/cases", json={"person_id": person["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"}, headers=headers).json()
+        person = client.post("/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": dates["born"]}, headers=headers).json()
+        case = client.post("/api/v1/cases", json={"person_id": person["id"], "referral_date": dates["referred"], "referral_source": "parent_carer"}, headers=headers).json()
         for name, (make, expected, _) in sorted(BAD_FILES.items()):
             folder = tmp_path / name.replace(" ", "-")
             folder.mkdir()
             with make(folder).open("rb") as body:
                 refused = client.post(f"/api/v1/cases/{case['id']}/documents", files={"file": ("scan.pdf", body)},
-                                      data={"correspondence_date": "2026-10-02", "provided_by": "school"}, headers=headers)
+                                      data={"correspondence_date": dates["letter"], "provided_by": "school"}, headers=headers)
             assert refused.status_code == expected, name
         good = send(client, case["id"], save(text_strip(), tmp_path / "review.png"))
 

@@ -20,7 +20,8 @@ from casevault.core.settings import Settings
 from casevault.core.users import create_user
 from casevault.app.task_queue import OCR_TASK
 from casevault.app.services import Services as Container
-from tests.e2e.servers import broker_url, running_worker, wait_for
+from tests.e2e.servers import real_time_case_dates, running_worker, wait_for
+from tests.fixtures_brokers import OnBroker
 from tests.ingest.scans import save, text_strip
 from tests.log_capture import json_lines, logged  # noqa: F401  (logged: a fixture)
 
@@ -28,21 +29,24 @@ REQUEST_ID = "upload-req-0001"
 
 
 @pytest.mark.parametrize("broker", ["sqlite", "redis"])
-def test_the_worker_logs_the_ocr_of_an_upload_under_the_uploads_request_id(settings: Settings, tmp_path: Path, broker: str, logged) -> None:
-    settings = settings.model_copy(update={"broker_url": broker_url(broker, settings)})
+def test_the_worker_logs_the_ocr_of_an_upload_under_the_uploads_request_id(
+    settings: Settings, tmp_path: Path, broker: str, on_broker: OnBroker, logged
+) -> None:
+    settings = on_broker(broker, settings)
     init_storage(settings)
     container = Container(settings, clock=SystemClock())
+    dates = real_time_case_dates()
     with transaction(container.new_session) as session:
         _, token = create_user(session, username="olive", role=Role.officer, clock=container.clock)
     headers = {"Authorization": f"Bearer {token}"}
     worker_log = tmp_path / "worker.log"
 
     with running_worker(settings, worker_log), TestClient(create_app(container)) as client:
-        person = client.post("/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": "2012-03-04"}, headers=headers).json()
-        case = client.post("/api/v1/cases", json={"person_id": person["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"}, headers=headers).json()
+        person = client.post("/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": dates["born"]}, headers=headers).json()
+        case = client.post("/api/v1/cases", json={"person_id": person["id"], "referral_date": dates["referred"], "referral_source": "parent_carer"}, headers=headers).json()
         with save(text_strip(), tmp_path / "review.png").open("rb") as body:
             upload = client.post(f"/api/v1/cases/{case['id']}/documents", files={"file": ("review.png", body)},
-                                 data={"correspondence_date": "2026-10-02", "provided_by": "parent_carer"},
+                                 data={"correspondence_date": dates["letter"], "provided_by": "parent_carer"},
                                  headers={**headers, "X-Request-ID": REQUEST_ID})
         assert upload.status_code == 202, upload.text
         assert upload.headers["X-Request-ID"] == REQUEST_ID

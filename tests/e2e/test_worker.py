@@ -11,12 +11,13 @@ from casevault.app.parts import init_storage
 from casevault.core.models import AuditEvent
 from casevault.core.settings import Settings
 from casevault.app.services import Services as Container
-from tests.e2e.servers import broker_url, running_worker, wait_for
+from tests.e2e.servers import running_worker, wait_for
+from tests.fixtures_brokers import OnBroker
 
 
 @pytest.mark.parametrize("broker", ["sqlite", "redis", "rabbitmq"])
-def test_a_worker_runs_a_task_end_to_end(settings: Settings, tmp_path: Path, broker: str) -> None:
-    settings = settings.model_copy(update={"broker_url": broker_url(broker, settings)})
+def test_a_worker_runs_a_task_end_to_end(settings: Settings, tmp_path: Path, broker: str, on_broker: OnBroker) -> None:
+    settings = on_broker(broker, settings)
     init_storage(settings)  # the audit MAC key the verdict row is sealed with
     container = Container(settings)
 

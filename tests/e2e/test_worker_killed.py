@@ -33,15 +33,17 @@ from casevault.core.settings import Settings
 from casevault.core.users import create_user
 from casevault.app.task_queue import SWEEP_TASK
 from casevault.app.services import Services as Container
-from tests.e2e.servers import broker_url, running, running_worker, wait_for
+from tests.e2e.servers import real_time_case_dates, running, running_worker, wait_for
+from tests.fixtures_brokers import OnBroker
 from tests.ingest.scans import DPI, text_strip
 from tests.retention.conftest import seed_person
 
 STALL_SECONDS = 10
+SWEEP_AS_OF = dt.date(2026, 11, 24)  # years before the young people's 25th birthdays (from 2037)
 
 
 def _real_time_container(settings: Settings) -> Container:
-    settings = settings.model_copy(update={"broker_url": broker_url("redis", settings), "ocr_stall_seconds": STALL_SECONDS})
+    settings = settings.model_copy(update={"ocr_stall_seconds": STALL_SECONDS})
     init_storage(settings)
     return Container(settings, clock=SystemClock())  # the workers live in real time
 
@@ -58,15 +60,18 @@ def _scan_pages(path: Path, pages: int) -> Path:
     return path
 
 
-def test_a_worker_killed_mid_ocr_has_its_scan_finished_by_another(settings: Settings, tmp_path: Path) -> None:
-    container = _real_time_container(settings)
+def test_a_worker_killed_mid_ocr_has_its_scan_finished_by_another(
+    settings: Settings, tmp_path: Path, on_broker: OnBroker
+) -> None:
+    container = _real_time_container(on_broker("redis", settings))
+    dates = real_time_case_dates()
     with transaction(container.new_session) as session:
         _, token = create_user(session, username="olive", role=Role.officer, clock=container.clock)
     headers = {"Authorization": f"Bearer {token}"}
 
     with TestClient(create_app(container)) as client, ExitStack() as processes:
-        person = client.post("/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": "2012-03-04"}, headers=headers).json()
-        case = client.post("/api/v1/cases", json={"person_id": person["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"}, headers=headers).json()
+        person = client.post("/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": dates["born"]}, headers=headers).json()
+        case = client.post("/api/v1/cases", json={"person_id": person["id"], "referral_date": dates["referred"], "referral_source": "parent_carer"}, headers=headers).json()
 
         def status(document_id: int) -> str:
             return client.get(f"/api/v1/documents/{document_id}", headers=headers).json()["status"]
@@ -74,7 +79,7 @@ def test_a_worker_killed_mid_ocr_has_its_scan_finished_by_another(settings: Sett
         doomed = processes.enter_context(running_worker(container.settings, tmp_path / "doomed.log"))
         with _scan_pages(tmp_path / "bundle.tiff", 6).open("rb") as body:
             answer = client.post(f"/api/v1/cases/{case['id']}/documents", files={"file": ("bundle.tiff", body)},
-                                 data={"correspondence_date": "2026-10-02", "provided_by": "school"}, headers=headers)
+                                 data={"correspondence_date": dates["letter"], "provided_by": "school"}, headers=headers)
         assert answer.status_code == 202, answer.text
         document_id = answer.json()["id"]
         wait_for(lambda: status(document_id) == "processing", 60, "the first worker starts the OCR")
@@ -100,9 +105,11 @@ def _pool_children(worker: subprocess.Popen) -> list[int]:
     return [int(pid) for pid in found]
 
 
-def test_a_sweep_whose_pool_process_is_killed_is_redelivered_and_finished(settings: Settings, tmp_path: Path) -> None:
-    container = _real_time_container(settings)
-    closed = dt.date(2025, 6, 2)  # last letter more than 12 months ago: every case is due for the archive
+def test_a_sweep_whose_pool_process_is_killed_is_redelivered_and_finished(
+    settings: Settings, tmp_path: Path, on_broker: OnBroker
+) -> None:
+    container = _real_time_container(on_broker("redis", settings))
+    closed = dt.date(2025, 6, 2)  # last letter over 12 months before the sweep's date: every case due for the archive
     cases = [seed_person(container, tmp_path, born=dt.date(2012, 1, 1) + dt.timedelta(days=i), documents=3, closed_on=closed,
                          last_correspondence=closed).case_id for i in range(16)]
 
@@ -112,7 +119,7 @@ def test_a_sweep_whose_pool_process_is_killed_is_redelivered_and_finished(settin
 
     with running_worker(container.settings, tmp_path / "worker.log") as worker:
         [pool_process] = _pool_children(worker)
-        container.celery.send_task(SWEEP_TASK)
+        container.celery.send_task(SWEEP_TASK, args=[SWEEP_AS_OF.isoformat()])  # not today: 2037 would destroy them
         wait_for(lambda: archived() >= 1, 60, "the sweep starts archiving")
         os.kill(pool_process, signal.SIGKILL)
         at_kill = archived()
