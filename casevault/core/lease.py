@@ -57,7 +57,9 @@ class Lease:
     ``holder`` names who acts: a process (``host:pid``) or a task id, so that a
     redelivered task (its worker died) takes its own lease back at once."""
 
-    def __init__(self, new_session: SessionFactory, *, name: str, holder: str, duration: dt.timedelta, clock: Clock) -> None:
+    def __init__(
+        self, new_session: SessionFactory, *, name: str, holder: str, duration: dt.timedelta, clock: Clock
+    ) -> None:
         if duration <= dt.timedelta(0):
             raise ValueError("a lease must last a positive time")
         if not 0 < len(name) <= MAX_NAME_LENGTH or not 0 < len(holder) <= MAX_HOLDER_LENGTH:
@@ -72,7 +74,9 @@ class Lease:
         """In the caller's transaction: take the lease if it is free, ours or has run out.
         True if we hold it for ``duration`` from now (when the transaction commits)."""
         now = self._clock.now()
-        insert = _insert_for(session).values(name=self.name, holder=self.holder, acquired_at=now, expires_at=now + self.duration)
+        insert = _insert_for(session).values(
+            name=self.name, holder=self.holder, acquired_at=now, expires_at=now + self.duration
+        )
         ours_and_live = sa.and_(_TABLE.c.holder == self.holder, _TABLE.c.expires_at > now)
         taken = session.execute(
             insert.on_conflict_do_update(
@@ -182,7 +186,11 @@ class Heartbeat:
                 # Unrenewed for a whole term: it may have run out and been taken by another.
                 held = False
             if not held:
-                log.warning("lease %s: lost by %s (ran out or taken over); its holder stops", self._lease.name, self._lease.holder)
+                log.warning(
+                    "lease %s: lost by %s (ran out or taken over); its holder stops",
+                    self._lease.name,
+                    self._lease.holder,
+                )
                 self._lost.set()
                 return
             renewed_at = attempt
