@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -107,7 +108,7 @@ class Lease:
             .where(_TABLE.c.name == self.name, _TABLE.c.holder == self.holder, _TABLE.c.expires_at > now)
             .values(expires_at=now + self.duration)
         )
-        return renewed.rowcount == 1  # type: ignore[attr-defined]  # a CursorResult for DML
+        return cast("sa.CursorResult[Any]", renewed).rowcount == 1  # an UPDATE's result counts its rows
 
     def renew_now(self) -> bool:
         """``renew`` in a transaction of its own."""
