@@ -19,7 +19,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
-import annotated_types
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -259,9 +258,9 @@ def _field(location: tuple[int | str, ...]) -> FieldInfo:
 
 
 def _bounds(location: tuple[int | str, ...]) -> tuple[object, object]:
-    metadata = _field(location).metadata
-    low = next(item.ge for item in metadata if isinstance(item, annotated_types.Ge))
-    high = next(item.le for item in metadata if isinstance(item, annotated_types.Le))
+    metadata = _field(location).metadata  # Field(ge=..., le=...) leaves one Ge and one Le here
+    low = next(item.ge for item in metadata if hasattr(item, "ge"))
+    high = next(item.le for item in metadata if hasattr(item, "le"))
     return low, high
 
 
