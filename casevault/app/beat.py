@@ -37,7 +37,7 @@ from sqlmodel import Session, select
 from casevault.app.celery_app import services_of_app
 from casevault.core.clock import Clock
 from casevault.core.db import transaction
-from casevault.core.lease import Lease
+from casevault.core.lease import Lease, LeaseLost
 from casevault.core.models import ScheduledRun
 
 log = logging.getLogger("casevault.beat")
@@ -46,10 +46,6 @@ LEASE_NAME = "beat"
 STANDBY_CHECK_SECONDS = 5.0
 
 HOLDER, STANDBY, UNAVAILABLE = "holder", "standby", "unavailable"
-
-
-class LeaseLost(Exception):
-    """The lease is no longer ours: another beat may be sending."""
 
 
 def process_id() -> str:
@@ -194,7 +190,7 @@ class LeasedScheduler(Scheduler):
             if self._state == HOLDER and not self._in_database:
                 self._state = None
                 try:
-                    self._lease.release()
+                    self._lease.release_now()
                     log.info("beat %s: released the scheduler lease", self._lease.holder)
                 except sa.exc.SQLAlchemyError as error:
                     log.warning("beat %s: could not release the scheduler lease (%s); a standby takes over once it runs out", self._lease.holder, type(error).__name__)

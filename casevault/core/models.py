@@ -371,21 +371,6 @@ class DestructionCertificate(SQLModel, table=True):
 # Ids, pseudonyms, rule ids and counts only: nothing here names anyone.
 
 
-class RetentionClaim(SQLModel, table=True):
-    """One lifecycle item being worked on ("archive:case:12", "destroy:person:5").
-
-    Inserting the row claims the item; a second sweep finds it taken and skips the
-    item. The lease lets a later sweep take over the item of a worker that died.
-    """
-
-    __tablename__ = "retention_claim"
-
-    item: str = Field(primary_key=True, max_length=64)
-    holder: str = Field(max_length=32)  # the sweep or task run that claimed it
-    claimed_at: dt.datetime = _when()
-    lease_until: dt.datetime = _when()
-
-
 class DestructionJob(SQLModel, table=True):
     """A person's destruction under way: written before the first object is deleted,
     removed in the transaction that writes the certificate. It carries the counts
@@ -420,14 +405,18 @@ class DestructionApproval(SQLModel, table=True):
 # Names of periodic jobs and metrics only: nothing here names anyone.
 
 
-class SchedulerLease(SQLModel, table=True):
-    """Which beat process may send periodic tasks, until when. The holder renews it;
-    another beat takes over only once it has expired, so two never act at once."""
+class LeaseRecord(SQLModel, table=True):
+    """Who may act on a named thing, until when: the beat scheduler ("beat"), a
+    lifecycle item ("archive:case:12"), a document's OCR ("ocr:document:7").
 
-    __tablename__ = "scheduler_lease"
+    The holder renews it; another takes it only once it has run out or been
+    released (the row deleted), so two never act at once (see core.lease).
+    """
+
+    __tablename__ = "lease"
 
     name: str = Field(primary_key=True, max_length=64)
-    holder: str = Field(max_length=128)  # host and pid of the beat process
+    holder: str = Field(max_length=128)  # host and pid of a process, or a task id
     acquired_at: dt.datetime = _when()
     expires_at: dt.datetime = _when()
 

@@ -3,26 +3,41 @@
 The schedule is data that managers review yearly, so loading it is strict:
 unknown keys, missing keys, wrong types and impossible values stop start-up with
 a message naming the key, rather than falling back to a default nobody chose.
+Pydantic models check the file's shape; their findings are then said in the
+schedule's own terms: the key as written (``archive.window_months``) and what it
+must be.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic.types import Strict
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from casevault.core.errors import ConfigurationError
 
 # Stored with every decision and certificate (DestructionCertificate.schedule_version/rule).
 MAX_VERSION_LENGTH = 32
 MAX_RULE_ID_LENGTH = 64
-_RULE_ID = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 
 # Below 18 the schedule would destroy the records of children the service is still helping.
 MIN_DESTRUCTION_AGE = 18
@@ -116,121 +131,139 @@ def parse_schedule(text: str, *, source: str) -> Schedule:
 
 
 def schedule_from_mapping(data: Mapping[str, Any], *, source: str) -> Schedule:
-    top = _Table(data, prefix="", source=source)
-    archive = top.table("archive")
-    expiry = top.table("archive_expiry")
-    destruction = top.table("destruction")
-    restore = top.table("restore")
-    holds = top.table("holds")
-    schedule = Schedule(
-        version=top.text("version", max_length=MAX_VERSION_LENGTH),
-        effective_from=top.date("effective_from"),
-        policy=top.text("policy", max_length=500),
-        archive=ArchiveRule(
-            rule_id=archive.rule_id(),
-            window_months=archive.whole_number("window_months", minimum=1, maximum=1200),
-        ),
-        archive_expiry=ArchiveExpiryRule(rule_id=expiry.rule_id(), action=expiry.choice("action", ExpiryAction)),
-        destruction=DestructionRule(
-            rule_id=destruction.rule_id(),
-            age_years=destruction.whole_number(
-                "age_years", minimum=MIN_DESTRUCTION_AGE, maximum=MAX_DESTRUCTION_AGE
-            ),
-        ),
-        restore_rule_id=restore.rule_id(),
-        hold_rule_id=holds.rule_id(),
-        source=source,
-    )
-    for table in (top, archive, expiry, destruction, restore, holds):
-        table.reject_unknown_keys()
-    _reject_shared_rule_ids(schedule)
-    return schedule
+    try:
+        checked = _ScheduleFile.model_validate(data)
+    except ValidationError as exc:
+        problems = [_explain(error) for error in exc.errors()]
+        listed = problems[0] if len(problems) == 1 else "".join(f"\n  - {problem}" for problem in problems)
+        raise ConfigurationError(f"retention schedule {source}: {listed}") from None
+    return checked.to_schedule(source=source)
 
 
-def _reject_shared_rule_ids(schedule: Schedule) -> None:
-    ids = [
-        schedule.archive.rule_id,
-        schedule.archive_expiry.rule_id,
-        schedule.destruction.rule_id,
-        schedule.restore_rule_id,
-        schedule.hold_rule_id,
-    ]
-    repeated = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
-    if repeated:
-        raise ConfigurationError(
-            f"retention schedule {schedule.source}: rule id {', '.join(repeated)} is used by more than"
-            " one rule; each rule needs its own id so decisions say which rule made them"
+# --- the file's shape, checked by pydantic -------------------------------------------------
+
+_TEXT = r"\S"  # at least one character that is not a space
+_RULE_ID = r"^[a-z0-9][a-z0-9.-]*$"
+
+_RuleId = Annotated[StrictStr, StringConstraints(max_length=MAX_RULE_ID_LENGTH, pattern=_RULE_ID)]
+# bool is an int in Python; strict refuses `window_months = true`, a mistake rather than 1.
+_WindowMonths = Annotated[StrictInt, Field(ge=1, le=1200)]
+_DestructionAge = Annotated[StrictInt, Field(ge=MIN_DESTRUCTION_AGE, le=MAX_DESTRUCTION_AGE)]
+# Strict: a TOML date-time (a datetime, which is also a date) or a quoted date is refused.
+_Day = Annotated[dt.date, Strict()]
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _RuleTable(_Table):
+    rule: _RuleId
+
+
+class _ArchiveTable(_RuleTable):
+    window_months: _WindowMonths
+
+
+class _ArchiveExpiryTable(_RuleTable):
+    action: ExpiryAction
+
+
+class _DestructionTable(_RuleTable):
+    age_years: _DestructionAge
+
+
+class _ScheduleFile(_Table):
+    version: Annotated[StrictStr, StringConstraints(max_length=MAX_VERSION_LENGTH, pattern=_TEXT)]
+    effective_from: _Day
+    policy: Annotated[StrictStr, StringConstraints(max_length=500, pattern=_TEXT)]
+    archive: _ArchiveTable
+    archive_expiry: _ArchiveExpiryTable
+    destruction: _DestructionTable
+    restore: _RuleTable
+    holds: _RuleTable
+
+    @model_validator(mode="after")
+    def _each_rule_has_its_own_id(self) -> _ScheduleFile:
+        ids = [self.archive.rule, self.archive_expiry.rule, self.destruction.rule, self.restore.rule, self.holds.rule]
+        repeated = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
+        if repeated:
+            raise PydanticCustomError(
+                "shared_rule_id",
+                "rule id {repeated} is used by more than one rule; each rule needs its own id"
+                " so decisions say which rule made them",
+                {"repeated": ", ".join(repeated)},
+            )
+        return self
+
+    def to_schedule(self, *, source: str) -> Schedule:
+        return Schedule(
+            version=self.version,
+            effective_from=self.effective_from,
+            policy=self.policy,
+            archive=ArchiveRule(rule_id=self.archive.rule, window_months=self.archive.window_months),
+            archive_expiry=ArchiveExpiryRule(rule_id=self.archive_expiry.rule, action=self.archive_expiry.action),
+            destruction=DestructionRule(rule_id=self.destruction.rule, age_years=self.destruction.age_years),
+            restore_rule_id=self.restore.rule,
+            hold_rule_id=self.holds.rule,
+            source=source,
         )
 
 
-class _Table:
-    """Reads one TOML table, remembering which keys were used so leftovers can be refused."""
+# --- pydantic's findings, said in the schedule's terms ----------------------------------------
 
-    def __init__(self, data: Mapping[str, Any], *, prefix: str, source: str) -> None:
-        self._data = data
-        self._prefix = prefix
-        self._source = source
-        self._used: set[str] = set()
+_PATTERN_MEANS = {
+    _TEXT: "a non-empty string",
+    _RULE_ID: "lower-case letters, digits, '.' and '-'",
+}
 
-    def _name(self, key: str) -> str:
-        return f"{self._prefix}{key}"
 
-    def _fail(self, message: str) -> ConfigurationError:
-        return ConfigurationError(f"retention schedule {self._source}: {message}")
+def _explain(error: ErrorDetails) -> str:
+    """One problem, naming the key as written in the file (``archive.window_months``)
+    and saying what it must be."""
+    key = ".".join(str(part) for part in error["loc"])
+    got = error.get("input")
+    context = error.get("ctx", {})
+    kind = error["type"]
+    if kind == "missing":
+        return f"missing key '{key}'"
+    if kind == "extra_forbidden":
+        return f"unknown key '{key}' (a typo? the schedule has no such setting)"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"'{key}' must be a table ([{key}])"
+    if kind == "int_type":
+        return f"'{key}' must be a whole number, got {got!r}"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        low, high = _bounds(error["loc"])
+        return f"'{key}' must be between {low} and {high}, got {got!r}"
+    if kind == "string_type":
+        return f"'{key}' must be a non-empty string, got {got!r}"
+    if kind == "string_too_long":
+        return f"'{key}' must be at most {context['max_length']} characters"
+    if kind == "string_pattern_mismatch":
+        return f"'{key}' must be {_PATTERN_MEANS[context['pattern']]}, got {got!r}"
+    if kind == "enum":
+        return f"'{key}' must be one of {_choices(error['loc'])}; got {got!r}"
+    if kind == "date_type":
+        return f"'{key}' must be a date like 2026-01-01 (no quotes), got {got!r}"
+    return f"'{key}': {error['msg']}" if key else error["msg"]
 
-    def _get(self, key: str) -> Any:
-        self._used.add(key)
-        if key not in self._data:
-            raise self._fail(f"missing key '{self._name(key)}'")
-        return self._data[key]
 
-    def table(self, key: str) -> "_Table":
-        value = self._get(key)
-        if not isinstance(value, Mapping):
-            raise self._fail(f"'{self._name(key)}' must be a table ([{self._name(key)}])")
-        return _Table(value, prefix=f"{self._name(key)}.", source=self._source)
+def _field(location: tuple[int | str, ...]) -> FieldInfo:
+    """The declaration of the key at ``location``, for messages that say all it allows."""
+    model: type[BaseModel] = _ScheduleFile
+    for part in location[:-1]:
+        model = model.model_fields[str(part)].annotation  # type: ignore[assignment]  # nested tables are models
+    return model.model_fields[str(location[-1])]
 
-    def text(self, key: str, *, max_length: int) -> str:
-        value = self._get(key)
-        if not isinstance(value, str) or not value.strip():
-            raise self._fail(f"'{self._name(key)}' must be a non-empty string, got {value!r}")
-        if len(value) > max_length:
-            raise self._fail(f"'{self._name(key)}' must be at most {max_length} characters")
-        return value
 
-    def rule_id(self) -> str:
-        value = self.text("rule", max_length=MAX_RULE_ID_LENGTH)
-        if not _RULE_ID.match(value):
-            raise self._fail(
-                f"'{self._name('rule')}' must be lower-case letters, digits, '.' and '-', got {value!r}"
-            )
-        return value
+def _bounds(location: tuple[int | str, ...]) -> tuple[object, object]:
+    metadata = _field(location).metadata  # Field(ge=..., le=...) leaves one Ge and one Le here
+    low = next(item.ge for item in metadata if hasattr(item, "ge"))
+    high = next(item.le for item in metadata if hasattr(item, "le"))
+    return low, high
 
-    def whole_number(self, key: str, *, minimum: int, maximum: int) -> int:
-        value = self._get(key)
-        # bool is an int in Python; `window_months = true` is a mistake, not 1.
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self._fail(f"'{self._name(key)}' must be a whole number, got {value!r}")
-        if not minimum <= value <= maximum:
-            raise self._fail(f"'{self._name(key)}' must be between {minimum} and {maximum}, got {value}")
-        return value
 
-    def choice(self, key: str, choices: type[ExpiryAction]) -> ExpiryAction:
-        value = self._get(key)
-        allowed = [choice.value for choice in choices]
-        if value not in allowed:
-            raise self._fail(f"'{self._name(key)}' must be one of {', '.join(allowed)}; got {value!r}")
-        return choices(value)
-
-    def date(self, key: str) -> dt.date:
-        value = self._get(key)
-        # A TOML date-time is a datetime, which is also a date: refuse it, the schedule works in days.
-        if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-            raise self._fail(f"'{self._name(key)}' must be a date like 2026-01-01 (no quotes), got {value!r}")
-        return value
-
-    def reject_unknown_keys(self) -> None:
-        unknown = sorted(set(self._data) - self._used)
-        if unknown:
-            names = ", ".join(f"'{self._name(key)}'" for key in unknown)
-            raise self._fail(f"unknown key {names} (a typo? the schedule has no such setting)")
+def _choices(location: tuple[int | str, ...]) -> str:
+    choices: type[enum.Enum] = _field(location).annotation  # type: ignore[assignment]  # an enum-typed key
+    return ", ".join(str(choice.value) for choice in choices)

@@ -15,7 +15,7 @@ from casevault.app.beat import LEASE_NAME, LeasedScheduler, process_id
 from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
 from casevault.core.lease import Lease
-from casevault.core.models import ScheduledRun, SchedulerLease
+from casevault.core.models import LeaseRecord, ScheduledRun
 from casevault.core.settings import Settings
 from casevault.app.services import Services as Container
 
@@ -61,16 +61,19 @@ def test_a_holder_that_lost_the_lease_sends_nothing_and_the_new_holder_sends_wha
         assert len(_sent(caplog)) == 1, "sent after losing the lease"
         assert sorted(_run_counts(beat_container).values()) == [1, 2]
 
-        other.release()
+        other.release_now()
         for _ in range(3):
             scheduler.tick()
         assert len(_sent(caplog)) == 2, "the still-due entry, once"
         assert _run_counts(beat_container) == {entry: 2 for entry in OVERDUE}
+        with beat_container.new_session() as session:
+            held = session.get(LeaseRecord, LEASE_NAME)
+        assert held is not None and held.holder == process_id(), "taken back once the other released it"
     finally:
         scheduler.close()
     with beat_container.new_session() as session:
-        lease = session.get(SchedulerLease, LEASE_NAME)
-    assert lease is not None and lease.holder == process_id() and lease.expires_at <= clock.now(), "released on close"
+        lease = session.get(LeaseRecord, LEASE_NAME)
+    assert lease is None, "released on close: nobody holds it"
 
 
 DAILY = "retention-sweep"
@@ -94,7 +97,7 @@ def test_a_missed_daily_sweep_is_sent_once_at_any_hour_and_the_next_slot_on_time
     try:
         for start in starts:
             with transaction(container.new_session) as session:
-                for row in [*session.exec(select(ScheduledRun)).all(), *session.exec(select(SchedulerLease)).all()]:
+                for row in [*session.exec(select(ScheduledRun)).all(), *session.exec(select(LeaseRecord)).all()]:
                     session.delete(row)
                 session.add(ScheduledRun(entry=DAILY, last_run_at=start - dt.timedelta(days=1), total_run_count=1))
             clock.set(start)

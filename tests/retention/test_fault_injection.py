@@ -18,7 +18,7 @@ from sqlmodel import select
 from casevault.core import audit
 from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
-from casevault.core.models import Case, CaseStatus, DestructionCertificate, DestructionJob, Person, RetentionClaim, StoredObject, Tier
+from casevault.core.models import Case, CaseStatus, DestructionCertificate, DestructionJob, LeaseRecord, Person, StoredObject, Tier
 from casevault.retention.parts import DEFAULT_LEASE
 from casevault.retention.referral import restore_on_referral
 from casevault.retention.steps import Boundary, StepOutcomeKind
@@ -67,7 +67,7 @@ def assert_readable_only_in(life: Container, seeded: Seeded, tier: Tier, tmp_pat
 
 def _claims_left(life: Container) -> list[str]:
     with life.new_session() as session:
-        return [claim.item for claim in session.exec(select(RetentionClaim)).all()]
+        return [lease.name for lease in session.exec(select(LeaseRecord)).all()]
 
 
 @pytest.mark.parametrize("boundary", MOVE_BOUNDARIES, ids=lambda b: b.value)

@@ -93,10 +93,14 @@ def _set(table: str | None, key: str, value: Any) -> Callable[[dict[str, Any]], 
         ),
         pytest.param(_set("archive", "window_months", 0), "'archive.window_months' must be between", id="zero-months"),
         pytest.param(
-            _set("archive", "window_months", "12"), "'archive.window_months' must be a whole number", id="months-as-text"
+            _set("archive", "window_months", "12"),
+            "'archive.window_months' must be a whole number",
+            id="months-as-text",
         ),
         pytest.param(
-            _set("archive", "window_months", True), "'archive.window_months' must be a whole number", id="months-as-bool"
+            _set("archive", "window_months", True),
+            "'archive.window_months' must be a whole number",
+            id="months-as-bool",
         ),
         pytest.param(
             _set("destruction", "age_years", 2),
@@ -129,6 +133,40 @@ def _set(table: str | None, key: str, value: Any) -> Callable[[dict[str, Any]], 
             id="shared-rule-id",
         ),
         pytest.param(_set(None, "archive", 12), "'archive' must be a table", id="table-as-number"),
+        pytest.param(_set(None, "archive", [{"rule": "x"}]), "'archive' must be a table", id="array-of-tables"),
+        pytest.param(_set(None, "version", "   "), "'version' must be a non-empty string", id="blank-version"),
+        pytest.param(
+            _set(None, "version", 2026.1), "'version' must be a non-empty string, got 2026.1", id="number-version"
+        ),
+        pytest.param(_set(None, "policy", ""), "'policy' must be a non-empty string", id="empty-policy"),
+        pytest.param(
+            _set(None, "effective_from", dt.datetime(2026, 1, 1)),
+            "'effective_from' must be a date",
+            id="midnight-date-time-not-date",
+        ),
+        pytest.param(
+            _set("archive", "window_months", 12.0),
+            "'archive.window_months' must be a whole number",
+            id="months-decimal",
+        ),
+        pytest.param(
+            _set("destruction", "age_years", 121),
+            "'destruction.age_years' must be between 18 and 120, got 121",
+            id="destruction-age-too-high",
+        ),
+        pytest.param(_set("holds", "rule", "h" * 65), "'holds.rule' must be at most 64 characters", id="long-rule-id"),
+        pytest.param(
+            _set("restore", "rule", "restore-on-referral\n"),
+            "'restore.rule' must be lower-case letters",
+            id="rule-id-with-trailing-newline",
+        ),
+        pytest.param(
+            _set("archive_expiry", "action", 1),
+            "'archive_expiry.action' must be one of keep, destroy; got 1",
+            id="expiry-action-as-number",
+        ),
+        pytest.param(_set("holds", "note", "x"), "unknown key 'holds.note'", id="unknown-key-in-rule-table"),
+        pytest.param(_set(None, "notes", "x"), "unknown key 'notes'", id="unknown-top-level-key"),
     ],
 )
 def test_a_bad_schedule_is_refused_naming_the_key(change: Callable[[dict[str, Any]], None], message: str) -> None:
@@ -140,9 +178,24 @@ def test_a_bad_schedule_is_refused_naming_the_key(change: Callable[[dict[str, An
     assert "edited.toml" in caught.value.detail
 
 
+def test_every_problem_in_a_schedule_is_named_at_once() -> None:
+    data = shipped_data()
+    del data["version"]
+    data["archive"]["window_months"] = 0
+    data["destruction"]["age_years"] = 16
+    with pytest.raises(ConfigurationError) as caught:
+        schedule_from_mapping(data, source="edited.toml")
+    for message in (
+        "missing key 'version'",
+        "'archive.window_months' must be between 1 and 1200, got 0",
+        "'destruction.age_years' must be between 18 and 120, got 16",
+    ):
+        assert message in caught.value.detail
+
+
 def test_invalid_toml_is_refused_with_the_parser_position() -> None:
     with pytest.raises(ConfigurationError, match=r"broken.toml is not valid TOML: .*line 2"):
-        parse_schedule("version = \"2026.1\"\nwindow_months = = 12\n", source="broken.toml")
+        parse_schedule('version = "2026.1"\nwindow_months = = 12\n', source="broken.toml")
 
 
 def test_a_missing_schedule_file_says_which_setting_to_fix(tmp_path: Path) -> None:
