@@ -104,7 +104,7 @@ def _import_one(
         accepted = service.accept(
             new_session=app.new_session, vault=app.vault, case_id=case.id, user=user, upload=path, filename=path.name,  # type: ignore[arg-type]
             correspondence_date=min(on, app.clock.today()), provided_by=provided_by, limits=UploadLimits.from_settings(app.settings),
-            tags_for=lambda born: lifecycle_tags(tier=Tier.active, date_of_birth=born, schedule=app.schedule),
+            tags_for=lambda _born: lifecycle_tags(tier=Tier.active, schedule=app.schedule),
             workdir=scratch, clock=app.clock,
         )
     except CasevaultError as error:

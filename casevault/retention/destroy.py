@@ -254,7 +254,9 @@ def erase_destroyed_rows(lifecycle: Lifecycle) -> erasure.Erasure | None:
     done = erasure.erase_deleted(engine, tables=ERASED_TABLES)  # type: ignore[arg-type]
     if done.complete:
         with transaction(lifecycle.new_session) as session:
-            audit.record(session, clock=lifecycle.clock, actor="system", action=ERASED, details={"database": done.dialect})
+            audit.record(
+                session, clock=lifecycle.clock, actor="system", action=ERASED, details={"database": done.dialect}
+            )
     return done
 
 

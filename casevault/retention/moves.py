@@ -13,7 +13,6 @@ case's own status changes last, with the claim's release, in one transaction.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import dataclass
 
@@ -50,7 +49,6 @@ class _CaseView:
     case_id: int
     person_id: int
     subject: str
-    date_of_birth: dt.date
     objects: tuple[_Object, ...]
 
 
@@ -69,9 +67,7 @@ def archive_case(lifecycle: Lifecycle, *, action: Action, holder: str, on_step: 
             _audit(session, lifecycle, "retention.archive", action.case_id, outcome="refused", rule=action.rule_id)
             return StepOutcome(item, StepOutcomeKind.skipped, refusal)
         view = _case_view(session, case_id=action.case_id)
-    tags = lifecycle_tags(
-        tier=Tier.archive, date_of_birth=view.date_of_birth, schedule=lifecycle.schedule, archive_until=action.archive_until
-    )
+    tags = lifecycle_tags(tier=Tier.archive, schedule=lifecycle.schedule)
     for obj in view.objects:
         with lifecycle.new_session() as session:
             held = standing_hold_ids(session, person_id=view.person_id, case_ids=[view.case_id])
@@ -152,7 +148,7 @@ def restore_case(lifecycle: Lifecycle, *, case_id: int, holder: str, on_step: St
             lifecycle.vault.request_restore(object_key=obj.key, tier=Tier.archive)
         claims.release_now(lifecycle.new_session, item=item, holder=holder)
         return StepOutcome(item, StepOutcomeKind.waiting, f"{len(cold)} object(s) in cold storage: restore requested")
-    tags = lifecycle_tags(tier=Tier.active, date_of_birth=view.date_of_birth, schedule=lifecycle.schedule)
+    tags = lifecycle_tags(tier=Tier.active, schedule=lifecycle.schedule)
     for obj in view.objects:
         _move(lifecycle, obj=obj, subject=view.subject, source=Tier.archive, target=Tier.active, tags=tags, item=item, on_step=on_step)
     with transaction(lifecycle.new_session) as session:
@@ -222,7 +218,7 @@ def _case_view(session: Session, *, case_id: int) -> _CaseView:
         .order_by(col(StoredObject.id))
     ).all()
     objects = tuple(_Object(row.id, row.object_key, row.tier, row.sha256, row.stored_size) for row in rows)  # type: ignore[arg-type]
-    return _CaseView(case_id, person.id, person.pseudonym, person.date_of_birth, objects)  # type: ignore[arg-type]
+    return _CaseView(case_id, person.id, person.pseudonym, objects)  # type: ignore[arg-type]
 
 
 def _objects_in(session: Session, *, case_id: int, tier: Tier) -> list[int]:

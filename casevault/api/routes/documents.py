@@ -49,7 +49,7 @@ async def upload_document(case_id: int, request: Request, user: Officer, contain
             correspondence_date=correspondence_date,
             provided_by=provided_by,
             limits=UploadLimits.from_settings(settings),
-            tags_for=lambda born: lifecycle_tags(tier=Tier.active, date_of_birth=born, schedule=container.schedule),
+            tags_for=lambda _born: lifecycle_tags(tier=Tier.active, schedule=container.schedule),
             workdir=upload.path.parent,
             clock=container.clock,
         )
