@@ -100,6 +100,10 @@ class ObjectStore(Protocol):
 
     def list_versions(self, *, tier: Tier) -> Iterator[ObjectVersion]: ...
 
+    def versions_of(self, *, tier: Tier, keys: Sequence[str]) -> list[ObjectVersion]:
+        """Every version and delete marker of each key (what ``delete_all_versions`` would remove)."""
+        ...
+
     def delete_all_versions(self, *, tier: Tier, keys: Sequence[str]) -> Removed:
         """Every version and delete marker of each key; missing keys are fine."""
         ...

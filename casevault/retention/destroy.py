@@ -36,11 +36,13 @@ from casevault.core.models import (
     DestructionApproval,
     DestructionCertificate,
     DestructionJob,
+    DestructionObject,
     Document,
     Hold,
     PageText,
     Person,
     StoredObject,
+    Tier,
 )
 from casevault.retention import claims
 from casevault.retention.decide import Action, destruction_date
@@ -59,6 +61,7 @@ ERASED_TABLES = (
     "page_text", "stored_object", "document", "case_note", "hold", "consent", "destruction_approval",
     "case_file", "person", "data_key",
 )
+COUNT_BATCH = 200  # objects counted per journal transaction
 ERASURE_FOLLOWS = ("retention.destroyed", "retention.expire_archive")
 ERASED = "retention.erased"
 
@@ -162,15 +165,35 @@ def _object_keys(session: Session, *, person_id: int) -> list[str]:
 
 
 def _delete_objects(lifecycle: Lifecycle, *, person_id: int, keys: list[str]) -> None:
-    """Every version in every tier, batched by the store; the counts go to the journal."""
-    removed = lifecycle.vault.delete_everywhere(keys)
-    with transaction(lifecycle.new_session) as session:
-        job = session.get(DestructionJob, person_id)
-        assert job is not None
-        job.objects += removed.objects
-        job.object_versions += removed.versions
-        job.bytes += removed.bytes
-        session.add(job)
+    """Every version in every tier. Each object is counted (versions and bytes, both tiers)
+    and the count committed to the journal before any deletion starts, so a crash in the
+    middle of deleting loses no count, and a re-run counts nothing twice."""
+    _count_objects(lifecycle, person_id=person_id, keys=keys)
+    lifecycle.vault.delete_everywhere(keys)
+
+
+def _count_objects(lifecycle: Lifecycle, *, person_id: int, keys: list[str]) -> None:
+    with lifecycle.new_session() as session:
+        counted = set(
+            session.exec(select(DestructionObject.object_key).where(DestructionObject.person_id == person_id)).all()
+        )
+    uncounted = [key for key in dict.fromkeys(keys) if key not in counted]
+    for start in range(0, len(uncounted), COUNT_BATCH):
+        batch = uncounted[start : start + COUNT_BATCH]
+        store = lifecycle.vault.store
+        found = [v for tier in Tier for v in store.versions_of(tier=tier, keys=batch) if not v.is_delete_marker]
+        with transaction(lifecycle.new_session) as session:
+            job = session.get(DestructionJob, person_id)
+            assert job is not None
+            for key in batch:
+                versions = [v for v in found if v.key == key]
+                session.add(DestructionObject(
+                    person_id=person_id, object_key=key, versions=len(versions), bytes=sum(v.size for v in versions)
+                ))
+            job.objects += len({v.key for v in found})
+            job.object_versions += len(found)
+            job.bytes += sum(v.size for v in found)
+            session.add(job)
 
 
 def _delete_rows(lifecycle: Lifecycle, *, person_id: int) -> None:
@@ -231,6 +254,7 @@ def _certify(lifecycle: Lifecycle, *, person_id: int, item: str, holder: str) ->
         )
         session.add(certificate)
         session.delete(job)
+        session.execute(sa.delete(DestructionObject).where(col(DestructionObject.person_id) == person_id))
         counters.add(session, counters.DESTRUCTIONS.name)
         counters.add(session, counters.DESTROYED_OBJECTS.name, job.objects)
         counters.add(session, counters.DESTROYED_BYTES.name, job.bytes)
