@@ -38,6 +38,7 @@ BUSY = (DocumentStatus.queued, DocumentStatus.processing)
 @dataclass(frozen=True)
 class _Object:
     id: int
+    document_id: int
     key: str
     tier: Tier
     sha256: str
@@ -117,7 +118,7 @@ def mark_restoring(session: Session, *, case: Case, actor: str, rule: str, sched
     """Inside the caller's transaction: the case shows ``restoring`` until its documents are back."""
     if case.status is not CaseStatus.archived:
         raise Conflict(f"case {case.id} is {case.status.value}; only an archived case is restored")
-    case.status, case.updated_at = CaseStatus.restoring, clock.now()
+    case.status, case.updated_at, case.restore_problem = CaseStatus.restoring, clock.now(), None
     session.add(case)
     audit.record(
         session, clock=clock, actor=actor, action="retention.restore.requested", subject_type="case",
@@ -150,16 +151,55 @@ def restore_case(lifecycle: Lifecycle, *, case_id: int, holder: str, on_step: St
         return StepOutcome(item, StepOutcomeKind.waiting, f"{len(cold)} object(s) in cold storage: restore requested")
     tags = lifecycle_tags(tier=Tier.active, schedule=lifecycle.schedule)
     for obj in view.objects:
-        _move(lifecycle, obj=obj, subject=view.subject, source=Tier.archive, target=Tier.active, tags=tags, item=item, on_step=on_step)
+        try:
+            _move(lifecycle, obj=obj, subject=view.subject, source=Tier.archive, target=Tier.active, tags=tags, item=item, on_step=on_step)
+        except IntegrityFailure:
+            return _restore_failed(lifecycle, view=view, failed=obj, item=item, holder=holder, on_step=on_step)
     with transaction(lifecycle.new_session) as session:
         case = session.get(Case, case_id)
         assert case is not None
-        case.status, case.updated_at = CaseStatus.open, lifecycle.clock.now()
+        case.status, case.updated_at, case.restore_problem = CaseStatus.open, lifecycle.clock.now(), None
         session.add(case)
         _set_document_tier(session, case_id=case_id, tier=Tier.active)
         claims.release(session, item=item, holder=holder)
         _audit(session, lifecycle, "retention.restore", case_id, rule=lifecycle.schedule.restore_rule_id, objects=len(view.objects))
     return StepOutcome(item, StepOutcomeKind.done, f"case {case_id} is active again", objects=len(view.objects))
+
+
+def _restore_failed(
+    lifecycle: Lifecycle, *, view: _CaseView, failed: _Object, item: str, holder: str, on_step: StepHook
+) -> StepOutcome:
+    """An archive copy failed its integrity check: nothing of the case may stay half
+    restored. The failed object's copy in the active tier goes (every version), what
+    this restore already brought back returns to the archive, and the case is
+    ``archived`` again, saying why, with its claim released."""
+    log.error(
+        "integrity alert: restore of case %s stopped: object %s (document %s) failed its integrity check",
+        view.case_id, failed.key, failed.document_id,
+    )
+    lifecycle.vault.delete_everywhere([failed.key], tiers=[Tier.active])
+    with lifecycle.new_session() as session:
+        back = [obj for obj in _case_view(session, case_id=view.case_id).objects if obj.tier is Tier.active]
+    archive_tags = lifecycle_tags(tier=Tier.archive, schedule=lifecycle.schedule)
+    for obj in back:
+        _move(lifecycle, obj=obj, subject=view.subject, source=Tier.active, target=Tier.archive, tags=archive_tags,
+              item=item, on_step=on_step)
+    problem = (
+        f"restore failed: the archive copy of document {failed.document_id} failed its integrity check;"
+        " run `casevault storage verify`"
+    )
+    with transaction(lifecycle.new_session) as session:
+        case = session.get(Case, view.case_id)
+        assert case is not None
+        case.status, case.restore_problem, case.updated_at = CaseStatus.archived, problem, lifecycle.clock.now()
+        session.add(case)
+        _set_document_tier(session, case_id=view.case_id, tier=Tier.archive)
+        claims.release(session, item=item, holder=holder)
+        _audit(
+            session, lifecycle, "retention.restore", view.case_id, outcome="failed",
+            document=failed.document_id, object=failed.key, reason="integrity",
+        )
+    return StepOutcome(item, StepOutcomeKind.failed, problem)
 
 
 def _readable(vault: Vault, obj: _Object) -> bool:
@@ -217,7 +257,10 @@ def _case_view(session: Session, *, case_id: int) -> _CaseView:
         .where(Document.case_id == case_id)
         .order_by(col(StoredObject.id))
     ).all()
-    objects = tuple(_Object(row.id, row.object_key, row.tier, row.sha256, row.stored_size) for row in rows)  # type: ignore[arg-type]
+    objects = tuple(
+        _Object(row.id, row.document_id, row.object_key, row.tier, row.sha256, row.stored_size)  # type: ignore[arg-type]
+        for row in rows
+    )
     return _CaseView(case_id, person.id, person.pseudonym, objects)  # type: ignore[arg-type]
 
 
