@@ -4,6 +4,8 @@ A claim is a row keyed by the item. Taking it is one statement that succeeds for
 one caller only: an INSERT (the primary key refuses a second), or an UPDATE that
 matches only when the earlier holder's lease has run out (its worker died).
 The claim is released in the transaction that commits the item's last step.
+A holder renews its claim in the transaction of each step it commits; once
+another worker has taken the claim over, the renewal fails and the holder stops.
 """
 
 from __future__ import annotations
@@ -42,6 +44,17 @@ def claim(new_session: SessionFactory, *, item: str, holder: str, clock: Clock, 
             return True
     except sa.exc.IntegrityError:
         return False  # another worker inserted it between our two statements
+
+
+def renew(session: Session, *, item: str, holder: str, clock: Clock, lease: dt.timedelta) -> bool:
+    """Inside the caller's transaction: True, with the lease extended, while ``holder``
+    still holds ``item``; False once another worker has taken it over."""
+    table = RetentionClaim.__table__  # type: ignore[attr-defined]
+    now = clock.now()
+    renewed = session.execute(
+        sa.update(table).where(table.c.item == item, table.c.holder == holder).values(lease_until=now + lease)
+    )
+    return renewed.rowcount == 1
 
 
 def release(session: Session, *, item: str, holder: str) -> None:

@@ -61,6 +61,7 @@ ERASED_TABLES = (
     "page_text", "stored_object", "document", "case_note", "hold", "consent", "destruction_approval",
     "case_file", "person", "data_key",
 )
+CASE_MOVES = ("archive", "restore", "expire")  # claim kinds of a case's lifecycle work (moves, expire_archive)
 COUNT_BATCH = 200  # objects counted per journal transaction
 ERASURE_FOLLOWS = ("retention.destroyed", "retention.expire_archive")
 ERASED = "retention.erased"
@@ -74,12 +75,17 @@ def destroy_person(
     item = claims.item_key("destroy", "person", person_id)
     if not claims.claim(lifecycle.new_session, item=item, holder=holder, clock=lifecycle.clock, lease=lifecycle.lease):
         return StepOutcome(item, StepOutcomeKind.skipped, "another sweep is destroying this person")
+    busy = _claim_cases(lifecycle, person_id=person_id, holder=holder)
+    if busy is not None:
+        claims.release_now(lifecycle.new_session, item=item, holder=holder)
+        return StepOutcome(item, StepOutcomeKind.skipped, busy)
     with transaction(lifecycle.new_session) as session:
         job = session.get(DestructionJob, person_id)
         if job is None:
             refusal = _refusal(session, lifecycle, person_id=person_id, action=action)
             if refusal is not None:
                 claims.release(session, item=item, holder=holder)
+                _release_cases(session, person_id=person_id, holder=holder)
                 audit.record(
                     session, clock=lifecycle.clock, actor="system", action="retention.destroy", outcome="refused",
                     subject_type="person", subject_id=person_id,
@@ -93,10 +99,41 @@ def destroy_person(
     on_step(Boundary.after_delete, item)
     lifecycle.vault.destroy_key(subject=subject)
     on_step(Boundary.after_key_shred, item)
-    _delete_rows(lifecycle, person_id=person_id)
+    _delete_rows(lifecycle, person_id=person_id, holder=holder)
     on_step(Boundary.before_certificate, item)
     certificate = _certify(lifecycle, person_id=person_id, item=item, holder=holder)
     return StepOutcome(item, StepOutcomeKind.done, f"destroyed; certificate {certificate}", objects=len(keys))
+
+
+def _claim_cases(lifecycle: Lifecycle, *, person_id: int, holder: str) -> str | None:
+    """Take every move claim of the person's cases, so no archive, restore or expiry
+    of theirs runs alongside the destruction: a live one makes us wait for the next
+    sweep; one whose lease ran out is taken over, and its holder stops at its next
+    step (moves renew their claim before each step they commit)."""
+    with lifecycle.new_session() as session:
+        items = _case_items(session, person_id=person_id)
+    taken: list[str] = []
+    for case_item in items:
+        claimed = claims.claim(
+            lifecycle.new_session, item=case_item, holder=holder, clock=lifecycle.clock, lease=lifecycle.lease
+        )
+        if not claimed:
+            with transaction(lifecycle.new_session) as session:
+                for done in taken:
+                    claims.release(session, item=done, holder=holder)
+            return f"{case_item} is under way in another worker: the person is destroyed by a later sweep"
+        taken.append(case_item)
+    return None
+
+
+def _case_items(session: Session, *, person_id: int) -> list[str]:
+    case_ids = session.exec(select(Case.id).where(Case.person_id == person_id).order_by(col(Case.id))).all()
+    return [claims.item_key(kind, "case", case_id) for case_id in case_ids for kind in CASE_MOVES if case_id is not None]
+
+
+def _release_cases(session: Session, *, person_id: int, holder: str) -> None:
+    for case_item in _case_items(session, person_id=person_id):
+        claims.release(session, item=case_item, holder=holder)
 
 
 def _refusal(session: Session, lifecycle: Lifecycle, *, person_id: int, action: Action | None) -> str | None:
@@ -196,13 +233,14 @@ def _count_objects(lifecycle: Lifecycle, *, person_id: int, keys: list[str]) -> 
             session.add(job)
 
 
-def _delete_rows(lifecycle: Lifecycle, *, person_id: int) -> None:
+def _delete_rows(lifecycle: Lifecycle, *, person_id: int, holder: str) -> None:
     # An object stored after the first delete (an upload racing the start) goes too.
     with lifecycle.new_session() as session:
         late = _object_keys(session, person_id=person_id)
     if late:
         _delete_objects(lifecycle, person_id=person_id, keys=late)
     with transaction(lifecycle.new_session) as session:
+        _release_cases(session, person_id=person_id, holder=holder)  # no case is left to move
         delete_personal_rows(session, person_id=person_id)
         audit.record(
             session, clock=lifecycle.clock, actor="system", action="retention.destroy.rows", subject_type="person",

@@ -75,8 +75,10 @@ def archive_case(lifecycle: Lifecycle, *, action: Action, holder: str, on_step: 
         if held:  # placed while we were moving: stop here, what moved is safe in the archive
             claims.release_now(lifecycle.new_session, item=item, holder=holder)
             return StepOutcome(item, StepOutcomeKind.skipped, f"hold {held[0]} was placed during the move: stopped")
-        _move(lifecycle, obj=obj, subject=view.subject, source=Tier.active, target=Tier.archive, tags=tags, item=item, on_step=on_step)
+        _move(lifecycle, obj=obj, subject=view.subject, source=Tier.active, target=Tier.archive, tags=tags, item=item,
+              holder=holder, on_step=on_step)
     with transaction(lifecycle.new_session) as session:
+        _keep_claim(session, lifecycle, item=item, holder=holder)
         if _objects_in(session, case_id=view.case_id, tier=Tier.active):
             # A document was uploaded while we moved: the case stays closed, the next sweep moves it.
             claims.release(session, item=item, holder=holder)
@@ -152,10 +154,12 @@ def restore_case(lifecycle: Lifecycle, *, case_id: int, holder: str, on_step: St
     tags = lifecycle_tags(tier=Tier.active, schedule=lifecycle.schedule)
     for obj in view.objects:
         try:
-            _move(lifecycle, obj=obj, subject=view.subject, source=Tier.archive, target=Tier.active, tags=tags, item=item, on_step=on_step)
+            _move(lifecycle, obj=obj, subject=view.subject, source=Tier.archive, target=Tier.active, tags=tags, item=item,
+                  holder=holder, on_step=on_step)
         except IntegrityFailure:
             return _restore_failed(lifecycle, view=view, failed=obj, item=item, holder=holder, on_step=on_step)
     with transaction(lifecycle.new_session) as session:
+        _keep_claim(session, lifecycle, item=item, holder=holder)
         case = session.get(Case, case_id)
         assert case is not None
         case.status, case.updated_at, case.restore_problem = CaseStatus.open, lifecycle.clock.now(), None
@@ -183,12 +187,13 @@ def _restore_failed(
     archive_tags = lifecycle_tags(tier=Tier.archive, schedule=lifecycle.schedule)
     for obj in back:
         _move(lifecycle, obj=obj, subject=view.subject, source=Tier.active, target=Tier.archive, tags=archive_tags,
-              item=item, on_step=on_step)
+              item=item, holder=holder, on_step=on_step)
     problem = (
         f"restore failed: the archive copy of document {failed.document_id} failed its integrity check;"
         " run `casevault storage verify`"
     )
     with transaction(lifecycle.new_session) as session:
+        _keep_claim(session, lifecycle, item=item, holder=holder)
         case = session.get(Case, view.case_id)
         assert case is not None
         case.status, case.restore_problem, case.updated_at = CaseStatus.archived, problem, lifecycle.clock.now()
@@ -210,17 +215,24 @@ def _readable(vault: Vault, obj: _Object) -> bool:
 
 
 def _move(
-    lifecycle: Lifecycle, *, obj: _Object, subject: str, source: Tier, target: Tier, tags: LifecycleTags, item: str, on_step: StepHook
+    lifecycle: Lifecycle, *, obj: _Object, subject: str, source: Tier, target: Tier, tags: LifecycleTags, item: str,
+    holder: str, on_step: StepHook,
 ) -> None:
+    """Each step that commits re-checks the claim first (renewing its lease): a worker
+    whose claim ran out and was taken over (by a destruction, or another sweep) stops."""
     vault = lifecycle.vault
     if obj.tier is source:
+        with transaction(lifecycle.new_session) as session:
+            _keep_claim(session, lifecycle, item=item, holder=holder)
         vault.copy_to_tier(object_key=obj.key, source=source, target=target, tags=tags)
+        _check_after_copy(lifecycle, obj=obj, target=target, item=item, holder=holder)
         on_step(Boundary.after_copy, item)
         _verify_copy(vault, obj=obj, subject=subject, tier=target, source=source)
         on_step(Boundary.after_verify, item)
         with transaction(lifecycle.new_session) as session:
+            _keep_claim(session, lifecycle, item=item, holder=holder)
             row = session.get(StoredObject, obj.id)
-            assert row is not None
+            assert row is not None  # the claim is ours: no destruction has deleted it
             row.tier = target
             session.add(row)
         on_step(Boundary.after_commit, item)
@@ -229,6 +241,25 @@ def _move(
         vault.set_tags(object_key=obj.key, tier=target, tags=tags)
     vault.delete_everywhere([obj.key], tiers=[source])
     on_step(Boundary.after_delete, item)
+
+
+def _check_after_copy(lifecycle: Lifecycle, *, obj: _Object, target: Tier, item: str, holder: str) -> None:
+    """A copy is the one step that can land after a takeover (it was in flight). If a
+    destruction took the claim, it may have deleted this object before the copy landed:
+    the copy goes too. If another mover took it, the copy is its business: leave it."""
+    with transaction(lifecycle.new_session) as session:
+        if claims.renew(session, item=item, holder=holder, clock=lifecycle.clock, lease=lifecycle.lease):
+            return
+        being_destroyed = _being_destroyed(session, obj=obj)
+    if being_destroyed:
+        lifecycle.vault.delete_everywhere([obj.key], tiers=[target])
+    raise Conflict(f"{item} was taken over by another worker after this one's claim ran out: stopped here")
+
+
+def _being_destroyed(session: Session, *, obj: _Object) -> bool:
+    document = session.get(Document, obj.document_id)
+    case = session.get(Case, document.case_id) if document is not None else None
+    return case is None or case.status is CaseStatus.destroyed
 
 
 def _verify_copy(vault: Vault, *, obj: _Object, subject: str, tier: Tier, source: Tier) -> None:
@@ -244,6 +275,11 @@ def _verify_copy(vault: Vault, *, obj: _Object, subject: str, tier: Tier, source
 
 
 # --- shared ------------------------------------------------------------------------------
+
+
+def _keep_claim(session: Session, lifecycle: Lifecycle, *, item: str, holder: str) -> None:
+    if not claims.renew(session, item=item, holder=holder, clock=lifecycle.clock, lease=lifecycle.lease):
+        raise Conflict(f"{item} was taken over by another worker after this one's claim ran out: stopped here")
 
 
 def _case_view(session: Session, *, case_id: int) -> _CaseView:

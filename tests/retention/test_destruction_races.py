@@ -17,8 +17,8 @@ from sqlmodel import select
 from casevault.api.app import create_app
 from casevault.archive import Vault
 from casevault.core.clock import FixedClock
-from casevault.core.errors import KeyDestroyed
-from casevault.core.models import DestructionCertificate, Role, StoredObject, Tier
+from casevault.core.errors import Conflict, KeyDestroyed
+from casevault.core.models import DestructionCertificate, RetentionClaim, Role, StoredObject, Tier
 from casevault.retention.parts import DEFAULT_LEASE
 from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import run_sweep
@@ -106,3 +106,73 @@ def test_a_destruction_cut_short_while_deleting_certifies_every_object_version_a
     assert (certificate.objects, certificate.object_versions, certificate.bytes) == (4, 4, stored_bytes)
     for tier in Tier:
         assert versions_in(life, tier, seeded.object_keys) == []
+
+
+# --- an archive move and a destruction of the same person ------------------------------
+
+TURNS_25_TOMORROW = dt.date(2001, 11, 25)
+
+
+def _due(life: Container, kind: str):  # type: ignore[no-untyped-def]
+    from casevault.retention.facts import plan
+
+    with life.new_session() as session:
+        [action] = [a for a in plan(session, schedule=life.schedule, as_of=life.clock.today()) if a.kind.value == kind]
+    return action
+
+
+def test_a_live_archive_claim_makes_the_destruction_wait(life: Container, tmp_path: Path) -> None:
+    from casevault.retention import claims
+    from casevault.retention.destroy import destroy_person
+
+    seeded = seed_person(life, tmp_path, born=TURNS_25_TODAY, closed_on=dt.date(2026, 10, 1))
+    mover = claims.item_key("archive", "case", seeded.case_id)
+    assert claims.claim(life.new_session, item=mover, holder="mover", clock=life.clock, lease=DEFAULT_LEASE)
+
+    outcome = destroy_person(lifecycle_of(life), person_id=seeded.person_id, action=_due(life, "destroy_person"), holder="sweep")
+
+    assert outcome.outcome is StepOutcomeKind.skipped and mover in outcome.why
+    assert sorted(versions_in(life, Tier.active, seeded.object_keys)) == sorted(seeded.object_keys)
+    assert life.vault.has_key(subject=seeded.pseudonym)
+
+
+def test_an_archive_whose_claim_ran_out_stops_and_leaves_nothing_of_a_person_destroyed_meanwhile(
+    life: Container, tmp_path: Path
+) -> None:
+    """The archive worker stalls inside a copy for longer than its lease; meanwhile the
+    person turns 25 and a destruction takes the expired claim over. The stalled copy
+    lands after the destruction deleted everything."""
+    from casevault.retention.destroy import destroy_person
+    from casevault.retention.moves import archive_case
+
+    seeded = seed_person(life, tmp_path, born=TURNS_25_TOMORROW, closed_on=dt.date(2026, 10, 1))
+    clock: FixedClock = life.clock  # type: ignore[assignment]
+    archive = _due(life, "archive")
+    store = life.vault.store
+    destructions: list[Any] = []
+
+    def stalled_copy(*, key: str, source: Tier, target: Tier, tags: Any) -> None:
+        with store.reader(tier=source, key=key) as stored:
+            data = stored.read()
+        if not destructions:  # the first copy stalls past its lease, into the birthday
+            clock.advance(dt.timedelta(days=1) + DEFAULT_LEASE)
+            destruction = _due(life, "destroy_person")
+            destructions.append(destroy_person(lifecycle_of(life), person_id=seeded.person_id, action=destruction, holder="sweep"))
+        with store.writer(tier=target, key=key, tags=tags) as sink:
+            sink.write(data)
+
+    store.copy = stalled_copy  # type: ignore[method-assign]
+    try:
+        with pytest.raises(Conflict, match="taken over"):  # the sweep records it as failed and goes on
+            archive_case(lifecycle_of(life), action=archive, holder="archiver")
+    finally:
+        del store.copy
+
+    [destroyed] = destructions
+    assert destroyed.outcome is StepOutcomeKind.done
+    for tier in Tier:
+        assert versions_in(life, tier, seeded.object_keys) == []
+    with life.new_session() as session:
+        [certificate] = session.exec(select(DestructionCertificate)).all()
+        assert certificate.objects == 4
+        assert session.exec(select(RetentionClaim)).all() == []
