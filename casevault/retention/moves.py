@@ -9,6 +9,11 @@ A re-run after a crash at any boundary converges: an object the database still
 places in the source tier is copied again (the copy is overwritten); one it already
 places in the target tier only has its source deleted (again, harmlessly). The
 case's own status changes last, with the claim's release, in one transaction.
+
+Before each step it commits, a move renews its claim; a worker whose claim ran
+out and was taken over (by another sweep, or a destruction of the person) stops.
+A restore whose archive copy fails its integrity check puts everything back in
+the archive and leaves the case ``archived``, with ``restore_problem`` saying why.
 """
 
 from __future__ import annotations
