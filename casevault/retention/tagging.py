@@ -9,8 +9,14 @@ lifecycle rules and anyone reading tags need neither.
 
 from __future__ import annotations
 
-from casevault.archive import LifecycleTags
-from casevault.core.models import Tier
+from dataclasses import dataclass
+
+from sqlmodel import col, select
+
+from casevault.archive import LifecycleTags, Vault
+from casevault.core.db import SessionFactory
+from casevault.core.errors import NotFound
+from casevault.core.models import StoredObject, Tier
 from casevault.retention.schedule import Schedule
 
 RETENTION_CLASS = "sen-case-document"
@@ -18,3 +24,26 @@ RETENTION_CLASS = "sen-case-document"
 
 def lifecycle_tags(*, tier: Tier, schedule: Schedule) -> LifecycleTags:
     return LifecycleTags(tier=tier, retention_class=RETENTION_CLASS, schedule_version=schedule.version)
+
+
+@dataclass(frozen=True)
+class RetagReport:
+    retagged: int
+    skipped: int  # gone from its tier since listed: moved or destroyed meanwhile
+
+
+def retag_all(*, new_session: SessionFactory, vault: Vault, schedule: Schedule) -> RetagReport:
+    """Give every stored object exactly the current lifecycle tags, so objects tagged by
+    an older casevault lose what tags no longer carry (the retired disposition month).
+    Safe to run again, and alongside the sweep: an object that moved meanwhile is
+    skipped (its move tagged it)."""
+    retagged = skipped = 0
+    with new_session() as session:
+        rows = session.exec(select(StoredObject.object_key, StoredObject.tier).order_by(col(StoredObject.id))).all()
+    for key, tier in rows:
+        try:
+            vault.set_tags(object_key=key, tier=tier, tags=lifecycle_tags(tier=tier, schedule=schedule))
+            retagged += 1
+        except NotFound:
+            skipped += 1
+    return RetagReport(retagged=retagged, skipped=skipped)

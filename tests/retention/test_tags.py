@@ -128,3 +128,18 @@ def test_the_retired_tag_is_not_carried_to_the_searchable_copy(life: Container, 
     tags = life.vault.get_tags(object_key=key, tier=Tier.active)
 
     assert RETIRED_TAG not in tags.as_dict() and tags.tier is Tier.active
+
+
+def test_retag_removes_the_retired_tag_from_objects_that_stay_where_they_are(life: Container, tmp_path: Path) -> None:
+    from casevault.retention.tagging import retag_all
+
+    seeded = seed_person(life, tmp_path, born=BORN, documents=1)
+    for key in seeded.object_keys:
+        tag_as_before(life, key)
+
+    report = retag_all(new_session=life.new_session, vault=life.vault, schedule=life.schedule)
+
+    assert (report.retagged, report.skipped) == (len(seeded.object_keys), 0)
+    forbidden = derived_from(BORN)
+    said = everything_said_about_objects(life)
+    assert RETIRED_TAG not in said and not [value for value in said if any(f in value for f in forbidden)]
