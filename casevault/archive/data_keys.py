@@ -74,10 +74,6 @@ class DataKeys:
                 session.add(DestroyedKey(subject=subject, destroyed_at=self._clock.now()))
             return bool(deleted.rowcount)
 
-    def was_destroyed(self, *, subject: str) -> bool:
-        with self._new_session() as session:
-            return session.get(DestroyedKey, subject) is not None
-
     def _load(self, subject: str) -> DataKey | None:
         with self._new_session() as session:
             return session.exec(select(DataKey).where(DataKey.subject == subject)).first()

@@ -3,8 +3,10 @@ archived documents when the schedule destroys at the end of the archive window.
 
 A person's destruction is a script; each step commits before the next:
 
-    start (re-check due, holds, approval; journal the counts; cases -> destroyed)
-    -> delete every object, every tier and version -> shred the data key
+    claim the person and every move of their cases (no archive or restore runs alongside)
+    -> start (re-check due, holds, approval; journal the counts; cases -> destroyed)
+    -> count each object into the journal, then delete every object, every tier and
+       version -> shred the data key (its pseudonym is remembered: no key is made again)
     -> delete every row holding personal data (the full-text index follows)
     -> certificate (and the journal row goes, in the same transaction)
 
