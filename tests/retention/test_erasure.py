@@ -111,11 +111,25 @@ def test_the_certificate_says_what_the_database_keeps_and_for_how_long(
 
     init_storage(container.settings)
     seed_person(container, tmp_path, born=dt.date(2001, 7, 13), documents=1)
+    vacuums_before = _vacuums(container)
     run_sweep(Lifecycle.of(container), dry_run=False)
 
     with container.new_session() as session:
         [certificate] = session.exec(select(DestructionCertificate)).all()
     if container.engine.dialect.name == "postgresql":
         assert "vacuumed" in certificate.method and "backups" in certificate.method
+        after = _vacuums(container)
+        assert len(vacuums_before) == 3 and all(after[table] > count for table, count in vacuums_before.items())
     else:
         assert "write-ahead log" in certificate.method and "full-text index rewritten" in certificate.method
+
+
+def _vacuums(container: Container) -> dict[str, int]:
+    """How often PostgreSQL vacuumed the tables that held the person (empty on SQLite)."""
+    if container.engine.dialect.name != "postgresql":
+        return {}
+    with container.engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT relname, vacuum_count FROM pg_stat_user_tables WHERE relname IN ('person', 'page_text', 'case_file')"
+        ).all()
+    return {name: count for name, count in rows}
