@@ -134,7 +134,7 @@ def seed_closed_cases(container: Container, workdir: Path) -> int:
             session.add(case)
             session.flush()
             subject, case_id = person.pseudonym, case.id
-        tags = lifecycle_tags(tier=Tier.active, date_of_birth=born, schedule=container.schedule)
+        tags = lifecycle_tags(tier=Tier.active, schedule=container.schedule)
         for d in range(2):
             stored = [container.vault.put(subject=subject, source=source, tier=Tier.active, tags=tags) for _ in Variant]
             with transaction(container.new_session) as session:

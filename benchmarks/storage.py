@@ -47,7 +47,7 @@ MIB = 1024 * 1024
 SIZES = [1 * MB, 100 * MB]
 MEMORY_GOAL = 64 * MIB
 OPENSSL_SHARE_GOAL = 0.5
-TAGS = LifecycleTags(tier=Tier.active, retention_class="bench", schedule_version="bench", disposition_month="2030-01")
+TAGS = LifecycleTags(tier=Tier.active, retention_class="bench", schedule_version="bench")
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ class CasePublic(BaseModel):
     outcome: str | None
     last_correspondence: dt.date | None
     archive_until: dt.date | None
+    restore_problem: str | None = None  # why the last restore stopped, until one succeeds
     created_at: dt.datetime
 
     @classmethod

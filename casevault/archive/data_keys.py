@@ -1,19 +1,23 @@
 """Per-person data keys in the ``data_key`` table, wrapped by the KEK.
 
 Nothing is cached: every use reads the row, so a key destroyed by another process is
-gone for this one too, at once.
+gone for this one too, at once. A destroyed key is never made again: its pseudonym
+stays in ``destroyed_key``, checked whenever a key would be created, under a lock
+per pseudonym that destruction takes too (on SQLite every writer is serialised).
 """
 
 from __future__ import annotations
 
+import hashlib
+
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from casevault.archive.key_providers import KeyProvider
 from casevault.core.clock import Clock
 from casevault.core.db import SessionFactory, transaction
 from casevault.core.errors import InvalidInput, KeyDestroyed
-from casevault.core.models import DataKey
+from casevault.core.models import DataKey, DestroyedKey
 
 
 class DataKeys:
@@ -31,6 +35,11 @@ class DataKeys:
         try:
             # Its own short transaction, so the key exists before any object uses it.
             with transaction(self._new_session) as session:
+                _lock_subject(session, subject)
+                if session.get(DestroyedKey, subject) is not None:
+                    raise KeyDestroyed(
+                        f"the records of {subject} were destroyed: nothing more can be stored for them"
+                    )
                 session.add(
                     DataKey(
                         subject=subject,
@@ -57,8 +66,12 @@ class DataKeys:
         return self._load(subject) is not None
 
     def destroy(self, *, subject: str) -> bool:
+        """Shred the key and remember that it was, in one transaction."""
         with transaction(self._new_session) as session:
+            _lock_subject(session, subject)
             deleted = session.execute(sa.delete(DataKey).where(DataKey.subject == subject))  # type: ignore[arg-type]
+            if session.get(DestroyedKey, subject) is None:
+                session.add(DestroyedKey(subject=subject, destroyed_at=self._clock.now()))
             return bool(deleted.rowcount)
 
     def _load(self, subject: str) -> DataKey | None:
@@ -67,6 +80,15 @@ class DataKeys:
 
     def _unwrap(self, row: DataKey) -> bytes:
         return self.provider.unwrap(subject=row.subject, kek_id=row.kek_id, wrapped=row.wrapped_key)
+
+
+def _lock_subject(session: Session, subject: str) -> None:
+    """Serialise creating and destroying one pseudonym's key. PostgreSQL: a lock for the
+    transaction (a row that does not exist yet cannot be locked); SQLite's writers
+    are serialised already."""
+    if session.get_bind().dialect.name == "postgresql":
+        lock_id = int.from_bytes(hashlib.sha256(subject.encode()).digest()[:8], "big", signed=True)
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:lock_id)"), {"lock_id": lock_id})
 
 
 def _check_subject(subject: str) -> None:

@@ -148,6 +148,15 @@ class FilesystemStore:
                     last_modified=_utc(info.st_mtime),
                 )
 
+    def versions_of(self, *, tier: Tier, keys: Sequence[str]) -> list[ObjectVersion]:
+        found = []
+        for key in dict.fromkeys(keys):
+            info = self.head(tier=tier, key=key)
+            if info is not None:
+                found.append(ObjectVersion(key=key, version_id=None, is_latest=True, is_delete_marker=False,
+                                           size=info.size, last_modified=info.last_modified))
+        return found
+
     def delete_all_versions(self, *, tier: Tier, keys: Sequence[str]) -> Removed:
         objects = size = 0
         for key in keys:

@@ -98,10 +98,8 @@ def _init_audit_mac_key(audit_mac_key: AuditMacKey, *, report: InitReport, probl
 def _probe(store: ObjectStore, *, report: InitReport, problems: list[str]) -> None:
     """Do once, on a throwaway object, each thing casevault does to real ones."""
     key = "casevault-probe-" + secrets.token_hex(8)
-    tags = LifecycleTags(tier=Tier.active, retention_class="probe", schedule_version="probe", disposition_month="2000-01")
-    archive_tags = LifecycleTags(
-        tier=Tier.archive, retention_class="probe", schedule_version="probe", disposition_month="2000-01"
-    )
+    tags = LifecycleTags(tier=Tier.active, retention_class="probe", schedule_version="probe")
+    archive_tags = LifecycleTags(tier=Tier.archive, retention_class="probe", schedule_version="probe")
     payload = b"casevault storage probe\n"
 
     def write() -> None:

@@ -222,15 +222,18 @@ class S3Store:
         except AWS_ERRORS as error:
             raise_translated(error, doing=f"listing object versions in bucket {bucket}")
 
-    def delete_all_versions(self, *, tier: Tier, keys: Sequence[str]) -> Removed:
+    def versions_of(self, *, tier: Tier, keys: Sequence[str]) -> list[ObjectVersion]:
         bucket = self.buckets[tier]
         wanted = {check_object_key(key) for key in keys}
-        if not wanted:
-            return Removed(objects=0, versions=0, bytes=0)
         if len(wanted) > _LIST_WHOLE_BUCKET_ABOVE:
-            found = [v for v in self._versions(bucket=bucket, prefix="") if v.key in wanted]
-        else:
-            found = [v for key in sorted(wanted) for v in self._versions(bucket=bucket, prefix=key) if v.key == key]
+            return [v for v in self._versions(bucket=bucket, prefix="") if v.key in wanted]
+        return [v for key in sorted(wanted) for v in self._versions(bucket=bucket, prefix=key) if v.key == key]
+
+    def delete_all_versions(self, *, tier: Tier, keys: Sequence[str]) -> Removed:
+        bucket = self.buckets[tier]
+        if not keys:
+            return Removed(objects=0, versions=0, bytes=0)
+        found = self.versions_of(tier=tier, keys=keys)
         self._delete_versions(bucket=bucket, versions=found)
         stored = [v for v in found if not v.is_delete_marker]
         return Removed(

@@ -102,6 +102,10 @@ class ObjectStore(Protocol):
         """Every version of every object whose key starts with ``prefix``."""
         ...
 
+    def versions_of(self, *, tier: Tier, keys: Sequence[str]) -> list[ObjectVersion]:
+        """Every version and delete marker of each key (what ``delete_all_versions`` would remove)."""
+        ...
+
     def delete_all_versions(self, *, tier: Tier, keys: Sequence[str]) -> Removed:
         """Every version and delete marker of each key; missing keys are fine."""
         ...

@@ -1,5 +1,6 @@
 """Lifecycle tags: what a bucket's lifecycle rules and an auditor need to know about an
-object, and nothing about the person it belongs to.
+object, and nothing about the person it belongs to: no date, since every date the
+schedule acts on is derived from a date of birth or from the case's correspondence.
 
 S3 allows at most 10 tags per object, keys up to 128 and values up to 256 characters,
 from a limited alphabet; we check before the store does, so the error says which tag.
@@ -18,12 +19,12 @@ MAX_TAGS = 10
 MAX_KEY_CHARS = 128
 MAX_VALUE_CHARS = 256
 _ALLOWED = re.compile(r"^[A-Za-z0-9 +\-=._:/@]*$")
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 TIER = "casevault:tier"
 RETENTION_CLASS = "casevault:retention-class"
 SCHEDULE_VERSION = "casevault:schedule-version"
-DISPOSITION_MONTH = "casevault:disposition-month"
+# Retired: it held the month of the 25th birthday. Dropped whenever an object is re-tagged.
+RETIRED = frozenset({"casevault:disposition-month"})
 
 
 @dataclass(frozen=True)
@@ -31,16 +32,10 @@ class LifecycleTags:
     tier: Tier
     retention_class: str
     schedule_version: str
-    disposition_month: str  # YYYY-MM, when the schedule next acts on the object
     extra: tuple[tuple[str, str], ...] = ()  # room for later tags, still within limits
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tier", Tier(self.tier))
-        if not _MONTH.fullmatch(self.disposition_month):
-            raise InvalidInput(
-                f"disposition month must be YYYY-MM, got {self.disposition_month!r}",
-                field="disposition_month",
-            )
         check_tags(self.as_dict())
 
     def as_dict(self) -> dict[str, str]:
@@ -48,9 +43,10 @@ class LifecycleTags:
             TIER: Tier(self.tier).value,
             RETENTION_CLASS: self.retention_class,
             SCHEDULE_VERSION: self.schedule_version,
-            DISPOSITION_MONTH: self.disposition_month,
         }
         for key, value in self.extra:
+            if key in RETIRED:
+                raise InvalidInput(f"tag {key!r} is retired: it held a date derived from the person", field="tags")
             if key in tags:
                 raise InvalidInput(f"extra tag {key!r} would replace a lifecycle tag", field="tags")
             tags[key] = value
@@ -58,7 +54,7 @@ class LifecycleTags:
 
     @classmethod
     def from_dict(cls, tags: Mapping[str, str]) -> "LifecycleTags":
-        known = {TIER, RETENTION_CLASS, SCHEDULE_VERSION, DISPOSITION_MONTH}
+        known = {TIER, RETENTION_CLASS, SCHEDULE_VERSION}
         missing = known - tags.keys()
         if missing:
             raise InvalidInput(f"object lacks lifecycle tags: {', '.join(sorted(missing))}", field="tags")
@@ -66,8 +62,7 @@ class LifecycleTags:
             tier=Tier(tags[TIER]),
             retention_class=tags[RETENTION_CLASS],
             schedule_version=tags[SCHEDULE_VERSION],
-            disposition_month=tags[DISPOSITION_MONTH],
-            extra=tuple(sorted((k, v) for k, v in tags.items() if k not in known)),
+            extra=tuple(sorted((k, v) for k, v in tags.items() if k not in known and k not in RETIRED)),
         )
 
 

@@ -60,6 +60,17 @@ def verify(repair: bool, grace_days: int) -> None:
         sys.exit(1)
 
 
+@storage.command()
+def retag() -> None:
+    """Rewrite every object's lifecycle tags to what casevault writes today (tier, retention
+    class, schedule version): removes tags older versions wrote. Safe to run again."""
+    from casevault.retention.tagging import retag_all
+
+    app = services()
+    report = retag_all(new_session=app.new_session, vault=app.vault, schedule=app.schedule)
+    click.echo(f"retagged {report.retagged} objects; {report.skipped} moved or gone meanwhile")
+
+
 def summary(report: FixityReport) -> str:
     lines = [
         f"checked {report.checked} objects: {report.ok} ok, {len(report.missing)} missing, "

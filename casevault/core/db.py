@@ -3,7 +3,10 @@
 The caller (a route or a task) owns the transaction: services take a session
 and never commit. On SQLite every transaction starts with ``BEGIN IMMEDIATE``
 so two writers queue on the busy timeout instead of failing with "database is
-locked" when a reader upgrades to a writer; WAL lets readers carry on.
+locked" when a reader upgrades to a writer; WAL lets readers carry on. Every
+connection zeroes what it deletes (``secure_delete``), so a destroyed row leaves
+no readable bytes in a free page (see ``casevault.core.erasure`` for the WAL and
+the full-text index).
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ def _make_sqlite_serialise_writers(engine: sa.Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted content is overwritten with zeros, not merely unlinked from the b-tree.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")

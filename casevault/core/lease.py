@@ -102,13 +102,7 @@ class Lease:
     def renew(self, session: Session) -> bool:
         """In the caller's transaction: extend the lease only if it is ours and has not
         run out. False means another may hold it: stop acting and roll back."""
-        now = self._clock.now()
-        renewed = session.execute(
-            sa.update(_TABLE)
-            .where(_TABLE.c.name == self.name, _TABLE.c.holder == self.holder, _TABLE.c.expires_at > now)
-            .values(expires_at=now + self.duration)
-        )
-        return cast("sa.CursorResult[Any]", renewed).rowcount == 1  # an UPDATE's result counts its rows
+        return renew(session, name=self.name, holder=self.holder, duration=self.duration, clock=self._clock)
 
     def renew_now(self) -> bool:
         """``renew`` in a transaction of its own."""
@@ -218,3 +212,15 @@ def _insert_for(session: Session) -> sqlite.Insert | postgresql.Insert:
     if dialect == "postgresql":
         return postgresql.insert(_TABLE)
     raise NotImplementedError(f"leases need SQLite or PostgreSQL, not {dialect}")
+
+
+def renew(session: Session, *, name: str, holder: str, duration: dt.timedelta, clock: Clock) -> bool:
+    """In the caller's transaction: extend ``holder``'s lease ``name`` by ``duration`` from
+    now, only if it is still theirs and has not run out."""
+    now = clock.now()
+    renewed = session.execute(
+        sa.update(_TABLE)
+        .where(_TABLE.c.name == name, _TABLE.c.holder == holder, _TABLE.c.expires_at > now)
+        .values(expires_at=now + duration)
+    )
+    return cast("sa.CursorResult[Any]", renewed).rowcount == 1  # an UPDATE's result counts its rows

@@ -19,6 +19,9 @@ from sqlmodel import Field, SQLModel
 
 from casevault.core.types import UTCDateTime, enum_column
 
+# Byte totals pass 2 GiB; SQLite's INTEGER is 64-bit already (and its migrations say INTEGER).
+BYTE_COUNT = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 # --- vocabularies -------------------------------------------------------------------
 
 
@@ -177,6 +180,8 @@ class Case(CaseBase, table=True):
     last_correspondence: dt.date | None = None
     # When a closed case's archive window ends (last correspondence + 12 months).
     archive_until: dt.date | None = None
+    # Why the last restore stopped (ids only), shown to managers until a restore succeeds.
+    restore_problem: str | None = Field(default=None, max_length=300)
     created_at: dt.datetime = _when()
     updated_at: dt.datetime = _when()
 
@@ -296,6 +301,17 @@ class DataKey(SQLModel, table=True):
     rotated_at: dt.datetime | None = _maybe_when()
 
 
+class DestroyedKey(SQLModel, table=True):
+    """A pseudonym whose data key was destroyed. No key is made for it again, so an
+    upload or OCR run racing the destruction cannot re-create it and store readable
+    data of a destroyed person. The pseudonym is on the certificate already."""
+
+    __tablename__ = "destroyed_key"
+
+    subject: str = Field(primary_key=True, max_length=32)
+    destroyed_at: dt.datetime = _when()
+
+
 # --- audit and certificates (outlive the person: ids and pseudonyms only) --------------
 
 
@@ -362,7 +378,7 @@ class DestructionCertificate(SQLModel, table=True):
     documents: int
     objects: int
     object_versions: int
-    bytes: int
+    bytes: int = Field(sa_type=BYTE_COUNT)
     method: str = Field(max_length=500)
     authorised_by: str = Field(max_length=200)
 
@@ -388,7 +404,20 @@ class DestructionJob(SQLModel, table=True):
     documents: int = 0
     objects: int = 0
     object_versions: int = 0
-    bytes: int = 0
+    bytes: int = Field(default=0, sa_type=BYTE_COUNT)
+
+
+class DestructionObject(SQLModel, table=True):
+    """One object of a destruction under way, counted (every version, both tiers)
+    before its deletion starts, in its own committed step: a crash mid-delete
+    cannot lose its count, and a re-run does not count it twice."""
+
+    __tablename__ = "destruction_object"
+
+    person_id: int = Field(primary_key=True)
+    object_key: str = Field(primary_key=True, max_length=64)
+    versions: int
+    bytes: int = Field(sa_type=BYTE_COUNT)
 
 
 class DestructionApproval(SQLModel, table=True):

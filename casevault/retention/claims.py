@@ -5,6 +5,9 @@ held by the sweep or task run: the task id, so a redelivered task (its worker
 died) holds its claims again at once, while another worker waits for the lease
 to run out. The claim is released in the transaction that commits the item's
 last step.
+
+A holder renews its claim in the transaction of each step it commits; once it has run
+out or another worker has taken it over, the renewal fails and the holder stops.
 """
 
 from __future__ import annotations
@@ -25,6 +28,12 @@ def item_key(kind: str, subject_type: str, subject_id: int) -> str:
 def claim(new_session: SessionFactory, *, item: str, holder: str, clock: Clock, lease: dt.timedelta) -> bool:
     """True if ``holder`` now holds ``item`` (newly, again, or taken over from a dead worker)."""
     return leases.Lease(new_session, name=item, holder=holder, duration=lease, clock=clock).acquire()
+
+
+def renew(session: Session, *, item: str, holder: str, clock: Clock, lease: dt.timedelta) -> bool:
+    """Inside the caller's transaction: True, with the lease extended, while ``holder``
+    still holds ``item``; False once it has run out or another worker has taken it over."""
+    return leases.renew(session, name=item, holder=holder, duration=lease, clock=clock)
 
 
 def release(session: Session, *, item: str, holder: str) -> None:

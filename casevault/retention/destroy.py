@@ -3,8 +3,10 @@ archived documents when the schedule destroys at the end of the archive window.
 
 A person's destruction is a script; each step commits before the next:
 
-    start (re-check due, holds, approval; journal the counts; cases -> destroyed)
-    -> delete every object, every tier and version -> shred the data key
+    claim the person and every move of their cases (no archive or restore runs alongside)
+    -> start (re-check due, holds, approval; journal the counts; cases -> destroyed)
+    -> count each object into the journal, then delete every object, every tier and
+       version -> shred the data key (its pseudonym is remembered: no key is made again)
     -> delete every row holding personal data (the full-text index follows)
     -> certificate (and the journal row goes, in the same transaction)
 
@@ -12,6 +14,10 @@ The journal (``DestructionJob``) is written before anything is deleted, so a re-
 after a crash at any boundary finds it and finishes: objects and key are deleted
 again (harmless), rows that remain are deleted, and the certificate is written
 once (one per subject, and the journal goes with it).
+
+Deleted rows are then made unreadable in the live database files
+(``erase_destroyed_rows``, once per sweep: rewriting the full-text index costs
+time in proportion to the whole index, not to the person).
 """
 
 from __future__ import annotations
@@ -22,9 +28,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from casevault.archive.audit_anchor import anchor_audit_chain
-from casevault.core import audit, counters
+from casevault.core import audit, counters, erasure
 from casevault.core.db import transaction
 from casevault.core.models import (
+    AuditEvent,
     Case,
     CaseNote,
     CaseStatus,
@@ -32,11 +39,13 @@ from casevault.core.models import (
     DestructionApproval,
     DestructionCertificate,
     DestructionJob,
+    DestructionObject,
     Document,
     Hold,
     PageText,
     Person,
     StoredObject,
+    Tier,
 )
 from casevault.retention import claims
 from casevault.retention.decide import Action, destruction_date
@@ -50,6 +59,15 @@ METHOD = (
     " data key destroyed (crypto-shredding of any remaining copy); every database row holding"
     " personal data and its full-text index entries deleted"
 )
+# Tables whose deleted rows held personal data (or a data key): vacuumed on PostgreSQL.
+ERASED_TABLES = (
+    "page_text", "stored_object", "document", "case_note", "hold", "consent", "destruction_approval",
+    "case_file", "person", "data_key",
+)
+CASE_MOVES = ("archive", "restore", "expire")  # claim kinds of a case's lifecycle work (moves, expire_archive)
+COUNT_BATCH = 200  # objects counted per journal transaction
+ERASURE_FOLLOWS = ("retention.destroyed", "retention.expire_archive")
+ERASED = "retention.erased"
 
 
 def destroy_person(
@@ -60,12 +78,17 @@ def destroy_person(
     item = claims.item_key("destroy", "person", person_id)
     if not claims.claim(lifecycle.new_session, item=item, holder=holder, clock=lifecycle.clock, lease=lifecycle.lease):
         return StepOutcome(item, StepOutcomeKind.skipped, "another sweep is destroying this person")
+    busy = _claim_cases(lifecycle, person_id=person_id, holder=holder)
+    if busy is not None:
+        claims.release_now(lifecycle.new_session, item=item, holder=holder)
+        return StepOutcome(item, StepOutcomeKind.skipped, busy)
     with transaction(lifecycle.new_session) as session:
         job = session.get(DestructionJob, person_id)
         if job is None:
             refusal = _refusal(session, lifecycle, person_id=person_id, action=action)
             if refusal is not None:
                 claims.release(session, item=item, holder=holder)
+                _release_cases(session, person_id=person_id, holder=holder)
                 audit.record(
                     session, clock=lifecycle.clock, actor="system", action="retention.destroy", outcome="refused",
                     subject_type="person", subject_id=person_id,
@@ -79,11 +102,42 @@ def destroy_person(
     on_step(Boundary.after_delete, item)
     lifecycle.vault.destroy_key(subject=subject)
     on_step(Boundary.after_key_shred, item)
-    _delete_rows(lifecycle, person_id=person_id)
+    _delete_rows(lifecycle, person_id=person_id, holder=holder)
     on_step(Boundary.before_certificate, item)
     certificate = _certify(lifecycle, person_id=person_id, item=item, holder=holder)
     anchor_audit_chain(store=lifecycle.vault.store, new_session=lifecycle.new_session, clock=lifecycle.clock)
     return StepOutcome(item, StepOutcomeKind.done, f"destroyed; certificate {certificate}", objects=len(keys))
+
+
+def _claim_cases(lifecycle: Lifecycle, *, person_id: int, holder: str) -> str | None:
+    """Take every move claim of the person's cases, so no archive, restore or expiry
+    of theirs runs alongside the destruction: a live one makes us wait for the next
+    sweep; one whose lease ran out is taken over, and its holder stops at its next
+    step (moves renew their claim before each step they commit)."""
+    with lifecycle.new_session() as session:
+        items = _case_items(session, person_id=person_id)
+    taken: list[str] = []
+    for case_item in items:
+        claimed = claims.claim(
+            lifecycle.new_session, item=case_item, holder=holder, clock=lifecycle.clock, lease=lifecycle.lease
+        )
+        if not claimed:
+            with transaction(lifecycle.new_session) as session:
+                for done in taken:
+                    claims.release(session, item=done, holder=holder)
+            return f"{case_item} is under way in another worker: the person is destroyed by a later sweep"
+        taken.append(case_item)
+    return None
+
+
+def _case_items(session: Session, *, person_id: int) -> list[str]:
+    case_ids = session.exec(select(Case.id).where(Case.person_id == person_id).order_by(col(Case.id))).all()
+    return [claims.item_key(kind, "case", case_id) for case_id in case_ids for kind in CASE_MOVES if case_id is not None]
+
+
+def _release_cases(session: Session, *, person_id: int, holder: str) -> None:
+    for case_item in _case_items(session, person_id=person_id):
+        claims.release(session, item=case_item, holder=holder)
 
 
 def _refusal(session: Session, lifecycle: Lifecycle, *, person_id: int, action: Action | None) -> str | None:
@@ -152,24 +206,45 @@ def _object_keys(session: Session, *, person_id: int) -> list[str]:
 
 
 def _delete_objects(lifecycle: Lifecycle, *, person_id: int, keys: list[str]) -> None:
-    """Every version in every tier, batched by the store; the counts go to the journal."""
-    removed = lifecycle.vault.delete_everywhere(keys)
-    with transaction(lifecycle.new_session) as session:
-        job = session.get(DestructionJob, person_id)
-        assert job is not None
-        job.objects += removed.objects
-        job.object_versions += removed.versions
-        job.bytes += removed.bytes
-        session.add(job)
+    """Every version in every tier. Each object is counted (versions and bytes, both tiers)
+    and the count committed to the journal before any deletion starts, so a crash in the
+    middle of deleting loses no count, and a re-run counts nothing twice."""
+    _count_objects(lifecycle, person_id=person_id, keys=keys)
+    lifecycle.vault.delete_everywhere(keys)
 
 
-def _delete_rows(lifecycle: Lifecycle, *, person_id: int) -> None:
+def _count_objects(lifecycle: Lifecycle, *, person_id: int, keys: list[str]) -> None:
+    with lifecycle.new_session() as session:
+        counted = set(
+            session.exec(select(DestructionObject.object_key).where(DestructionObject.person_id == person_id)).all()
+        )
+    uncounted = [key for key in dict.fromkeys(keys) if key not in counted]
+    for start in range(0, len(uncounted), COUNT_BATCH):
+        batch = uncounted[start : start + COUNT_BATCH]
+        store = lifecycle.vault.store
+        found = [v for tier in Tier for v in store.versions_of(tier=tier, keys=batch) if not v.is_delete_marker]
+        with transaction(lifecycle.new_session) as session:
+            job = session.get(DestructionJob, person_id)
+            assert job is not None
+            for key in batch:
+                versions = [v for v in found if v.key == key]
+                session.add(DestructionObject(
+                    person_id=person_id, object_key=key, versions=len(versions), bytes=sum(v.size for v in versions)
+                ))
+            job.objects += len({v.key for v in found})
+            job.object_versions += len(found)
+            job.bytes += sum(v.size for v in found)
+            session.add(job)
+
+
+def _delete_rows(lifecycle: Lifecycle, *, person_id: int, holder: str) -> None:
     # An object stored after the first delete (an upload racing the start) goes too.
     with lifecycle.new_session() as session:
         late = _object_keys(session, person_id=person_id)
     if late:
         _delete_objects(lifecycle, person_id=person_id, keys=late)
     with transaction(lifecycle.new_session) as session:
+        _release_cases(session, person_id=person_id, holder=holder)  # no case is left to move
         delete_personal_rows(session, person_id=person_id)
         audit.record(
             session, clock=lifecycle.clock, actor="system", action="retention.destroy.rows", subject_type="person",
@@ -216,11 +291,12 @@ def _certify(lifecycle: Lifecycle, *, person_id: int, item: str, holder: str) ->
             objects=job.objects,
             object_versions=job.object_versions,
             bytes=job.bytes,
-            method=METHOD,
+            method=f"{METHOD}; {erasure.method_text(session.get_bind())}",  # type: ignore[arg-type]
             authorised_by=job.authorised_by,
         )
         session.add(certificate)
         session.delete(job)
+        session.execute(sa.delete(DestructionObject).where(col(DestructionObject.person_id) == person_id))
         counters.add(session, counters.DESTRUCTIONS.name)
         counters.add(session, counters.DESTROYED_OBJECTS.name, job.objects)
         counters.add(session, counters.DESTROYED_BYTES.name, job.bytes)
@@ -231,6 +307,31 @@ def _certify(lifecycle: Lifecycle, *, person_id: int, item: str, holder: str) ->
             subject_id=person_id, details={"subject": job.subject, "certificate": certificate.id},
         )
         return certificate.id  # type: ignore[return-value]
+
+
+def erase_destroyed_rows(lifecycle: Lifecycle) -> erasure.Erasure | None:
+    """Make the rows of destructions and archive expiries unreadable in the live database
+    files. Due whenever one was audited after the last complete erasure, so one that a
+    dying sweep left is erased by the next sweep."""
+    with lifecycle.new_session() as session:
+        if not _erasure_due(session):
+            return None
+        engine = session.get_bind()
+    done = erasure.erase_deleted(engine, tables=ERASED_TABLES)  # type: ignore[arg-type]
+    if done.complete:
+        with transaction(lifecycle.new_session) as session:
+            audit.record(
+                session, clock=lifecycle.clock, actor="system", action=ERASED, details={"database": done.dialect}
+            )
+    return done
+
+
+def _erasure_due(session: Session) -> bool:
+    def last(*actions: str) -> int:
+        found = session.exec(select(sa.func.max(AuditEvent.id)).where(col(AuditEvent.action).in_(actions))).one()
+        return found or 0
+
+    return last(*ERASURE_FOLLOWS) > last(ERASED)
 
 
 def pending_destructions(session: Session) -> list[int]:

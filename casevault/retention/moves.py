@@ -9,11 +9,15 @@ A re-run after a crash at any boundary converges: an object the database still
 places in the source tier is copied again (the copy is overwritten); one it already
 places in the target tier only has its source deleted (again, harmlessly). The
 case's own status changes last, with the claim's release, in one transaction.
+
+Before each step it commits, a move renews its claim; a worker whose claim ran
+out and was taken over (by another sweep, or a destruction of the person) stops.
+A restore whose archive copy fails its integrity check puts everything back in
+the archive and leaves the case ``archived``, with ``restore_problem`` saying why.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import dataclass
 
@@ -39,6 +43,7 @@ BUSY = (DocumentStatus.queued, DocumentStatus.processing)
 @dataclass(frozen=True)
 class _Object:
     id: int
+    document_id: int
     key: str
     tier: Tier
     sha256: str
@@ -50,7 +55,6 @@ class _CaseView:
     case_id: int
     person_id: int
     subject: str
-    date_of_birth: dt.date
     objects: tuple[_Object, ...]
 
 
@@ -69,17 +73,17 @@ def archive_case(lifecycle: Lifecycle, *, action: Action, holder: str, on_step: 
             _audit(session, lifecycle, "retention.archive", action.case_id, outcome="refused", rule=action.rule_id)
             return StepOutcome(item, StepOutcomeKind.skipped, refusal)
         view = _case_view(session, case_id=action.case_id)
-    tags = lifecycle_tags(
-        tier=Tier.archive, date_of_birth=view.date_of_birth, schedule=lifecycle.schedule, archive_until=action.archive_until
-    )
+    tags = lifecycle_tags(tier=Tier.archive, schedule=lifecycle.schedule)
     for obj in view.objects:
         with lifecycle.new_session() as session:
             held = standing_hold_ids(session, person_id=view.person_id, case_ids=[view.case_id])
         if held:  # placed while we were moving: stop here, what moved is safe in the archive
             claims.release_now(lifecycle.new_session, item=item, holder=holder)
             return StepOutcome(item, StepOutcomeKind.skipped, f"hold {held[0]} was placed during the move: stopped")
-        _move(lifecycle, obj=obj, subject=view.subject, source=Tier.active, target=Tier.archive, tags=tags, item=item, on_step=on_step)
+        _move(lifecycle, obj=obj, subject=view.subject, source=Tier.active, target=Tier.archive, tags=tags, item=item,
+              holder=holder, on_step=on_step)
     with transaction(lifecycle.new_session) as session:
+        _keep_claim(session, lifecycle, item=item, holder=holder)
         if _objects_in(session, case_id=view.case_id, tier=Tier.active):
             # A document was uploaded while we moved: the case stays closed, the next sweep moves it.
             claims.release(session, item=item, holder=holder)
@@ -121,7 +125,7 @@ def mark_restoring(session: Session, *, case: Case, actor: str, rule: str, sched
     """Inside the caller's transaction: the case shows ``restoring`` until its documents are back."""
     if case.status is not CaseStatus.archived:
         raise Conflict(f"case {case.id} is {case.status.value}; only an archived case is restored")
-    case.status, case.updated_at = CaseStatus.restoring, clock.now()
+    case.status, case.updated_at, case.restore_problem = CaseStatus.restoring, clock.now(), None
     session.add(case)
     audit.record(
         session, clock=clock, actor=actor, action="retention.restore.requested", subject_type="case",
@@ -152,18 +156,60 @@ def restore_case(lifecycle: Lifecycle, *, case_id: int, holder: str, on_step: St
             lifecycle.vault.request_restore(object_key=obj.key, tier=Tier.archive)
         claims.release_now(lifecycle.new_session, item=item, holder=holder)
         return StepOutcome(item, StepOutcomeKind.waiting, f"{len(cold)} object(s) in cold storage: restore requested")
-    tags = lifecycle_tags(tier=Tier.active, date_of_birth=view.date_of_birth, schedule=lifecycle.schedule)
+    tags = lifecycle_tags(tier=Tier.active, schedule=lifecycle.schedule)
     for obj in view.objects:
-        _move(lifecycle, obj=obj, subject=view.subject, source=Tier.archive, target=Tier.active, tags=tags, item=item, on_step=on_step)
+        try:
+            _move(lifecycle, obj=obj, subject=view.subject, source=Tier.archive, target=Tier.active, tags=tags, item=item,
+                  holder=holder, on_step=on_step)
+        except IntegrityFailure:
+            return _restore_failed(lifecycle, view=view, failed=obj, item=item, holder=holder, on_step=on_step)
     with transaction(lifecycle.new_session) as session:
+        _keep_claim(session, lifecycle, item=item, holder=holder)
         case = session.get(Case, case_id)
         assert case is not None
-        case.status, case.updated_at = CaseStatus.open, lifecycle.clock.now()
+        case.status, case.updated_at, case.restore_problem = CaseStatus.open, lifecycle.clock.now(), None
         session.add(case)
         _set_document_tier(session, case_id=case_id, tier=Tier.active)
         claims.release(session, item=item, holder=holder)
         _audit(session, lifecycle, "retention.restore", case_id, rule=lifecycle.schedule.restore_rule_id, objects=len(view.objects))
     return StepOutcome(item, StepOutcomeKind.done, f"case {case_id} is active again", objects=len(view.objects))
+
+
+def _restore_failed(
+    lifecycle: Lifecycle, *, view: _CaseView, failed: _Object, item: str, holder: str, on_step: StepHook
+) -> StepOutcome:
+    """An archive copy failed its integrity check: nothing of the case may stay half
+    restored. The failed object's copy in the active tier goes (every version), what
+    this restore already brought back returns to the archive, and the case is
+    ``archived`` again, saying why, with its claim released."""
+    log.error(
+        "integrity alert: restore of case %s stopped: object %s (document %s) failed its integrity check",
+        view.case_id, failed.key, failed.document_id,
+    )
+    lifecycle.vault.delete_everywhere([failed.key], tiers=[Tier.active])
+    with lifecycle.new_session() as session:
+        back = [obj for obj in _case_view(session, case_id=view.case_id).objects if obj.tier is Tier.active]
+    archive_tags = lifecycle_tags(tier=Tier.archive, schedule=lifecycle.schedule)
+    for obj in back:
+        _move(lifecycle, obj=obj, subject=view.subject, source=Tier.active, target=Tier.archive, tags=archive_tags,
+              item=item, holder=holder, on_step=on_step)
+    problem = (
+        f"restore failed: the archive copy of document {failed.document_id} failed its integrity check;"
+        " run `casevault storage verify`"
+    )
+    with transaction(lifecycle.new_session) as session:
+        _keep_claim(session, lifecycle, item=item, holder=holder)
+        case = session.get(Case, view.case_id)
+        assert case is not None
+        case.status, case.restore_problem, case.updated_at = CaseStatus.archived, problem, lifecycle.clock.now()
+        session.add(case)
+        _set_document_tier(session, case_id=view.case_id, tier=Tier.archive)
+        claims.release(session, item=item, holder=holder)
+        _audit(
+            session, lifecycle, "retention.restore", view.case_id, outcome="failed",
+            document=failed.document_id, object=failed.key, reason="integrity",
+        )
+    return StepOutcome(item, StepOutcomeKind.failed, problem)
 
 
 def _readable(vault: Vault, obj: _Object) -> bool:
@@ -174,17 +220,24 @@ def _readable(vault: Vault, obj: _Object) -> bool:
 
 
 def _move(
-    lifecycle: Lifecycle, *, obj: _Object, subject: str, source: Tier, target: Tier, tags: LifecycleTags, item: str, on_step: StepHook
+    lifecycle: Lifecycle, *, obj: _Object, subject: str, source: Tier, target: Tier, tags: LifecycleTags, item: str,
+    holder: str, on_step: StepHook,
 ) -> None:
+    """Each step that commits re-checks the claim first (renewing its lease): a worker
+    whose claim ran out and was taken over (by a destruction, or another sweep) stops."""
     vault = lifecycle.vault
     if obj.tier is source:
+        with transaction(lifecycle.new_session) as session:
+            _keep_claim(session, lifecycle, item=item, holder=holder)
         vault.copy_to_tier(object_key=obj.key, source=source, target=target, tags=tags)
+        _check_after_copy(lifecycle, obj=obj, target=target, item=item, holder=holder)
         on_step(Boundary.after_copy, item)
         _verify_copy(vault, obj=obj, subject=subject, tier=target, source=source)
         on_step(Boundary.after_verify, item)
         with transaction(lifecycle.new_session) as session:
+            _keep_claim(session, lifecycle, item=item, holder=holder)
             row = session.get(StoredObject, obj.id)
-            assert row is not None
+            assert row is not None  # the claim is ours: no destruction has deleted it
             row.tier = target
             session.add(row)
         on_step(Boundary.after_commit, item)
@@ -193,6 +246,25 @@ def _move(
         vault.set_tags(object_key=obj.key, tier=target, tags=tags)
     vault.delete_everywhere([obj.key], tiers=[source])
     on_step(Boundary.after_delete, item)
+
+
+def _check_after_copy(lifecycle: Lifecycle, *, obj: _Object, target: Tier, item: str, holder: str) -> None:
+    """A copy is the one step that can land after a takeover (it was in flight). If a
+    destruction took the claim, it may have deleted this object before the copy landed:
+    the copy goes too. If another mover took it, the copy is its business: leave it."""
+    with transaction(lifecycle.new_session) as session:
+        if claims.renew(session, item=item, holder=holder, clock=lifecycle.clock, lease=lifecycle.lease):
+            return
+        being_destroyed = _being_destroyed(session, obj=obj)
+    if being_destroyed:
+        lifecycle.vault.delete_everywhere([obj.key], tiers=[target])
+    raise Conflict(f"{item} was taken over by another worker after this one's claim ran out: stopped here")
+
+
+def _being_destroyed(session: Session, *, obj: _Object) -> bool:
+    document = session.get(Document, obj.document_id)
+    case = session.get(Case, document.case_id) if document is not None else None
+    return case is None or case.status is CaseStatus.destroyed
 
 
 def _verify_copy(vault: Vault, *, obj: _Object, subject: str, tier: Tier, source: Tier) -> None:
@@ -210,6 +282,11 @@ def _verify_copy(vault: Vault, *, obj: _Object, subject: str, tier: Tier, source
 # --- shared ------------------------------------------------------------------------------
 
 
+def _keep_claim(session: Session, lifecycle: Lifecycle, *, item: str, holder: str) -> None:
+    if not claims.renew(session, item=item, holder=holder, clock=lifecycle.clock, lease=lifecycle.lease):
+        raise Conflict(f"{item} was taken over by another worker after this one's claim ran out: stopped here")
+
+
 def _case_view(session: Session, *, case_id: int) -> _CaseView:
     case = session.get(Case, case_id)
     assert case is not None
@@ -221,8 +298,11 @@ def _case_view(session: Session, *, case_id: int) -> _CaseView:
         .where(Document.case_id == case_id)
         .order_by(col(StoredObject.id))
     ).all()
-    objects = tuple(_Object(row.id, row.object_key, row.tier, row.sha256, row.stored_size) for row in rows)  # type: ignore[arg-type]
-    return _CaseView(case_id, person.id, person.pseudonym, person.date_of_birth, objects)  # type: ignore[arg-type]
+    objects = tuple(
+        _Object(row.id, row.document_id, row.object_key, row.tier, row.sha256, row.stored_size)  # type: ignore[arg-type]
+        for row in rows
+    )
+    return _CaseView(case_id, person.id, person.pseudonym, objects)  # type: ignore[arg-type]
 
 
 def _objects_in(session: Session, *, case_id: int, tier: Tier) -> list[int]:

@@ -2,6 +2,7 @@
 
     finish destructions a dead worker left -> finish cases left ``restoring``
     -> plan (indexed facts -> decide) -> act on each unheld action, in batches
+    -> erase what destructions deleted from the live database files
 
 Dry run is the default: it plans and reports, and changes nothing. A real run
 refuses a day after today: acting "as of" a future date would destroy early.
@@ -25,7 +26,7 @@ from casevault.core.errors import CasevaultError, InvalidInput
 from casevault.core.models import Case, CaseStatus
 from casevault.retention.approvals import approved_people
 from casevault.retention.decide import Action, ActionKind
-from casevault.retention.destroy import destroy_person, expire_archive, pending_destructions
+from casevault.retention.destroy import destroy_person, erase_destroyed_rows, expire_archive, pending_destructions
 from casevault.retention.facts import plan
 from casevault.retention.moves import archive_case, restore_case
 from casevault.retention.parts import Lifecycle
@@ -139,6 +140,7 @@ def run_sweep(
                 "waiting": report.count(StepOutcomeKind.waiting), "failed": report.count(StepOutcomeKind.failed),
             },
         )
+    erase_destroyed_rows(lifecycle)  # before the sweep returns: destroyed rows are unreadable from then on
     return report
 
 

@@ -1,31 +1,49 @@
-"""Lifecycle tags for stored objects: what the schedule will do with them, and when.
+"""Lifecycle tags for stored objects: which tier, which retention class, which
+schedule version.
 
-Tags say which tier, which retention class and schedule version, and the month
-the schedule next acts on the object; never anything about the person but
-that month.
+Nothing about the person and no date: when the schedule next acts on an object
+is the 25th birthday (the date of birth, in effect) or the end of the archive
+window (the case's last correspondence). The database knows both; the bucket's
+lifecycle rules and anyone reading tags need neither.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from dataclasses import dataclass
 
-from casevault.archive import LifecycleTags
-from casevault.core.models import Tier
-from casevault.retention.decide import destruction_date
+from sqlmodel import col, select
+
+from casevault.archive import LifecycleTags, Vault
+from casevault.core.db import SessionFactory
+from casevault.core.errors import NotFound
+from casevault.core.models import StoredObject, Tier
 from casevault.retention.schedule import Schedule
 
 RETENTION_CLASS = "sen-case-document"
 
 
-def lifecycle_tags(*, tier: Tier, date_of_birth: dt.date, schedule: Schedule, archive_until: dt.date | None = None) -> LifecycleTags:
-    """Active objects are next acted on at destruction (closure is not yet known);
-    archived ones when their window ends, or at destruction if that comes first."""
-    next_action = destruction_date(date_of_birth, schedule)
-    if tier == Tier.archive and archive_until is not None:
-        next_action = min(next_action, archive_until)
-    return LifecycleTags(
-        tier=tier,
-        retention_class=RETENTION_CLASS,
-        schedule_version=schedule.version,
-        disposition_month=f"{next_action:%Y-%m}",
-    )
+def lifecycle_tags(*, tier: Tier, schedule: Schedule) -> LifecycleTags:
+    return LifecycleTags(tier=tier, retention_class=RETENTION_CLASS, schedule_version=schedule.version)
+
+
+@dataclass(frozen=True)
+class RetagReport:
+    retagged: int
+    skipped: int  # gone from its tier since listed: moved or destroyed meanwhile
+
+
+def retag_all(*, new_session: SessionFactory, vault: Vault, schedule: Schedule) -> RetagReport:
+    """Give every stored object exactly the current lifecycle tags, so objects tagged by
+    an older casevault lose what tags no longer carry (the retired disposition month).
+    Safe to run again, and alongside the sweep: an object that moved meanwhile is
+    skipped (its move tagged it)."""
+    retagged = skipped = 0
+    with new_session() as session:
+        rows = session.exec(select(StoredObject.object_key, StoredObject.tier).order_by(col(StoredObject.id))).all()
+    for key, tier in rows:
+        try:
+            vault.set_tags(object_key=key, tier=tier, tags=lifecycle_tags(tier=tier, schedule=schedule))
+            retagged += 1
+        except NotFound:
+            skipped += 1
+    return RetagReport(retagged=retagged, skipped=skipped)

@@ -46,7 +46,7 @@ def vault(settings_ready: Settings, new_session: SessionFactory, clock: FixedClo
 
 
 def lifecycle_tags(tier: Tier = Tier.active, **changes: str) -> LifecycleTags:
-    fields = {"retention_class": "case-record", "schedule_version": "2025.1", "disposition_month": "2031-03"}
+    fields = {"retention_class": "case-record", "schedule_version": "2025.1"}
     fields.update(changes)
     return LifecycleTags(tier=tier, **fields)
 

@@ -29,7 +29,7 @@ def test_no_known_word_and_no_pdf_signature_reaches_the_store(vault: Vault, tmp_
     first = vault.put(subject=subject, source=write_file(tmp_path / "letter.pdf", letter), tier=Tier.active, tags=lifecycle_tags())
     second = vault.put(subject=subject, source=write_file(tmp_path / "copy.pdf", letter), tier=Tier.active, tags=lifecycle_tags())
     vault.copy_to_tier(object_key=first.object_key, source=Tier.active, target=Tier.archive, tags=lifecycle_tags(Tier.archive))
-    vault.set_tags(object_key=second.object_key, tier=Tier.active, tags=lifecycle_tags(disposition_month="2040-01"))
+    vault.set_tags(object_key=second.object_key, tier=Tier.active, tags=lifecycle_tags(schedule_version="2026.1"))
 
     everything = _every_stored_byte(vault)
 

@@ -32,16 +32,16 @@ def test_tags_are_on_every_object_and_can_change(vault: Vault, tmp_path: Path) -
     put = vault.put(subject=new_pseudonym(), source=write_file(tmp_path / "in", b"x"), tier=Tier.active, tags=lifecycle_tags())
     assert vault.get_tags(object_key=put.object_key, tier=Tier.active) == lifecycle_tags()
 
-    changed = lifecycle_tags(disposition_month="2040-02", schedule_version="2026.1")
+    changed = lifecycle_tags(retention_class="case-record-2", schedule_version="2026.1")
     vault.set_tags(object_key=put.object_key, tier=Tier.active, tags=changed)
 
     assert vault.get_tags(object_key=put.object_key, tier=Tier.active) == changed
 
 
 def test_tags_at_the_limits_are_accepted(vault: Vault, tmp_path: Path) -> None:
-    extra = tuple((f"x:{n}" + "k" * (128 - len(f"x:{n}")), "v" * 256) for n in range(6))  # 4 + 6 = 10
+    extra = tuple((f"x:{n}" + "k" * (128 - len(f"x:{n}")), "v" * 256) for n in range(7))  # 3 + 7 = 10
     tags = lifecycle_tags().__class__(
-        tier=Tier.active, retention_class="r" * 256, schedule_version="2025.1", disposition_month="2031-03", extra=extra
+        tier=Tier.active, retention_class="r" * 256, schedule_version="2025.1", extra=extra
     )
     put = vault.put(subject=new_pseudonym(), source=write_file(tmp_path / "in", b"x"), tier=Tier.active, tags=tags)
     assert vault.get_tags(object_key=put.object_key, tier=Tier.active) == tags
@@ -50,16 +50,16 @@ def test_tags_at_the_limits_are_accepted(vault: Vault, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"extra": tuple((f"x:{n}", "v") for n in range(7))}, "at most 10"),
+        ({"extra": tuple((f"x:{n}", "v") for n in range(8))}, "at most 10"),
         ({"retention_class": "r" * 257}, "at most 256"),
         ({"extra": (("k" * 129, "v"),)}, "1-128 characters"),
         ({"retention_class": "Ada Lovelace's case"}, "characters S3 refuses"),
-        ({"disposition_month": "2031-13"}, "YYYY-MM"),
+        ({"extra": (("casevault:disposition-month", "2031-03"),)}, "retired"),
     ],
 )
 def test_tags_beyond_the_limits_are_refused_clearly(change: dict[str, Any], message: str) -> None:
     fields: dict[str, Any] = {
-        "tier": Tier.active, "retention_class": "case-record", "schedule_version": "2025.1", "disposition_month": "2031-03"
+        "tier": Tier.active, "retention_class": "case-record", "schedule_version": "2025.1"
     }  # fmt: skip
     with pytest.raises(InvalidInput, match=message):
         LifecycleTags(**{**fields, **change})

@@ -120,7 +120,7 @@ def add_document(
     container: Container, tmp_path: Path, *, case_id: int, subject: str, born: dt.date, index: int, correspondence_date: dt.date
 ) -> tuple[int, list[str]]:
     """One ready document on the case: original and searchable objects, one page of text."""
-    tags = lifecycle_tags(tier=Tier.active, date_of_birth=born, schedule=container.schedule)
+    tags = lifecycle_tags(tier=Tier.active, schedule=container.schedule)
     source = tmp_path / f"doc-{case_id}-{index}.bin"
     source.write_bytes(f"letter {index} about {WORDS[index % len(WORDS)]} ".encode() * 500)
     stored = [container.vault.put(subject=subject, source=source, tier=Tier.active, tags=tags) for _ in Variant]

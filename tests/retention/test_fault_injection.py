@@ -133,3 +133,61 @@ def test_a_hold_cannot_be_placed_once_destruction_has_started(life: Container, t
         manager, _ = create_user(session, username="maya", role=Role.manager, clock=life.clock)
     with pytest.raises(Conflict, match="being destroyed"), transaction(life.new_session) as session:
         place_hold(session, person_id=seeded.person_id, case_id=None, kind=HoldKind.legal, reason="Too late.", user=manager, clock=life.clock)
+
+
+def _corrupt(life: Container, *, tier: Tier, key: str) -> None:
+    """Bit rot in the store: one byte of the object's ciphertext changes."""
+    store = life.vault.store
+    with store.reader(tier=tier, key=key) as stored:
+        data = bytearray(stored.read())
+    data[len(data) // 2] ^= 0x01
+    with store.writer(tier=tier, key=key, tags=store.get_tags(tier=tier, key=key)) as sink:
+        sink.write(bytes(data))
+
+
+def test_a_restore_whose_archive_copy_is_corrupt_leaves_the_case_archived_and_says_why(
+    life: Container, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from fastapi.testclient import TestClient
+    from sqlmodel import col
+
+    from casevault.api.app import create_app
+    from casevault.core.models import AuditEvent, Role
+    from tests.e2e.life import token
+
+    seeded = seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1))
+    run_sweep(lifecycle_of(life), dry_run=False)
+    with life.new_session() as session:
+        rows = session.exec(select(StoredObject).order_by(col(StoredObject.id))).all()
+    corrupt = rows[2]  # the second document's: the first is back in the active tier by then
+    _corrupt(life, tier=Tier.archive, key=corrupt.object_key)
+    with transaction(life.new_session) as session:
+        person = session.get(Person, seeded.person_id)
+        assert person is not None
+        restore_on_referral(
+            session, person=person, referral_date=life.clock.today(), schedule=life.schedule, clock=life.clock, actor="user:1"
+        )
+
+    report = run_sweep(lifecycle_of(life), dry_run=False)
+
+    why = (
+        f"restore failed: the archive copy of document {corrupt.document_id} failed its integrity check;"
+        " run `casevault storage verify`"
+    )
+    outcomes = [(o.item, o.outcome, o.why) for o in report.outcomes]
+    assert outcomes == [(f"restore:case:{seeded.case_id}", StepOutcomeKind.failed, why)]
+    assert versions_in(life, Tier.active, seeded.object_keys) == []  # no partial copy, nothing half restored
+    assert set(versions_in(life, Tier.archive, seeded.object_keys)) == set(seeded.object_keys)
+    assert not _claims_left(life)
+    with life.new_session() as session:
+        case = session.get(Case, seeded.case_id)
+        assert (case.status, case.restore_problem) == (CaseStatus.archived, why)  # type: ignore[union-attr]
+        assert {row.tier for row in session.exec(select(StoredObject)).all()} == {Tier.archive}
+        [failed] = session.exec(select(AuditEvent).where(AuditEvent.action == "retention.restore")).all()
+        assert (failed.outcome, failed.subject_id) == ("failed", str(seeded.case_id))
+        assert audit.verify_chain(session, mac_key=life.audit_mac_key).ok
+    [alert] = [r for r in caplog.records if r.levelname == "ERROR" and "integrity" in r.getMessage()]
+    assert corrupt.object_key in alert.getMessage() and f"case {seeded.case_id}" in alert.getMessage()
+    manager = token(life, "maya", Role.manager)
+    with TestClient(create_app(life)) as client:
+        assert client.get(f"/api/v1/cases/{seeded.case_id}", headers=manager).json()["restore_problem"] == why

@@ -47,7 +47,7 @@ class DocumentWork:
             check_case_takes_documents(case)
             person = session.get(Person, case.person_id)
             assert person is not None and case.id is not None  # a case always has its person
-            tags = lifecycle_tags(tier=Tier.active, date_of_birth=person.date_of_birth, schedule=services.schedule)
+            tags = lifecycle_tags(tier=Tier.active, schedule=services.schedule)
             return UploadTarget(case_id=case.id, subject=person.pseudonym, tags=tags)
 
     def upload(

@@ -5,7 +5,7 @@ tables with two sets of code. The rows move across as they stand, so a beat or a
 lifecycle item held during the upgrade is still held by the same holder after it.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-29 20:30:00
 """
 from alembic import op
@@ -15,7 +15,7 @@ import casevault.core.types
 
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
