@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     max_request_body_kb: int = Field(default=64, ge=1)  # JSON bodies, not uploads
     api_workers: int = Field(default=1, ge=1)  # uvicorn processes serving the API
+    # A request body whose next part does not arrive within this is answered 408.
+    body_timeout_seconds: float = Field(default=30, gt=0)
+    # The OpenAPI schema needs a user's token unless this opens it to anyone.
+    public_api_docs: bool = False
 
     # --- object storage (S3) -----------------------------------------------------
     s3_endpoint_url: str | None = None
