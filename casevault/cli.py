@@ -11,11 +11,12 @@ import os
 import sys
 
 import click
+import sqlalchemy as sa
 from sqlmodel import select
 
 from casevault.core import audit
 from casevault.core.db import transaction
-from casevault.core.errors import CasevaultError
+from casevault.core.errors import CasevaultError, ConfigurationError
 from casevault.core.logs import configure_logging
 from casevault.core.models import Role, User
 from casevault.core.settings import load_settings
@@ -48,6 +49,34 @@ def cli(ctx: click.Context) -> None:
 
 def container() -> Container:
     return click.get_current_context().obj
+
+
+def with_database(app: Container) -> Container:
+    """``app``, once its database is known to exist: a command run outside the data
+    directory stops saying what to set, instead of a traceback (or SQLite quietly
+    creating an empty database file)."""
+    url = sa.make_url(app.settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:" and not os.path.exists(url.database):
+            raise ConfigurationError(
+                f"no casevault database at {url.database}; set CASEVAULT_DATA_DIR to casevault's data directory"
+                " (or CASEVAULT_DATABASE_URL to its database), or run `casevault init` to create one there"
+            )
+        return app
+    shown = url.render_as_string(hide_password=True)
+    try:
+        migrated = sa.inspect(app.engine).has_table("alembic_version")
+    except sa.exc.OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+        raise ConfigurationError(
+            f"cannot connect to the database {shown} ({reason}); check CASEVAULT_DATABASE_URL"
+        ) from None
+    if not migrated:
+        raise ConfigurationError(
+            f"the database {shown} has no casevault tables;"
+            " check CASEVAULT_DATABASE_URL, or run `casevault init` to create them"
+        )
+    return app
 
 
 # --- set up and run ---------------------------------------------------------------------
@@ -88,7 +117,7 @@ def api() -> None:
     from casevault.api.app import create_app
     from casevault.api.asgi import FACTORY, fresh_metrics_dir
 
-    settings = container().settings
+    settings = with_database(container()).settings
     # Logging stays ours (log_config=None); uvicorn's access log is off because it
     # writes the full URL, search words included: casevault logs the route instead.
     options = {"host": settings.host, "port": settings.port, "log_level": settings.log_level.lower(), "log_config": None, "access_log": False}
@@ -109,7 +138,8 @@ def worker(ctx: click.Context, concurrency: int, queues: str) -> None:
     if ctx.invoked_subcommand is None:
         from casevault.worker import start_worker
 
-        start_worker(container(), concurrency=concurrency, queues=queues, loglevel=container().settings.log_level)
+        app = with_database(container())
+        start_worker(app, concurrency=concurrency, queues=queues, loglevel=app.settings.log_level)
 
 
 @worker.command("ping")
@@ -129,7 +159,7 @@ def beat() -> None:
     """Run the Celery beat scheduler (daily sweep, weekly checks)."""
     from casevault.worker import start_beat
 
-    start_beat(container(), loglevel=container().settings.log_level)
+    start_beat(with_database(container()), loglevel=container().settings.log_level)
 
 
 # --- users ------------------------------------------------------------------------------
@@ -145,7 +175,7 @@ def user() -> None:
 @click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
 def user_add(username: str, role: str) -> None:
     """Add a user and print its token (shown only this once)."""
-    app = container()
+    app = with_database(container())
     with transaction(app.new_session) as session:
         created, token = create_user(session, username=username, role=Role(role), clock=app.clock)
         audit.record(session, clock=app.clock, actor="cli", action="user.create", subject_type="user", subject_id=created.id, details={"role": role})
@@ -156,7 +186,7 @@ def user_add(username: str, role: str) -> None:
 @click.argument("username")
 def user_revoke(username: str) -> None:
     """Revoke a user's token; the user can no longer call the API."""
-    app = container()
+    app = with_database(container())
     with transaction(app.new_session) as session:
         revoked = revoke_user(session, username=username, clock=app.clock)
         audit.record(session, clock=app.clock, actor="cli", action="user.revoke", subject_type="user", subject_id=revoked.id)
@@ -165,7 +195,7 @@ def user_revoke(username: str) -> None:
 
 @user.command("list")
 def user_list() -> None:
-    with container().new_session() as session:
+    with with_database(container()).new_session() as session:
         for row in session.exec(select(User).order_by(User.id)).all():
             state = "revoked" if row.revoked_at else "active"
             click.echo(f"{row.username}\t{row.role.value}\t{state}")
@@ -182,7 +212,7 @@ def audit_group() -> None:
 @audit_group.command("verify")
 def audit_verify() -> None:
     """Walk the hash chain; exit 1 naming the first broken row."""
-    with container().new_session() as session:
+    with with_database(container()).new_session() as session:
         report = audit.verify_chain(session)
     if not report.ok:
         click.echo(f"audit chain BROKEN at row {report.first_broken_id}: {report.problem}", err=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 from sqlmodel import select
 
+from casevault.cli import with_database
 from casevault.core import audit
 from casevault.core.db import transaction
 from casevault.core.errors import CasevaultError, NotFound
@@ -24,7 +25,7 @@ IMPORTABLE = {".pdf", ".jpg", ".jpeg", ".png", ".tif", ".tiff"}
 
 
 def _container() -> Container:
-    return click.get_current_context().obj
+    return with_database(click.get_current_context().obj)
 
 
 @click.group()

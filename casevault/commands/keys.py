@@ -6,6 +6,7 @@ import click
 
 from casevault.archive.key_providers import build_key_provider
 from casevault.archive.rotation import rotate_keys
+from casevault.cli import with_database
 from casevault.wiring import Container
 
 
@@ -20,7 +21,7 @@ def rotate(limit: int | None) -> None:
     """Re-wrap every data key under a new KEK (local key file: a new key is added;
     KMS: set CASEVAULT_KMS_KEY_ID to the new key first). Objects are not rewritten.
     Interrupted or limited, run it again to carry on."""
-    container: Container = click.get_current_context().obj
+    container: Container = with_database(click.get_current_context().obj)
     report = rotate_keys(
         provider=build_key_provider(container.settings),
         new_session=container.new_session,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from casevault.cli import with_database
 from casevault.core.db import transaction
 from casevault.retention.parts import Lifecycle
 from casevault.retention.publish import publish_schedule
@@ -71,7 +72,7 @@ def describe_report(report: SweepReport) -> str:
 
 
 def _container():  # type: ignore[no-untyped-def]
-    return click.get_current_context().obj
+    return with_database(click.get_current_context().obj)
 
 
 @retention.group()

@@ -13,6 +13,7 @@ import click
 
 from casevault.archive.fixity import DEFAULT_GRACE, FixityReport, verify_storage
 from casevault.archive.provision import init_storage
+from casevault.cli import with_database
 from casevault.wiring import Container
 
 
@@ -51,7 +52,7 @@ def init() -> None:
 )
 def verify(repair: bool, grace_days: int) -> None:
     """Read and decrypt every stored object, check its sha256, and find orphans."""
-    container = _container()
+    container = with_database(_container())
     report = verify_storage(
         vault=container.vault,
         new_session=container.new_session,
