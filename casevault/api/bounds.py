@@ -1,7 +1,7 @@
 """Bounds on what clients send, checked before a route runs.
 
-Ids must fit the database's 64-bit integers: a larger number cannot even be
-bound as a query parameter. Dates must lie in the real world: the schedule adds
+Ids must fit the database's id columns, INTEGER: 32 bits on PostgreSQL (a larger
+number fails the query), 64 on SQLite (past that it cannot even be bound). Dates must lie in the real world: the schedule adds
 months and years to them (an archive window, the 25th birthday) and subtracts
 years from ``as_of``, which would run off either end of the calendar near
 0001-01-01 or 9999-12-31. Both answer 422 in problem+json, naming the range.
@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import Path, Query
 from pydantic import AfterValidator, Field
 
-MAX_ID = 2**63 - 1  # BIGINT, and SQLite's INTEGER
+MAX_ID = 2**31 - 1  # PostgreSQL's INTEGER, the type of every id column
 EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2199, 12, 31)  # far from 9999-12-31, so no schedule arithmetic can overflow
 DATE_RANGE = f"dates must be between {EARLIEST_DATE} and {LATEST_DATE}"
