@@ -117,7 +117,7 @@ def api() -> None:
     from casevault.api.app import create_app
     from casevault.api.asgi import FACTORY, fresh_metrics_dir
 
-    settings = with_database(container()).settings
+    settings = container().settings
     # Logging stays ours (log_config=None); uvicorn's access log is off because it
     # writes the full URL, search words included: casevault logs the route instead.
     options = {"host": settings.host, "port": settings.port, "log_level": settings.log_level.lower(), "log_config": None, "access_log": False}
@@ -138,8 +138,7 @@ def worker(ctx: click.Context, concurrency: int, queues: str) -> None:
     if ctx.invoked_subcommand is None:
         from casevault.worker import start_worker
 
-        app = with_database(container())
-        start_worker(app, concurrency=concurrency, queues=queues, loglevel=app.settings.log_level)
+        start_worker(container(), concurrency=concurrency, queues=queues, loglevel=container().settings.log_level)
 
 
 @worker.command("ping")
@@ -159,7 +158,7 @@ def beat() -> None:
     """Run the Celery beat scheduler (daily sweep, weekly checks)."""
     from casevault.worker import start_beat
 
-    start_beat(with_database(container()), loglevel=container().settings.log_level)
+    start_beat(container(), loglevel=container().settings.log_level)
 
 
 # --- users ------------------------------------------------------------------------------
