@@ -1,10 +1,11 @@
 """Bounds on what clients send, checked before a route runs.
 
 Ids must fit the database's id columns, INTEGER: 32 bits on PostgreSQL (a larger
-number fails the query), 64 on SQLite (past that it cannot even be bound). Dates must lie in the real world: the schedule adds
-months and years to them (an archive window, the 25th birthday) and subtracts
-years from ``as_of``, which would run off either end of the calendar near
-0001-01-01 or 9999-12-31. Both answer 422 in problem+json, naming the range.
+number fails the query), 64 on SQLite (past that it cannot even be bound). Dates
+must lie in the real world: the schedule adds months and years to them (an
+archive window, the 25th birthday) and subtracts years from ``as_of``, which
+would run off either end of the calendar near 0001-01-01 or 9999-12-31. Both
+answer 422 in problem+json, naming the range.
 """
 
 from __future__ import annotations

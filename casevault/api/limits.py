@@ -104,7 +104,6 @@ class BodyLimits:
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, *, status: int, title: str, detail: str) -> None:
     slug = title.lower().replace(" ", "-")
-    body = {
-        "type": f"urn:casevault:problem:{slug}", "title": title, "status": status, "detail": detail, "instance": scope["path"]
-    }
+    body = {"type": f"urn:casevault:problem:{slug}", "title": title, "status": status, "detail": detail}
+    body["instance"] = scope["path"]
     await JSONResponse(body, status_code=status, media_type="application/problem+json")(scope, receive, send)

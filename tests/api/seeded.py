@@ -35,7 +35,8 @@ def seeded(app: FastAPI, container: Container, callers: dict[str, Caller]) -> di
     reach real rows as well as missing ones; then the three ways of calling."""
     officer, manager = callers["officer"].headers, callers["manager"].headers
     with TestClient(app) as client:
-        person = client.post("/api/v1/people", json={"full_name": "Sam Example", "date_of_birth": "2012-03-04"}, headers=officer)
+        someone = {"full_name": "Sam Example", "date_of_birth": "2012-03-04"}
+        person = client.post("/api/v1/people", json=someone, headers=officer)
         body = {"person_id": person.json()["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"}
         case = client.post("/api/v1/cases", json=body, headers=officer).json()
         note = {"kind": "progress_summary", "text": "Met the family.", "date": "2026-10-01"}

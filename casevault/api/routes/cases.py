@@ -78,7 +78,9 @@ def read_case(case_id: PathId, user: Officer, session: SessionDep) -> CasePublic
 
 
 @router.post("/{case_id}/close", response_model=CasePublic)
-def close_case(case_id: PathId, body: CaseClose, user: Officer, session: SessionDep, container: ContainerDep) -> CasePublic:
+def close_case(
+    case_id: PathId, body: CaseClose, user: Officer, session: SessionDep, container: ContainerDep
+) -> CasePublic:
     case = casework.get_case(session, case_id=case_id, user=user)
     casework.close_case(session, case=case, closed_on=body.closed_on, outcome=body.outcome, clock=container.clock)
     record(session, container, user, "case.close", subject_type="case", subject_id=case.id)
@@ -86,7 +88,9 @@ def close_case(case_id: PathId, body: CaseClose, user: Officer, session: Session
 
 
 @router.post("/{case_id}/notes", status_code=201, response_model=NotePublic)
-def add_note(case_id: PathId, body: NoteCreate, user: Officer, session: SessionDep, container: ContainerDep) -> NotePublic:
+def add_note(
+    case_id: PathId, body: NoteCreate, user: Officer, session: SessionDep, container: ContainerDep
+) -> NotePublic:
     case = casework.get_case(session, case_id=case_id, user=user)
     note = casework.add_note(session, case=case, **body.model_dump(), author=user, clock=container.clock)
     record(session, container, user, "note.create", subject_type="case", subject_id=case.id, note=note.id)

@@ -90,7 +90,9 @@ def approve(body: ApprovalCreate, user: Manager, session: SessionDep, container:
 
 
 @router.post("/cases/{case_id}/restore", status_code=202, response_model=CasePublic)
-def restore(case_id: PathId, user: Manager, session: SessionDep, container: ContainerDep, background: BackgroundTasks) -> CasePublic:
+def restore(
+    case_id: PathId, user: Manager, session: SessionDep, container: ContainerDep, background: BackgroundTasks
+) -> CasePublic:
     """Bring one archived case back to active. The case shows ``restoring`` until its
     documents are back (at once from instant tiers; after the store's restore from
     cold storage classes, finished by the worker or the next sweep)."""
