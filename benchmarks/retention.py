@@ -52,7 +52,6 @@ from casevault.core.models import (  # noqa: E402
 )
 from casevault.core.settings import Settings, load_settings  # noqa: E402
 from casevault.retention.facts import plan  # noqa: E402
-from casevault.retention.parts import Lifecycle  # noqa: E402
 from casevault.retention.steps import StepOutcomeKind  # noqa: E402
 from casevault.retention.sweep import run_sweep  # noqa: E402
 from casevault.retention.tagging import lifecycle_tags  # noqa: E402

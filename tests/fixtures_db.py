@@ -10,7 +10,6 @@ migrates one throw-away database per run and truncates it before each test.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +23,7 @@ from casevault.core.db import SessionFactory
 from casevault.core.migrate import upgrade
 from casevault.core.settings import Settings, load_settings
 from casevault.app.services import Services as Container
-from tests.local_servers import postgres_url
+from tests.local_servers import fresh_postgres_database
 
 KEPT_TABLES = {"alembic_version"}
 
@@ -39,19 +38,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_server_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for this test run."""
-    server_url = postgres_url()
-    name = f"casevault_test_{secrets.token_hex(4)}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    try:
+    with fresh_postgres_database("casevault_test") as url:
         upgrade(url)
         yield url
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def _empty_postgres(url: str) -> None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from casevault.api import API_PREFIX, health, metrics
-from casevault.api.limits import BodySizeLimit
+from casevault.api.docs import docs_router
+from casevault.api.last_resort import LastResort
+from casevault.api.limits import BodyLimits
 from casevault.api.problems import install_problem_handlers
 from casevault.api.request_id import RequestId
 from casevault.api.route_names import RouteTemplates
 from casevault.api.routes import audit, cases, certificates, documents, holds, people, retention, search
+from casevault.api.security_headers import SecurityHeaders
 from casevault.app.services import Services as Container
-
 
 
 def is_upload(path: str) -> bool:
@@ -23,10 +25,11 @@ def create_app(container: Container) -> FastAPI:
     app = FastAPI(
         title="casevault",
         version="1",
-        openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        openapi_url=None,  # served by casevault.api.docs, behind a token
+        docs_url=None,
         redoc_url=None,
     )
+    settings = container.settings
     app.state.container = container
     app.state.route_templates = RouteTemplates(app)  # one naming for logs, metrics and audit
     app.state.probes = health.Probes(container, seconds=container.settings.probe_seconds)
@@ -36,8 +39,14 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(metrics.router)
     for module in (people, cases, documents, search, audit, holds, retention, certificates):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(docs_router(public_schema=settings.public_api_docs))
 
-    app.add_middleware(BodySizeLimit, limit=container.settings.max_request_body_kb * 1024, streamed=is_upload)
+    # Each one added wraps the ones before it.
+    app.add_middleware(
+        BodyLimits, limit=settings.max_request_body_kb * 1024, timeout=settings.body_timeout_seconds, streamed=is_upload
+    )
     app.add_middleware(metrics.RequestMetrics, metrics=app.state.metrics, templates=app.state.route_templates, is_upload=is_upload)
+    app.add_middleware(LastResort)  # any exception left: a problem+json 500, logged once
+    app.add_middleware(SecurityHeaders)  # on every answer, the 500s, 408s and 413s above included
     app.add_middleware(RequestId)  # added last, so outermost: the id and the access line cover the rest
     return app

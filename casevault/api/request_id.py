@@ -24,6 +24,7 @@ from casevault.api.route_names import route_template
 from casevault.core.logs import request_id_bound
 
 HEADER = "X-Request-ID"
+CLIENT_CLOSED_REQUEST = 499  # no answer: the client went away while sending (nginx's code for it)
 SAFE_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 access_log = logging.getLogger("casevault.access")
 
@@ -49,7 +50,7 @@ class RequestId:
             await self.app(scope, receive, send)
             return
         request_id = request_id_from(scope)
-        status = 500  # unless the app answers: an exception escaping it is a 500
+        status: int | None = None
         started = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
@@ -62,13 +63,17 @@ class RequestId:
         with request_id_bound(request_id):
             try:
                 await self.app(scope, receive, send_with_id)
+            except BaseException:
+                status = status or 500  # an exception escaping the app before it answered
+                raise
             finally:
-                _log_access(scope, status, time.perf_counter() - started)
+                _log_access(scope, status or CLIENT_CLOSED_REQUEST, time.perf_counter() - started)
 
 
 def _log_access(scope: Scope, status: int, seconds: float) -> None:
     method, route, duration_ms = scope["method"], route_template(Request(scope)), round(seconds * 1000, 1)
+    note = " (client disconnected)" if status == CLIENT_CLOSED_REQUEST else ""
     access_log.info(
-        "%s %s %s %.1fms", method, route, status, duration_ms,
+        "%s %s %s %.1fms%s", method, route, status, duration_ms, note,
         extra={"http": {"method": method, "route": route, "status": status, "duration_ms": duration_ms}},
     )

@@ -7,6 +7,8 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from casevault.api.bounds import BodyId, RealDate
+
 from casevault.core.models import (
     Case,
     CaseNote,
@@ -27,23 +29,24 @@ class Strict(BaseModel):
 
 
 class PersonCreate(PersonBase, Strict):
-    pass
+    date_of_birth: RealDate
 
 
 class CaseCreate(Strict):
-    person_id: int
-    referral_date: dt.date
+    person_id: BodyId
+    referral_date: RealDate
     referral_source: ReferralSource
     assigned_officer: str | None = Field(default=None, description="username; officers may only name themselves")
 
 
 class CaseClose(Strict):
-    closed_on: dt.date
+    closed_on: RealDate
     outcome: str = Field(min_length=1, max_length=2000)
 
 
 class NoteCreate(CaseNoteBase, Strict):
     kind: NoteKind
+    date: RealDate
 
 
 class CasePublic(BaseModel):

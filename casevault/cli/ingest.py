@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from casevault.cli.context import services
+from casevault.cli.context import services_with_database
 from casevault.core.models import ProvidedBy
 
 
@@ -22,7 +22,7 @@ def ocr() -> None:
 @click.argument("document_id", type=int)
 def retry(document_id: int) -> None:
     """Queue a failed document for OCR again (its original was kept)."""
-    if services().documents.retry_ocr(document_id=document_id, actor="cli"):
+    if services_with_database().documents.retry_ocr(document_id=document_id, actor="cli"):
         click.echo(f"document {document_id} queued for OCR")
     else:
         click.echo(f"document {document_id} queued; the broker is unreachable, so the worker will pick it up once it is back")
@@ -43,7 +43,7 @@ def import_directory(
     Resumable: a file already stored on the case (same sha256) is skipped, so an
     interrupted import can simply be run again. Ends with what failed and why.
     """
-    files, imports = services().documents.import_folder(
+    files, imports = services_with_database().documents.import_folder(
         directory=directory, reference=reference, username=username, provided_by=ProvidedBy(provided_by),
         correspondence_date=correspondence_date.date() if correspondence_date else None,
     )

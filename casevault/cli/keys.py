@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from casevault.archive.rotation import rotate_keys
-from casevault.cli.context import services
+from casevault.cli.context import services_with_database
 
 
 @click.group()
@@ -19,7 +19,7 @@ def rotate(limit: int | None) -> None:
     """Re-wrap every data key under a new KEK (local key file: a new key is added;
     KMS: set CASEVAULT_KMS_KEY_ID to the new key first). Objects are not rewritten.
     Interrupted or limited, run it again to carry on."""
-    app = services()
+    app = services_with_database()
     report = rotate_keys(
         provider=app.key_provider,
         new_session=app.new_session,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from casevault.cli.context import services
+from casevault.cli.context import services, services_with_database
 from casevault.core.db import transaction
 from casevault.retention.publish import publish_schedule
 from casevault.retention.schedule import Schedule, load_schedule
@@ -32,7 +32,7 @@ def retention() -> None:
 @click.option("--dry-run", is_flag=True, help="print what would happen; change nothing")
 def run(as_of: dt.datetime | None, dry_run: bool) -> None:
     """Carry out what is due (as the daily sweep does). Never a day after today."""
-    report = services().retention.sweep(as_of=as_of.date() if as_of else None, dry_run=dry_run)
+    report = services_with_database().retention.sweep(as_of=as_of.date() if as_of else None, dry_run=dry_run)
     click.echo(describe_report(report))
 
 
@@ -40,7 +40,7 @@ def run(as_of: dt.datetime | None, dry_run: bool) -> None:
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="default: today")
 def due(as_of: dt.datetime | None) -> None:
     """List what the next sweep would do, held items marked (a dry run)."""
-    report = services().retention.sweep(as_of=as_of.date() if as_of else None, dry_run=True)
+    report = services_with_database().retention.sweep(as_of=as_of.date() if as_of else None, dry_run=True)
     click.echo(describe_report(report))
 
 
@@ -49,7 +49,7 @@ def due(as_of: dt.datetime | None) -> None:
 def publish(file: Path) -> None:
     """Publish schedule FILE as the new version: list the active cases whose parents or
     carers must be told, and record the update. Then set CASEVAULT_SCHEDULE_FILE to FILE."""
-    app = services()
+    app = services_with_database()
     new = load_schedule(file)
     with transaction(app.new_session) as session:
         notices = publish_schedule(session, new=new, previous=app.schedule, clock=app.clock, actor="cli")

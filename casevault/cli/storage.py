@@ -13,7 +13,7 @@ import click
 
 from casevault.app.parts import init_storage
 from casevault.archive.fixity import DEFAULT_GRACE, FixityReport, verify_storage
-from casevault.cli.context import services
+from casevault.cli.context import services, services_with_database
 
 
 @click.group()
@@ -47,7 +47,7 @@ def init() -> None:
 )
 def verify(repair: bool, grace_days: int) -> None:
     """Read and decrypt every stored object, check its sha256, and find orphans."""
-    app = services()
+    app = services_with_database()
     report = verify_storage(
         vault=app.vault,
         new_session=app.new_session,
@@ -66,7 +66,7 @@ def retag() -> None:
     class, schedule version): removes tags older versions wrote. Safe to run again."""
     from casevault.retention.tagging import retag_all
 
-    app = services()
+    app = services_with_database()
     report = retag_all(new_session=app.new_session, vault=app.vault, schedule=app.schedule)
     click.echo(f"retagged {report.retagged} objects; {report.skipped} moved or gone meanwhile")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from sqlmodel import select
 
-from casevault.cli.context import services
+from casevault.cli.context import services_with_database
 from casevault.core import audit
 from casevault.core.db import transaction
 from casevault.core.models import Role, User
@@ -22,7 +22,7 @@ def user() -> None:
 @click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
 def user_add(username: str, role: str) -> None:
     """Add a user and print its token (shown only this once)."""
-    app = services()
+    app = services_with_database()
     with transaction(app.new_session) as session:
         created, token = create_user(session, username=username, role=Role(role), clock=app.clock)
         audit.record(session, clock=app.clock, actor="cli", action="user.create", subject_type="user",
@@ -34,7 +34,7 @@ def user_add(username: str, role: str) -> None:
 @click.argument("username")
 def user_revoke(username: str) -> None:
     """Revoke a user's token; the user can no longer call the API."""
-    app = services()
+    app = services_with_database()
     with transaction(app.new_session) as session:
         revoked = revoke_user(session, username=username, clock=app.clock)
         audit.record(session, clock=app.clock, actor="cli", action="user.revoke", subject_type="user",
@@ -45,7 +45,7 @@ def user_revoke(username: str) -> None:
 @user.command("list")
 def user_list() -> None:
     """Every user with role and status."""
-    with services().new_session() as session:
+    with services_with_database().new_session() as session:
         for row in session.exec(select(User).order_by(User.id)).all():  # type: ignore[arg-type]  # SQLModel column
             state = "revoked" if row.revoked_at else "active"
             click.echo(f"{row.username}\t{row.role.value}\t{state}")

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     auth_lockout_failures: int = Field(default=50, ge=1)
     auth_lockout_window_minutes: int = Field(default=10, ge=1)
     auth_lockout_minutes: int = Field(default=15, ge=1)
+    # A request body whose next part does not arrive within this is answered 408.
+    body_timeout_seconds: float = Field(default=30, gt=0)
+    # The OpenAPI schema needs a user's token unless this opens it to anyone.
+    public_api_docs: bool = False
 
     # --- object storage (S3) -----------------------------------------------------
     s3_endpoint_url: str | None = None

@@ -4,6 +4,7 @@ head in the database is caught and named, whatever hashes the cutter recomputes.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 import json
 
 import pytest

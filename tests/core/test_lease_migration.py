@@ -4,7 +4,6 @@ lifecycle items' claims, with their holders and expiry, and a downgrade puts the
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from alembic import command
 
 from casevault.core.migrate import alembic_config, upgrade
 from casevault.core.types import UTCDateTime
-from tests.local_servers import postgres_url
+from tests.local_servers import fresh_postgres_database
 
 BEFORE = "0004"  # the last revision with scheduler_lease and retention_claim
 AT = dt.datetime(2026, 11, 29, 20, 0, tzinfo=dt.UTC)
@@ -27,17 +26,8 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'casevault.db'}"
         return
-    server_url = postgres_url()
-    name = f"casevault_migration_{secrets.token_hex(4)}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with fresh_postgres_database("casevault_migration") as url:
+        yield url
 
 
 def _table(name: str, *columns: str) -> sa.TableClause:

@@ -19,7 +19,6 @@ from fastapi.testclient import TestClient
 from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
 from casevault.core.models import Consent, ConsentScope, DocumentStatus, Role, Tier
-from casevault.retention.parts import Lifecycle
 from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import run_sweep
 from casevault.app.services import Services as Container

@@ -15,7 +15,7 @@ from casevault.app import parts
 from casevault.core.errors import PayloadTooLarge, UnreadableDocument, UnsupportedMediaType
 from casevault.core.settings import Settings
 from casevault.ingest.normalise import normalise_upload
-from casevault.ingest.options import OcrOptions, UploadLimits
+from casevault.ingest.options import UploadLimits
 from tests.ingest.scans import (
     image_xobjects,
     pdf_from_image,

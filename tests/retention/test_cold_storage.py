@@ -15,7 +15,6 @@ from casevault.core.db import transaction
 from casevault.core.models import Case, CaseStatus, Person, Tier
 from casevault.core.settings import Settings
 from casevault.retention.moves import restore_case
-from casevault.retention.parts import Lifecycle
 from casevault.retention.referral import restore_on_referral
 from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import run_sweep

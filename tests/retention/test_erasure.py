@@ -23,7 +23,6 @@ from casevault.app.parts import init_storage
 from casevault.core.clock import FixedClock
 from casevault.core.models import DocumentStatus, Role
 from casevault.core.settings import load_settings
-from casevault.retention.parts import Lifecycle
 from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import run_sweep
 from casevault.app.services import Services as Container

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlmodel import col, select
 
+from casevault.api.bounds import MAX_ID
 from casevault.api.deps import Auditor, SessionDep
 from casevault.api.schemas import AuditEventPublic, AuditPage
 from casevault.core.models import AuditEvent
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 def list_events(
     user: Auditor,
     session: SessionDep,
-    after_id: Annotated[int, Query(ge=0)] = 0,
+    after_id: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     action: str | None = None,
 ) -> AuditPage:

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlmodel import Session
 
+from casevault.api.bounds import Offset, PathId
 from casevault.api.deps import ContainerDep, Officer, SessionDep, record
 from casevault.api.schemas import CaseClose, CaseCreate, CaseList, CasePublic, NoteCreate, NoteList, NotePublic
 from casevault.core import casework
@@ -43,25 +44,27 @@ def list_cases(
     session: SessionDep,
     status: CaseStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> CaseList:
     cases = casework.visible_cases(session, user=user, status=status, limit=limit, offset=offset)
     return CaseList(cases=[_public(session, case) for case in cases])
 
 
 @router.get("/{case_id}", response_model=CasePublic)
-def read_case(case_id: int, user: Officer, session: SessionDep) -> CasePublic:
+def read_case(case_id: PathId, user: Officer, session: SessionDep) -> CasePublic:
     return _public(session, casework.get_case(session, case_id=case_id, user=user))
 
 
 @router.post("/{case_id}/close", response_model=CasePublic)
-def close_case(case_id: int, body: CaseClose, user: Officer, session: SessionDep, container: ContainerDep) -> CasePublic:
+def close_case(case_id: PathId, body: CaseClose, user: Officer, session: SessionDep, container: ContainerDep) -> CasePublic:
     case = container.cases.close(session, case_id=case_id, closed_on=body.closed_on, outcome=body.outcome, user=user)
     return _public(session, case)
 
 
 @router.post("/{case_id}/notes", status_code=201, response_model=NotePublic)
-def add_note(case_id: int, body: NoteCreate, user: Officer, session: SessionDep, container: ContainerDep) -> NotePublic:
+def add_note(
+    case_id: PathId, body: NoteCreate, user: Officer, session: SessionDep, container: ContainerDep
+) -> NotePublic:
     case = casework.get_case(session, case_id=case_id, user=user)
     note = casework.add_note(session, case=case, **body.model_dump(), author=user, clock=container.clock)
     record(session, container, user, "note.create", subject_type="case", subject_id=case.id, note=note.id)
@@ -69,7 +72,7 @@ def add_note(case_id: int, body: NoteCreate, user: Officer, session: SessionDep,
 
 
 @router.get("/{case_id}/notes", response_model=NoteList)
-def list_notes(case_id: int, user: Officer, session: SessionDep, container: ContainerDep) -> NoteList:
+def list_notes(case_id: PathId, user: Officer, session: SessionDep, container: ContainerDep) -> NoteList:
     case = casework.get_case(session, case_id=case_id, user=user)
     notes = casework.list_notes(session, case=case)
     record(session, container, user, "note.read", subject_type="case", subject_id=case.id, count=len(notes))

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from casevault.api.bounds import Offset
 from casevault.api.deps import ContainerDep, Manager, SessionDep, record
 from casevault.core.models import DestructionCertificate
 from casevault.retention.certificates import list_certificates
@@ -44,7 +45,7 @@ def read_certificates(
     session: SessionDep,
     container: ContainerDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> CertificateList:
     rows = list_certificates(session, limit=limit, offset=offset)
     record(session, container, user, "certificate.read", count=len(rows))

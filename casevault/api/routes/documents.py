@@ -11,6 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
+from casevault.api.bounds import DATE_RANGE, PathId, RealDate
 from casevault.api.deps import ContainerDep, Officer, SessionDep, record
 from casevault.api.downloads import VerifiedChunks, verified_chunks
 from casevault.api.schemas import DocumentPublic
@@ -26,7 +27,7 @@ router = APIRouter(tags=["documents"])
 
 
 @router.post("/cases/{case_id}/documents", status_code=202, responses={202: {"model": DocumentPublic}})
-async def upload_document(case_id: int, request: Request, user: Officer, container: ContainerDep) -> JSONResponse:
+async def upload_document(case_id: PathId, request: Request, user: Officer, container: ContainerDep) -> JSONResponse:
     """multipart/form-data: `file`, `correspondence_date` (YYYY-MM-DD), `provided_by`.
 
     Async only to stream the body; every blocking step (database, checks, storage,
@@ -50,9 +51,11 @@ async def upload_document(case_id: int, request: Request, user: Officer, contain
 
 def _form_fields(fields: dict[str, str]) -> tuple[dt.date, ProvidedBy]:
     try:
-        correspondence_date = TypeAdapter(dt.date).validate_python(fields.get("correspondence_date", ""))
+        correspondence_date = TypeAdapter(RealDate).validate_python(fields.get("correspondence_date", ""))
     except ValidationError:
-        raise InvalidInput("correspondence_date must be a date as YYYY-MM-DD", field="correspondence_date") from None
+        raise InvalidInput(
+            f"correspondence_date must be a date as YYYY-MM-DD; {DATE_RANGE}", field="correspondence_date"
+        ) from None
     try:
         provided_by = ProvidedBy(fields.get("provided_by", ""))
     except ValueError:
@@ -62,7 +65,7 @@ def _form_fields(fields: dict[str, str]) -> tuple[dt.date, ProvidedBy]:
 
 
 @router.get("/documents/{document_id}", response_model=DocumentPublic)
-def read_document(document_id: int, user: Officer, session: SessionDep, container: ContainerDep) -> DocumentPublic:
+def read_document(document_id: PathId, user: Officer, session: SessionDep, container: ContainerDep) -> DocumentPublic:
     document = casework.get_document(session, document_id=document_id, user=user)
     record(session, container, user, "document.read", subject_type="document", subject_id=document.id, part="metadata")
     return DocumentPublic.of(document)
@@ -70,7 +73,7 @@ def read_document(document_id: int, user: Officer, session: SessionDep, containe
 
 @router.get("/documents/{document_id}/file")
 def download_document(
-    document_id: int,
+    document_id: PathId,
     user: Officer,
     container: ContainerDep,
     variant: Annotated[Literal["original", "searchable"], Query()] = "original",

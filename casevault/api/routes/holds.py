@@ -9,6 +9,7 @@ import datetime as dt
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from casevault.api.bounds import BodyId, PathId
 from casevault.api.deps import ContainerDep, Manager, SessionDep, record
 from casevault.api.schemas import Strict
 from casevault.core.models import Hold, HoldKind
@@ -18,8 +19,8 @@ router = APIRouter(prefix="/holds", tags=["retention"])
 
 
 class HoldCreate(Strict):
-    person_id: int | None = None
-    case_id: int | None = None
+    person_id: BodyId | None = None
+    case_id: BodyId | None = None
     kind: HoldKind
     reason: str = Field(min_length=1, max_length=2000)
 
@@ -53,7 +54,7 @@ def create_hold(body: HoldCreate, user: Manager, session: SessionDep, container:
 
 
 @router.delete("/{hold_id}", response_model=HoldPublic)
-def delete_hold(hold_id: int, user: Manager, session: SessionDep, container: ContainerDep) -> HoldPublic:
+def delete_hold(hold_id: PathId, user: Manager, session: SessionDep, container: ContainerDep) -> HoldPublic:
     hold = release_hold(session, hold_id=hold_id, user=user, clock=container.clock)
     record(session, container, user, "hold.release", subject_type="hold", subject_id=hold.id)
     return HoldPublic.of(hold)

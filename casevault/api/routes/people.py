@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from casevault.api.bounds import PathId
 from casevault.api.deps import ContainerDep, Officer, SessionDep, record
 from casevault.api.schemas import PersonCreate
 from casevault.core import casework
@@ -26,7 +27,7 @@ def create_person(body: PersonCreate, user: Officer, session: SessionDep, contai
 
 
 @router.get("/{person_id}", response_model=PersonPublic)
-def read_person(person_id: int, user: Officer, session: SessionDep, container: ContainerDep) -> PersonPublic:
+def read_person(person_id: PathId, user: Officer, session: SessionDep, container: ContainerDep) -> PersonPublic:
     person = casework.get_person(session, person_id=person_id, user=user)
     record(session, container, user, "person.read", subject_type="person", subject_id=person.id)
     return PersonPublic.model_validate(person, from_attributes=True)

@@ -8,6 +8,7 @@ import datetime as dt
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from casevault.api.bounds import BodyId, PathId, RealDate
 from casevault.api.deps import ContainerDep, Manager, SessionDep, record
 from casevault.api.schemas import CasePublic, Strict
 from casevault.core.models import User
@@ -39,7 +40,7 @@ class DueList(BaseModel):
 
 
 class ApprovalCreate(Strict):
-    person_id: int | None = None
+    person_id: BodyId | None = None
     pseudonym: str | None = None
 
 
@@ -50,7 +51,7 @@ class ApprovalPublic(BaseModel):
 
 
 @router.get("/retention/due", response_model=DueList)
-def read_due(user: Manager, session: SessionDep, container: ContainerDep, as_of: dt.date | None = None) -> DueList:
+def read_due(user: Manager, session: SessionDep, container: ContainerDep, as_of: RealDate | None = None) -> DueList:
     """What the sweep would do on ``as_of`` (default today; a later day is a preview)."""
     day = as_of or container.clock.today()
     items, unfinished = due_list(container.lifecycle, as_of=day)
@@ -80,7 +81,7 @@ def approve(body: ApprovalCreate, user: Manager, session: SessionDep, container:
 
 
 @router.post("/cases/{case_id}/restore", status_code=202, response_model=CasePublic)
-def restore(case_id: int, user: Manager, session: SessionDep, container: ContainerDep) -> CasePublic:
+def restore(case_id: PathId, user: Manager, session: SessionDep, container: ContainerDep) -> CasePublic:
     """Bring one archived case back to active. The case shows ``restoring`` until its
     documents are back (at once from instant tiers; after the store's restore from
     cold storage classes, finished by the worker or the next sweep)."""

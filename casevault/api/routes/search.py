@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from casevault.api.bounds import QueryId
 from casevault.api.deps import ContainerDep, Officer, SessionDep, record
 from casevault.core import casework
 from casevault.ingest.search import search
@@ -29,7 +30,7 @@ def search_pages(
     session: SessionDep,
     container: ContainerDep,
     q: Annotated[str, Query(description='words and "quoted phrases"; every one must match')],
-    case_id: int | None = None,
+    case_id: QueryId | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> SearchResults:
     if case_id is not None:

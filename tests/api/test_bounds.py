@@ -1,0 +1,124 @@
+"""Boundary values at every id and date the API takes, read from its own schema so a
+new parameter or field is covered without editing this file: ids past 32 and 64 bits and
+dates at the calendar's ends answer 422 in problem+json saying what is accepted, and
+the largest id is looked up like any other: never 500."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.api.seeded import app, seeded, settings  # noqa: F401  (fixtures)
+
+LARGEST_ID = 2**31 - 1  # every id column is INTEGER: 32 bits on PostgreSQL
+TOO_LARGE_IDS = [2**31, 2**63, 2**64, 10**30]
+OUT_OF_RANGE_DATES = ["0001-01-01", "1899-12-31", "2200-01-01", "9999-12-31"]
+DATE_RANGE = "dates must be between 1900-01-01 and 2199-12-31"
+# A valid body for each operation that takes one; each boundary value replaces one field.
+VALID_BODIES = {
+    ("POST", "/api/v1/people"): {"full_name": "Sam Example", "date_of_birth": "2012-03-04"},
+    ("POST", "/api/v1/cases"): {"person_id": 1, "referral_date": "2026-09-01", "referral_source": "parent_carer"},
+    ("POST", "/api/v1/cases/{case_id}/close"): {"closed_on": "2026-11-01", "outcome": "Resolved."},
+    ("POST", "/api/v1/cases/{case_id}/notes"): {"kind": "progress_summary", "text": "Met.", "date": "2026-10-01"},
+    ("POST", "/api/v1/holds"): {"person_id": 1, "kind": "safeguarding", "reason": "Concern."},
+    ("POST", "/api/v1/retention/approvals"): {"person_id": 1},
+}
+REQUIRED_QUERY = {"q": "letter"}
+
+
+@dataclass(frozen=True)
+class Probe:
+    method: str
+    template: str
+    where: str  # path, query or body
+    name: str
+    value: int | str
+
+
+def probes(schema: dict) -> Iterator[Probe]:
+    for template, item in schema["paths"].items():
+        for method, operation in item.items():
+            method = method.upper()
+            for parameter in operation.get("parameters", []):
+                kind = _kind(parameter["name"], parameter["schema"])
+                if kind and parameter["in"] in ("path", "query"):
+                    for value in _values(kind):
+                        yield Probe(method, template, parameter["in"], parameter["name"], value)
+            if "requestBody" in operation and "application/json" in operation["requestBody"]["content"]:
+                assert (method, template) in VALID_BODIES, f"add a valid body for {method} {template}"
+                body_schema = _resolve(schema, operation["requestBody"]["content"]["application/json"]["schema"])
+                for name, field in body_schema["properties"].items():
+                    kind = _kind(name, field)
+                    if kind:
+                        for value in _values(kind):
+                            yield Probe(method, template, "body", name, value)
+
+
+def _kind(name: str, field: dict) -> str | None:
+    """``id`` for an id or an offset, ``date`` for a date; through ``anyOf`` (optional fields)."""
+    for option in field.get("anyOf", [field]):
+        if option.get("type") == "integer" and (name.endswith("_id") or name == "offset"):
+            return "id"
+        if option.get("format") == "date":
+            return "date"
+    return None
+
+
+def _values(kind: str) -> list[int | str]:
+    return [*TOO_LARGE_IDS, LARGEST_ID] if kind == "id" else list(OUT_OF_RANGE_DATES)
+
+
+def _resolve(schema: dict, reference: dict) -> dict:
+    name = reference["$ref"].rsplit("/", 1)[-1]
+    return schema["components"]["schemas"][name]
+
+
+def _send(client: TestClient, probe: Probe, headers: dict[str, str]):  # type: ignore[no-untyped-def]
+    path = probe.template
+    if probe.where == "path":
+        path = path.replace(f"{{{probe.name}}}", str(probe.value))
+    path = re.sub(r"\{[^}]+\}", "1", path)
+    query = dict(REQUIRED_QUERY) if probe.template.endswith("/search") else {}
+    if probe.where == "query":
+        query[probe.name] = str(probe.value)
+    body = None
+    if (probe.method, probe.template) in VALID_BODIES:
+        body = dict(VALID_BODIES[(probe.method, probe.template)])
+        if probe.where == "body":
+            body[probe.name] = probe.value
+    return client.request(probe.method, path, params=query, json=body, headers=headers)
+
+
+def test_every_id_and_date_at_its_bounds_answers_404_or_422(app: FastAPI, seeded: dict[str, dict[str, str]]) -> None:
+    schema = app.openapi()
+    sent = list(probes(schema))
+    names = {(probe.where, probe.name) for probe in sent}
+    assert {("path", "case_id"), ("query", "as_of"), ("body", "person_id"), ("body", "date_of_birth")} <= names
+    failures = []
+    with TestClient(app) as client:
+        for probe in sent:
+            response = _send(client, probe, seeded["manager"])
+            if probe.value == LARGEST_ID:  # a valid id: found or not, never an error of ours
+                if response.status_code >= 500:
+                    failures.append(f"{probe} -> {response.status_code} {response.text[:200]}")
+                continue
+            problem_json = response.headers["content-type"] == "application/problem+json"
+            says_range = DATE_RANGE in response.text if probe.value in OUT_OF_RANGE_DATES else True
+            if response.status_code != 422 or not problem_json or not says_range:
+                failures.append(f"{probe} -> {response.status_code} {response.text[:200]}")
+    assert not failures, "\n".join(failures)
+
+
+def test_an_upload_dated_outside_the_range_is_refused_saying_the_range(
+    app: FastAPI, seeded: dict[str, dict[str, str]]
+) -> None:
+    fields = {"correspondence_date": "9999-12-31", "provided_by": "school"}
+    files = {"file": ("letter.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")}
+    with TestClient(app) as client:
+        response = client.post("/api/v1/cases/1/documents", data=fields, files=files, headers=seeded["officer"])
+    assert response.status_code == 422, response.text
+    assert DATE_RANGE in response.json()["detail"]
