@@ -57,7 +57,7 @@ from casevault.core.db import transaction  # noqa: E402
 from casevault.core.models import Role  # noqa: E402
 from casevault.core.settings import load_settings  # noqa: E402
 from casevault.core.users import create_user  # noqa: E402
-from casevault.app.services import Services as Container  # noqa: E402
+from casevault.app.services import Services  # noqa: E402
 
 POSTGRES = os.environ.get("CASEVAULT_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 STALL_SECONDS = 20  # CASEVAULT_OCR_STALL_SECONDS: how soon a dead worker's scan is handed on
@@ -106,7 +106,7 @@ class Stack:
             connection.exec_driver_sql(f'CREATE DATABASE "{self.database}"')
         self.processes: dict[str, subprocess.Popen] = {}
         self.redis: subprocess.Popen | None = None
-        self.container: Container | None = None
+        self.container: Services | None = None
         try:
             self._start_all(officers)
         except BaseException:
@@ -130,7 +130,7 @@ class Stack:
             "CASEVAULT_LOG_LEVEL": "INFO",
         }
         subprocess.run([sys.executable, "-m", "casevault", "init"], env=self.env, check=True, capture_output=True)
-        self.container = Container(load_settings(**{k.removeprefix("CASEVAULT_").lower(): v for k, v in self.env.items()
+        self.container = Services(load_settings(**{k.removeprefix("CASEVAULT_").lower(): v for k, v in self.env.items()
                                                     if k.startswith("CASEVAULT_")}))
         with transaction(self.container.new_session) as session:
             self.tokens = [create_user(session, username=f"officer{n}", role=Role.officer, clock=self.container.clock)[1]

@@ -55,7 +55,7 @@ from casevault.retention.facts import plan  # noqa: E402
 from casevault.retention.steps import StepOutcomeKind  # noqa: E402
 from casevault.retention.sweep import run_sweep  # noqa: E402
 from casevault.retention.tagging import lifecycle_tags  # noqa: E402
-from casevault.app.services import Services as Container  # noqa: E402
+from casevault.app.services import Services  # noqa: E402
 
 TODAY = dt.date(2026, 11, 24)
 DUE_ARCHIVE, DUE_DESTROY = 500, 500
@@ -66,7 +66,7 @@ DOCUMENT_BYTES = 64 * 1024
 # --- planning ---------------------------------------------------------------------------
 
 
-def populate(container: Container, *, cases: int) -> None:
+def populate(container: Services, *, cases: int) -> None:
     """``cases`` cases, one person each; 1,000 due, the rest kept, 10% of those held."""
     now = container.clock.now()
     people, rows, holds = [], [], []
@@ -111,14 +111,14 @@ def time_planning(workdir: Path, *, cases: int) -> tuple[float, int]:
 # --- moves ------------------------------------------------------------------------------
 
 
-def make_container(settings: Settings, *, filesystem: bool) -> Container:
+def make_container(settings: Settings, *, filesystem: bool) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
     init_storage(settings)
-    return Container(settings, clock=FixedClock(TODAY))
+    return Services(settings, clock=FixedClock(TODAY))
 
 
-def seed_closed_cases(container: Container, workdir: Path) -> int:
+def seed_closed_cases(container: Services, workdir: Path) -> int:
     source = workdir / "document.bin"
     source.write_bytes(os.urandom(DOCUMENT_BYTES))
     documents = 0

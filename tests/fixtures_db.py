@@ -22,7 +22,7 @@ from casevault.core.clock import FixedClock
 from casevault.core.db import SessionFactory
 from casevault.core.migrate import upgrade
 from casevault.core.settings import Settings, load_settings
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from tests.local_servers import fresh_postgres_database
 
 KEPT_TABLES = {"alembic_version"}
@@ -77,19 +77,19 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def container(settings: Settings, clock: FixedClock) -> Iterator[Container]:
+def container(settings: Settings, clock: FixedClock) -> Iterator[Services]:
     audit_mac_key(settings).init()  # every audit row is sealed with it; `storage init` makes it in real life
-    built = Container(settings, clock=clock)
+    built = Services(settings, clock=clock)
     yield built
     built.close()
 
 
 @pytest.fixture
-def new_session(container: Container) -> SessionFactory:
+def new_session(container: Services) -> SessionFactory:
     return container.new_session
 
 
 @pytest.fixture
-def engine(container: Container) -> sa.Engine:
+def engine(container: Services) -> sa.Engine:
     return container.engine
 

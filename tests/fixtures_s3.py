@@ -23,7 +23,7 @@ from casevault.api.app import create_app
 from casevault.app.parts import init_storage
 from casevault.core.clock import FixedClock
 from casevault.core.settings import Settings, load_settings
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from tests.e2e.servers import free_port
 
 MOTO_CREDENTIALS = {"s3_access_key_id": "testing", "s3_secret_access_key": "testing"}
@@ -79,16 +79,16 @@ def kms_settings(settings: Settings, *, endpoint: str, key_id: str) -> Settings:
 
 
 @pytest.fixture(params=["filesystem", "s3"])
-def backend_container(request: pytest.FixtureRequest, settings: Settings, clock: FixedClock) -> Iterator[Container]:
+def backend_container(request: pytest.FixtureRequest, settings: Settings, clock: FixedClock) -> Iterator[Services]:
     if request.param == "s3":
         settings = settings.model_copy(update=request.getfixturevalue("s3_overrides"))
     init_storage(settings)
-    container = Container(settings, clock=clock)
+    container = Services(settings, clock=clock)
     yield container
     container.close()
 
 
 @pytest.fixture
-def backend_client(backend_container: Container) -> Iterator[TestClient]:
+def backend_client(backend_container: Services) -> Iterator[TestClient]:
     with TestClient(create_app(backend_container)) as client:
         yield client

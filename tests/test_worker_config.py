@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from casevault.core.settings import Settings
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from casevault.app.task_queue import LIFECYCLE_QUEUE, OCR_QUEUE
 
 
 def test_every_scheduled_task_is_registered_and_routed(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    celery = Container(Settings(data_dir=tmp_path).resolved()).celery
+    celery = Services(Settings(data_dir=tmp_path).resolved()).celery
     celery.loader.import_default_modules()
     registered = set(celery.tasks)
     scheduled = {entry["task"] for entry in celery.conf.beat_schedule.values()}
@@ -25,7 +25,7 @@ def test_every_scheduled_task_is_registered_and_routed(tmp_path) -> None:  # typ
 
 def test_a_queue_prefix_names_every_queue_broadcast_and_redis_key_of_the_installation(tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(data_dir=tmp_path, broker_url="redis://127.0.0.1:6379/0", queue_prefix="site-b.").resolved()
-    celery = Container(settings).celery
+    celery = Services(settings).celery
 
     def queue(name: str) -> str:
         return (celery.amqp.router.route({}, name) or {}).get("queue").name  # type: ignore[union-attr]

@@ -13,7 +13,7 @@ from casevault.api.request_id import RequestId
 from casevault.api.route_names import RouteTemplates
 from casevault.api.routes import audit, cases, certificates, documents, holds, people, retention, search
 from casevault.api.security_headers import SecurityHeaders
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 
 
 def is_upload(path: str) -> bool:
@@ -21,7 +21,7 @@ def is_upload(path: str) -> bool:
     return path.startswith(f"{API_PREFIX}/cases/") and path.endswith("/documents")
 
 
-def create_app(container: Container) -> FastAPI:
+def create_app(services: Services) -> FastAPI:
     app = FastAPI(
         title="casevault",
         version="1",
@@ -29,11 +29,11 @@ def create_app(container: Container) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    settings = container.settings
-    app.state.container = container
+    settings = services.settings
+    app.state.services = services
     app.state.route_templates = RouteTemplates(app)  # one naming for logs, metrics and audit
-    app.state.probes = health.Probes(container, seconds=container.settings.probe_seconds)
-    app.state.metrics = metrics.Metrics(container, app.state.probes)
+    app.state.probes = health.Probes(services, seconds=services.settings.probe_seconds)
+    app.state.metrics = metrics.Metrics(services, app.state.probes)
     install_problem_handlers(app)
     app.include_router(health.router)  # /healthz, /readyz and /metrics: open, for probes and Prometheus
     app.include_router(metrics.router)

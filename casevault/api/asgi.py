@@ -2,7 +2,7 @@
 
 uvicorn starts its workers as fresh interpreters that import an app factory by
 name, so each one reads the settings, sets up logging and builds its own
-Container (its own database pool) here.
+Services (its own database pool) here.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from casevault.api.app import create_app
 from casevault.core.logs import configure_logging
 from casevault.core.settings import load_settings
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 
 FACTORY = "casevault.api.asgi:create_from_environment"
 
@@ -24,7 +24,7 @@ FACTORY = "casevault.api.asgi:create_from_environment"
 def create_from_environment() -> FastAPI:
     settings = load_settings()
     configure_logging(settings)
-    return create_app(Container(settings))
+    return create_app(Services(settings))
 
 
 def fresh_metrics_dir(data_dir: Path) -> Path:

@@ -18,22 +18,22 @@ from casevault.core.db import transaction
 from casevault.core.errors import Forbidden, Unauthenticated
 from casevault.core.models import Role, User
 from casevault.core.users import authenticate
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 
 
-def get_container(request: Request) -> Container:
-    return request.app.state.container
+def get_services(request: Request) -> Services:
+    return request.app.state.services
 
 
 def _session(request: Request) -> Iterator[Session]:
     # scope="function": the commit happens before the response is sent, so a
     # client never sees 201 for a change that failed to commit.
-    with transaction(get_container(request).new_session) as session:
+    with transaction(get_services(request).new_session) as session:
         yield session
 
 
 SessionDep = Annotated[Session, Depends(_session, scope="function")]
-ContainerDep = Annotated[Container, Depends(get_container)]
+ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 def allow(*roles: Role) -> Callable[..., User]:
@@ -60,7 +60,7 @@ def _authenticated(request: Request, authorization: str | None) -> User:
         raise Unauthenticated("send 'Authorization: Bearer <token>'; ask an admin for a token")
     # A session of its own, closed at once: routes that stream a large body
     # must not hold a transaction (on SQLite, the write lock) while they read.
-    with get_container(request).new_session() as session:
+    with get_services(request).new_session() as session:
         return authenticate(session, token=token.strip())
 
 
@@ -71,7 +71,7 @@ Auditor = Annotated[User, Depends(allow(Role.manager, Role.admin))]
 
 def record(
     session: Session,
-    container: Container,
+    services: Services,
     user: User,
     action: str,
     *,
@@ -81,7 +81,7 @@ def record(
 ) -> None:
     audit.record(
         session,
-        clock=container.clock,
+        clock=services.clock,
         actor=f"user:{user.id}",
         action=action,
         subject_type=subject_type,

@@ -34,7 +34,7 @@ from casevault.api.route_names import METHODS, RouteTemplates
 from casevault.core import counters
 from casevault.core.errors import ConfigurationError
 from casevault.core.models import Document, DocumentStatus
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
@@ -45,7 +45,7 @@ router = APIRouter(tags=["operations"])
 class Metrics:
     """One app's metrics: its own counters, and the service-wide ones read at scrape."""
 
-    def __init__(self, container: Container, probes: Probes) -> None:
+    def __init__(self, services: Services, probes: Probes) -> None:
         self.multiprocess_dir = os.environ.get(MULTIPROC_ENV) or None
         if self.multiprocess_dir and not getattr(values.ValueClass, "_multiprocess", False):
             raise ConfigurationError(
@@ -67,7 +67,7 @@ class Metrics:
             "casevault_upload_bytes", "Bytes received in document uploads (whole multipart bodies, refused ones too)",
             registry=self.registry,
         )
-        self.service = ServiceCollector(container, probes)
+        self.service = ServiceCollector(services, probes)
 
     def observe(self, *, method: str, route: str, status: int, seconds: float) -> None:
         method = method if method in METHODS else "other"
@@ -98,8 +98,8 @@ class ServiceCollector:
     """The whole service, read when scraped. A part that cannot be read is left out
     (and its ``_up`` gauge says so) rather than failing the scrape."""
 
-    def __init__(self, container: Container, probes: Probes) -> None:
-        self.container, self.probes = container, probes
+    def __init__(self, services: Services, probes: Probes) -> None:
+        self.services, self.probes = services, probes
 
     def describe(self) -> list[Metric]:
         return []  # nothing to read at registration
@@ -109,7 +109,7 @@ class ServiceCollector:
         yield from self._from_broker()
 
     def _read_database(self) -> tuple[dict[tuple[str, str], float], dict[DocumentStatus, int]]:
-        with self.container.new_session() as session:
+        with self.services.new_session() as session:
             totals = counters.totals(session)
             rows = session.exec(select(Document.status, sa.func.count()).group_by(Document.status)).all()  # type: ignore[arg-type]
         return totals, {DocumentStatus(status): count for status, count in rows}

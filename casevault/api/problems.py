@@ -68,12 +68,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 
 def _audit_refusal(request: Request, status: int) -> None:
-    container = request.app.state.container
+    services = request.app.state.services
     details = {"status": status, "method": request.method, "route": route_template(request)}
-    with transaction(container.new_session) as session:
+    with transaction(services.new_session) as session:
         audit.record(
             session,
-            clock=container.clock,
+            clock=services.clock,
             actor=getattr(request.state, "actor", "anonymous"),
             action="request.refused",
             outcome="refused",

@@ -47,10 +47,10 @@ def client_address(request: Request) -> str:
 
 def refuse_unauthenticated(request: Request, refusal: Unauthenticated) -> CasevaultError:
     """The error to raise for a request without a valid token: the 401, or a 429."""
-    container = request.app.state.container
-    with transaction(container.new_session) as session:
+    services = request.app.state.services
+    with transaction(services.new_session) as session:
         wait = note_failure(
-            session, address=client_address(request), clock=container.clock, limits=failure_limits(container.settings)
+            session, address=client_address(request), clock=services.clock, limits=failure_limits(services.settings)
         )
     if wait is None:
         return refusal

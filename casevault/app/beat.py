@@ -13,7 +13,7 @@ Each send is first recorded there in a transaction that also renews the lease,
 so a slot is recorded only by the process that holds the lease at that moment,
 and a beat taking over never sends a slot already recorded.
 
-The schedule asks the container's clock what time it is, as the lease does, so
+The schedule asks the services' clock what time it is, as the lease does, so
 both agree and a test can run beat at any moment it chooses.
 """
 

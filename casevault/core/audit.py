@@ -55,7 +55,7 @@ def session_mac_key(session: Session) -> bytes:
     if source is None:
         raise ConfigurationError(
             "this database session carries no audit MAC key; open sessions with the composition root's "
-            "session factory (Container.new_session)"
+            "session factory (Services.new_session)"
         )
     return source() if callable(source) else source
 

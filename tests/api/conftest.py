@@ -13,7 +13,7 @@ from casevault.api.app import create_app
 from casevault.core.db import transaction
 from casevault.core.models import Role
 from casevault.core.users import create_user
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 
 
 @dataclass(frozen=True)
@@ -24,19 +24,19 @@ class Caller:
 
 
 @pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
+def client(container: Services) -> Iterator[TestClient]:
     with TestClient(create_app(container), raise_server_exceptions=True) as test_client:
         yield test_client
 
 
-def _add(container: Container, username: str, role: Role) -> Caller:
+def _add(container: Services, username: str, role: Role) -> Caller:
     with transaction(container.new_session) as session:
         user, token = create_user(session, username=username, role=role, clock=container.clock)
     return Caller(username, user.id, {"Authorization": f"Bearer {token}"})  # type: ignore[arg-type]
 
 
 @pytest.fixture
-def callers(container: Container) -> dict[str, Caller]:
+def callers(container: Services) -> dict[str, Caller]:
     return {
         "officer": _add(container, "olive", Role.officer),
         "other_officer": _add(container, "oscar", Role.officer),

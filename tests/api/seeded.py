@@ -14,7 +14,7 @@ from casevault.app.parts import init_storage
 from casevault.core.db import transaction
 from casevault.core.models import Document, ProvidedBy
 from casevault.core.settings import Settings
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from tests.api.conftest import Caller
 
 
@@ -25,12 +25,12 @@ def settings(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def app(container: Container) -> FastAPI:
+def app(container: Services) -> FastAPI:
     return create_app(container)
 
 
 @pytest.fixture
-def seeded(app: FastAPI, container: Container, callers: dict[str, Caller]) -> dict[str, dict[str, str]]:
+def seeded(app: FastAPI, container: Services, callers: dict[str, Caller]) -> dict[str, dict[str, str]]:
     """Rows with id 1 (a person, a case, a note, a document, a hold), so generated ids
     reach real rows as well as missing ones; then the three ways of calling."""
     officer, manager = callers["officer"].headers, callers["manager"].headers

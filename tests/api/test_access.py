@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 
 from casevault.core.db import transaction
 from casevault.core.models import Document, ProvidedBy
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 
 
 @pytest.fixture
-def document(container: Container, case: dict) -> int:
+def document(container: Services, case: dict) -> int:
     with transaction(container.new_session) as session:
         row = Document(
             case_id=case["id"],
@@ -94,7 +94,7 @@ def test_refused_requests_are_audited(client: TestClient, callers, case) -> None
     assert events[0]["details"]["route"] == "/api/v1/cases/{case_id}"
 
 
-def test_revoked_token_is_refused(client: TestClient, container: Container, callers) -> None:
+def test_revoked_token_is_refused(client: TestClient, container: Services, callers) -> None:
     from casevault.core.users import revoke_user
 
     with transaction(container.new_session) as session:

@@ -11,7 +11,7 @@ from sqlmodel import func, select
 from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
 from casevault.core.models import Case, CaseNote, CaseStatus, Person
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 
 
 def test_a_case_is_opened_noted_and_closed(client: TestClient, callers, person) -> None:
@@ -45,7 +45,7 @@ def test_managers_assign_cases_and_officers_cannot(client: TestClient, callers, 
     assert "ask a manager" in by_officer.json()["detail"]
 
 
-def _count(container: Container, model: type) -> int:
+def _count(container: Services, model: type) -> int:
     with container.new_session() as session:
         return session.exec(select(func.count()).select_from(model)).one()
 
@@ -62,7 +62,7 @@ BAD_PEOPLE = {
 
 
 @pytest.mark.parametrize("name", sorted(BAD_PEOPLE))
-def test_bad_people_are_refused_and_nothing_is_written(client: TestClient, container: Container, callers, name: str) -> None:
+def test_bad_people_are_refused_and_nothing_is_written(client: TestClient, container: Services, callers, name: str) -> None:
     body, status, words = BAD_PEOPLE[name]
     kwargs = {"content": body, "headers": {**callers["officer"].headers, "Content-Type": "application/json"}} if isinstance(body, str) else {"json": body, "headers": callers["officer"].headers}
     response = client.post("/api/v1/people", **kwargs)
@@ -83,7 +83,7 @@ BAD_CASES = {
 
 
 @pytest.mark.parametrize("name", sorted(BAD_CASES))
-def test_bad_cases_are_refused_and_nothing_is_written(client: TestClient, container: Container, callers, person, name: str) -> None:
+def test_bad_cases_are_refused_and_nothing_is_written(client: TestClient, container: Services, callers, person, name: str) -> None:
     body, status, words = BAD_CASES[name]
     response = client.post("/api/v1/cases", json={"person_id": person["id"], **body}, headers=callers["manager"].headers)
     assert response.status_code == status, response.text
@@ -91,7 +91,7 @@ def test_bad_cases_are_refused_and_nothing_is_written(client: TestClient, contai
     assert _count(container, Case) == 0
 
 
-def test_a_referral_at_25_or_older_is_refused(client: TestClient, container: Container, clock: FixedClock, callers) -> None:
+def test_a_referral_at_25_or_older_is_refused(client: TestClient, container: Services, clock: FixedClock, callers) -> None:
     person = client.post("/api/v1/people", json={"full_name": "A B", "date_of_birth": "2001-12-20"}, headers=callers["officer"].headers).json()
     clock.set(dt.date(2027, 1, 5))
     response = client.post(
@@ -124,7 +124,7 @@ def test_closing_before_the_referral_is_refused(client: TestClient, callers, cas
     assert response.status_code == 422
 
 
-def test_notes_on_a_destroyed_case_are_refused(client: TestClient, container: Container, callers, case) -> None:
+def test_notes_on_a_destroyed_case_are_refused(client: TestClient, container: Services, callers, case) -> None:
     with transaction(container.new_session) as session:
         row = session.get(Case, case["id"])
         row.status = CaseStatus.destroyed
@@ -145,14 +145,14 @@ def test_notes_on_a_destroyed_case_are_refused(client: TestClient, container: Co
         ({"kind": "agreed_action", "text": "   ", "date": "2026-10-01"}, "blank"),
     ],
 )
-def test_bad_notes_are_refused(client: TestClient, container: Container, callers, case, body, field) -> None:
+def test_bad_notes_are_refused(client: TestClient, container: Services, callers, case, body, field) -> None:
     response = client.post(f"/api/v1/cases/{case['id']}/notes", json=body, headers=callers["officer"].headers)
     assert response.status_code == 422
     assert field in response.text
     assert _count(container, CaseNote) == 0
 
 
-def test_oversized_bodies_are_413_before_anything_is_read(client: TestClient, container: Container, callers) -> None:
+def test_oversized_bodies_are_413_before_anything_is_read(client: TestClient, container: Services, callers) -> None:
     huge = {"full_name": "A B", "date_of_birth": "2012-01-01", "contact_details": "x" * 200_000}
     response = client.post("/api/v1/people", json=huge, headers=callers["officer"].headers)
     assert response.status_code == 413
@@ -160,7 +160,7 @@ def test_oversized_bodies_are_413_before_anything_is_read(client: TestClient, co
     assert _count(container, Person) == 0
 
 
-def test_oversized_chunked_bodies_are_413(client: TestClient, container: Container, callers) -> None:
+def test_oversized_chunked_bodies_are_413(client: TestClient, container: Services, callers) -> None:
     def chunks():
         yield b'{"full_name": "A B", "date_of_birth": "2012-01-01", "contact_details": "'
         for _ in range(100):

@@ -28,7 +28,7 @@ from casevault.app.parts import init_storage
 from casevault.core.clock import FixedClock
 from casevault.core.models import StoredObject
 from casevault.core.settings import Settings
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from tests.e2e.servers import free_port
 
 CHUNK = 4096
@@ -36,11 +36,11 @@ ALERT = 'casevault_integrity_alerts_total{operation="download"}'
 
 
 @pytest.fixture
-def container(settings: Settings, clock: FixedClock) -> Iterator[Container]:
+def container(settings: Settings, clock: FixedClock) -> Iterator[Services]:
     """Objects in 4 KiB chunks, so a small upload spans many."""
     settings = settings.model_copy(update={"chunk_size_kb": CHUNK // 1024})
     init_storage(settings)
-    built = Container(settings, clock=clock)
+    built = Services(settings, clock=clock)
     yield built
     built.close()
 
@@ -61,7 +61,7 @@ def noisy_scan(path: Path) -> Path:
     return path
 
 
-def damage(container: Container, document_id: int, offset: int) -> str:
+def damage(container: Services, document_id: int, offset: int) -> str:
     """Flip one byte of the document's stored original (offset from the end if negative)."""
     with container.new_session() as session:
         key = session.exec(select(StoredObject.object_key).where(StoredObject.document_id == document_id)).one()
@@ -84,7 +84,7 @@ def alert_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def test_damage_in_the_first_chunk_answers_an_error_before_any_byte(
-    client: TestClient, container: Container, callers, case, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    client: TestClient, container: Services, callers, case, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     scan = noisy_scan(tmp_path / "scan.png")
     headers = callers["officer"].headers
@@ -127,7 +127,7 @@ def serving(app: FastAPI) -> Iterator[str]:
 
 
 def test_damage_in_a_later_chunk_cuts_the_transfer_short(
-    client: TestClient, container: Container, callers, case, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    client: TestClient, container: Services, callers, case, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     scan = noisy_scan(tmp_path / "scan.png")
     headers = callers["officer"].headers

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from casevault.api.app import create_app
 from casevault.core.settings import Settings
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from tests.log_capture import logged  # noqa: F401  (fixture)
 
 EVERY_ANSWER = {"x-content-type-options": "nosniff", "cache-control": "no-store", "referrer-policy": "no-referrer"}
@@ -92,7 +92,7 @@ def test_the_schema_needs_a_token(client: TestClient, callers) -> None:
 
 
 def test_a_setting_opens_the_schema(settings: Settings, clock) -> None:  # type: ignore[no-untyped-def]
-    opened = Container(settings.model_copy(update={"public_api_docs": True}), clock=clock)
+    opened = Services(settings.model_copy(update={"public_api_docs": True}), clock=clock)
     try:
         with TestClient(create_app(opened)) as client:
             assert client.get("/api/v1/openapi.json").status_code == 200
@@ -102,7 +102,7 @@ def test_a_setting_opens_the_schema(settings: Settings, clock) -> None:  # type:
 
 
 @pytest.fixture
-def failing_client(container: Container) -> TestClient:
+def failing_client(container: Services) -> TestClient:
     app = create_app(container)
 
     def fails() -> None:

@@ -29,7 +29,7 @@ from casevault.core.db import transaction
 from casevault.core.models import DocumentStatus, Role, StoredObject, Variant
 from casevault.core.settings import Settings
 from casevault.retention.sweep import run_sweep
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from casevault.app.task_queue import OCR_QUEUE, broker_name
 from tests.e2e.life import token
 from tests.fixtures_brokers import OnBroker
@@ -49,7 +49,7 @@ LIFECYCLE_TASK = "casevault.retention.restore_case"
 
 
 @pytest.fixture
-def ops(container: Container) -> Iterator[tuple[Container, TestClient]]:
+def ops(container: Services) -> Iterator[tuple[Services, TestClient]]:
     init_storage(container.settings)
     with TestClient(create_app(container)) as client:
         yield container, client
@@ -81,7 +81,7 @@ def _upload(client: TestClient, headers: dict, case_id: int, path: Path) -> tupl
     return answer.json()["id"], len(body)
 
 
-def test_upload_ocr_sweep_and_destruction_show_in_metrics(ops: tuple[Container, TestClient], tmp_path: Path) -> None:
+def test_upload_ocr_sweep_and_destruction_show_in_metrics(ops: tuple[Services, TestClient], tmp_path: Path) -> None:
     container, client = ops
     clock: FixedClock = container.clock  # type: ignore[assignment]
     officer, manager = token(container, "olive", Role.officer), token(container, "maya", Role.manager)
@@ -154,7 +154,7 @@ def test_upload_ocr_sweep_and_destruction_show_in_metrics(ops: tuple[Container, 
 
 
 @contextmanager
-def _original_missing(container: Container, document_id: int) -> Iterator[None]:
+def _original_missing(container: Services, document_id: int) -> Iterator[None]:
     """The document's original points at an object that is not there, then back."""
     query = select(StoredObject).where(StoredObject.document_id == document_id, StoredObject.variant == Variant.original)
     with transaction(container.new_session) as session:
@@ -199,7 +199,7 @@ def test_queue_depth_is_what_waits_on_the_broker(
     settings = on_broker(kind, settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     init_storage(settings)
-    container = Container(settings, clock=clock)
+    container = Services(settings, clock=clock)
     try:
         celery = container.celery
         for document_id in (1, 2, 3):
@@ -222,7 +222,7 @@ def test_queue_depth_is_what_waits_on_the_broker(
 
 def test_a_broker_that_is_down_leaves_metrics_answering(settings: Settings, clock: FixedClock) -> None:
     settings = settings.model_copy(update={"broker_url": "redis://:broker-secret@127.0.0.1:1/0"})
-    container = Container(settings, clock=clock)
+    container = Services(settings, clock=clock)
     try:
         with TestClient(create_app(container)) as client:
             samples = scrape(client)
@@ -239,9 +239,9 @@ MULTIPROCESS_SCRIPT = textwrap.dedent("""
     from fastapi.testclient import TestClient
     from casevault.api.app import create_app
     from casevault.core.settings import load_settings
-    from casevault.app.services import Services as Container
+    from casevault.app.services import Services
 
-    container = Container(load_settings())
+    container = Services(load_settings())
     with TestClient(create_app(container)) as client:
         for _ in range(int(sys.argv[1])):
             assert client.get("/healthz").status_code == 200

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import func, select
 
 from casevault.app.parts import init_storage
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from casevault.core.clock import FixedClock
 from casevault.core.models import Document, DocumentStatus, StoredObject
 from casevault.core.settings import Settings
@@ -25,10 +25,10 @@ from tests.ingest.scans import WORDS, extracted_text, pdf_from_image, text_strip
 
 
 @pytest.fixture
-def container(settings: Settings, clock: FixedClock) -> Iterator[Container]:
+def container(settings: Settings, clock: FixedClock) -> Iterator[Services]:
     """The API's container, on a store with its key file made, as `casevault storage init` does."""
     init_storage(settings)
-    built = Container(settings, clock=clock)
+    built = Services(settings, clock=clock)
     yield built
     built.close()
 
@@ -41,7 +41,7 @@ def upload(client: TestClient, headers: dict[str, str], case_id: int, path: Path
         )
 
 
-def run_ocr(container: Container, document_id: int, limits: UploadLimits | None = None) -> DocumentStatus:
+def run_ocr(container: Services, document_id: int, limits: UploadLimits | None = None) -> DocumentStatus:
     """What the OCR task does, run here in the test process."""
     return process(
         new_session=container.new_session, vault=container.vault, options=container.ocr_options,
@@ -50,18 +50,18 @@ def run_ocr(container: Container, document_id: int, limits: UploadLimits | None 
     )
 
 
-def rows(container: Container, model: type) -> int:
+def rows(container: Services, model: type) -> int:
     with container.new_session() as session:
         return session.exec(select(func.count()).select_from(model)).one()
 
 
-def stored_files(container: Container) -> list[Path]:
+def stored_files(container: Services) -> list[Path]:
     root = Path(container.settings.storage_url.removeprefix("file://"))
     return [path for path in root.rglob("*") if path.is_file()]
 
 
 def test_a_page_too_large_to_ocr_is_refused_at_upload_and_nothing_is_stored(
-    client: TestClient, container: Container, callers, case, tmp_path: Path
+    client: TestClient, container: Services, callers, case, tmp_path: Path
 ) -> None:
     plan = pdf_with_pages(tmp_path / "plan.pdf", [(3000, 3000)])
     response = upload(client, callers["officer"].headers, case["id"], plan)
@@ -74,7 +74,7 @@ def test_a_page_too_large_to_ocr_is_refused_at_upload_and_nothing_is_stored(
 
 
 def test_a_document_that_can_never_be_processed_fails_saying_so_not_retry(
-    client: TestClient, container: Container, callers, case, tmp_path: Path
+    client: TestClient, container: Services, callers, case, tmp_path: Path
 ) -> None:
     scan = pdf_from_image(text_strip(), tmp_path / "scan.pdf")  # 4 x 1.3 inches: 0.48 Mpx at 300 dpi
     document = upload(client, callers["officer"].headers, case["id"], scan).json()
@@ -87,7 +87,7 @@ def test_a_document_that_can_never_be_processed_fails_saying_so_not_retry(
 
 
 def test_the_searchable_download_has_no_active_content_and_the_original_is_exact(
-    client: TestClient, container: Container, callers, case, tmp_path: Path
+    client: TestClient, container: Services, callers, case, tmp_path: Path
 ) -> None:
     armed = arm(pdf_from_image(text_strip(), tmp_path / "armed.pdf"))
     assert {"open action", "additional actions", "embedded file"} <= set(leftovers(armed))

@@ -15,7 +15,7 @@ from casevault.api.app import create_app
 from casevault.app.parts import init_storage
 from casevault.core.clock import FixedClock
 from casevault.core.settings import Settings
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 
 CLOSED_PORT = 1  # nothing listens on tcpmux
 SECRET = "not-for-your-eyes"
@@ -28,7 +28,7 @@ HUNG_BOUND = 15.0
 
 
 def _client(settings: Settings, clock: FixedClock) -> Iterator[TestClient]:
-    container = Container(settings, clock=clock)
+    container = Services(settings, clock=clock)
     try:
         with TestClient(create_app(container)) as client:
             yield client

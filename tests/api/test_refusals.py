@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from casevault.api.app import create_app
 from casevault.core.clock import FixedClock
 from casevault.core.models import AuditEvent
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 
 FLOODER = "203.0.113.9"
 NEIGHBOUR = "198.51.100.7"
@@ -23,21 +23,21 @@ BAD = {"Authorization": "Bearer cv_not-a-real-token"}
 
 
 @pytest.fixture
-def clients(container: Container, clock: FixedClock) -> Iterator[dict[str, TestClient]]:
+def clients(container: Services, clock: FixedClock) -> Iterator[dict[str, TestClient]]:
     clock.set(dt.datetime(2026, 11, 24, 10, 0, 5, tzinfo=dt.timezone.utc))
     app = create_app(container)
     with TestClient(app, client=(FLOODER, 40000)) as flooder, TestClient(app, client=(NEIGHBOUR, 40001)) as neighbour:
         yield {"flooder": flooder, "neighbour": neighbour}
 
 
-def _events(container: Container, *actions: str) -> list[AuditEvent]:
+def _events(container: Services, *actions: str) -> list[AuditEvent]:
     with container.new_session() as session:
         query = select(AuditEvent).where(col(AuditEvent.action).in_(actions)).order_by(col(AuditEvent.id))
         return list(session.exec(query).all())
 
 
 def test_a_flood_of_bad_tokens_is_throttled_and_audited_once_per_minute(
-    clients: dict[str, TestClient], container: Container, clock: FixedClock, callers
+    clients: dict[str, TestClient], container: Services, clock: FixedClock, callers
 ) -> None:
     answers = [clients["flooder"].get("/api/v1/cases", headers=BAD) for _ in range(100)]
 
@@ -65,7 +65,7 @@ def test_a_flood_of_bad_tokens_is_throttled_and_audited_once_per_minute(
 
 
 def test_repeated_bad_tokens_lock_the_address_out_but_not_its_valid_tokens(
-    clients: dict[str, TestClient], container: Container, clock: FixedClock, callers
+    clients: dict[str, TestClient], container: Services, clock: FixedClock, callers
 ) -> None:
     flooder = clients["flooder"]
     for _ in range(3):  # 3 minutes x 16 failures: under the per-minute rate each minute
@@ -88,10 +88,10 @@ def test_repeated_bad_tokens_lock_the_address_out_but_not_its_valid_tokens(
     assert [(e.subject_id, e.outcome) for e in lockouts] == [(FLOODER, "refused")]
 
 
-def test_the_limit_holds_across_api_processes(container: Container, clock: FixedClock) -> None:
+def test_the_limit_holds_across_api_processes(container: Services, clock: FixedClock) -> None:
     """Two apps on two containers share nothing but the database, like two API workers."""
     clock.set(dt.datetime(2026, 11, 24, 10, 0, 5, tzinfo=dt.timezone.utc))
-    second = Container(container.settings, clock=clock)
+    second = Services(container.settings, clock=clock)
     try:
         with (
             TestClient(create_app(container), client=(FLOODER, 1)) as one,

@@ -17,7 +17,7 @@ import uvicorn
 
 from casevault.api.app import create_app
 from casevault.core.settings import Settings
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from tests.e2e.servers import free_port
 from tests.log_capture import logged  # noqa: F401  (fixture)
 
@@ -35,7 +35,7 @@ def settings(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def server(container: Container) -> Iterator[tuple[str, int]]:
+def server(container: Services) -> Iterator[tuple[str, int]]:
     address = ("127.0.0.1", free_port())
     config = uvicorn.Config(
         create_app(container), host=address[0], port=address[1], log_config=None, access_log=False, lifespan="off"

@@ -17,7 +17,7 @@ from casevault.core.clock import FixedClock
 from casevault.core.db import SessionFactory, transaction
 from casevault.core.models import Case, Document, Person, ProvidedBy, ReferralSource, StoredObject, Tier, Variant
 from casevault.core.settings import Settings
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from tests.archive.conftest import lifecycle_tags, write_file
 
 
@@ -102,7 +102,7 @@ def test_a_clean_store_verifies_clean(vault: Vault, new_session: SessionFactory,
 
 
 def test_storage_commands_init_verify_and_rotate(settings: Settings, clock: FixedClock, tmp_path: Path) -> None:
-    container = Container(settings, clock=clock)
+    container = Services(settings, clock=clock)
     runner = CliRunner()
     try:
         first = runner.invoke(storage, ["init"], obj=container)

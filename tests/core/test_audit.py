@@ -11,26 +11,26 @@ from casevault.cli import cli
 from casevault.core import audit
 from casevault.core.db import transaction
 from casevault.core.settings import Settings
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 
 
-def _write_events(container: Container, count: int) -> None:
+def _write_events(container: Services, count: int) -> None:
     for number in range(count):
         with transaction(container.new_session) as session:
             audit.record(session, clock=container.clock, actor="user:1", action="case.open", subject_type="case", subject_id=number, details={"n": number})
 
 
-def _verify(container: Container) -> audit.ChainReport:
+def _verify(container: Services) -> audit.ChainReport:
     with container.new_session() as session:
         return audit.verify_chain(session, mac_key=container.audit_mac_key)
 
 
-def _sql(container: Container, statement: str) -> None:
+def _sql(container: Services, statement: str) -> None:
     with container.engine.begin() as connection:
         connection.exec_driver_sql(statement)
 
 
-def test_an_untouched_chain_verifies(container: Container) -> None:
+def test_an_untouched_chain_verifies(container: Services) -> None:
     _write_events(container, 25)
     report = _verify(container)
     assert report.ok and report.rows == 25
@@ -46,7 +46,7 @@ def test_an_untouched_chain_verifies(container: Container) -> None:
     ],
     ids=["edited details", "edited actor", "row removed", "tail cut off"],
 )
-def test_tampering_is_found_at_the_first_broken_row(container: Container, tampering: str, first_broken: int) -> None:
+def test_tampering_is_found_at_the_first_broken_row(container: Services, tampering: str, first_broken: int) -> None:
     _write_events(container, 10)
     _sql(container, tampering)
     report = _verify(container)
@@ -54,7 +54,7 @@ def test_tampering_is_found_at_the_first_broken_row(container: Container, tamper
     assert report.first_broken_id == first_broken
 
 
-def test_cli_verify_exits_non_zero_naming_the_row(container: Container, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_verify_exits_non_zero_naming_the_row(container: Services, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     init_storage(settings)
     _write_events(container, 4)
     monkeypatch.setenv("CASEVAULT_DATABASE_URL", settings.database_url)
@@ -67,7 +67,7 @@ def test_cli_verify_exits_non_zero_naming_the_row(container: Container, settings
     assert "row 2" in result.output
 
 
-def test_details_refuse_anything_but_ids(container: Container) -> None:
+def test_details_refuse_anything_but_ids(container: Services) -> None:
     with transaction(container.new_session) as session:
         with pytest.raises(ValueError, match="ids only"):
             audit.record(session, clock=container.clock, actor="user:1", action="note.create", details={"text": "Jamie said"})

@@ -25,16 +25,16 @@ from casevault.core.errors import ConfigurationError
 from casevault.core.migrate import alembic_config, upgrade
 from casevault.core.models import AuditEvent, Tier
 from casevault.core.settings import Settings
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 
 
 @pytest.fixture
-def ready(container: Container, settings: Settings) -> Container:
+def ready(container: Services, settings: Settings) -> Services:
     init_storage(settings)
     return container
 
 
-def _write(container: Container, count: int) -> None:
+def _write(container: Services, count: int) -> None:
     for number in range(count):
         with transaction(container.new_session) as session:
             audit.record(
@@ -43,20 +43,20 @@ def _write(container: Container, count: int) -> None:
             )  # fmt: skip
 
 
-def _anchor(container: Container) -> audit.ChainAnchor:
+def _anchor(container: Services) -> audit.ChainAnchor:
     return anchor_audit_chain(store=container.vault.store, new_session=container.new_session, clock=container.clock)
 
 
-def _verify(container: Container) -> audit.ChainReport:
+def _verify(container: Services) -> audit.ChainReport:
     return verify_audit_trail(store=container.vault.store, new_session=container.new_session)
 
 
-def _rows(container: Container) -> list[AuditEvent]:
+def _rows(container: Services) -> list[AuditEvent]:
     with container.new_session() as session:
         return list(session.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all())
 
 
-def _rechain_plainly(container: Container, *, after: AuditEvent, rows: list[AuditEvent], renumber: bool) -> None:
+def _rechain_plainly(container: Services, *, after: AuditEvent, rows: list[AuditEvent], renumber: bool) -> None:
     """What someone with the database but not the key can do: re-link rows with plain
     SHA-256 hashes after a cut, and point the head at the new end."""
     prev_hash, next_id = after.hash, after.id + 1  # type: ignore[operator]
@@ -77,12 +77,12 @@ def _rechain_plainly(container: Container, *, after: AuditEvent, rows: list[Audi
         )
 
 
-def _delete(container: Container, where: str) -> None:
+def _delete(container: Services, where: str) -> None:
     with container.engine.begin() as connection:
         connection.exec_driver_sql(f"DELETE FROM audit_event WHERE {where}")
 
 
-def test_an_untouched_chain_with_anchors_passes(ready: Container, clock: FixedClock) -> None:
+def test_an_untouched_chain_with_anchors_passes(ready: Services, clock: FixedClock) -> None:
     _write(ready, 10)
     _anchor(ready)
     clock.advance(dt.timedelta(days=1))
@@ -93,7 +93,7 @@ def test_an_untouched_chain_with_anchors_passes(ready: Container, clock: FixedCl
     assert (report.rows, report.anchors) == (15, 2)
 
 
-def test_a_middle_range_cut_and_rechained_is_named_by_its_anchor(ready: Container, clock: FixedClock) -> None:
+def test_a_middle_range_cut_and_rechained_is_named_by_its_anchor(ready: Services, clock: FixedClock) -> None:
     clock.set(dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.timezone.utc))
     _write(ready, 18)
     _anchor(ready)  # recorded row 18
@@ -112,7 +112,7 @@ def test_a_middle_range_cut_and_rechained_is_named_by_its_anchor(ready: Containe
     assert rows[17].hash[:16] in report.problem
 
 
-def test_a_cut_renumbered_and_passed_off_as_unkeyed_is_caught(ready: Container) -> None:
+def test_a_cut_renumbered_and_passed_off_as_unkeyed_is_caught(ready: Services) -> None:
     _write(ready, 18)
     _anchor(ready)
     _write(ready, 12)
@@ -128,7 +128,7 @@ def test_a_cut_renumbered_and_passed_off_as_unkeyed_is_caught(ready: Container) 
     assert "recorded row 1" in report.problem and "keyed part starts at row 1000" in report.problem
 
 
-def test_the_tail_cut_back_past_an_anchor_is_caught(ready: Container, clock: FixedClock) -> None:
+def test_the_tail_cut_back_past_an_anchor_is_caught(ready: Services, clock: FixedClock) -> None:
     clock.set(dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.timezone.utc))
     _write(ready, 20)
     _anchor(ready)
@@ -146,7 +146,7 @@ def test_the_tail_cut_back_past_an_anchor_is_caught(ready: Container, clock: Fix
     assert report.problem.endswith("the database ends at row 14")
 
 
-def test_an_edited_row_is_caught_even_with_every_later_hash_recomputed(ready: Container) -> None:
+def test_an_edited_row_is_caught_even_with_every_later_hash_recomputed(ready: Services) -> None:
     _write(ready, 10)
     _anchor(ready)
     rows = _rows(ready)
@@ -161,7 +161,7 @@ def test_an_edited_row_is_caught_even_with_every_later_hash_recomputed(ready: Co
     assert report.problem == "row 7 was altered after it was written"
 
 
-def test_an_anchor_written_by_someone_else_is_refused(ready: Container) -> None:
+def test_an_anchor_written_by_someone_else_is_refused(ready: Services) -> None:
     _write(ready, 3)
     anchor = _anchor(ready)
     forged = json.loads(anchor.body()) | {"row_id": 2, "seal": "0" * 64}
@@ -174,7 +174,7 @@ def test_an_anchor_written_by_someone_else_is_refused(ready: Container) -> None:
     assert f"{ANCHOR_PREFIX}forged-one" in report.problem and "seal does not match" in report.problem
 
 
-def test_anchors_are_not_orphans_to_storage_verify(ready: Container) -> None:
+def test_anchors_are_not_orphans_to_storage_verify(ready: Services) -> None:
     _write(ready, 2)
     _anchor(ready)
     report = verify_storage(vault=ready.vault, new_session=ready.new_session, clock=ready.clock, repair=True)
@@ -182,11 +182,11 @@ def test_anchors_are_not_orphans_to_storage_verify(ready: Container) -> None:
     assert _verify(ready).anchors == 1
 
 
-def test_a_missing_mac_key_file_says_what_to_restore(ready: Container, settings: Settings) -> None:
+def test_a_missing_mac_key_file_says_what_to_restore(ready: Services, settings: Settings) -> None:
     _write(ready, 3)
     path = mac_key_file(settings)
     path.unlink()
-    fresh = Container(settings, clock=ready.clock)
+    fresh = Services(settings, clock=ready.clock)
     try:
         with pytest.raises(ConfigurationError, match=rf"audit MAC key file {path} is missing: restore it"):
             _write(fresh, 1)
@@ -197,7 +197,7 @@ def test_a_missing_mac_key_file_says_what_to_restore(ready: Container, settings:
 
 
 def test_the_cli_names_the_missing_mac_key_file(
-    ready: Container, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    ready: Services, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _write(ready, 2)
     mac_key_file(settings).unlink()
@@ -208,11 +208,11 @@ def test_the_cli_names_the_missing_mac_key_file(
     assert f"audit MAC key file {mac_key_file(settings)} is missing: restore it" in result.output
 
 
-def test_a_replaced_mac_key_is_refused_not_used(ready: Container, settings: Settings) -> None:
+def test_a_replaced_mac_key_is_refused_not_used(ready: Services, settings: Settings) -> None:
     _write(ready, 2)
     mac_key_file(settings).unlink()
     init_storage(settings)  # makes a new, different key
-    fresh = Container(settings, clock=ready.clock)
+    fresh = Services(settings, clock=ready.clock)
     try:
         with pytest.raises(ConfigurationError, match="not the one the audit log is sealed with"):
             _write(fresh, 1)
@@ -223,7 +223,7 @@ def test_a_replaced_mac_key_is_refused_not_used(ready: Container, settings: Sett
 
 
 def test_the_cli_verifies_against_the_anchors(
-    ready: Container, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    ready: Services, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _write(ready, 6)
     _anchor(ready)
@@ -277,7 +277,7 @@ def test_rows_from_before_the_key_still_verify_and_the_key_starts_after_them(
 ) -> None:
     _legacy_rows(database_url, 5)
     init_storage(settings)
-    container = Container(settings, clock=clock)
+    container = Services(settings, clock=clock)
     try:
         first = _anchor(container)  # the first start: keyed from here, pinned at once
         assert (first.mac_from, first.row_id) == (6, 6)

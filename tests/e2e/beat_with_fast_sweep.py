@@ -15,7 +15,7 @@ import os
 
 from casevault.core.clock import SystemClock
 from casevault.core.settings import load_settings
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from casevault.app.celery_app import start_beat
 
 FAST_SWEEP = "fast-sweep"
@@ -35,7 +35,7 @@ class ShiftedClock(SystemClock):
 
 def main() -> None:
     offset = dt.timedelta(seconds=float(os.environ.get(CLOCK_OFFSET, "0")))
-    container = Container(load_settings(), clock=ShiftedClock(offset))
+    container = Services(load_settings(), clock=ShiftedClock(offset))
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     container.celery.conf.beat_schedule[FAST_SWEEP] = {
         "task": "casevault.retention.sweep",

@@ -32,14 +32,14 @@ from casevault.core.models import (
     Tier,
 )
 from casevault.core.users import create_user
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from tests.ingest.scans import pdf_with_text_pages, save, text_strip
 
 PERSONAL_TABLES = (Person, Case, CaseNote, Document, StoredObject, PageText, Consent, Hold)
 FULL_NAME = "Jamie Example"
 
 
-def token(container: Container, name: str, role: Role) -> dict[str, str]:
+def token(container: Services, name: str, role: Role) -> dict[str, str]:
     with transaction(container.new_session) as session:
         _, secret = create_user(session, username=name, role=role, clock=container.clock)
     return {"Authorization": f"Bearer {secret}"}
@@ -68,16 +68,16 @@ def upload_three(client: TestClient, headers: dict, case_id: int, folder: Path, 
     ]
 
 
-def stored_keys(container: Container) -> set[str]:
+def stored_keys(container: Services) -> set[str]:
     with container.new_session() as session:
         return set(session.exec(select(StoredObject.object_key)).all())
 
 
-def keys_in(container: Container, tier: Tier) -> set[str]:
+def keys_in(container: Services, tier: Tier) -> set[str]:
     return {v.key for v in container.vault.store.list_versions(tier=tier)}
 
 
-def raw_store(container: Container, tier: Tier) -> list[str]:
+def raw_store(container: Services, tier: Tier) -> list[str]:
     """Every version and delete marker the store holds in a tier, whoever they belong to."""
     return [f"{v.key}@{v.version_id}" for v in container.vault.store.list_versions(tier=tier)]
 
@@ -89,7 +89,7 @@ def hits(client: TestClient, headers: dict, words: str) -> list[dict]:
 
 
 def assert_nothing_left_but_a_certificate(
-    container: Container, client: TestClient, manager: dict, *, pseudonym: str, born: dt.date
+    container: Services, client: TestClient, manager: dict, *, pseudonym: str, born: dt.date
 ) -> None:
     """No object, version or delete marker in any tier, no personal row, no data
     key, no search hit; one certificate naming no one; the audit chain intact."""

@@ -25,7 +25,7 @@ from sqlmodel import select
 from casevault.core.db import transaction
 from casevault.core.models import LeaseRecord, ScheduledRun
 from casevault.core.settings import Settings
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from casevault.app.task_queue import LIFECYCLE_QUEUE, broker_name
 from tests.e2e.beat_with_fast_sweep import CLOCK_OFFSET, FAST_SWEEP, ShiftedClock
 from tests.e2e.servers import casevault_env, wait_for
@@ -83,7 +83,7 @@ def test_two_beats_send_each_sweep_once_and_a_standby_carries_on_after_the_holde
 ) -> None:
     settings = on_broker("redis", settings)
     clock = ShiftedClock(BEATS_START_AT - dt.datetime.now(dt.timezone.utc))  # the beats' clock, and ours
-    container = Container(settings, clock=clock)
+    container = Services(settings, clock=clock)
     sweeps_sent = SentSweeps(settings)
     started = clock.now()
     with transaction(container.new_session) as session:  # the daily sweep last ran a day ago: one slot missed

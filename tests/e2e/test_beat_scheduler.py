@@ -17,14 +17,14 @@ from casevault.core.db import transaction
 from casevault.core.lease import Lease
 from casevault.core.models import LeaseRecord, ScheduledRun
 from casevault.core.settings import Settings
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 
 OVERDUE = ("retention-sweep", "verify-storage")  # two entries whose slots were missed
 
 
 @pytest.fixture
-def beat_container(settings: Settings, clock: FixedClock) -> Iterator[Container]:
-    built = Container(settings.model_copy(update={"broker_url": "memory://"}), clock=clock)
+def beat_container(settings: Settings, clock: FixedClock) -> Iterator[Services]:
+    built = Services(settings.model_copy(update={"broker_url": "memory://"}), clock=clock)
     long_ago = clock.now() - dt.timedelta(days=30)  # the beat reads the same clock
     with transaction(built.new_session) as session:
         for entry in OVERDUE:
@@ -37,13 +37,13 @@ def _sent(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [record.getMessage() for record in caplog.records if record.getMessage().startswith("Scheduler: Sending due task")]
 
 
-def _run_counts(container: Container) -> dict[str, int]:
+def _run_counts(container: Services) -> dict[str, int]:
     with container.new_session() as session:
         return {run.entry: run.total_run_count for run in session.exec(select(ScheduledRun)).all() if run.entry in OVERDUE}
 
 
 def test_a_holder_that_lost_the_lease_sends_nothing_and_the_new_holder_sends_what_is_due_once(
-    beat_container: Container, clock: FixedClock, caplog: pytest.LogCaptureFixture
+    beat_container: Services, clock: FixedClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
     scheduler = LeasedScheduler(app=beat_container.celery)
@@ -90,7 +90,7 @@ def test_a_missed_daily_sweep_is_sent_once_at_any_hour_and_the_next_slot_on_time
     caplog.set_level(logging.INFO)
     # A lease far longer than the simulated run: here the clock jumps, real time hardly passes.
     on_memory = settings.model_copy(update={"broker_url": "memory://", "beat_lease_seconds": DAY_SECONDS})
-    container = Container(on_memory, clock=clock)
+    container = Services(on_memory, clock=clock)
     day = dt.datetime(2026, 11, 24, tzinfo=dt.timezone.utc)
     every_hour = [day + dt.timedelta(hours=hour, minutes=30) for hour in range(24)]
     starts = [*every_hour, day + dt.timedelta(hours=1, minutes=55)]  # the last one reaches 02:00
@@ -116,7 +116,7 @@ def test_a_missed_daily_sweep_is_sent_once_at_any_hour_and_the_next_slot_on_time
         container.close()
 
 
-def _stored_counts(container: Container) -> dict[str, int]:
+def _stored_counts(container: Services) -> dict[str, int]:
     with container.new_session() as session:
         return {run.entry: run.total_run_count for run in session.exec(select(ScheduledRun)).all()}
 

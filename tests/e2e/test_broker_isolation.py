@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from casevault.core.models import AuditEvent
 from casevault.core.settings import Settings
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from casevault.app.parts import init_storage
 from casevault.app.task_queue import LIFECYCLE_QUEUE, VERIFY_AUDIT_TASK
 from tests.e2e.servers import casevault_env, running_worker, wait_for
@@ -36,13 +36,13 @@ def test_a_worker_takes_only_its_own_installations_tasks(
     settings: Settings, tmp_path: Path, broker: str, on_broker: OnBroker
 ) -> None:
     init_storage(settings)  # the audit MAC key the verdict rows are sealed with
-    first, second = Container(on_broker(broker, settings)), Container(on_broker(broker, settings))
+    first, second = Services(on_broker(broker, settings)), Services(on_broker(broker, settings))
 
     def verdicts() -> int:
         with first.new_session() as session:  # both installations share this database: one count
             return len(session.exec(select(AuditEvent).where(AuditEvent.action == "audit.verified")).all())
 
-    def waiting(container: Container) -> int:
+    def waiting(container: Services) -> int:
         return container.tasks.depths(timeout=5)[LIFECYCLE_QUEUE]
 
     try:

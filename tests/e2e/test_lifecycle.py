@@ -21,18 +21,18 @@ from casevault.core.db import transaction
 from casevault.core.models import Consent, ConsentScope, DocumentStatus, Role, Tier
 from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import run_sweep
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from tests.e2e.life import FULL_NAME, assert_nothing_left_but_a_certificate, hits, keys_in, stored_keys, token, upload_three
 from tests.ingest.test_upload import run_ocr
 
 BORN = dt.date(2004, 3, 10)  # 25 on 10 March 2029
 
 
-def _sweep(container: Container):  # type: ignore[no-untyped-def]
+def _sweep(container: Services):  # type: ignore[no-untyped-def]
     return run_sweep(container.lifecycle, dry_run=False)
 
 
-def test_a_young_persons_life_from_referral_to_destruction(backend_container: Container, backend_client: TestClient, tmp_path: Path) -> None:
+def test_a_young_persons_life_from_referral_to_destruction(backend_container: Services, backend_client: TestClient, tmp_path: Path) -> None:
     clock: FixedClock = backend_container.clock  # type: ignore[assignment]
     officer, manager = token(backend_container, "olive", Role.officer), token(backend_container, "maya", Role.manager)
 

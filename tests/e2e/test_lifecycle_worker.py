@@ -31,7 +31,7 @@ from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
 from casevault.core.models import AuditEvent, Consent, ConsentScope, Role, Tier
 from casevault.app.task_queue import SWEEP_TASK
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from tests.e2e.life import FULL_NAME, assert_nothing_left_but_a_certificate, hits, keys_in, stored_keys, token, upload_three
 from tests.e2e.servers import running_worker, wait_for
 from tests.fixtures_brokers import OnBroker
@@ -41,21 +41,21 @@ WAIT = 60  # seconds for one piece of work; each takes about one
 
 
 @pytest.fixture
-def on_redis(backend_container: Container, clock: FixedClock, on_broker: OnBroker) -> Iterator[Container]:
+def on_redis(backend_container: Services, clock: FixedClock, on_broker: OnBroker) -> Iterator[Services]:
     """The backend's storage and database, with Redis as the broker."""
-    container = Container(on_broker("redis", backend_container.settings), clock=clock)
+    container = Services(on_broker("redis", backend_container.settings), clock=clock)
     yield container
     container.close()
 
 
-def _sweeps(container: Container) -> list[dict[str, Any]]:
+def _sweeps(container: Services) -> list[dict[str, Any]]:
     """What each finished sweep recorded: as_of and how many items due, done, skipped..."""
     with container.new_session() as session:
         rows = session.exec(select(AuditEvent).where(AuditEvent.action == "retention.sweep").order_by(col(AuditEvent.id))).all()
     return [json.loads(row.details) for row in rows]
 
 
-def _sweep_by_worker(container: Container, *as_of: str) -> dict[str, Any]:
+def _sweep_by_worker(container: Services, *as_of: str) -> dict[str, Any]:
     """Send the sweep through the broker and wait until the worker has recorded it."""
     before = len(_sweeps(container))
     container.celery.send_task(SWEEP_TASK, args=list(as_of))
@@ -64,7 +64,7 @@ def _sweep_by_worker(container: Container, *as_of: str) -> dict[str, Any]:
     return report
 
 
-def test_a_worker_does_a_young_persons_lifecycle_from_referral_to_destruction(on_redis: Container, tmp_path: Path) -> None:
+def test_a_worker_does_a_young_persons_lifecycle_from_referral_to_destruction(on_redis: Services, tmp_path: Path) -> None:
     container = on_redis
     clock: FixedClock = container.clock  # type: ignore[assignment]
     clock.set(dt.date(2023, 11, 24))

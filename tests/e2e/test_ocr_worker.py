@@ -14,7 +14,7 @@ from casevault.core.db import transaction
 from casevault.core.models import Role
 from casevault.core.settings import Settings
 from casevault.core.users import create_user
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from tests.e2e.servers import real_time_case_dates, running_worker, wait_for
 from tests.fixtures_brokers import OnBroker
 from tests.ingest.scans import save, text_strip
@@ -27,7 +27,7 @@ def test_bad_files_are_refused_and_the_next_scan_becomes_searchable(
 ) -> None:
     settings = on_broker(broker, settings)
     init_storage(settings)
-    container = Container(settings, clock=SystemClock())  # the worker lives in real time too
+    container = Services(settings, clock=SystemClock())  # the worker lives in real time too
     dates = real_time_case_dates()
     with transaction(container.new_session) as session:
         _, token = create_user(session, username="olive", role=Role.officer, clock=container.clock)

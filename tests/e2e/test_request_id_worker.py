@@ -19,7 +19,7 @@ from casevault.core.models import Role
 from casevault.core.settings import Settings
 from casevault.core.users import create_user
 from casevault.app.task_queue import OCR_TASK
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from tests.e2e.servers import real_time_case_dates, running_worker, wait_for
 from tests.fixtures_brokers import OnBroker
 from tests.ingest.scans import save, text_strip
@@ -34,7 +34,7 @@ def test_the_worker_logs_the_ocr_of_an_upload_under_the_uploads_request_id(
 ) -> None:
     settings = on_broker(broker, settings)
     init_storage(settings)
-    container = Container(settings, clock=SystemClock())
+    container = Services(settings, clock=SystemClock())
     dates = real_time_case_dates()
     with transaction(container.new_session) as session:
         _, token = create_user(session, username="olive", role=Role.officer, clock=container.clock)

@@ -10,7 +10,7 @@ from sqlmodel import select
 from casevault.app.parts import init_storage
 from casevault.core.models import AuditEvent
 from casevault.core.settings import Settings
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from tests.e2e.servers import running_worker, wait_for
 from tests.fixtures_brokers import OnBroker
 
@@ -19,7 +19,7 @@ from tests.fixtures_brokers import OnBroker
 def test_a_worker_runs_a_task_end_to_end(settings: Settings, tmp_path: Path, broker: str, on_broker: OnBroker) -> None:
     settings = on_broker(broker, settings)
     init_storage(settings)  # the audit MAC key the verdict row is sealed with
-    container = Container(settings)
+    container = Services(settings)
 
     def verdicts() -> list[AuditEvent]:
         with container.new_session() as session:

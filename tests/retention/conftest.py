@@ -32,7 +32,7 @@ from casevault.core.models import (
 from casevault.core.settings import Settings
 from casevault.retention.parts import Lifecycle
 from casevault.retention.tagging import lifecycle_tags
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 
 BACKENDS = ["filesystem", "s3"]
 
@@ -53,13 +53,13 @@ def life_settings(backend: str, settings: Settings, request: pytest.FixtureReque
 
 
 @pytest.fixture
-def life(life_settings: Settings, clock: FixedClock) -> Iterator[Container]:
-    built = Container(life_settings, clock=clock)
+def life(life_settings: Settings, clock: FixedClock) -> Iterator[Services]:
+    built = Services(life_settings, clock=clock)
     yield built
     built.close()
 
 
-def lifecycle_of(container: Container, **changes: object) -> Lifecycle:
+def lifecycle_of(container: Services, **changes: object) -> Lifecycle:
     base = container.lifecycle
     return Lifecycle(**{**base.__dict__, **changes})  # type: ignore[arg-type]
 
@@ -77,7 +77,7 @@ WORDS = ("tribunal", "statement", "annual review")
 
 
 def seed_person(
-    container: Container,
+    container: Services,
     tmp_path: Path,
     *,
     born: dt.date,
@@ -117,7 +117,7 @@ def seed_person(
 
 
 def add_document(
-    container: Container, tmp_path: Path, *, case_id: int, subject: str, born: dt.date, index: int, correspondence_date: dt.date
+    container: Services, tmp_path: Path, *, case_id: int, subject: str, born: dt.date, index: int, correspondence_date: dt.date
 ) -> tuple[int, list[str]]:
     """One ready document on the case: original and searchable objects, one page of text."""
     tags = lifecycle_tags(tier=Tier.active, schedule=container.schedule)
@@ -141,7 +141,7 @@ def add_document(
         return document.id, [put.object_key for put in stored]  # type: ignore[return-value]
 
 
-def versions_in(container: Container, tier: Tier, keys: tuple[str, ...] | list[str]) -> list[str]:
+def versions_in(container: Services, tier: Tier, keys: tuple[str, ...] | list[str]) -> list[str]:
     """The raw store's contents for ``keys``: every version and delete marker."""
     wanted = set(keys)
     return [v.key for v in container.vault.store.list_versions(tier=tier) if v.key in wanted]

@@ -15,20 +15,20 @@ from casevault.core.db import transaction
 from casevault.core.models import Role, Tier
 from casevault.core.users import create_user
 from casevault.retention.sweep import run_sweep
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from tests.retention.conftest import lifecycle_of, seed_person, versions_in
 
 pytestmark = pytest.mark.parametrize("backend", ["filesystem"], indirect=True)
 
 
 @pytest.fixture
-def api(life: Container) -> Iterator[TestClient]:
+def api(life: Services) -> Iterator[TestClient]:
     with TestClient(create_app(life)) as client:
         yield client
 
 
 @pytest.fixture
-def headers(life: Container) -> dict[str, dict[str, str]]:
+def headers(life: Services) -> dict[str, dict[str, str]]:
     out = {}
     with transaction(life.new_session) as session:
         for name, role in (("maya", Role.manager), ("olive", Role.officer), ("adam", Role.admin)):
@@ -37,7 +37,7 @@ def headers(life: Container) -> dict[str, dict[str, str]]:
     return out
 
 
-def test_holds_are_for_managers_and_the_reason_stays_out_of_the_audit_log(api: TestClient, headers, life: Container, tmp_path: Path) -> None:
+def test_holds_are_for_managers_and_the_reason_stays_out_of_the_audit_log(api: TestClient, headers, life: Services, tmp_path: Path) -> None:
     seeded = seed_person(life, tmp_path, born=dt.date(2001, 11, 24), documents=1)
     body = {"person_id": seeded.person_id, "kind": "safeguarding", "reason": "Concern raised by Dr Jones"}
     assert api.post("/api/v1/holds", json=body, headers=headers["officer"]).status_code == 403
@@ -61,7 +61,7 @@ def test_holds_are_for_managers_and_the_reason_stays_out_of_the_audit_log(api: T
     assert "Jones" not in details and "Concern" not in details
 
 
-def test_due_list_is_for_managers_and_previews_a_later_day(api: TestClient, headers, life: Container, tmp_path: Path) -> None:
+def test_due_list_is_for_managers_and_previews_a_later_day(api: TestClient, headers, life: Services, tmp_path: Path) -> None:
     seed_person(life, tmp_path, born=dt.date(2002, 1, 10), documents=1)
     assert api.get("/api/v1/retention/due", headers=headers["officer"]).status_code == 403
     assert api.get("/api/v1/retention/due", headers=headers["manager"]).json()["items"] == []
@@ -69,7 +69,7 @@ def test_due_list_is_for_managers_and_previews_a_later_day(api: TestClient, head
     assert [(i["kind"], i["due_on"], i["rule"]) for i in later["items"]] == [("destroy_person", "2027-01-10", "destroy-at-age")]
 
 
-def test_approval_then_certificate(api: TestClient, headers, life: Container, tmp_path: Path) -> None:
+def test_approval_then_certificate(api: TestClient, headers, life: Services, tmp_path: Path) -> None:
     seeded = seed_person(life, tmp_path, born=dt.date(2001, 11, 24), documents=1)
     lifecycle = lifecycle_of(life, require_approval=True)
     assert run_sweep(lifecycle, dry_run=False).due[0].awaiting_approval
@@ -84,13 +84,13 @@ def test_approval_then_certificate(api: TestClient, headers, life: Container, tm
     assert "Robin" not in str(certificate) and "2001" not in str(certificate)
 
 
-def test_approving_a_destruction_not_yet_due_is_refused(api: TestClient, headers, life: Container, tmp_path: Path) -> None:
+def test_approving_a_destruction_not_yet_due_is_refused(api: TestClient, headers, life: Services, tmp_path: Path) -> None:
     seeded = seed_person(life, tmp_path, born=dt.date(2005, 1, 1), documents=1)
     answer = api.post("/api/v1/retention/approvals", json={"person_id": seeded.person_id}, headers=headers["manager"])
     assert answer.status_code == 409
 
 
-def test_manager_restores_an_archived_case(api: TestClient, headers, life: Container, tmp_path: Path) -> None:
+def test_manager_restores_an_archived_case(api: TestClient, headers, life: Services, tmp_path: Path) -> None:
     seeded = seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1))
     assert api.post(f"/api/v1/cases/{seeded.case_id}/restore", headers=headers["manager"]).status_code == 409  # not archived yet
     run_sweep(lifecycle_of(life), dry_run=False)

@@ -18,20 +18,20 @@ from casevault.retention.moves import restore_case
 from casevault.retention.referral import restore_on_referral
 from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import run_sweep
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from tests.retention.conftest import seed_person, versions_in
 
 
 @pytest.fixture
-def glacier(settings: Settings, s3_overrides: dict[str, object], clock: FixedClock) -> Iterator[Container]:
+def glacier(settings: Settings, s3_overrides: dict[str, object], clock: FixedClock) -> Iterator[Services]:
     cold = settings.model_copy(update={**s3_overrides, "s3_archive_storage_class": "GLACIER", "chunk_size_kb": 4})
     init_storage(cold)
-    container = Container(cold, clock=clock)
+    container = Services(cold, clock=clock)
     yield container
     container.close()
 
 
-def test_restore_from_glacier_waits_for_the_store_then_copies_back(glacier: Container, tmp_path: Path) -> None:
+def test_restore_from_glacier_waits_for_the_store_then_copies_back(glacier: Services, tmp_path: Path) -> None:
     seeded = seed_person(glacier, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1), documents=1)
     lifecycle = glacier.lifecycle
     assert run_sweep(lifecycle, dry_run=False).count(StepOutcomeKind.done) == 1

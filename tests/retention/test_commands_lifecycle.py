@@ -12,17 +12,17 @@ from sqlmodel import select
 from casevault.cli.retention import retention
 from casevault.core.models import AuditEvent, Case, CaseStatus
 from casevault.retention.schedule import default_schedule_path
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from tests.retention.conftest import seed_person
 
 pytestmark = pytest.mark.parametrize("backend", ["filesystem"], indirect=True)
 
 
-def invoke(container: Container, *args: str) -> Result:
+def invoke(container: Services, *args: str) -> Result:
     return CliRunner().invoke(retention, list(args), obj=container)
 
 
-def test_dry_run_prints_what_would_happen_and_changes_nothing(life: Container, tmp_path: Path) -> None:
+def test_dry_run_prints_what_would_happen_and_changes_nothing(life: Services, tmp_path: Path) -> None:
     seeded = seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1))
     result = invoke(life, "run", "--dry-run")
     assert result.exit_code == 0, result.output
@@ -38,7 +38,7 @@ def test_dry_run_prints_what_would_happen_and_changes_nothing(life: Container, t
         assert session.get(Case, seeded.case_id).status is CaseStatus.archived  # type: ignore[union-attr]
 
 
-def test_due_previews_a_later_day_but_run_refuses_it(life: Container, tmp_path: Path) -> None:
+def test_due_previews_a_later_day_but_run_refuses_it(life: Services, tmp_path: Path) -> None:
     seeded = seed_person(life, tmp_path, born=dt.date(2002, 1, 10), documents=1)
     preview = invoke(life, "due", "--as-of", "2027-01-10")
     assert f"destroy_person person {seeded.person_id}" in preview.output
@@ -47,7 +47,7 @@ def test_due_previews_a_later_day_but_run_refuses_it(life: Container, tmp_path: 
     assert life.vault.has_key(subject=seeded.pseudonym)
 
 
-def test_publishing_a_new_schedule_lists_the_active_cases_to_tell(life: Container, tmp_path: Path) -> None:
+def test_publishing_a_new_schedule_lists_the_active_cases_to_tell(life: Services, tmp_path: Path) -> None:
     active = seed_person(life, tmp_path, born=dt.date(2010, 5, 1))
     seed_person(life, tmp_path, born=dt.date(2011, 5, 1), closed_on=dt.date(2026, 10, 1))  # closed: not told
     new_file = tmp_path / "schedule-2027.toml"

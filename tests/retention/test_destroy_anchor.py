@@ -14,15 +14,15 @@ from casevault.core.models import AuditEvent
 from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import run_sweep
 from casevault.app.celery_app import _beat_schedule
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from tests.retention.conftest import lifecycle_of, seed_person
 
 
-def _anchored_rows(life: Container) -> list[int]:
+def _anchored_rows(life: Services) -> list[int]:
     return sorted(a.row_id for a in read_anchors(store=life.vault.store, mac_key=life.audit_mac_key).anchors)
 
 
-def test_a_destruction_is_anchored_outside_the_database_when_it_is_certified(life: Container, tmp_path: Path) -> None:
+def test_a_destruction_is_anchored_outside_the_database_when_it_is_certified(life: Services, tmp_path: Path) -> None:
     seed_person(life, tmp_path, born=dt.date(2001, 11, 24), documents=1)  # 25 today
     assert _anchored_rows(life) == []
 
@@ -35,7 +35,7 @@ def test_a_destruction_is_anchored_outside_the_database_when_it_is_certified(lif
 
 
 @pytest.mark.parametrize("backend", ["filesystem"], indirect=True)
-def test_the_daily_anchor_and_weekly_verify_tasks(life: Container, tmp_path: Path) -> None:
+def test_the_daily_anchor_and_weekly_verify_tasks(life: Services, tmp_path: Path) -> None:
     schedule = _beat_schedule(life.settings)
     assert schedule["anchor-audit-chain"]["task"] == "casevault.archive.anchor_audit_chain"
     assert schedule["verify-audit-chain"]["task"] == "casevault.archive.verify_audit_chain"

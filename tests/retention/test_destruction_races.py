@@ -23,7 +23,7 @@ from casevault.core.models import DestructionCertificate, LeaseRecord, Role, Sto
 from casevault.retention.parts import DEFAULT_LEASE
 from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import run_sweep
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from tests.e2e.life import token
 from tests.ingest.scans import pdf_with_text_pages
 from tests.retention.conftest import lifecycle_of, seed_person, versions_in
@@ -36,7 +36,7 @@ class DestroyedJustBeforeStoring(Vault):
     """The vault the upload uses: the sweep destroys the person (and commits) after
     the upload checked the case and just before it stores the file."""
 
-    def __init__(self, real: Vault, life: Container) -> None:
+    def __init__(self, real: Vault, life: Services) -> None:
         super().__init__(store=real.store, data_keys=real.data_keys, chunk_size=real._chunk_size, clock=life.clock)
         self.life = life
         self.sweeps: list[Any] = []
@@ -47,7 +47,7 @@ class DestroyedJustBeforeStoring(Vault):
         return super().put(**arguments)
 
 
-def test_an_upload_racing_the_destruction_cannot_recreate_the_data_key(life: Container, tmp_path: Path) -> None:
+def test_an_upload_racing_the_destruction_cannot_recreate_the_data_key(life: Services, tmp_path: Path) -> None:
     seeded = seed_person(life, tmp_path, born=TURNS_25_TODAY, documents=1)
     racing = DestroyedJustBeforeStoring(life.vault, life)
     life.__dict__["vault"] = racing  # what the upload route and the sweep use from now on
@@ -70,7 +70,7 @@ def test_an_upload_racing_the_destruction_cannot_recreate_the_data_key(life: Con
         assert [v.key for v in life.vault.store.list_versions(tier=tier) if not is_audit_object(v.key)] == []
 
 
-def test_no_data_key_is_made_for_a_destroyed_pseudonym(life: Container, tmp_path: Path) -> None:
+def test_no_data_key_is_made_for_a_destroyed_pseudonym(life: Services, tmp_path: Path) -> None:
     seeded = seed_person(life, tmp_path, born=TURNS_25_TODAY, documents=1)
     run_sweep(lifecycle_of(life), dry_run=False)
 
@@ -80,7 +80,7 @@ def test_no_data_key_is_made_for_a_destroyed_pseudonym(life: Container, tmp_path
 
 
 def test_a_destruction_cut_short_while_deleting_certifies_every_object_version_and_byte(
-    life: Container, tmp_path: Path
+    life: Services, tmp_path: Path
 ) -> None:
     seeded = seed_person(life, tmp_path, born=TURNS_25_TODAY, documents=2)
     with life.new_session() as session:
@@ -114,7 +114,7 @@ def test_a_destruction_cut_short_while_deleting_certifies_every_object_version_a
 TURNS_25_TOMORROW = dt.date(2001, 11, 25)
 
 
-def _due(life: Container, kind: str):  # type: ignore[no-untyped-def]
+def _due(life: Services, kind: str):  # type: ignore[no-untyped-def]
     from casevault.retention.facts import plan
 
     with life.new_session() as session:
@@ -122,7 +122,7 @@ def _due(life: Container, kind: str):  # type: ignore[no-untyped-def]
     return action
 
 
-def test_a_live_archive_claim_makes_the_destruction_wait(life: Container, tmp_path: Path) -> None:
+def test_a_live_archive_claim_makes_the_destruction_wait(life: Services, tmp_path: Path) -> None:
     from casevault.retention import claims
     from casevault.retention.destroy import destroy_person
 
@@ -138,7 +138,7 @@ def test_a_live_archive_claim_makes_the_destruction_wait(life: Container, tmp_pa
 
 
 def test_an_archive_whose_claim_ran_out_stops_and_leaves_nothing_of_a_person_destroyed_meanwhile(
-    life: Container, tmp_path: Path
+    life: Services, tmp_path: Path
 ) -> None:
     """The archive worker stalls inside a copy for longer than its lease; meanwhile the
     person turns 25 and a destruction takes the expired claim over. The stalled copy

@@ -25,7 +25,7 @@ from casevault.core.models import DocumentStatus, Role
 from casevault.core.settings import load_settings
 from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import run_sweep
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from tests.e2e.life import token, upload
 from tests.ingest.scans import pdf_with_text_pages, save, text_strip
 from tests.ingest.test_upload import run_ocr
@@ -35,14 +35,14 @@ KEPT = {"name": "Quentin Ostrowski", "born": dt.date(2012, 2, 29), "words": ("Qu
 
 
 @pytest.fixture
-def service(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[Container, TestClient]]:
+def service(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[Services, TestClient]]:
     """The embedded default: database, objects and scratch all in one data directory."""
     data_dir = tmp_path / "var"
     data_dir.mkdir()
     shutil.copyfile(sqlite_template, data_dir / "casevault.db")
     settings = load_settings(data_dir=data_dir)
     init_storage(settings)
-    container = Container(settings, clock=FixedClock(dt.date(2026, 6, 1)))  # before the first turns 25
+    container = Services(settings, clock=FixedClock(dt.date(2026, 6, 1)))  # before the first turns 25
     with TestClient(create_app(container), raise_server_exceptions=True) as client:
         yield container, client
     container.close()
@@ -63,7 +63,7 @@ def told_about(person: dict) -> list[str]:
 
 
 def test_a_destroyed_persons_words_name_and_birth_date_are_in_no_file_after_the_sweep(
-    service: tuple[Container, TestClient], tmp_path: Path
+    service: tuple[Services, TestClient], tmp_path: Path
 ) -> None:
     container, client = service
     data_dir = container.settings.data_dir
@@ -101,7 +101,7 @@ def test_a_destroyed_persons_words_name_and_birth_date_are_in_no_file_after_the_
 
 
 def test_the_certificate_says_what_the_database_keeps_and_for_how_long(
-    container: Container, tmp_path: Path
+    container: Services, tmp_path: Path
 ) -> None:
     from casevault.core.models import DestructionCertificate
     from sqlmodel import select
@@ -123,7 +123,7 @@ def test_the_certificate_says_what_the_database_keeps_and_for_how_long(
         assert "write-ahead log" in certificate.method and "full-text index rewritten" in certificate.method
 
 
-def _vacuums(container: Container) -> dict[str, int]:
+def _vacuums(container: Services) -> dict[str, int]:
     """How often PostgreSQL vacuumed the tables that held the person (empty on SQLite)."""
     if container.engine.dialect.name != "postgresql":
         return {}

@@ -23,7 +23,7 @@ from casevault.retention.parts import DEFAULT_LEASE
 from casevault.retention.referral import restore_on_referral
 from casevault.retention.steps import Boundary, StepOutcomeKind
 from casevault.retention.sweep import run_sweep
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from tests.retention.conftest import Seeded, lifecycle_of, seed_person, versions_in
 
 MOVE_BOUNDARIES = [Boundary.after_copy, Boundary.after_verify, Boundary.after_commit, Boundary.after_delete]
@@ -46,7 +46,7 @@ def kill_at(boundary: Boundary, *, occurrence: int = 1):  # type: ignore[no-unty
     return hook
 
 
-def crash_then_rerun(life: Container, boundary: Boundary, *, occurrence: int = 1) -> None:
+def crash_then_rerun(life: Services, boundary: Boundary, *, occurrence: int = 1) -> None:
     with pytest.raises(WorkerKilled):
         run_sweep(lifecycle_of(life), dry_run=False, on_step=kill_at(boundary, occurrence=occurrence))
     clock: FixedClock = life.clock  # type: ignore[assignment]
@@ -54,7 +54,7 @@ def crash_then_rerun(life: Container, boundary: Boundary, *, occurrence: int = 1
     run_sweep(lifecycle_of(life), dry_run=False)
 
 
-def assert_readable_only_in(life: Container, seeded: Seeded, tier: Tier, tmp_path: Path) -> None:
+def assert_readable_only_in(life: Services, seeded: Seeded, tier: Tier, tmp_path: Path) -> None:
     other = Tier.archive if tier is Tier.active else Tier.active
     assert versions_in(life, other, seeded.object_keys) == []
     with life.new_session() as session:
@@ -65,14 +65,14 @@ def assert_readable_only_in(life: Container, seeded: Seeded, tier: Tier, tmp_pat
     assert not _claims_left(life)
 
 
-def _claims_left(life: Container) -> list[str]:
+def _claims_left(life: Services) -> list[str]:
     with life.new_session() as session:
         return [lease.name for lease in session.exec(select(LeaseRecord)).all()]
 
 
 @pytest.mark.parametrize("boundary", MOVE_BOUNDARIES, ids=lambda b: b.value)
 @pytest.mark.parametrize("occurrence", [1, 3], ids=["first-object", "third-object"])
-def test_archive_converges_after_a_crash(life: Container, tmp_path: Path, boundary: Boundary, occurrence: int) -> None:
+def test_archive_converges_after_a_crash(life: Services, tmp_path: Path, boundary: Boundary, occurrence: int) -> None:
     seeded = seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1))
 
     crash_then_rerun(life, boundary, occurrence=occurrence)
@@ -84,7 +84,7 @@ def test_archive_converges_after_a_crash(life: Container, tmp_path: Path, bounda
 
 
 @pytest.mark.parametrize("boundary", MOVE_BOUNDARIES, ids=lambda b: b.value)
-def test_restore_converges_after_a_crash_and_no_case_stays_restoring(life: Container, tmp_path: Path, boundary: Boundary) -> None:
+def test_restore_converges_after_a_crash_and_no_case_stays_restoring(life: Services, tmp_path: Path, boundary: Boundary) -> None:
     seeded = seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1))
     run_sweep(lifecycle_of(life), dry_run=False)
     with transaction(life.new_session) as session:
@@ -99,7 +99,7 @@ def test_restore_converges_after_a_crash_and_no_case_stays_restoring(life: Conta
 
 
 @pytest.mark.parametrize("boundary", DESTROY_BOUNDARIES, ids=lambda b: b.value)
-def test_destruction_converges_after_a_crash_with_one_certificate(life: Container, tmp_path: Path, boundary: Boundary) -> None:
+def test_destruction_converges_after_a_crash_with_one_certificate(life: Services, tmp_path: Path, boundary: Boundary) -> None:
     seeded = seed_person(life, tmp_path, born=dt.date(2001, 11, 24), documents=2)
     neighbour = seed_person(life, tmp_path, born=dt.date(2009, 1, 1), documents=1)
 
@@ -120,7 +120,7 @@ def test_destruction_converges_after_a_crash_with_one_certificate(life: Containe
     assert again.count(StepOutcomeKind.done) == 0
 
 
-def test_a_hold_cannot_be_placed_once_destruction_has_started(life: Container, tmp_path: Path) -> None:
+def test_a_hold_cannot_be_placed_once_destruction_has_started(life: Services, tmp_path: Path) -> None:
     from casevault.core.errors import Conflict
     from casevault.core.models import HoldKind, Role
     from casevault.core.users import create_user
@@ -135,7 +135,7 @@ def test_a_hold_cannot_be_placed_once_destruction_has_started(life: Container, t
         place_hold(session, person_id=seeded.person_id, case_id=None, kind=HoldKind.legal, reason="Too late.", user=manager, clock=life.clock)
 
 
-def _corrupt(life: Container, *, tier: Tier, key: str) -> None:
+def _corrupt(life: Services, *, tier: Tier, key: str) -> None:
     """Bit rot in the store: one byte of the object's ciphertext changes."""
     store = life.vault.store
     with store.reader(tier=tier, key=key) as stored:
@@ -146,7 +146,7 @@ def _corrupt(life: Container, *, tier: Tier, key: str) -> None:
 
 
 def test_a_restore_whose_archive_copy_is_corrupt_leaves_the_case_archived_and_says_why(
-    life: Container, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    life: Services, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     from fastapi.testclient import TestClient
     from sqlmodel import col

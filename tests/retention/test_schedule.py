@@ -24,7 +24,7 @@ from casevault.retention.schedule import (
     parse_schedule,
     schedule_from_mapping,
 )
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 
 SHIPPED_TEXT = default_schedule_path().read_text(encoding="utf-8")
 
@@ -207,7 +207,7 @@ def test_a_missing_schedule_file_says_which_setting_to_fix(tmp_path: Path) -> No
 
 
 def _run(tmp_path: Path, args: list[str], *, schedule_file: Path | None = None) -> click.testing.Result:
-    container = Container(load_settings(data_dir=tmp_path, schedule_file=schedule_file))
+    container = Services(load_settings(data_dir=tmp_path, schedule_file=schedule_file))
     return CliRunner().invoke(retention, args, obj=container)
 
 

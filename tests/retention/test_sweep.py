@@ -35,26 +35,26 @@ from casevault.retention.moves import archive_case
 from casevault.retention.referral import restore_on_referral
 from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import due_list, run_sweep
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from casevault.retention.steps import Boundary
 from tests.retention.conftest import add_document, lifecycle_of, seed_person, versions_in
 
 TODAY = dt.date(2026, 11, 24)
 
 
-def _manager(container: Container):  # type: ignore[no-untyped-def]
+def _manager(container: Services):  # type: ignore[no-untyped-def]
     with transaction(container.new_session) as session:
         user, _ = create_user(session, username="maya", role=Role.manager, clock=container.clock)
     return user
 
 
-def _plaintext(container: Container, subject: str, key: str, tier: Tier, tmp_path: Path) -> bytes:
+def _plaintext(container: Services, subject: str, key: str, tier: Tier, tmp_path: Path) -> bytes:
     dest = tmp_path / "out.bin"
     container.vault.read_to(subject=subject, object_key=key, tier=tier, dest=dest)
     return dest.read_bytes()
 
 
-def test_dry_run_lists_what_is_due_and_changes_nothing(life: Container, tmp_path: Path) -> None:
+def test_dry_run_lists_what_is_due_and_changes_nothing(life: Services, tmp_path: Path) -> None:
     seeded = seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1))
     report = run_sweep(lifecycle_of(life))  # dry run unless told otherwise
     assert report.dry_run
@@ -65,12 +65,12 @@ def test_dry_run_lists_what_is_due_and_changes_nothing(life: Container, tmp_path
         assert session.get(Case, seeded.case_id).status is CaseStatus.closed  # type: ignore[union-attr]
 
 
-def test_a_real_sweep_refuses_a_date_after_today(life: Container) -> None:
+def test_a_real_sweep_refuses_a_date_after_today(life: Services) -> None:
     with pytest.raises(InvalidInput, match="destroy records"):
         run_sweep(lifecycle_of(life), as_of=TODAY + dt.timedelta(days=1), dry_run=False)
 
 
-def test_archive_moves_every_object_to_the_archive_tier_verified_and_retagged(life: Container, tmp_path: Path) -> None:
+def test_archive_moves_every_object_to_the_archive_tier_verified_and_retagged(life: Services, tmp_path: Path) -> None:
     seeded = seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1), last_correspondence=dt.date(2026, 9, 30))
     before = {key: _plaintext(life, seeded.pseudonym, key, Tier.active, tmp_path) for key in seeded.object_keys}
 
@@ -92,7 +92,7 @@ def test_archive_moves_every_object_to_the_archive_tier_verified_and_retagged(li
     assert run_sweep(lifecycle_of(life), dry_run=False).due == ()  # nothing left to do
 
 
-def test_a_hold_placed_after_planning_stops_the_archive(life: Container, tmp_path: Path) -> None:
+def test_a_hold_placed_after_planning_stops_the_archive(life: Services, tmp_path: Path) -> None:
     seeded = seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1))
     lifecycle = lifecycle_of(life)
     [planned], _ = due_list(lifecycle, as_of=TODAY)
@@ -108,7 +108,7 @@ def test_a_hold_placed_after_planning_stops_the_archive(life: Container, tmp_pat
     assert held.action.held and held.blocked
 
 
-def test_two_sweeps_never_hold_the_same_item(life: Container) -> None:
+def test_two_sweeps_never_hold_the_same_item(life: Services) -> None:
     clock: FixedClock = life.clock  # type: ignore[assignment]
     lease = dt.timedelta(hours=1)
     assert claims.claim(life.new_session, item="archive:case:1", holder="a", clock=clock, lease=lease)
@@ -118,7 +118,7 @@ def test_two_sweeps_never_hold_the_same_item(life: Container) -> None:
     assert not claims.claim(life.new_session, item="archive:case:1", holder="a", clock=clock, lease=lease)
 
 
-def test_destruction_at_25_removes_everything_and_certifies(life: Container, tmp_path: Path) -> None:
+def test_destruction_at_25_removes_everything_and_certifies(life: Services, tmp_path: Path) -> None:
     born = dt.date(2001, 11, 24)  # 25 today
     seeded = seed_person(life, tmp_path, born=born, documents=3)
     kept = seed_person(life, tmp_path, born=dt.date(2001, 11, 25))  # 25 tomorrow: untouched
@@ -149,7 +149,7 @@ def test_destruction_at_25_removes_everything_and_certifies(life: Container, tmp
         assert "Robin" not in details and born.isoformat() not in details
 
 
-def test_a_hold_stops_destruction_until_released(life: Container, tmp_path: Path) -> None:
+def test_a_hold_stops_destruction_until_released(life: Services, tmp_path: Path) -> None:
     seeded = seed_person(life, tmp_path, born=dt.date(2001, 11, 24))
     manager = _manager(life)
     with transaction(life.new_session) as session:
@@ -165,7 +165,7 @@ def test_a_hold_stops_destruction_until_released(life: Container, tmp_path: Path
     assert not life.vault.has_key(subject=seeded.pseudonym)
 
 
-def test_born_on_29_february_is_destroyed_on_1_march_in_a_common_year(life: Container, tmp_path: Path) -> None:
+def test_born_on_29_february_is_destroyed_on_1_march_in_a_common_year(life: Services, tmp_path: Path) -> None:
     clock: FixedClock = life.clock  # type: ignore[assignment]
     seeded = seed_person(life, tmp_path, born=dt.date(2004, 2, 29), documents=1)
     clock.set(dt.date(2029, 2, 28))
@@ -175,7 +175,7 @@ def test_born_on_29_february_is_destroyed_on_1_march_in_a_common_year(life: Cont
     assert not life.vault.has_key(subject=seeded.pseudonym)
 
 
-def test_destruction_waits_for_a_managers_approval_when_the_setting_asks(life: Container, tmp_path: Path) -> None:
+def test_destruction_waits_for_a_managers_approval_when_the_setting_asks(life: Services, tmp_path: Path) -> None:
     seeded = seed_person(life, tmp_path, born=dt.date(2001, 11, 24), documents=1)
     lifecycle = lifecycle_of(life, require_approval=True)
     waiting = run_sweep(lifecycle, dry_run=False)
@@ -191,7 +191,7 @@ def test_destruction_waits_for_a_managers_approval_when_the_setting_asks(life: C
     assert certificate.authorised_by.startswith(f"manager user:{manager.id}")
 
 
-def test_a_new_referral_restores_archived_cases_to_active(life: Container, tmp_path: Path) -> None:
+def test_a_new_referral_restores_archived_cases_to_active(life: Services, tmp_path: Path) -> None:
     seeded = seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1))
     run_sweep(lifecycle_of(life), dry_run=False)
     original = {key: hashlib.sha256(_plaintext(life, seeded.pseudonym, key, Tier.archive, tmp_path)).hexdigest() for key in seeded.object_keys}
@@ -211,7 +211,7 @@ def test_a_new_referral_restores_archived_cases_to_active(life: Container, tmp_p
         assert {o.tier for o in session.exec(select(StoredObject)).all()} == {Tier.active}
 
 
-def test_expiring_the_archive_destroys_that_cases_documents_when_the_schedule_says_so(life: Container, tmp_path: Path) -> None:
+def test_expiring_the_archive_destroys_that_cases_documents_when_the_schedule_says_so(life: Services, tmp_path: Path) -> None:
     import dataclasses
 
     from casevault.retention.schedule import ExpiryAction
@@ -233,7 +233,7 @@ def test_expiring_the_archive_destroys_that_cases_documents_when_the_schedule_sa
         assert session.exec(select(Document)).all() == []
 
 
-def test_a_document_uploaded_during_the_move_keeps_the_case_closed_until_it_is_moved_too(life: Container, tmp_path: Path) -> None:
+def test_a_document_uploaded_during_the_move_keeps_the_case_closed_until_it_is_moved_too(life: Services, tmp_path: Path) -> None:
     born = dt.date(2010, 5, 1)
     seeded = seed_person(life, tmp_path, born=born, closed_on=dt.date(2026, 10, 1), documents=1)
     late: list[str] = []

@@ -19,7 +19,7 @@ from casevault.core.clock import FixedClock
 from casevault.core.models import DocumentStatus, Role, Tier
 from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import run_sweep
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from tests.e2e.life import token, upload
 from tests.ingest.scans import pdf_with_text_pages
 from tests.ingest.test_upload import run_ocr
@@ -38,7 +38,7 @@ def derived_from(born: dt.date) -> set[str]:
     }
 
 
-def everything_said_about_objects(life: Container) -> list[str]:
+def everything_said_about_objects(life: Services) -> list[str]:
     """Every tag key and value and every metadata key and value, of every object in every tier."""
     store = life.vault.store
     said: list[str] = []
@@ -55,20 +55,20 @@ def everything_said_about_objects(life: Container) -> list[str]:
     return said
 
 
-def tag_as_before(life: Container, key: str) -> None:
+def tag_as_before(life: Services, key: str) -> None:
     """Give an active object the tag casevault wrote before: its destruction month."""
     store = life.vault.store
     store.set_tags(tier=Tier.active, key=key, tags={**store.get_tags(tier=Tier.active, key=key), RETIRED_TAG: "2029-03"})
 
 
 @pytest.fixture
-def client(life: Container) -> Iterator[TestClient]:
+def client(life: Services) -> Iterator[TestClient]:
     with TestClient(create_app(life), raise_server_exceptions=True) as test_client:
         yield test_client
 
 
 def test_no_tag_or_metadata_of_any_object_derives_from_the_date_of_birth(
-    life: Container, client: TestClient, tmp_path: Path
+    life: Services, client: TestClient, tmp_path: Path
 ) -> None:
     clock: FixedClock = life.clock  # type: ignore[assignment]
     officer = token(life, "olive", Role.officer)
@@ -105,7 +105,7 @@ def test_no_tag_or_metadata_of_any_object_derives_from_the_date_of_birth(
 
 
 def test_an_object_tagged_with_the_retired_disposition_month_loses_it_when_moved(
-    life: Container, tmp_path: Path
+    life: Services, tmp_path: Path
 ) -> None:
     seeded = seed_person(life, tmp_path, born=BORN, closed_on=dt.date(2026, 10, 1))
     store = life.vault.store
@@ -119,7 +119,7 @@ def test_an_object_tagged_with_the_retired_disposition_month_loses_it_when_moved
         assert RETIRED_TAG not in tags and tags["casevault:tier"] == "archive"
 
 
-def test_the_retired_tag_is_not_carried_to_the_searchable_copy(life: Container, tmp_path: Path) -> None:
+def test_the_retired_tag_is_not_carried_to_the_searchable_copy(life: Services, tmp_path: Path) -> None:
     """OCR tags the searchable PDF with the original's tags, as read back from the store."""
     seeded = seed_person(life, tmp_path, born=BORN, documents=1)
     key = seeded.object_keys[0]
@@ -130,7 +130,7 @@ def test_the_retired_tag_is_not_carried_to_the_searchable_copy(life: Container, 
     assert RETIRED_TAG not in tags.as_dict() and tags.tier is Tier.active
 
 
-def test_retag_removes_the_retired_tag_from_objects_that_stay_where_they_are(life: Container, tmp_path: Path) -> None:
+def test_retag_removes_the_retired_tag_from_objects_that_stay_where_they_are(life: Services, tmp_path: Path) -> None:
     from casevault.retention.tagging import retag_all
 
     seeded = seed_person(life, tmp_path, born=BORN, documents=1)

@@ -15,13 +15,13 @@ from casevault.core.errors import InvalidInput
 from casevault.core.models import AuditEvent, Case, CaseStatus, Person, Tier
 from casevault.retention.referral import restore_on_referral
 from casevault.app.celery_app import _beat_schedule
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 from tests.retention.conftest import seed_person, versions_in
 
 pytestmark = pytest.mark.parametrize("backend", ["filesystem"], indirect=True)
 
 
-def test_the_daily_sweep_and_the_restore_task_do_the_work(life: Container, tmp_path: Path) -> None:
+def test_the_daily_sweep_and_the_restore_task_do_the_work(life: Services, tmp_path: Path) -> None:
     assert _beat_schedule(life.settings)["retention-sweep"]["task"] == "casevault.retention.sweep"
     app = life.celery
     app.set_current()
@@ -41,20 +41,20 @@ def test_the_daily_sweep_and_the_restore_task_do_the_work(life: Container, tmp_p
         assert session.get(Case, seeded.case_id).status is CaseStatus.open  # type: ignore[union-attr]
 
 
-def _sweep_task(life: Container):  # type: ignore[no-untyped-def]
+def _sweep_task(life: Services):  # type: ignore[no-untyped-def]
     app = life.celery
     app.set_current()
     app.loader.import_default_modules()
     return app.tasks["casevault.retention.sweep"]
 
 
-def _sweeps_as_of(life: Container) -> list[str]:
+def _sweeps_as_of(life: Services) -> list[str]:
     with life.new_session() as session:
         events = session.exec(select(AuditEvent).where(AuditEvent.action == "retention.sweep").order_by(col(AuditEvent.id))).all()
     return [json.loads(event.details)["as_of"] for event in events]
 
 
-def test_the_sweep_task_acts_as_of_the_day_an_operator_sends(life: Container, tmp_path: Path) -> None:
+def test_the_sweep_task_acts_as_of_the_day_an_operator_sends(life: Services, tmp_path: Path) -> None:
     sweep = _sweep_task(life)
     seeded = seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1))
 
@@ -69,7 +69,7 @@ def test_the_sweep_task_acts_as_of_the_day_an_operator_sends(life: Container, tm
 
 
 @pytest.mark.parametrize("as_of", ["2026-02-30", "1 October 2026", "20261001", "2026-10-01T00:00", 20261001])
-def test_a_malformed_sweep_date_is_refused_saying_how_to_write_it(life: Container, tmp_path: Path, as_of: object) -> None:
+def test_a_malformed_sweep_date_is_refused_saying_how_to_write_it(life: Services, tmp_path: Path, as_of: object) -> None:
     sweep = _sweep_task(life)
     seeded = seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1))
 
@@ -81,7 +81,7 @@ def test_a_malformed_sweep_date_is_refused_saying_how_to_write_it(life: Containe
     assert _sweeps_as_of(life) == []  # refused before it began
 
 
-def test_the_sweep_task_refuses_a_day_after_today(life: Container, tmp_path: Path) -> None:
+def test_the_sweep_task_refuses_a_day_after_today(life: Services, tmp_path: Path) -> None:
     sweep = _sweep_task(life)
     seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1))
     tomorrow = (life.clock.today() + dt.timedelta(days=1)).isoformat()

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 from sqlmodel import Session
 
 from casevault.api.bounds import Offset, PathId
-from casevault.api.deps import ContainerDep, Officer, SessionDep, record
+from casevault.api.deps import ServicesDep, Officer, SessionDep, record
 from casevault.api.schemas import CaseClose, CaseCreate, CaseList, CasePublic, NoteCreate, NoteList, NotePublic
 from casevault.core import casework
 from casevault.core.errors import Forbidden
@@ -30,8 +30,8 @@ def _officer_for(session: Session, *, body: CaseCreate, user: User) -> User | No
 
 
 @router.post("", status_code=201, response_model=CasePublic)
-def open_case(body: CaseCreate, user: Officer, session: SessionDep, container: ContainerDep) -> CasePublic:
-    case = container.cases.open(
+def open_case(body: CaseCreate, user: Officer, session: SessionDep, services: ServicesDep) -> CasePublic:
+    case = services.cases.open(
         session, person_id=body.person_id, referral_date=body.referral_date, referral_source=body.referral_source,
         officer=_officer_for(session, body=body, user=user), user=user,
     )
@@ -56,24 +56,24 @@ def read_case(case_id: PathId, user: Officer, session: SessionDep) -> CasePublic
 
 
 @router.post("/{case_id}/close", response_model=CasePublic)
-def close_case(case_id: PathId, body: CaseClose, user: Officer, session: SessionDep, container: ContainerDep) -> CasePublic:
-    case = container.cases.close(session, case_id=case_id, closed_on=body.closed_on, outcome=body.outcome, user=user)
+def close_case(case_id: PathId, body: CaseClose, user: Officer, session: SessionDep, services: ServicesDep) -> CasePublic:
+    case = services.cases.close(session, case_id=case_id, closed_on=body.closed_on, outcome=body.outcome, user=user)
     return _public(session, case)
 
 
 @router.post("/{case_id}/notes", status_code=201, response_model=NotePublic)
 def add_note(
-    case_id: PathId, body: NoteCreate, user: Officer, session: SessionDep, container: ContainerDep
+    case_id: PathId, body: NoteCreate, user: Officer, session: SessionDep, services: ServicesDep
 ) -> NotePublic:
     case = casework.get_case(session, case_id=case_id, user=user)
-    note = casework.add_note(session, case=case, **body.model_dump(), author=user, clock=container.clock)
-    record(session, container, user, "note.create", subject_type="case", subject_id=case.id, note=note.id)
+    note = casework.add_note(session, case=case, **body.model_dump(), author=user, clock=services.clock)
+    record(session, services, user, "note.create", subject_type="case", subject_id=case.id, note=note.id)
     return NotePublic.of(note)
 
 
 @router.get("/{case_id}/notes", response_model=NoteList)
-def list_notes(case_id: PathId, user: Officer, session: SessionDep, container: ContainerDep) -> NoteList:
+def list_notes(case_id: PathId, user: Officer, session: SessionDep, services: ServicesDep) -> NoteList:
     case = casework.get_case(session, case_id=case_id, user=user)
     notes = casework.list_notes(session, case=case)
-    record(session, container, user, "note.read", subject_type="case", subject_id=case.id, count=len(notes))
+    record(session, services, user, "note.read", subject_type="case", subject_id=case.id, count=len(notes))
     return NoteList(notes=[NotePublic.of(note) for note in notes])

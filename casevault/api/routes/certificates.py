@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from casevault.api.bounds import Offset
-from casevault.api.deps import ContainerDep, Manager, SessionDep, record
+from casevault.api.deps import ServicesDep, Manager, SessionDep, record
 from casevault.core.models import DestructionCertificate
 from casevault.retention.certificates import list_certificates
 
@@ -43,10 +43,10 @@ class CertificateList(BaseModel):
 def read_certificates(
     user: Manager,
     session: SessionDep,
-    container: ContainerDep,
+    services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Offset = 0,
 ) -> CertificateList:
     rows = list_certificates(session, limit=limit, offset=offset)
-    record(session, container, user, "certificate.read", count=len(rows))
+    record(session, services, user, "certificate.read", count=len(rows))
     return CertificateList(certificates=[CertificatePublic.of(row) for row in rows])

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
 from casevault.api.bounds import DATE_RANGE, PathId, RealDate
-from casevault.api.deps import ContainerDep, Officer, SessionDep, record
+from casevault.api.deps import ServicesDep, Officer, SessionDep, record
 from casevault.api.downloads import VerifiedChunks, verified_chunks
 from casevault.api.schemas import DocumentPublic
 from casevault.api.uploads import receive_upload
@@ -21,19 +21,19 @@ from casevault.core.db import transaction
 from casevault.core.errors import Conflict, IntegrityFailure, InvalidInput, NotFound
 from casevault.core.integrity import integrity_alert
 from casevault.core.models import Case, DocumentStatus, Person, ProvidedBy, StoredObject, Tier, User, Variant
-from casevault.app.services import Services as Container
+from casevault.app.services import Services
 
 router = APIRouter(tags=["documents"])
 
 
 @router.post("/cases/{case_id}/documents", status_code=202, responses={202: {"model": DocumentPublic}})
-async def upload_document(case_id: PathId, request: Request, user: Officer, container: ContainerDep) -> JSONResponse:
+async def upload_document(case_id: PathId, request: Request, user: Officer, services: ServicesDep) -> JSONResponse:
     """multipart/form-data: `file`, `correspondence_date` (YYYY-MM-DD), `provided_by`.
 
     Async only to stream the body; every blocking step (database, checks, storage,
     broker) runs in the thread pool. On the event loop it would stall every other
     request, and deadlock with a request whose commit waits for the loop."""
-    documents, settings = container.documents, container.settings
+    documents, settings = services.documents, services.settings
     # Authorised before the body is read: a large upload to someone else's case is refused at once.
     target = await run_in_threadpool(documents.upload_target, case_id=case_id, user=user)
     upload = await receive_upload(request, directory=settings.data_dir / "tmp", max_bytes=settings.max_upload_bytes)
@@ -65,9 +65,9 @@ def _form_fields(fields: dict[str, str]) -> tuple[dt.date, ProvidedBy]:
 
 
 @router.get("/documents/{document_id}", response_model=DocumentPublic)
-def read_document(document_id: PathId, user: Officer, session: SessionDep, container: ContainerDep) -> DocumentPublic:
+def read_document(document_id: PathId, user: Officer, session: SessionDep, services: ServicesDep) -> DocumentPublic:
     document = casework.get_document(session, document_id=document_id, user=user)
-    record(session, container, user, "document.read", subject_type="document", subject_id=document.id, part="metadata")
+    record(session, services, user, "document.read", subject_type="document", subject_id=document.id, part="metadata")
     return DocumentPublic.of(document)
 
 
@@ -75,17 +75,17 @@ def read_document(document_id: PathId, user: Officer, session: SessionDep, conta
 def download_document(
     document_id: PathId,
     user: Officer,
-    container: ContainerDep,
+    services: ServicesDep,
     variant: Annotated[Literal["original", "searchable"], Query()] = "original",
 ) -> StreamingResponse:
     # Short transactions of its own, none open while the object is read: on SQLite every
     # transaction holds the write lock, which the data key's lookup and an alert need too.
-    with transaction(container.new_session) as session:
+    with transaction(services.new_session) as session:
         download = _download_of(session, document_id=document_id, user=user, variant=variant)
-    chunks = _verified_chunks(container, download)  # a damaged copy answers an error before anything is sent
+    chunks = _verified_chunks(services, download)  # a damaged copy answers an error before anything is sent
     try:
-        with transaction(container.new_session) as session:
-            record(session, container, user, "document.read", subject_type="document", subject_id=document_id,
+        with transaction(services.new_session) as session:
+            record(session, services, user, "document.read", subject_type="document", subject_id=document_id,
                    part=variant)
     except BaseException:
         chunks.close()
@@ -129,13 +129,13 @@ def _download_of(session: Session, *, document_id: int, user: User, variant: str
     return _Download(document_id, subject, stored.object_key, stored.tier, stored.size, media_type, filename)
 
 
-def _verified_chunks(container: Container, download: _Download) -> VerifiedChunks:
+def _verified_chunks(services: Services, download: _Download) -> VerifiedChunks:
     def alert(failure: IntegrityFailure) -> None:
-        integrity_alert(container.new_session, operation="download", object_key=download.object_key,
+        integrity_alert(services.new_session, operation="download", object_key=download.object_key,
                         document_id=download.document_id, detail=failure.detail)
 
     try:
-        return verified_chunks(container.vault, subject=download.subject, object_key=download.object_key,
+        return verified_chunks(services.vault, subject=download.subject, object_key=download.object_key,
                                tier=download.tier, on_failure=alert)
     except IntegrityFailure:
         raise IntegrityFailure(

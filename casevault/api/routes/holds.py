@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from casevault.api.bounds import BodyId, PathId
-from casevault.api.deps import ContainerDep, Manager, SessionDep, record
+from casevault.api.deps import ServicesDep, Manager, SessionDep, record
 from casevault.api.schemas import Strict
 from casevault.core.models import Hold, HoldKind
 from casevault.retention.holds import list_holds, place_hold, release_hold
@@ -46,17 +46,17 @@ class HoldList(BaseModel):
 
 
 @router.post("", status_code=201, response_model=HoldPublic)
-def create_hold(body: HoldCreate, user: Manager, session: SessionDep, container: ContainerDep) -> HoldPublic:
-    hold = place_hold(session, **body.model_dump(), user=user, clock=container.clock)
-    record(session, container, user, "hold.place", subject_type="hold", subject_id=hold.id,
+def create_hold(body: HoldCreate, user: Manager, session: SessionDep, services: ServicesDep) -> HoldPublic:
+    hold = place_hold(session, **body.model_dump(), user=user, clock=services.clock)
+    record(session, services, user, "hold.place", subject_type="hold", subject_id=hold.id,
            kind=hold.kind.value, person=hold.person_id, case=hold.case_id)
     return HoldPublic.of(hold)
 
 
 @router.delete("/{hold_id}", response_model=HoldPublic)
-def delete_hold(hold_id: PathId, user: Manager, session: SessionDep, container: ContainerDep) -> HoldPublic:
-    hold = release_hold(session, hold_id=hold_id, user=user, clock=container.clock)
-    record(session, container, user, "hold.release", subject_type="hold", subject_id=hold.id)
+def delete_hold(hold_id: PathId, user: Manager, session: SessionDep, services: ServicesDep) -> HoldPublic:
+    hold = release_hold(session, hold_id=hold_id, user=user, clock=services.clock)
+    record(session, services, user, "hold.release", subject_type="hold", subject_id=hold.id)
     return HoldPublic.of(hold)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from casevault.api.bounds import PathId
-from casevault.api.deps import ContainerDep, Officer, SessionDep, record
+from casevault.api.deps import ServicesDep, Officer, SessionDep, record
 from casevault.api.schemas import PersonCreate
 from casevault.core import casework
 from casevault.core.errors import InvalidInput
@@ -14,20 +14,20 @@ router = APIRouter(prefix="/people", tags=["people"])
 
 
 @router.post("", status_code=201, response_model=PersonPublic)
-def create_person(body: PersonCreate, user: Officer, session: SessionDep, container: ContainerDep) -> PersonPublic:
-    if destruction_date(body.date_of_birth, container.schedule) <= container.clock.today():
+def create_person(body: PersonCreate, user: Officer, session: SessionDep, services: ServicesDep) -> PersonPublic:
+    if destruction_date(body.date_of_birth, services.schedule) <= services.clock.today():
         raise InvalidInput(
-            f"date_of_birth {body.date_of_birth} makes the person {container.schedule.destruction.age_years} or older;"
+            f"date_of_birth {body.date_of_birth} makes the person {services.schedule.destruction.age_years} or older;"
             " the service keeps no records past that age",
             field="date_of_birth",
         )
-    person = casework.add_person(session, **body.model_dump(), clock=container.clock)
-    record(session, container, user, "person.create", subject_type="person", subject_id=person.id)
+    person = casework.add_person(session, **body.model_dump(), clock=services.clock)
+    record(session, services, user, "person.create", subject_type="person", subject_id=person.id)
     return PersonPublic.model_validate(person, from_attributes=True)
 
 
 @router.get("/{person_id}", response_model=PersonPublic)
-def read_person(person_id: PathId, user: Officer, session: SessionDep, container: ContainerDep) -> PersonPublic:
+def read_person(person_id: PathId, user: Officer, session: SessionDep, services: ServicesDep) -> PersonPublic:
     person = casework.get_person(session, person_id=person_id, user=user)
-    record(session, container, user, "person.read", subject_type="person", subject_id=person.id)
+    record(session, services, user, "person.read", subject_type="person", subject_id=person.id)
     return PersonPublic.model_validate(person, from_attributes=True)

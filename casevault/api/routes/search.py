@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from casevault.api.bounds import QueryId
-from casevault.api.deps import ContainerDep, Officer, SessionDep, record
+from casevault.api.deps import ServicesDep, Officer, SessionDep, record
 from casevault.core import casework
 from casevault.ingest.search import search
 
@@ -28,7 +28,7 @@ class SearchResults(BaseModel):
 def search_pages(
     user: Officer,
     session: SessionDep,
-    container: ContainerDep,
+    services: ServicesDep,
     q: Annotated[str, Query(description='words and "quoted phrases"; every one must match')],
     case_id: QueryId | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -36,5 +36,5 @@ def search_pages(
     if case_id is not None:
         casework.get_case(session, case_id=case_id, user=user)  # 404 / 403 rather than silently nothing
     hits = search(session, query=q, user=user, case_id=case_id, limit=limit)
-    record(session, container, user, "search", subject_type="case" if case_id else None, subject_id=case_id, hits=len(hits))
+    record(session, services, user, "search", subject_type="case" if case_id else None, subject_id=case_id, hits=len(hits))
     return SearchResults(hits=[SearchHit(**hit.__dict__) for hit in hits])
