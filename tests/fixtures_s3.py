@@ -79,11 +79,25 @@ def kms_settings(settings: Settings, *, endpoint: str, key_id: str) -> Settings:
 
 
 @pytest.fixture(params=["filesystem", "s3"])
-def backend_container(request: pytest.FixtureRequest, settings: Settings, clock: FixedClock) -> Iterator[Services]:
-    if request.param == "s3":
-        settings = settings.model_copy(update=request.getfixturevalue("s3_overrides"))
-    init_storage(settings)
-    container = Services(settings, clock=clock)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each storage backend in turn: the local directory and S3 (moto's server over HTTP)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def backend_settings(backend: str, settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """The test settings on the backend under test; storage not yet initialised. A test
+    folder may override this fixture to change more (smaller chunks, say)."""
+    if backend == "s3":
+        return settings.model_copy(update=request.getfixturevalue("s3_overrides"))
+    return settings
+
+
+@pytest.fixture
+def backend_container(backend_settings: Settings, clock: FixedClock) -> Iterator[Services]:
+    """The services on each backend, storage initialised: the one way tests get them."""
+    init_storage(backend_settings)
+    container = Services(backend_settings, clock=clock)
     yield container
     container.close()
 

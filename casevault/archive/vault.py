@@ -125,12 +125,6 @@ class Vault:
             size += removed.bytes
         return DeleteReport(objects=objects, versions=versions, bytes=size)
 
-    def ensure_key(self, *, subject: str) -> None:
-        """Create the person's data key now if missing. ``put`` does this itself, in its
-        own transaction; call this first if you will ``put`` while holding a write
-        transaction on SQLite (which would queue the key's transaction behind yours)."""
-        self.data_keys.get_or_create(subject=subject)
-
     def destroy_key(self, *, subject: str) -> bool:
         return self.data_keys.destroy(subject=subject)
 

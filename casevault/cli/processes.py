@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -52,14 +53,14 @@ def api() -> None:
     settings = services().settings
     # Logging stays ours (log_config=None); uvicorn's access log is off because it
     # writes the full URL, search words included: casevault logs the route instead.
-    options = {"host": settings.host, "port": settings.port, "log_level": settings.log_level.lower(),
-               "log_config": None, "access_log": False}
+    serve = functools.partial(uvicorn.run, host=settings.host, port=settings.port,
+                              log_level=settings.log_level.lower(), log_config=None, access_log=False)
     if settings.api_workers == 1:
-        uvicorn.run(create_app(services()), **options)
+        serve(create_app(services()))
         return
     # Set before uvicorn starts its workers, which import prometheus_client fresh.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(fresh_metrics_dir(settings.data_dir))
-    uvicorn.run(FACTORY, factory=True, workers=settings.api_workers, **options)
+    serve(FACTORY, factory=True, workers=settings.api_workers)
 
 
 @click.group(invoke_without_command=True)

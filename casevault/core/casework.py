@@ -29,7 +29,6 @@ from casevault.core.models import (
 )
 
 SEES_EVERY_CASE = {Role.manager}
-WORKS_ON_CASES = {Role.officer, Role.manager}
 GONE = {CaseStatus.destroyed}
 
 

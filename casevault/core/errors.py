@@ -70,12 +70,6 @@ class Conflict(CasevaultError):
     exit_code = 5
 
 
-class OnHold(Conflict):
-    """A hold stands on the person or case: nothing moves or is destroyed."""
-
-    title = "On hold"
-
-
 class PayloadTooLarge(CasevaultError):
     http_status = 413
     title = "Payload too large"

@@ -383,7 +383,7 @@ class DestructionCertificate(SQLModel, table=True):
     authorised_by: str = Field(max_length=200)
 
 
-# --- retention work (issue 5: the lifecycle sweep's crash-safe bookkeeping) ----------
+# --- retention work: the lifecycle sweep's crash-safe bookkeeping -------------------------
 # Ids, pseudonyms, rule ids and counts only: nothing here names anyone.
 
 
@@ -430,7 +430,7 @@ class DestructionApproval(SQLModel, table=True):
     approved_at: dt.datetime = _when()
 
 
-# --- operations (issue 6: schedulers and metrics shared by every process) -------------
+# --- operations: schedulers and metrics shared by every process --------------------------
 # Names of periodic jobs and metrics only: nothing here names anyone.
 
 

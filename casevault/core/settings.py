@@ -117,10 +117,6 @@ class Settings(BaseSettings):
         )
 
     @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
-    @property
     def chunk_size(self) -> int:
         return self.chunk_size_kb * 1024
 

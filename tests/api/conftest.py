@@ -7,13 +7,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from casevault.api.app import create_app
+from casevault.app.parts import init_storage
 from casevault.core.db import transaction
-from casevault.core.models import Role
-from casevault.core.users import create_user
+from casevault.core.models import Document, ProvidedBy, Role
 from casevault.app.services import Services
+from tests.tokens import new_user
 
 
 @dataclass(frozen=True)
@@ -30,9 +32,9 @@ def client(container: Services) -> Iterator[TestClient]:
 
 
 def _add(container: Services, username: str, role: Role) -> Caller:
-    with transaction(container.new_session) as session:
-        user, token = create_user(session, username=username, role=role, clock=container.clock)
-    return Caller(username, user.id, {"Authorization": f"Bearer {token}"})  # type: ignore[arg-type]
+    user, headers = new_user(container, username, role)
+    assert user.id is not None
+    return Caller(username, user.id, headers)
 
 
 @pytest.fixture
@@ -62,3 +64,34 @@ def case(client: TestClient, callers: dict[str, Caller], person: dict) -> dict:
 
 
 TODAY = dt.date(2026, 11, 24)
+
+
+@pytest.fixture
+def app(container: Services) -> FastAPI:
+    return create_app(container)
+
+
+@pytest.fixture
+def seeded(app: FastAPI, container: Services, callers: dict[str, Caller]) -> dict[str, dict[str, str]]:
+    """Rows with id 1 (a person, a case, a note, a document, a hold), so generated ids
+    reach real rows as well as missing ones; then the three ways of calling. For tests
+    that send many requests to every operation (test_fuzz.py, test_bounds.py)."""
+    init_storage(container.settings)  # keys and the object store: the retention routes read them
+    officer, manager = callers["officer"].headers, callers["manager"].headers
+    with TestClient(app) as client:
+        someone = {"full_name": "Sam Example", "date_of_birth": "2012-03-04"}
+        person = client.post("/api/v1/people", json=someone, headers=officer)
+        body = {"person_id": person.json()["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"}
+        case = client.post("/api/v1/cases", json=body, headers=officer).json()
+        note = {"kind": "progress_summary", "text": "Met the family.", "date": "2026-10-01"}
+        assert client.post(f"/api/v1/cases/{case['id']}/notes", json=note, headers=officer).status_code == 201
+        hold = {"case_id": case["id"], "kind": "safeguarding", "reason": "Concern raised."}
+        assert client.post("/api/v1/holds", json=hold, headers=manager).status_code == 201
+    with transaction(container.new_session) as session:
+        session.add(
+            Document(
+                case_id=case["id"], original_filename="letter.pdf", content_type="application/pdf", size=10,
+                sha256="0" * 64, correspondence_date=dt.date(2026, 9, 2), provided_by=ProvidedBy.school,
+            )
+        )
+    return {"manager": manager, "officer": officer, "no token": {}}

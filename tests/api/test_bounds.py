@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.api.seeded import app, seeded, settings  # noqa: F401  (fixtures)
 
 LARGEST_ID = 2**31 - 1  # every id column is INTEGER: 32 bits on PostgreSQL
 TOO_LARGE_IDS = [2**31, 2**63, 2**64, 10**30]

@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.python import asgi
 
-from tests.api.seeded import app, seeded, settings  # noqa: F401  (fixtures)
 
 EXAMPLES_PER_OPERATION = 8
 BOUNDARY_INTEGERS = [0, 1, 2**31 - 1, 2**31, 2**63 - 1, 2**63, 2**64]

@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from casevault.api.app import create_app
 from casevault.core.settings import Settings
 from casevault.app.services import Services
-from tests.log_capture import logged  # noqa: F401  (fixture)
 
 EVERY_ANSWER = {"x-content-type-options": "nosniff", "cache-control": "no-store", "referrer-policy": "no-referrer"}
 HTML_POLICY = (

@@ -31,7 +31,7 @@ from casevault.core.settings import Settings
 from casevault.retention.sweep import run_sweep
 from casevault.app.services import Services
 from casevault.app.task_queue import OCR_QUEUE, broker_name
-from tests.e2e.life import token
+from tests.tokens import token
 from tests.fixtures_brokers import OnBroker
 from tests.ingest.scans import pdf_with_text_pages, save, text_strip
 from tests.ingest.test_upload import run_ocr

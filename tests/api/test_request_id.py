@@ -7,7 +7,6 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.log_capture import logged  # noqa: F401  (fixture)
 
 SEARCH_WORDS = "Jamie dyslexia assessment"
 

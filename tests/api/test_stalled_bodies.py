@@ -19,7 +19,6 @@ from casevault.api.app import create_app
 from casevault.core.settings import Settings
 from casevault.app.services import Services
 from tests.e2e.servers import free_port
-from tests.log_capture import logged  # noqa: F401  (fixture)
 
 BOUNDARY = "casevault-test-boundary"
 PART_HEADERS = (

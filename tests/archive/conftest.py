@@ -16,22 +16,18 @@ from casevault.core.models import Tier
 from casevault.core.settings import Settings
 
 SMALL_CHUNK_KB = 4  # most cases: many chunks from small objects, fast
-BACKENDS = ["filesystem", "s3"]
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    return request.param
 
 
 @pytest.fixture
-def base_settings(backend: str, settings: Settings, request: pytest.FixtureRequest) -> Settings:
-    """The shared test settings (temp data dir, migrated database) on the backend under
-    test, with small chunks; storage not yet initialised."""
-    overrides: dict[str, object] = {"chunk_size_kb": SMALL_CHUNK_KB}
-    if backend == "s3":
-        overrides.update(request.getfixturevalue("s3_overrides"))
-    return settings.model_copy(update=overrides)
+def backend_settings(backend_settings: Settings) -> Settings:
+    return backend_settings.model_copy(update={"chunk_size_kb": SMALL_CHUNK_KB})
+
+
+@pytest.fixture
+def base_settings(backend_settings: Settings) -> Settings:
+    """The shared test settings on the backend under test, with small chunks; storage
+    not yet initialised."""
+    return backend_settings
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import logging
 
 from casevault.core.logs import TASK, RunningTask, configure_logging, request_id_bound
 from casevault.core.settings import Settings
-from tests.log_capture import logged  # noqa: F401  (fixture)
 
 log = logging.getLogger("casevault.test")
 

@@ -17,7 +17,6 @@ from fastapi.testclient import TestClient
 from sqlmodel import func, select
 
 from casevault.cli.audit import audit_group
-from casevault.core.db import transaction
 from casevault.core.models import (
     Case,
     CaseNote,
@@ -27,22 +26,14 @@ from casevault.core.models import (
     Hold,
     PageText,
     Person,
-    Role,
     StoredObject,
     Tier,
 )
-from casevault.core.users import create_user
 from casevault.app.services import Services
 from tests.ingest.scans import pdf_with_text_pages, save, text_strip
 
 PERSONAL_TABLES = (Person, Case, CaseNote, Document, StoredObject, PageText, Consent, Hold)
 FULL_NAME = "Jamie Example"
-
-
-def token(container: Services, name: str, role: Role) -> dict[str, str]:
-    with transaction(container.new_session) as session:
-        _, secret = create_user(session, username=name, role=role, clock=container.clock)
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def upload(client: TestClient, headers: dict, case_id: int, path: Path, date: str) -> int:

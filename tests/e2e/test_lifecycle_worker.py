@@ -32,7 +32,8 @@ from casevault.core.db import transaction
 from casevault.core.models import AuditEvent, Consent, ConsentScope, Role, Tier
 from casevault.app.task_queue import SWEEP_TASK
 from casevault.app.services import Services
-from tests.e2e.life import FULL_NAME, assert_nothing_left_but_a_certificate, hits, keys_in, stored_keys, token, upload_three
+from tests.e2e.life import FULL_NAME, assert_nothing_left_but_a_certificate, hits, keys_in, stored_keys, upload_three
+from tests.tokens import token
 from tests.e2e.servers import running_worker, wait_for
 from tests.fixtures_brokers import OnBroker
 

@@ -10,11 +10,10 @@ from fastapi.testclient import TestClient
 from casevault.api.app import create_app
 from casevault.app.parts import init_storage
 from casevault.core.clock import SystemClock
-from casevault.core.db import transaction
 from casevault.core.models import Role
 from casevault.core.settings import Settings
-from casevault.core.users import create_user
 from casevault.app.services import Services
+from tests.tokens import token
 from tests.e2e.servers import real_time_case_dates, running_worker, wait_for
 from tests.fixtures_brokers import OnBroker
 from tests.ingest.scans import save, text_strip
@@ -29,9 +28,7 @@ def test_bad_files_are_refused_and_the_next_scan_becomes_searchable(
     init_storage(settings)
     container = Services(settings, clock=SystemClock())  # the worker lives in real time too
     dates = real_time_case_dates()
-    with transaction(container.new_session) as session:
-        _, token = create_user(session, username="olive", role=Role.officer, clock=container.clock)
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = token(container, "olive", Role.officer)
 
     def send(client: TestClient, case_id: int, path: Path) -> int:
         with path.open("rb") as body:

@@ -14,16 +14,15 @@ from fastapi.testclient import TestClient
 from casevault.api.app import create_app
 from casevault.app.parts import init_storage
 from casevault.core.clock import SystemClock
-from casevault.core.db import transaction
 from casevault.core.models import Role
 from casevault.core.settings import Settings
-from casevault.core.users import create_user
 from casevault.app.task_queue import OCR_TASK
 from casevault.app.services import Services
+from tests.tokens import token
 from tests.e2e.servers import real_time_case_dates, running_worker, wait_for
 from tests.fixtures_brokers import OnBroker
 from tests.ingest.scans import save, text_strip
-from tests.log_capture import json_lines, logged  # noqa: F401  (logged: a fixture)
+from tests.log_capture import json_lines
 
 REQUEST_ID = "upload-req-0001"
 
@@ -36,9 +35,7 @@ def test_the_worker_logs_the_ocr_of_an_upload_under_the_uploads_request_id(
     init_storage(settings)
     container = Services(settings, clock=SystemClock())
     dates = real_time_case_dates()
-    with transaction(container.new_session) as session:
-        _, token = create_user(session, username="olive", role=Role.officer, clock=container.clock)
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = token(container, "olive", Role.officer)
     worker_log = tmp_path / "worker.log"
 
     with running_worker(settings, worker_log), TestClient(create_app(container)) as client:

@@ -36,7 +36,7 @@ from casevault.app.services import Services as Container
 from tests.e2e.servers import real_time_case_dates, running, running_worker, wait_for
 from tests.fixtures_brokers import OnBroker
 from tests.ingest.scans import DPI, text_strip
-from tests.retention.conftest import seed_person
+from tests.retention.seeding import seed_person
 
 STALL_SECONDS = 10
 SWEEP_AS_OF = dt.date(2026, 11, 24)  # years before the young people's 25th birthdays (from 2037)

@@ -11,12 +11,11 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from casevault.api.app import create_app
-from casevault.core.db import transaction
 from casevault.core.models import Role, Tier
-from casevault.core.users import create_user
 from casevault.retention.sweep import run_sweep
 from casevault.app.services import Services
-from tests.retention.conftest import lifecycle_of, seed_person, versions_in
+from tests.tokens import token
+from tests.retention.seeding import lifecycle_of, seed_person, versions_in
 
 pytestmark = pytest.mark.parametrize("backend", ["filesystem"], indirect=True)
 
@@ -29,12 +28,8 @@ def api(life: Services) -> Iterator[TestClient]:
 
 @pytest.fixture
 def headers(life: Services) -> dict[str, dict[str, str]]:
-    out = {}
-    with transaction(life.new_session) as session:
-        for name, role in (("maya", Role.manager), ("olive", Role.officer), ("adam", Role.admin)):
-            _, token = create_user(session, username=name, role=role, clock=life.clock)
-            out[role.value] = {"Authorization": f"Bearer {token}"}
-    return out
+    return {role.value: token(life, name, role) for name, role in (("maya", Role.manager), ("olive", Role.officer),
+                                                                    ("adam", Role.admin))}
 
 
 def test_holds_are_for_managers_and_the_reason_stays_out_of_the_audit_log(api: TestClient, headers, life: Services, tmp_path: Path) -> None:

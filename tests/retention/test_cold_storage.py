@@ -19,7 +19,7 @@ from casevault.retention.referral import restore_on_referral
 from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import run_sweep
 from casevault.app.services import Services
-from tests.retention.conftest import seed_person, versions_in
+from tests.retention.seeding import seed_person, versions_in
 
 
 @pytest.fixture

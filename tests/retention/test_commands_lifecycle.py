@@ -13,7 +13,7 @@ from casevault.cli.retention import retention
 from casevault.core.models import AuditEvent, Case, CaseStatus
 from casevault.retention.schedule import default_schedule_path
 from casevault.app.services import Services
-from tests.retention.conftest import seed_person
+from tests.retention.seeding import seed_person
 
 pytestmark = pytest.mark.parametrize("backend", ["filesystem"], indirect=True)
 

@@ -15,7 +15,7 @@ from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import run_sweep
 from casevault.app.celery_app import _beat_schedule
 from casevault.app.services import Services
-from tests.retention.conftest import lifecycle_of, seed_person
+from tests.retention.seeding import lifecycle_of, seed_person
 
 
 def _anchored_rows(life: Services) -> list[int]:

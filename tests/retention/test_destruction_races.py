@@ -24,10 +24,10 @@ from casevault.retention.parts import DEFAULT_LEASE
 from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import run_sweep
 from casevault.app.services import Services
-from tests.e2e.life import token
+from tests.tokens import token
 from tests.ingest.scans import pdf_with_text_pages
-from tests.retention.conftest import lifecycle_of, seed_person, versions_in
-from tests.retention.test_fault_injection import WorkerKilled
+from tests.retention.seeding import lifecycle_of, seed_person, versions_in
+from tests.retention.faults import WorkerKilled
 
 TURNS_25_TODAY = dt.date(2001, 11, 24)  # the clock's today is 2026-11-24
 
@@ -75,7 +75,7 @@ def test_no_data_key_is_made_for_a_destroyed_pseudonym(life: Services, tmp_path:
     run_sweep(lifecycle_of(life), dry_run=False)
 
     with pytest.raises(KeyDestroyed, match="destroyed"):
-        life.vault.ensure_key(subject=seeded.pseudonym)
+        life.vault.data_keys.get_or_create(subject=seeded.pseudonym)
     assert not life.vault.has_key(subject=seeded.pseudonym)
 
 

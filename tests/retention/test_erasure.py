@@ -26,7 +26,8 @@ from casevault.core.settings import load_settings
 from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import run_sweep
 from casevault.app.services import Services
-from tests.e2e.life import token, upload
+from tests.e2e.life import upload
+from tests.tokens import token
 from tests.ingest.scans import pdf_with_text_pages, save, text_strip
 from tests.ingest.test_upload import run_ocr
 
@@ -106,7 +107,7 @@ def test_the_certificate_says_what_the_database_keeps_and_for_how_long(
     from casevault.core.models import DestructionCertificate
     from sqlmodel import select
 
-    from tests.retention.conftest import seed_person
+    from tests.retention.seeding import seed_person
 
     init_storage(container.settings)
     seed_person(container, tmp_path, born=dt.date(2001, 7, 13), documents=1)

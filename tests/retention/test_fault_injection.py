@@ -24,26 +24,11 @@ from casevault.retention.referral import restore_on_referral
 from casevault.retention.steps import Boundary, StepOutcomeKind
 from casevault.retention.sweep import run_sweep
 from casevault.app.services import Services
-from tests.retention.conftest import Seeded, lifecycle_of, seed_person, versions_in
+from tests.retention.faults import WorkerKilled, kill_at
+from tests.retention.seeding import Seeded, lifecycle_of, seed_person, versions_in
 
 MOVE_BOUNDARIES = [Boundary.after_copy, Boundary.after_verify, Boundary.after_commit, Boundary.after_delete]
 DESTROY_BOUNDARIES = [Boundary.after_delete, Boundary.after_key_shred, Boundary.before_certificate]
-
-
-class WorkerKilled(Exception):
-    """Stands for the process dying: not an error of ours, so nothing catches it."""
-
-
-def kill_at(boundary: Boundary, *, occurrence: int = 1):  # type: ignore[no-untyped-def]
-    seen = {"count": 0}
-
-    def hook(reached: Boundary, item: str) -> None:
-        if reached is boundary:
-            seen["count"] += 1
-            if seen["count"] == occurrence:
-                raise WorkerKilled(f"killed {boundary.value} in {item}")
-
-    return hook
 
 
 def crash_then_rerun(life: Services, boundary: Boundary, *, occurrence: int = 1) -> None:
@@ -153,7 +138,7 @@ def test_a_restore_whose_archive_copy_is_corrupt_leaves_the_case_archived_and_sa
 
     from casevault.api.app import create_app
     from casevault.core.models import AuditEvent, Role
-    from tests.e2e.life import token
+    from tests.tokens import token
 
     seeded = seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1))
     run_sweep(lifecycle_of(life), dry_run=False)

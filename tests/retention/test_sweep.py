@@ -37,7 +37,7 @@ from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import due_list, run_sweep
 from casevault.app.services import Services
 from casevault.retention.steps import Boundary
-from tests.retention.conftest import add_document, lifecycle_of, seed_person, versions_in
+from tests.retention.seeding import add_document, lifecycle_of, seed_person, versions_in
 
 TODAY = dt.date(2026, 11, 24)
 

@@ -16,7 +16,7 @@ from casevault.core.models import AuditEvent, Case, CaseStatus, Person, Tier
 from casevault.retention.referral import restore_on_referral
 from casevault.app.celery_app import _beat_schedule
 from casevault.app.services import Services
-from tests.retention.conftest import seed_person, versions_in
+from tests.retention.seeding import seed_person, versions_in
 
 pytestmark = pytest.mark.parametrize("backend", ["filesystem"], indirect=True)
 
