@@ -18,13 +18,13 @@ the archive and leaves the case ``archived``, with ``restore_problem`` saying wh
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
 from casevault.archive import LifecycleTags, RestoreState, Vault
 from casevault.core import audit
+from casevault.core.integrity import integrity_alert
 from casevault.core.db import transaction
 from casevault.core.clock import Clock
 from casevault.core.errors import Conflict, IntegrityFailure
@@ -36,7 +36,6 @@ from casevault.retention.parts import Lifecycle
 from casevault.retention.steps import Boundary, StepHook, StepOutcome, StepOutcomeKind, no_hook
 from casevault.retention.tagging import lifecycle_tags
 
-log = logging.getLogger(__name__)
 BUSY = (DocumentStatus.queued, DocumentStatus.processing)
 
 
@@ -182,10 +181,8 @@ def _restore_failed(
     restored. The failed object's copy in the active tier goes (every version), what
     this restore already brought back returns to the archive, and the case is
     ``archived`` again, saying why, with its claim released."""
-    log.error(
-        "integrity alert: restore of case %s stopped: object %s (document %s) failed its integrity check",
-        view.case_id, failed.key, failed.document_id,
-    )
+    integrity_alert(lifecycle.new_session, operation="restore", object_key=failed.key, document_id=failed.document_id,
+                    detail=f"the archive copy read back for case {view.case_id}'s restore")
     lifecycle.vault.delete_everywhere([failed.key], tiers=[Tier.active])
     with lifecycle.new_session() as session:
         back = [obj for obj in _case_view(session, case_id=view.case_id).objects if obj.tier is Tier.active]
