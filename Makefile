@@ -3,13 +3,19 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test system-deps bench clean
+.PHONY: run test check system-deps bench clean
 
 run: system-deps $(VENV)/.installed
 	$(BIN)/casevault run
 
-test: system-deps $(VENV)/.installed-test
+test: check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The checks that keep the house: lint, formatting, types (docs/architecture.md).
+check: system-deps $(VENV)/.installed-test
+	$(BIN)/ruff check casevault tests benchmarks
+	$(BIN)/ruff format --check casevault tests benchmarks
+	$(BIN)/mypy
 
 bench: system-deps $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/storage.py
