@@ -1,5 +1,5 @@
-"""What clients send and get back. Inputs forbid unknown fields, so a typo is
-reported instead of silently ignored."""
+"""What clients send and get back, every entity's shapes in this one place. Inputs
+forbid unknown fields, so a typo is reported instead of silently ignored."""
 
 from __future__ import annotations
 
@@ -14,14 +14,18 @@ from casevault.core.models import (
     CaseNote,
     CaseNoteBase,
     CaseStatus,
+    DestructionCertificate,
     Document,
     DocumentStatus,
+    Hold,
+    HoldKind,
     NoteKind,
     PersonBase,
     ProvidedBy,
     ReferralSource,
     Tier,
 )
+from casevault.retention.decide import ActionKind
 
 
 class Strict(BaseModel):
@@ -126,3 +130,107 @@ class AuditEventPublic(BaseModel):
 class AuditPage(BaseModel):
     events: list[AuditEventPublic]
     next_after_id: int | None
+
+
+# --- holds ---------------------------------------------------------------------------------
+
+
+class HoldCreate(Strict):
+    person_id: BodyId | None = None
+    case_id: BodyId | None = None
+    kind: HoldKind
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class HoldPublic(BaseModel):
+    id: int
+    person_id: int | None
+    case_id: int | None
+    kind: HoldKind
+    reason: str
+    placed_by: int | None
+    placed_at: dt.datetime
+    released_at: dt.datetime | None
+    released_by: int | None
+
+    @classmethod
+    def of(cls, hold: Hold) -> "HoldPublic":
+        return cls.model_validate(hold, from_attributes=True)
+
+
+class HoldList(BaseModel):
+    holds: list[HoldPublic]
+
+
+# --- the lifecycle: what is due, approvals -------------------------------------------------
+
+
+class DueItemPublic(BaseModel):
+    kind: ActionKind
+    person_id: int
+    pseudonym: str
+    case_id: int | None
+    rule: str
+    schedule_version: str
+    due_on: dt.date
+    reason: str
+    held: bool
+    hold_ids: list[int]
+    awaiting_approval: bool
+
+
+class DueList(BaseModel):
+    as_of: dt.date
+    items: list[DueItemPublic]
+    unfinished: list[str]  # work a dead worker left, which the next sweep finishes first
+
+
+class ApprovalCreate(Strict):
+    person_id: BodyId | None = None
+    pseudonym: str | None = None
+
+
+class ApprovalPublic(BaseModel):
+    person_id: int
+    approved_by: int
+    approved_at: dt.datetime
+
+
+# --- destruction certificates --------------------------------------------------------------
+
+
+class CertificatePublic(BaseModel):
+    id: int
+    subject: str
+    destroyed_at: dt.datetime
+    schedule_version: str
+    rule: str
+    cases: int
+    documents: int
+    objects: int
+    object_versions: int
+    bytes: int
+    method: str
+    authorised_by: str
+
+    @classmethod
+    def of(cls, row: DestructionCertificate) -> "CertificatePublic":
+        return cls.model_validate(row, from_attributes=True)
+
+
+class CertificateList(BaseModel):
+    certificates: list[CertificatePublic]
+
+
+# --- search --------------------------------------------------------------------------------
+
+
+class SearchHit(BaseModel):
+    document_id: int
+    case_id: int
+    page: int
+    snippet: str
+
+
+class SearchResults(BaseModel):
+    hits: list[SearchHit]

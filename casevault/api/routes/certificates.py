@@ -2,41 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
 from casevault.api.bounds import Offset
+from casevault.api.schemas import CertificateList, CertificatePublic
 from casevault.api.deps import ServicesDep, Manager, SessionDep, record
-from casevault.core.models import DestructionCertificate
 from casevault.retention.certificates import list_certificates
 
 router = APIRouter(prefix="/certificates", tags=["retention"])
-
-
-class CertificatePublic(BaseModel):
-    id: int
-    subject: str
-    destroyed_at: dt.datetime
-    schedule_version: str
-    rule: str
-    cases: int
-    documents: int
-    objects: int
-    object_versions: int
-    bytes: int
-    method: str
-    authorised_by: str
-
-    @classmethod
-    def of(cls, row: DestructionCertificate) -> "CertificatePublic":
-        return cls.model_validate(row, from_attributes=True)
-
-
-class CertificateList(BaseModel):
-    certificates: list[CertificatePublic]
 
 
 @router.get("", response_model=CertificateList)

@@ -4,45 +4,15 @@ managers, never written to the audit log (ids and the kind only)."""
 
 from __future__ import annotations
 
-import datetime as dt
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
 
-from casevault.api.bounds import BodyId, PathId
+from casevault.api.bounds import PathId
+from casevault.api.schemas import HoldCreate, HoldList, HoldPublic
 from casevault.api.deps import ServicesDep, Manager, SessionDep, record
-from casevault.api.schemas import Strict
-from casevault.core.models import Hold, HoldKind
 from casevault.retention.holds import list_holds, place_hold, release_hold
 
 router = APIRouter(prefix="/holds", tags=["retention"])
-
-
-class HoldCreate(Strict):
-    person_id: BodyId | None = None
-    case_id: BodyId | None = None
-    kind: HoldKind
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class HoldPublic(BaseModel):
-    id: int
-    person_id: int | None
-    case_id: int | None
-    kind: HoldKind
-    reason: str
-    placed_by: int | None
-    placed_at: dt.datetime
-    released_at: dt.datetime | None
-    released_by: int | None
-
-    @classmethod
-    def of(cls, hold: Hold) -> "HoldPublic":
-        return cls.model_validate(hold, from_attributes=True)
-
-
-class HoldList(BaseModel):
-    holds: list[HoldPublic]
 
 
 @router.post("", status_code=201, response_model=HoldPublic)

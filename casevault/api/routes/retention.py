@@ -3,51 +3,17 @@ and restoring one archived case."""
 
 from __future__ import annotations
 
-import datetime as dt
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
-from casevault.api.bounds import BodyId, PathId, RealDate
+from casevault.api.bounds import PathId, RealDate
+from casevault.api.schemas import ApprovalCreate, ApprovalPublic, CasePublic, DueItemPublic, DueList
 from casevault.api.deps import ServicesDep, Manager, SessionDep, record
-from casevault.api.schemas import CasePublic, Strict
 from casevault.core.models import User
 from casevault.retention.approvals import approve_destruction, find_person
-from casevault.retention.decide import ActionKind
 from casevault.retention.sweep import due_list
 
 router = APIRouter(tags=["retention"])
-
-
-class DueItemPublic(BaseModel):
-    kind: ActionKind
-    person_id: int
-    pseudonym: str
-    case_id: int | None
-    rule: str
-    schedule_version: str
-    due_on: dt.date
-    reason: str
-    held: bool
-    hold_ids: list[int]
-    awaiting_approval: bool
-
-
-class DueList(BaseModel):
-    as_of: dt.date
-    items: list[DueItemPublic]
-    unfinished: list[str]  # work a dead worker left, which the next sweep finishes first
-
-
-class ApprovalCreate(Strict):
-    person_id: BodyId | None = None
-    pseudonym: str | None = None
-
-
-class ApprovalPublic(BaseModel):
-    person_id: int
-    approved_by: int
-    approved_at: dt.datetime
 
 
 @router.get("/retention/due", response_model=DueList)

@@ -3,25 +3,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
 from casevault.api.bounds import QueryId
+from casevault.api.schemas import SearchHit, SearchResults
 from casevault.api.deps import ServicesDep, Officer, SessionDep, record
 from casevault.core import casework
 from casevault.ingest.search import search
 
 router = APIRouter(tags=["search"])
-
-
-class SearchHit(BaseModel):
-    document_id: int
-    case_id: int
-    page: int
-    snippet: str
-
-
-class SearchResults(BaseModel):
-    hits: list[SearchHit]
 
 
 @router.get("/search", response_model=SearchResults)

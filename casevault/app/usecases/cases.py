@@ -1,4 +1,5 @@
-"""Opening a case (a re-referral brings the person's archived cases back) and closing one."""
+"""Recording a person, opening a case (a re-referral brings the person's archived cases
+back) and closing one."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from sqlmodel import Session
 
 from casevault.core import audit, casework
 from casevault.core.db import after_commit
-from casevault.core.errors import NotFound
+from casevault.core.errors import InvalidInput, NotFound
 from casevault.core.models import Case, Person, ReferralSource, User
-from casevault.retention.decide import check_referral_allowed
+from casevault.retention.decide import check_referral_allowed, destruction_date
 from casevault.retention.referral import restore_on_referral
 
 if TYPE_CHECKING:
@@ -23,6 +24,24 @@ class CaseWork:
 
     def __init__(self, services: "Services") -> None:
         self._services = services
+
+    def add_person(
+        self, session: Session, *, full_name: str, date_of_birth: dt.date, contact_details: str | None, user: User
+    ) -> Person:
+        """Record a young person; refused when the schedule would already have destroyed
+        their records (the service keeps nothing past that age)."""
+        services = self._services
+        if destruction_date(date_of_birth, services.schedule) <= services.clock.today():
+            raise InvalidInput(
+                f"date_of_birth {date_of_birth} makes the person {services.schedule.destruction.age_years} or older;"
+                " the service keeps no records past that age",
+                field="date_of_birth",
+            )
+        person = casework.add_person(session, full_name=full_name, date_of_birth=date_of_birth,
+                                     contact_details=contact_details, clock=services.clock)
+        audit.record(session, clock=services.clock, actor=f"user:{user.id}", action="person.create",
+                     subject_type="person", subject_id=person.id)
+        return person
 
     def open(
         self, session: Session, *, person_id: int, referral_date: dt.date, referral_source: ReferralSource,
