@@ -134,7 +134,7 @@ def seed_closed_cases(container: Services, workdir: Path) -> int:
             session.flush()
             subject, case_id = person.pseudonym, case.id
         tags = lifecycle_tags(tier=Tier.active, schedule=container.schedule)
-        for d in range(2):
+        for _ in range(2):
             stored = [container.vault.put(subject=subject, source=source, tier=Tier.active, tags=tags) for _ in Variant]
             with transaction(container.new_session) as session:
                 document = Document(case_id=case_id, original_filename="x.pdf", content_type="application/pdf", size=DOCUMENT_BYTES,  # type: ignore[arg-type]
@@ -142,7 +142,7 @@ def seed_closed_cases(container: Services, workdir: Path) -> int:
                                     status=DocumentStatus.ready)
                 session.add(document)
                 session.flush()
-                for variant, put in zip(Variant, stored):
+                for variant, put in zip(Variant, stored, strict=True):
                     session.add(StoredObject(document_id=document.id, variant=variant, object_key=put.object_key, tier=Tier.active,  # type: ignore[arg-type]
                                              sha256=put.sha256, size=put.size, stored_size=put.stored_size))
             documents += 1

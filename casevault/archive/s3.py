@@ -8,6 +8,7 @@ and every delete marker, which ``delete_all_versions`` does.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -111,11 +112,9 @@ class S3Store:
             raise
 
     def _abort(self, *, bucket: str, key: str, upload_id: str) -> None:
-        try:
+        # Best effort: the lifecycle rule and `storage verify --repair` catch what stays.
+        with contextlib.suppress(*AWS_ERRORS):
             self.client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
-        except AWS_ERRORS:
-            # Best effort: the lifecycle rule and `storage verify --repair` catch what stays.
-            pass
 
     def _storage_class(self, tier: Tier) -> dict[str, str]:
         if tier is Tier.archive and self._archive_storage_class:

@@ -91,7 +91,7 @@ def test_two_beats_send_each_sweep_once_and_a_standby_carries_on_after_the_holde
 
     logs = [tmp_path / "beat-1.log", tmp_path / "beat-2.log"]
     beats = [_start_beat(settings, log, clock) for log in logs]
-    by_pid = {beat.pid: (beat, log) for beat, log in zip(beats, logs)}
+    by_pid = {beat.pid: (beat, log) for beat, log in zip(beats, logs, strict=True)}
 
     def fast_sweeps(pid: int | None = None) -> list[Sent]:
         return [sent for sent in sweeps_sent() if sent.entry == FAST_SWEEP and pid in (None, sent.pid)]

@@ -101,7 +101,7 @@ def add_document(
         )
         session.add(document)
         session.flush()
-        for variant, put in zip(Variant, stored):
+        for variant, put in zip(Variant, stored, strict=True):
             session.add(StoredObject(
                 document_id=document.id, variant=variant, object_key=put.object_key, tier=Tier.active,  # type: ignore[arg-type]
                 sha256=put.sha256, size=put.size, stored_size=put.stored_size,

@@ -31,14 +31,16 @@ DESTROY_AT_WINDOW_END = dataclasses.replace(
 )
 BORN = D(2005, 6, 15)  # 25 on 2030-06-15
 RELEASED = dt.datetime(2026, 5, 1, 9, 0, tzinfo=dt.timezone.utc)
+CLOSED_ON = D(2026, 3, 10)
+LAST_CORRESPONDENCE = D(2026, 2, 1)
 
 
 def case(
     case_id: int = 10,
     status: CaseStatus = CaseStatus.closed,
     *,
-    closed_on: dt.date | None = D(2026, 3, 10),
-    last_correspondence: dt.date | None = D(2026, 2, 1),
+    closed_on: dt.date | None = CLOSED_ON,
+    last_correspondence: dt.date | None = LAST_CORRESPONDENCE,
     archive_until: dt.date | None = None,
     holds: tuple[HoldFacts, ...] = (),
 ) -> CaseFacts:
