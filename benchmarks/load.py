@@ -64,7 +64,7 @@ STALL_SECONDS = 20  # CASEVAULT_OCR_STALL_SECONDS: how soon a dead worker's scan
 DISTINCT_PAGES = 20  # scans rendered; each upload wraps one in a PDF of its own
 
 
-def wait_until(condition, seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]
+def wait_until(condition, seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
@@ -150,7 +150,7 @@ class Stack:
         except httpx.HTTPError:
             return False
 
-    def _start(self, name: str, args: list[str], ready) -> None:  # type: ignore[no-untyped-def]
+    def _start(self, name: str, args: list[str], ready) -> None:
         with (self.logs / f"{name}.log").open("ab") as sink:
             self.processes[name] = subprocess.Popen([sys.executable, "-m", "casevault", *args], env=self.env,
                                                     stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)

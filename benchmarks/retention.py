@@ -88,9 +88,9 @@ def populate(container: Services, *, cases: int) -> None:
         if i > DUE_DESTROY + DUE_ARCHIVE and i % 10 == 0:
             holds.append({"case_id": i, "kind": HoldKind.legal.value, "reason": "benchmark", "placed_at": now})
     with container.engine.begin() as connection:
-        connection.execute(sa.insert(Person.__table__), people)  # type: ignore[attr-defined]
-        connection.execute(sa.insert(Case.__table__), rows)  # type: ignore[attr-defined]
-        connection.execute(sa.insert(Hold.__table__), holds)  # type: ignore[attr-defined]
+        connection.execute(sa.insert(Person.__table__), people)
+        connection.execute(sa.insert(Case.__table__), rows)
+        connection.execute(sa.insert(Hold.__table__), holds)
         connection.exec_driver_sql("ANALYZE")
 
 
@@ -128,7 +128,7 @@ def seed_closed_cases(container: Services, workdir: Path) -> int:
             person = Person(full_name=f"Person {n}", date_of_birth=born)
             session.add(person)
             session.flush()
-            case = Case(reference=f"SEN-M-{n:05d}", person_id=person.id, referral_date=dt.date(2026, 1, 1),  # type: ignore[arg-type]
+            case = Case(reference=f"SEN-M-{n:05d}", person_id=person.id, referral_date=dt.date(2026, 1, 1),
                         referral_source=ReferralSource.parent_carer, status=CaseStatus.closed, closed_on=dt.date(2026, 10, 1))
             session.add(case)
             session.flush()
@@ -137,13 +137,13 @@ def seed_closed_cases(container: Services, workdir: Path) -> int:
         for _ in range(2):
             stored = [container.vault.put(subject=subject, source=source, tier=Tier.active, tags=tags) for _ in Variant]
             with transaction(container.new_session) as session:
-                document = Document(case_id=case_id, original_filename="x.pdf", content_type="application/pdf", size=DOCUMENT_BYTES,  # type: ignore[arg-type]
+                document = Document(case_id=case_id, original_filename="x.pdf", content_type="application/pdf", size=DOCUMENT_BYTES,
                                     sha256=secrets.token_hex(32), correspondence_date=dt.date(2026, 9, 1), provided_by=ProvidedBy.school,
                                     status=DocumentStatus.ready)
                 session.add(document)
                 session.flush()
                 for variant, put in zip(Variant, stored, strict=True):
-                    session.add(StoredObject(document_id=document.id, variant=variant, object_key=put.object_key, tier=Tier.active,  # type: ignore[arg-type]
+                    session.add(StoredObject(document_id=document.id, variant=variant, object_key=put.object_key, tier=Tier.active,
                                              sha256=put.sha256, size=put.size, stored_size=put.stored_size))
             documents += 1
     return documents
@@ -157,7 +157,7 @@ def time_moves(name: str, settings: Settings, workdir: Path) -> tuple[str, float
     archived = run_sweep(lifecycle, dry_run=False)
     archive_seconds = time.perf_counter() - started
     assert archived.count(StepOutcomeKind.done) == PEOPLE_FOR_MOVES, archived.outcomes[:3]
-    container.clock.set(dt.date(2035, 1, 1))  # type: ignore[attr-defined]
+    container.clock.set(dt.date(2035, 1, 1))
     started = time.perf_counter()
     destroyed = run_sweep(lifecycle, dry_run=False)
     destroy_seconds = time.perf_counter() - started

@@ -7,7 +7,7 @@ from casevault.app.services import Services
 from casevault.app.task_queue import LIFECYCLE_QUEUE, OCR_QUEUE
 
 
-def test_every_scheduled_task_is_registered_and_routed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_every_scheduled_task_is_registered_and_routed(tmp_path) -> None:
     celery = Services(Settings(data_dir=tmp_path).resolved()).celery
     celery.loader.import_default_modules()
     registered = set(celery.tasks)
@@ -16,19 +16,19 @@ def test_every_scheduled_task_is_registered_and_routed(tmp_path) -> None:  # typ
     assert {"casevault.retention.sweep", "casevault.ingest.requeue_stalled", "casevault.archive.verify_storage"} <= scheduled
 
     def queue(name: str) -> str:
-        return (celery.amqp.router.route({}, name) or {}).get("queue").name  # type: ignore[union-attr]
+        return (celery.amqp.router.route({}, name) or {}).get("queue").name
 
     assert queue("casevault.ingest.ocr_document") == OCR_QUEUE
     assert queue("casevault.retention.sweep") == LIFECYCLE_QUEUE
     assert queue("casevault.ingest.requeue_stalled") == LIFECYCLE_QUEUE
 
 
-def test_a_queue_prefix_names_every_queue_broadcast_and_redis_key_of_the_installation(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_queue_prefix_names_every_queue_broadcast_and_redis_key_of_the_installation(tmp_path) -> None:
     settings = Settings(data_dir=tmp_path, broker_url="redis://127.0.0.1:6379/0", queue_prefix="site-b.").resolved()
     celery = Services(settings).celery
 
     def queue(name: str) -> str:
-        return (celery.amqp.router.route({}, name) or {}).get("queue").name  # type: ignore[union-attr]
+        return (celery.amqp.router.route({}, name) or {}).get("queue").name
 
     assert queue("casevault.ingest.ocr_document") == "site-b.ocr"
     assert queue("casevault.retention.sweep") == "site-b.lifecycle"

@@ -27,7 +27,7 @@ def document(container: Services, case: dict) -> int:
         )
         session.add(row)
         session.flush()
-        return row.id  # type: ignore[return-value]
+        return row.id
 
 
 def requests(person: dict, case: dict, document: int) -> dict[str, tuple[str, str, dict | None]]:

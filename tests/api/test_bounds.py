@@ -76,7 +76,7 @@ def _resolve(schema: dict, reference: dict) -> dict:
     return schema["components"]["schemas"][name]
 
 
-def _send(client: TestClient, probe: Probe, headers: dict[str, str]):  # type: ignore[no-untyped-def]
+def _send(client: TestClient, probe: Probe, headers: dict[str, str]):
     path = probe.template
     if probe.where == "path":
         path = path.replace(f"{{{probe.name}}}", str(probe.value))

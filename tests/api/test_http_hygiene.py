@@ -20,7 +20,7 @@ HTML_POLICY = (
 )
 
 
-def _carries_every_header(response) -> None:  # type: ignore[no-untyped-def]
+def _carries_every_header(response) -> None:
     for name, value in EVERY_ANSWER.items():
         assert response.headers.get(name) == value, (name, response.status_code, dict(response.headers))
 
@@ -90,7 +90,7 @@ def test_the_schema_needs_a_token(client: TestClient, callers) -> None:
         assert answer.status_code == 200 and "/api/v1/cases" in answer.json()["paths"], role
 
 
-def test_a_setting_opens_the_schema(settings: Settings, clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_setting_opens_the_schema(settings: Settings, clock) -> None:
     opened = Services(settings.model_copy(update={"public_api_docs": True}), clock=clock)
     try:
         with TestClient(create_app(opened)) as client:

@@ -83,7 +83,7 @@ def _upload(client: TestClient, headers: dict, case_id: int, path: Path) -> tupl
 
 def test_upload_ocr_sweep_and_destruction_show_in_metrics(ops: tuple[Services, TestClient], tmp_path: Path) -> None:
     container, client = ops
-    clock: FixedClock = container.clock  # type: ignore[assignment]
+    clock: FixedClock = container.clock
     officer, manager = token(container, "olive", Role.officer), token(container, "maya", Role.manager)
     person = client.post("/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": BORN.isoformat(), "contact_details": "07700 900123"}, headers=officer).json()
     case = client.post("/api/v1/cases", json={"person_id": person["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"}, headers=officer).json()
@@ -170,7 +170,7 @@ def _original_missing(container: Services, document_id: int) -> Iterator[None]:
 
 def assert_labels_are_vocabulary(client: TestClient) -> None:
     app_routes = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/assets/{name}", "unmatched"}
-    templates = set(client.app.openapi()["paths"]) | app_routes  # type: ignore[attr-defined]  # TestClient.app is the ASGI app
+    templates = set(client.app.openapi()["paths"]) | app_routes  # TestClient.app is the ASGI app
     allowed = {
         "method": {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"},
         "route": templates,

@@ -33,7 +33,7 @@ def container(settings: Settings, clock: FixedClock) -> Iterator[Services]:
     built.close()
 
 
-def upload(client: TestClient, headers: dict[str, str], case_id: int, path: Path):  # type: ignore[no-untyped-def]
+def upload(client: TestClient, headers: dict[str, str], case_id: int, path: Path):
     with path.open("rb") as body:
         return client.post(
             f"/api/v1/cases/{case_id}/documents", files={"file": (path.name, body, "application/octet-stream")},

@@ -48,7 +48,7 @@ def server(container: Services) -> Iterator[tuple[str, int]]:
     thread.join(timeout=30)
 
 
-def _wait_for(condition, what: str, seconds: float = 30) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(condition, what: str, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:

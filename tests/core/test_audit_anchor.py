@@ -59,7 +59,7 @@ def _rows(container: Services) -> list[AuditEvent]:
 def _rechain_plainly(container: Services, *, after: AuditEvent, rows: list[AuditEvent], renumber: bool) -> None:
     """What someone with the database but not the key can do: re-link rows with plain
     SHA-256 hashes after a cut, and point the head at the new end."""
-    prev_hash, next_id = after.hash, after.id + 1  # type: ignore[operator]
+    prev_hash, next_id = after.hash, after.id + 1
     with container.engine.begin() as connection:
         for row in rows:
             old_id = row.id
@@ -70,7 +70,7 @@ def _rechain_plainly(container: Services, *, after: AuditEvent, rows: list[Audit
                 sa.text("UPDATE audit_event SET id = :id, prev_hash = :prev, hash = :hash WHERE id = :old"),
                 {"id": row.id, "prev": row.prev_hash, "hash": row.hash, "old": old_id},
             )
-            prev_hash, next_id = row.hash, row.id + 1  # type: ignore[operator]
+            prev_hash, next_id = row.hash, row.id + 1
         last = rows[-1] if rows else after
         connection.execute(
             sa.text("UPDATE audit_head SET last_id = :id, last_hash = :hash"), {"id": last.id, "hash": prev_hash}

@@ -46,7 +46,7 @@ def casevault_env(settings: Settings, **extra: str) -> dict[str, str]:
     return env
 
 
-def running_worker(settings: Settings, log: Path, *, concurrency: int = 1, ready_within: float = 60):  # type: ignore[no-untyped-def]
+def running_worker(settings: Settings, log: Path, *, concurrency: int = 1, ready_within: float = 60):
     """`casevault worker` in a child process, ready to take tasks; stopped cleanly after."""
     return running(settings, log, "worker", f"--concurrency={concurrency}", ready=b" ready.", within=ready_within)
 
@@ -80,7 +80,7 @@ def running(settings: Settings, log: Path, *args: str, ready: bytes, within: flo
             process.wait()
 
 
-def _wait_for(condition, seconds: float) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(condition, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
@@ -88,7 +88,7 @@ def _wait_for(condition, seconds: float) -> None:  # type: ignore[no-untyped-def
         time.sleep(0.2)
 
 
-def wait_for(condition, seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]
+def wait_for(condition, seconds: float, what: str) -> None:
     try:
         _wait_for(condition, seconds)
     except AssertionError:

@@ -29,12 +29,12 @@ from tests.ingest.test_upload import run_ocr
 BORN = dt.date(2004, 3, 10)  # 25 on 10 March 2029
 
 
-def _sweep(container: Services):  # type: ignore[no-untyped-def]
+def _sweep(container: Services):
     return run_sweep(container.lifecycle, dry_run=False)
 
 
 def test_a_young_persons_life_from_referral_to_destruction(backend_container: Services, backend_client: TestClient, tmp_path: Path) -> None:
-    clock: FixedClock = backend_container.clock  # type: ignore[assignment]
+    clock: FixedClock = backend_container.clock
     officer, manager = token(backend_container, "olive", Role.officer), token(backend_container, "maya", Role.manager)
 
     # --- referral, three documents, OCR --------------------------------------------------

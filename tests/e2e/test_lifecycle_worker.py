@@ -67,7 +67,7 @@ def _sweep_by_worker(container: Services, *as_of: str) -> dict[str, Any]:
 
 def test_a_worker_does_a_young_persons_lifecycle_from_referral_to_destruction(on_redis: Services, tmp_path: Path) -> None:
     container = on_redis
-    clock: FixedClock = container.clock  # type: ignore[assignment]
+    clock: FixedClock = container.clock
     clock.set(dt.date(2023, 11, 24))
     officer, manager = token(container, "olive", Role.officer), token(container, "maya", Role.manager)
     log = tmp_path / "worker.log"

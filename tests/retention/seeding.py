@@ -30,7 +30,7 @@ from casevault.app.services import Services
 
 def lifecycle_of(container: Services, **changes: object) -> Lifecycle:
     base = container.lifecycle
-    return Lifecycle(**{**base.__dict__, **changes})  # type: ignore[arg-type]
+    return Lifecycle(**{**base.__dict__, **changes})
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def seed_person(
         referral = last_correspondence or closed_on or container.clock.today()
         case = Case(
             reference=f"SEN-T-{person.id:05d}",
-            person_id=person.id,  # type: ignore[arg-type]
+            person_id=person.id,
             referral_date=min(referral, container.clock.today()),
             referral_source=ReferralSource.parent_carer,
             status=CaseStatus.closed if closed_on else CaseStatus.open,
@@ -82,7 +82,7 @@ def seed_person(
         )
         document_ids.append(document_id)
         keys += stored_keys
-    return Seeded(person_id, pseudonym, case_id, tuple(document_ids), tuple(keys))  # type: ignore[arg-type]
+    return Seeded(person_id, pseudonym, case_id, tuple(document_ids), tuple(keys))
 
 
 def add_document(
@@ -103,11 +103,11 @@ def add_document(
         session.flush()
         for variant, put in zip(Variant, stored, strict=True):
             session.add(StoredObject(
-                document_id=document.id, variant=variant, object_key=put.object_key, tier=Tier.active,  # type: ignore[arg-type]
+                document_id=document.id, variant=variant, object_key=put.object_key, tier=Tier.active,
                 sha256=put.sha256, size=put.size, stored_size=put.stored_size,
             ))
-        session.add(PageText(document_id=document.id, page=1, text=f"The {WORDS[index % len(WORDS)]} letter."))  # type: ignore[arg-type]
-        return document.id, [put.object_key for put in stored]  # type: ignore[return-value]
+        session.add(PageText(document_id=document.id, page=1, text=f"The {WORDS[index % len(WORDS)]} letter."))
+        return document.id, [put.object_key for put in stored]
 
 
 def versions_in(container: Services, tier: Tier, keys: tuple[str, ...] | list[str]) -> list[str]:

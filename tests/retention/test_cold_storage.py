@@ -36,20 +36,20 @@ def test_restore_from_glacier_waits_for_the_store_then_copies_back(glacier: Serv
     lifecycle = glacier.lifecycle
     assert run_sweep(lifecycle, dry_run=False).count(StepOutcomeKind.done) == 1
     for key in seeded.object_keys:
-        assert glacier.vault.store.head(tier=Tier.archive, key=key).storage_class == "GLACIER"  # type: ignore[union-attr]
+        assert glacier.vault.store.head(tier=Tier.archive, key=key).storage_class == "GLACIER"
     with transaction(glacier.new_session) as session:
         person = session.get(Person, seeded.person_id)
-        restore_on_referral(session, person=person, referral_date=glacier.clock.today(), schedule=glacier.schedule, clock=glacier.clock, actor="user:1")  # type: ignore[arg-type]
+        restore_on_referral(session, person=person, referral_date=glacier.clock.today(), schedule=glacier.schedule, clock=glacier.clock, actor="user:1")
 
     first = restore_case(lifecycle, case_id=seeded.case_id, holder="task-1")
 
     assert first.outcome is StepOutcomeKind.waiting and "restore requested" in first.why
     with glacier.new_session() as session:
-        assert session.get(Case, seeded.case_id).status is CaseStatus.restoring  # type: ignore[union-attr]
+        assert session.get(Case, seeded.case_id).status is CaseStatus.restoring
 
     second = run_sweep(lifecycle, dry_run=False)  # the store has restored them: copy back
 
     assert second.count(StepOutcomeKind.done) == 1
     assert versions_in(glacier, Tier.archive, seeded.object_keys) == []
     with glacier.new_session() as session:
-        assert session.get(Case, seeded.case_id).status is CaseStatus.open  # type: ignore[union-attr]
+        assert session.get(Case, seeded.case_id).status is CaseStatus.open

@@ -29,13 +29,13 @@ def test_dry_run_prints_what_would_happen_and_changes_nothing(life: Services, tm
     assert "dry run: nothing was changed" in result.output
     assert f"archive case {seeded.case_id} due 2026-10-01 rule archive-on-closure" in result.output
     with life.new_session() as session:
-        assert session.get(Case, seeded.case_id).status is CaseStatus.closed  # type: ignore[union-attr]
+        assert session.get(Case, seeded.case_id).status is CaseStatus.closed
 
     result = invoke(life, "run")
     assert result.exit_code == 0, result.output
     assert f"archive:case:{seeded.case_id}: done" in result.output
     with life.new_session() as session:
-        assert session.get(Case, seeded.case_id).status is CaseStatus.archived  # type: ignore[union-attr]
+        assert session.get(Case, seeded.case_id).status is CaseStatus.archived
 
 
 def test_due_previews_a_later_day_but_run_refuses_it(life: Services, tmp_path: Path) -> None:

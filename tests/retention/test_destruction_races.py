@@ -41,7 +41,7 @@ class DestroyedJustBeforeStoring(Vault):
         self.life = life
         self.sweeps: list[Any] = []
 
-    def put(self, **arguments: Any):  # type: ignore[no-untyped-def]
+    def put(self, **arguments: Any):
         if not self.sweeps:
             self.sweeps.append(run_sweep(lifecycle_of(self.life), dry_run=False))
         return super().put(**arguments)
@@ -92,12 +92,12 @@ def test_a_destruction_cut_short_while_deleting_certifies_every_object_version_a
         real_delete(tier=tier, keys=list(keys)[:2])
         raise WorkerKilled("the worker died while deleting objects")
 
-    store.delete_all_versions = dies_after_two  # type: ignore[method-assign]
+    store.delete_all_versions = dies_after_two
     with pytest.raises(WorkerKilled):
         run_sweep(lifecycle_of(life), dry_run=False)
     del store.delete_all_versions  # the next worker's store works
     assert len(versions_in(life, Tier.active, seeded.object_keys)) == 2  # half were deleted, uncertified
-    clock: FixedClock = life.clock  # type: ignore[assignment]
+    clock: FixedClock = life.clock
     clock.advance(DEFAULT_LEASE + dt.timedelta(minutes=1))
 
     run_sweep(lifecycle_of(life), dry_run=False)
@@ -114,7 +114,7 @@ def test_a_destruction_cut_short_while_deleting_certifies_every_object_version_a
 TURNS_25_TOMORROW = dt.date(2001, 11, 25)
 
 
-def _due(life: Services, kind: str):  # type: ignore[no-untyped-def]
+def _due(life: Services, kind: str):
     from casevault.retention.facts import plan
 
     with life.new_session() as session:
@@ -147,7 +147,7 @@ def test_an_archive_whose_claim_ran_out_stops_and_leaves_nothing_of_a_person_des
     from casevault.retention.moves import archive_case
 
     seeded = seed_person(life, tmp_path, born=TURNS_25_TOMORROW, closed_on=dt.date(2026, 10, 1))
-    clock: FixedClock = life.clock  # type: ignore[assignment]
+    clock: FixedClock = life.clock
     archive = _due(life, "archive")
     store = life.vault.store
     destructions: list[Any] = []
@@ -162,7 +162,7 @@ def test_an_archive_whose_claim_ran_out_stops_and_leaves_nothing_of_a_person_des
         with store.writer(tier=target, key=key, tags=tags) as sink:
             sink.write(data)
 
-    store.copy = stalled_copy  # type: ignore[method-assign]
+    store.copy = stalled_copy
     try:
         with pytest.raises(Conflict, match="taken over"):  # the sweep records it as failed and goes on
             archive_case(lifecycle_of(life), action=archive, holder="archiver")

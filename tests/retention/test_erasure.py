@@ -88,7 +88,7 @@ def test_a_destroyed_persons_words_name_and_birth_date_are_in_no_file_after_the_
     for told in told_about(DESTROYED):
         assert found_in_data_dir(data_dir, told), f"{told!r} should be in the database before the destruction"
 
-    clock: FixedClock = container.clock  # type: ignore[assignment]
+    clock: FixedClock = container.clock
     clock.set(dt.date(2026, 11, 24))
     report = run_sweep(container.lifecycle, dry_run=False)
 

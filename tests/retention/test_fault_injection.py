@@ -34,7 +34,7 @@ DESTROY_BOUNDARIES = [Boundary.after_delete, Boundary.after_key_shred, Boundary.
 def crash_then_rerun(life: Services, boundary: Boundary, *, occurrence: int = 1) -> None:
     with pytest.raises(WorkerKilled):
         run_sweep(lifecycle_of(life), dry_run=False, on_step=kill_at(boundary, occurrence=occurrence))
-    clock: FixedClock = life.clock  # type: ignore[assignment]
+    clock: FixedClock = life.clock
     clock.advance(DEFAULT_LEASE + dt.timedelta(minutes=1))
     run_sweep(lifecycle_of(life), dry_run=False)
 
@@ -64,7 +64,7 @@ def test_archive_converges_after_a_crash(life: Services, tmp_path: Path, boundar
 
     assert_readable_only_in(life, seeded, Tier.archive, tmp_path)
     with life.new_session() as session:
-        assert session.get(Case, seeded.case_id).status is CaseStatus.archived  # type: ignore[union-attr]
+        assert session.get(Case, seeded.case_id).status is CaseStatus.archived
         assert audit.verify_chain(session, mac_key=life.audit_mac_key).ok
 
 
@@ -74,13 +74,13 @@ def test_restore_converges_after_a_crash_and_no_case_stays_restoring(life: Servi
     run_sweep(lifecycle_of(life), dry_run=False)
     with transaction(life.new_session) as session:
         person = session.get(Person, seeded.person_id)
-        restore_on_referral(session, person=person, referral_date=life.clock.today(), schedule=life.schedule, clock=life.clock, actor="user:1")  # type: ignore[arg-type]
+        restore_on_referral(session, person=person, referral_date=life.clock.today(), schedule=life.schedule, clock=life.clock, actor="user:1")
 
     crash_then_rerun(life, boundary)
 
     assert_readable_only_in(life, seeded, Tier.active, tmp_path)
     with life.new_session() as session:
-        assert session.get(Case, seeded.case_id).status is CaseStatus.open  # type: ignore[union-attr]
+        assert session.get(Case, seeded.case_id).status is CaseStatus.open
 
 
 @pytest.mark.parametrize("boundary", DESTROY_BOUNDARIES, ids=lambda b: b.value)
@@ -166,7 +166,7 @@ def test_a_restore_whose_archive_copy_is_corrupt_leaves_the_case_archived_and_sa
     assert not _claims_left(life)
     with life.new_session() as session:
         case = session.get(Case, seeded.case_id)
-        assert (case.status, case.restore_problem) == (CaseStatus.archived, why)  # type: ignore[union-attr]
+        assert (case.status, case.restore_problem) == (CaseStatus.archived, why)
         assert {row.tier for row in session.exec(select(StoredObject)).all()} == {Tier.archive}
         [failed] = session.exec(select(AuditEvent).where(AuditEvent.action == "retention.restore")).all()
         assert (failed.outcome, failed.subject_id) == ("failed", str(seeded.case_id))

@@ -42,7 +42,7 @@ from tests.retention.seeding import add_document, lifecycle_of, seed_person, ver
 TODAY = dt.date(2026, 11, 24)
 
 
-def _manager(container: Services):  # type: ignore[no-untyped-def]
+def _manager(container: Services):
     with transaction(container.new_session) as session:
         user, _ = create_user(session, username="maya", role=Role.manager, clock=container.clock)
     return user
@@ -62,7 +62,7 @@ def test_dry_run_lists_what_is_due_and_changes_nothing(life: Services, tmp_path:
     assert "archive-on-closure" in report.due[0].describe()
     assert versions_in(life, Tier.archive, seeded.object_keys) == []
     with life.new_session() as session:
-        assert session.get(Case, seeded.case_id).status is CaseStatus.closed  # type: ignore[union-attr]
+        assert session.get(Case, seeded.case_id).status is CaseStatus.closed
 
 
 def test_a_real_sweep_refuses_a_date_after_today(life: Services) -> None:
@@ -85,7 +85,7 @@ def test_archive_moves_every_object_to_the_archive_tier_verified_and_retagged(li
         assert tags.tier is Tier.archive
     with life.new_session() as session:
         case = session.get(Case, seeded.case_id)
-        assert (case.status, case.archive_until) == (CaseStatus.archived, dt.date(2027, 9, 30))  # type: ignore[union-attr]
+        assert (case.status, case.archive_until) == (CaseStatus.archived, dt.date(2027, 9, 30))
         assert {o.tier for o in session.exec(select(StoredObject)).all()} == {Tier.archive}
         assert {d.tier for d in session.exec(select(Document)).all()} == {Tier.archive}
         assert audit.verify_chain(session, mac_key=life.audit_mac_key).ok
@@ -109,7 +109,7 @@ def test_a_hold_placed_after_planning_stops_the_archive(life: Services, tmp_path
 
 
 def test_two_sweeps_never_hold_the_same_item(life: Services) -> None:
-    clock: FixedClock = life.clock  # type: ignore[assignment]
+    clock: FixedClock = life.clock
     lease = dt.timedelta(hours=1)
     assert claims.claim(life.new_session, item="archive:case:1", holder="a", clock=clock, lease=lease)
     assert not claims.claim(life.new_session, item="archive:case:1", holder="b", clock=clock, lease=lease)
@@ -160,13 +160,13 @@ def test_a_hold_stops_destruction_until_released(life: Services, tmp_path: Path)
     assert life.vault.has_key(subject=seeded.pseudonym)
 
     with transaction(life.new_session) as session:
-        release_hold(session, hold_id=hold.id, user=manager, clock=life.clock)  # type: ignore[arg-type]
+        release_hold(session, hold_id=hold.id, user=manager, clock=life.clock)
     assert run_sweep(lifecycle_of(life), dry_run=False).count(StepOutcomeKind.done) == 1
     assert not life.vault.has_key(subject=seeded.pseudonym)
 
 
 def test_born_on_29_february_is_destroyed_on_1_march_in_a_common_year(life: Services, tmp_path: Path) -> None:
-    clock: FixedClock = life.clock  # type: ignore[assignment]
+    clock: FixedClock = life.clock
     seeded = seed_person(life, tmp_path, born=dt.date(2004, 2, 29), documents=1)
     clock.set(dt.date(2029, 2, 28))
     assert run_sweep(lifecycle_of(life), dry_run=False).due == ()
@@ -184,7 +184,7 @@ def test_destruction_waits_for_a_managers_approval_when_the_setting_asks(life: S
 
     manager = _manager(life)
     with transaction(life.new_session) as session:
-        approve_destruction(session, person=session.get(Person, seeded.person_id), user=manager, schedule=life.schedule, clock=life.clock)  # type: ignore[arg-type]
+        approve_destruction(session, person=session.get(Person, seeded.person_id), user=manager, schedule=life.schedule, clock=life.clock)
     assert run_sweep(lifecycle, dry_run=False).count(StepOutcomeKind.done) == 1
     with life.new_session() as session:
         [certificate] = session.exec(select(DestructionCertificate)).all()
@@ -197,7 +197,7 @@ def test_a_new_referral_restores_archived_cases_to_active(life: Services, tmp_pa
     original = {key: hashlib.sha256(_plaintext(life, seeded.pseudonym, key, Tier.archive, tmp_path)).hexdigest() for key in seeded.object_keys}
     with transaction(life.new_session) as session:
         person = session.get(Person, seeded.person_id)
-        restoring = restore_on_referral(session, person=person, referral_date=TODAY, schedule=life.schedule, clock=life.clock, actor="user:1")  # type: ignore[arg-type]
+        restoring = restore_on_referral(session, person=person, referral_date=TODAY, schedule=life.schedule, clock=life.clock, actor="user:1")
     assert restoring == [seeded.case_id]
 
     report = run_sweep(lifecycle_of(life), dry_run=False)  # finishes every case left restoring
@@ -207,7 +207,7 @@ def test_a_new_referral_restores_archived_cases_to_active(life: Services, tmp_pa
     for key, digest in original.items():
         assert hashlib.sha256(_plaintext(life, seeded.pseudonym, key, Tier.active, tmp_path)).hexdigest() == digest
     with life.new_session() as session:
-        assert session.get(Case, seeded.case_id).status is CaseStatus.open  # type: ignore[union-attr]
+        assert session.get(Case, seeded.case_id).status is CaseStatus.open
         assert {o.tier for o in session.exec(select(StoredObject)).all()} == {Tier.active}
 
 
@@ -218,7 +218,7 @@ def test_expiring_the_archive_destroys_that_cases_documents_when_the_schedule_sa
 
     schedule = life.schedule
     destroying = dataclasses.replace(schedule, archive_expiry=dataclasses.replace(schedule.archive_expiry, action=ExpiryAction.destroy))
-    clock: FixedClock = life.clock  # type: ignore[assignment]
+    clock: FixedClock = life.clock
     seeded = seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1), last_correspondence=dt.date(2026, 9, 30))
     run_sweep(lifecycle_of(life, schedule=destroying), dry_run=False)
     clock.set(dt.date(2027, 9, 29))
@@ -228,7 +228,7 @@ def test_expiring_the_archive_destroys_that_cases_documents_when_the_schedule_sa
     for tier in Tier:
         assert versions_in(life, tier, seeded.object_keys) == []
     with life.new_session() as session:
-        assert session.get(Case, seeded.case_id).status is CaseStatus.destroyed  # type: ignore[union-attr]
+        assert session.get(Case, seeded.case_id).status is CaseStatus.destroyed
         assert session.get(Person, seeded.person_id) is not None  # the person stays until 25
         assert session.exec(select(Document)).all() == []
 
@@ -246,10 +246,10 @@ def test_a_document_uploaded_during_the_move_keeps_the_case_closed_until_it_is_m
     first = run_sweep(lifecycle_of(life), dry_run=False, on_step=upload_midway)
     assert first.outcomes[0].outcome is StepOutcomeKind.skipped
     with life.new_session() as session:
-        assert session.get(Case, seeded.case_id).status is CaseStatus.closed  # type: ignore[union-attr]
+        assert session.get(Case, seeded.case_id).status is CaseStatus.closed
     assert sorted(versions_in(life, Tier.active, late)) == sorted(late)  # nothing lost
 
     run_sweep(lifecycle_of(life), dry_run=False)
     with life.new_session() as session:
-        assert session.get(Case, seeded.case_id).status is CaseStatus.archived  # type: ignore[union-attr]
+        assert session.get(Case, seeded.case_id).status is CaseStatus.archived
     assert versions_in(life, Tier.active, [*seeded.object_keys, *late]) == []

@@ -71,7 +71,7 @@ def client(life: Services) -> Iterator[TestClient]:
 def test_no_tag_or_metadata_of_any_object_derives_from_the_date_of_birth(
     life: Services, client: TestClient, tmp_path: Path
 ) -> None:
-    clock: FixedClock = life.clock  # type: ignore[assignment]
+    clock: FixedClock = life.clock
     officer = token(life, "olive", Role.officer)
     body = {"full_name": "Jamie Example", "date_of_birth": BORN.isoformat()}
     person = client.post("/api/v1/people", json=body, headers=officer).json()

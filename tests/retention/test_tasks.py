@@ -33,15 +33,15 @@ def test_the_daily_sweep_and_the_restore_task_do_the_work(life: Services, tmp_pa
     assert counts["done"] == 1
     with transaction(life.new_session) as session:
         person = session.get(Person, seeded.person_id)
-        restore_on_referral(session, person=person, referral_date=life.clock.today(), schedule=life.schedule, clock=life.clock, actor="user:1")  # type: ignore[arg-type]
+        restore_on_referral(session, person=person, referral_date=life.clock.today(), schedule=life.schedule, clock=life.clock, actor="user:1")
 
     assert app.tasks["casevault.retention.restore_case"].apply(args=[seeded.case_id]).get() == "done"
     assert sorted(versions_in(life, Tier.active, seeded.object_keys)) == sorted(seeded.object_keys)
     with life.new_session() as session:
-        assert session.get(Case, seeded.case_id).status is CaseStatus.open  # type: ignore[union-attr]
+        assert session.get(Case, seeded.case_id).status is CaseStatus.open
 
 
-def _sweep_task(life: Services):  # type: ignore[no-untyped-def]
+def _sweep_task(life: Services):
     app = life.celery
     app.set_current()
     app.loader.import_default_modules()
@@ -60,10 +60,10 @@ def test_the_sweep_task_acts_as_of_the_day_an_operator_sends(life: Services, tmp
 
     assert sweep.apply(args=["2026-09-30"]).get()["done"] == 0  # the day before closure: nothing due
     with life.new_session() as session:
-        assert session.get(Case, seeded.case_id).status is CaseStatus.closed  # type: ignore[union-attr]
+        assert session.get(Case, seeded.case_id).status is CaseStatus.closed
     assert sweep.apply(args=["2026-10-01"]).get()["done"] == 1
     with life.new_session() as session:
-        assert session.get(Case, seeded.case_id).status is CaseStatus.archived  # type: ignore[union-attr]
+        assert session.get(Case, seeded.case_id).status is CaseStatus.archived
     sweep.apply().get()  # as beat sends it: today
     assert _sweeps_as_of(life) == ["2026-09-30", "2026-10-01", life.clock.today().isoformat()]
 
@@ -77,7 +77,7 @@ def test_a_malformed_sweep_date_is_refused_saying_how_to_write_it(life: Services
         sweep.apply(args=[as_of]).get()
 
     with life.new_session() as session:
-        assert session.get(Case, seeded.case_id).status is CaseStatus.closed  # type: ignore[union-attr]
+        assert session.get(Case, seeded.case_id).status is CaseStatus.closed
     assert _sweeps_as_of(life) == []  # refused before it began
 
 
