@@ -22,7 +22,8 @@ from casevault.app.services import Services
 
 
 def get_services(request: Request) -> Services:
-    return request.app.state.services
+    services: Services = request.app.state.services
+    return services
 
 
 def _session(request: Request) -> Iterator[Session]:

@@ -50,13 +50,14 @@ class Bounded:
 
     def start(self, check: Callable[[], T]) -> Callable[[float], T]:
         """Start ``check``; the returned function waits for it until a monotonic deadline."""
-        outcome: dict[str, Any] = {}
+        values: list[T] = []
+        errors: list[BaseException] = []
 
         def run() -> None:
             try:
-                outcome["value"] = check()
+                values.append(check())
             except BaseException as error:  # noqa: BLE001 - handed to the waiting request
-                outcome["error"] = error
+                errors.append(error)
 
         with self._lock:
             earlier = self._latest
@@ -72,9 +73,9 @@ class Bounded:
             thread.join(max(0.0, deadline - time.monotonic()))
             if thread.is_alive():
                 raise CheckTimedOut(f"no answer within {self.seconds:g} s")
-            if "error" in outcome:
-                raise outcome["error"]
-            return outcome["value"]
+            if errors:
+                raise errors[0]
+            return values[0]
 
         return wait
 
@@ -168,7 +169,7 @@ def readyz(request: Request) -> JSONResponse:
     default). Open to all."""
     checks = request.app.state.probes.readiness()
     ready = all(check.ok for check in checks.values())
-    body = {
+    body: dict[str, object] = {
         "status": "ready" if ready else "not ready",
         "checks": {name: check.as_json() for name, check in checks.items()},
     }

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request, Response
@@ -76,10 +76,10 @@ class Metrics:
 
     def exposition(self) -> bytes:
         registry = CollectorRegistry()
-        if self.multiprocess_dir:
-            MultiProcessCollector(registry, path=self.multiprocess_dir)
+        if self.registry is None:  # multiprocess mode
+            MultiProcessCollector(registry, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]  # unannotated
         else:
-            registry.register(_Own(self.registry))  # type: ignore[arg-type]
+            registry.register(_Own(self.registry))
         registry.register(self.service)
         return generate_latest(registry)
 
@@ -90,7 +90,7 @@ class _Own:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.registry = registry
 
-    def collect(self) -> Iterator[Metric]:
+    def collect(self) -> Iterable[Metric]:
         return self.registry.collect()
 
 
@@ -111,7 +111,7 @@ class ServiceCollector:
     def _read_database(self) -> tuple[dict[tuple[str, str], float], dict[DocumentStatus, int]]:
         with self.services.new_session() as session:
             totals = counters.totals(session)
-            rows = session.exec(select(Document.status, sa.func.count()).group_by(Document.status)).all()  # type: ignore[arg-type]
+            rows = session.exec(select(Document.status, sa.func.count()).group_by(Document.status)).all()
         return totals, {DocumentStatus(status): count for status, count in rows}
 
     def _from_database(self) -> Iterator[Metric]:

@@ -47,7 +47,8 @@ def install_problem_handlers(app: FastAPI) -> None:
             _audit_refusal(request, exc.http_status)
         if exc.http_status >= 500:
             log.error("request failed: %s %s", type(exc).__name__, exc.detail)
-        extra = {"field": exc.field} if getattr(exc, "field", None) else {}
+        field = getattr(exc, "field", None)  # only some errors name the field at fault
+        extra = {"field": field} if field else {}
         retry_after = getattr(exc, "retry_after", None)  # 429s say when to come back
         return problem(
             request, status=exc.http_status, title=exc.title, detail=exc.detail, retry_after=retry_after, **extra
@@ -69,7 +70,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 def _audit_refusal(request: Request, status: int) -> None:
     services = request.app.state.services
-    details = {"status": status, "method": request.method, "route": route_template(request)}
+    details: dict[str, audit.DetailValue] = {
+        "status": status,
+        "method": request.method,
+        "route": route_template(request),
+    }
     with transaction(services.new_session) as session:
         audit.record(
             session,

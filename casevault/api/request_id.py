@@ -32,7 +32,7 @@ access_log = logging.getLogger("casevault.access")
 def request_id_from(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == b"x-request-id":
-            given = value.decode("latin-1")
+            given: str = value.decode("latin-1")
             if SAFE_ID.fullmatch(given):
                 return given
             break  # anything else could forge log lines: replace it

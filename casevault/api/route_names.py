@@ -17,7 +17,8 @@ UNMATCHED = "unmatched"  # no route of ours: the path asked for is never a label
 
 def route_template(request: Request) -> str:
     """The template of the route this request's path and method belong to."""
-    return request.app.state.route_templates(request.method, request.url.path)
+    template: str = request.app.state.route_templates(request.method, request.url.path)
+    return template
 
 
 class RouteTemplates:

@@ -4,6 +4,7 @@ forbid unknown fields, so a typo is reported instead of silently ignored."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,7 +33,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class PersonCreate(PersonBase, Strict):
+class PersonCreate(PersonBase, Strict):  # type: ignore[misc]  # SQLModel's own config TypedDict; pydantic merges both
     date_of_birth: RealDate
 
 
@@ -48,7 +49,7 @@ class CaseClose(Strict):
     outcome: str = Field(min_length=1, max_length=2000)
 
 
-class NoteCreate(CaseNoteBase, Strict):
+class NoteCreate(CaseNoteBase, Strict):  # type: ignore[misc]  # SQLModel's own config TypedDict; pydantic merges both
     kind: NoteKind
     date: RealDate
 
@@ -123,7 +124,7 @@ class AuditEventPublic(BaseModel):
     subject_type: str | None
     subject_id: str | None
     outcome: str
-    details: dict
+    details: dict[str, Any]
     hash: str
 
 

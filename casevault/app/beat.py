@@ -53,7 +53,7 @@ def process_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"[:128]
 
 
-class LeasedScheduler(Scheduler):
+class LeasedScheduler(Scheduler):  # type: ignore[misc]  # celery is untyped
     """Celery's scheduler, acting only under the lease, its schedule in the database."""
 
     def __init__(self, app: Celery, *args: object, **kwargs: object) -> None:
@@ -68,7 +68,7 @@ class LeasedScheduler(Scheduler):
         self._state: str | None = None
         self._renewed_at = 0.0  # time.monotonic() of the last renewal
         self._in_database = False
-        super().__init__(app, *args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(app, *args, **kwargs)
 
     def setup_schedule(self) -> None:
         clocked = {}
@@ -83,7 +83,7 @@ class LeasedScheduler(Scheduler):
         if not self._holding():
             return self._check_every
         try:
-            delay = super().tick(*args, **kwargs)
+            delay: float = super().tick(*args, **kwargs)
         except (LeaseLost, sa.exc.SQLAlchemyError) as error:  # from reserve(), before sending
             self._step_down(error)
             return self._check_every

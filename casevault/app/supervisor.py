@@ -37,7 +37,7 @@ CHILDREN = {
 RESTARTED = {"worker", "beat"}
 
 
-def _start(args: list[str]) -> subprocess.Popen:
+def _start(args: list[str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "casevault", *args])
 
 
@@ -45,7 +45,7 @@ def _start(args: list[str]) -> subprocess.Popen:
 class Child:
     name: str
     args: list[str]
-    process: subprocess.Popen
+    process: subprocess.Popen[bytes]
     started_at: float
     backoff: float = FIRST_BACKOFF
     restart_at: float | None = None  # set while it waits to be started again
@@ -98,7 +98,7 @@ def _tend(children: Iterable[Child], *, now: float) -> str | None:
     return None
 
 
-def _shut_down(processes: Iterable[subprocess.Popen]) -> None:
+def _shut_down(processes: Iterable[subprocess.Popen[bytes]]) -> None:
     processes = list(processes)
     deadline = time.monotonic() + GRACE_SECONDS
     for process in processes:

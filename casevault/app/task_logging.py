@@ -20,7 +20,7 @@ from celery.signals import before_task_publish, setup_logging, task_postrun, tas
 from casevault.core.logs import REQUEST_ID, TASK, RunningTask
 
 HEADER = "casevault_request_id"
-_bound: dict[str, tuple[Token, Token]] = {}  # task id -> tokens to reset after its run
+_bound: dict[str, tuple[Token[str | None], Token[RunningTask | None]]] = {}  # task id -> tokens to reset after its run
 
 
 def connect() -> None:

@@ -22,7 +22,8 @@ class PingAnswer:
 
 def this_hosts_worker() -> str:
     """The node name `casevault worker` takes: Celery's default, celery@<hostname>."""
-    return default_nodename(None)
+    node: str = default_nodename(None)
+    return node
 
 
 def ping_worker(celery: Celery, *, node: str | None, timeout: float) -> PingAnswer:

@@ -9,9 +9,10 @@ per pseudonym that destruction takes too (on SQLite every writer is serialised).
 from __future__ import annotations
 
 import hashlib
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from casevault.archive.key_providers import KeyProvider
 from casevault.core.clock import Clock
@@ -69,10 +70,10 @@ class DataKeys:
         """Shred the key and remember that it was, in one transaction."""
         with transaction(self._new_session) as session:
             _lock_subject(session, subject)
-            deleted = session.execute(sa.delete(DataKey).where(DataKey.subject == subject))  # type: ignore[arg-type]
+            deleted = session.execute(sa.delete(DataKey).where(col(DataKey.subject) == subject))
             if session.get(DestroyedKey, subject) is None:
                 session.add(DestroyedKey(subject=subject, destroyed_at=self._clock.now()))
-            return bool(deleted.rowcount)
+            return bool(cast("sa.CursorResult[Any]", deleted).rowcount)  # a DELETE's result counts its rows
 
     def _load(self, subject: str) -> DataKey | None:
         with self._new_session() as session:

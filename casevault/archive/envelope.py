@@ -140,6 +140,7 @@ def _check_header(header: bytes, data_key: bytes) -> int:
     stored_id = header[_FIXED.size : _FIXED.size + KEY_ID_BYTES]
     if not hmac.compare_digest(stored_id, key_id(data_key)):
         raise IntegrityFailure("object was encrypted under a different data key (wrong person's key, or damaged)")
+    chunk_size: int
     (chunk_size,) = _CHUNK_SIZE.unpack_from(header, _FIXED.size + KEY_ID_BYTES)
     if not MIN_CHUNK <= chunk_size <= MAX_CHUNK:
         raise IntegrityFailure(f"object header names an impossible chunk size {chunk_size} (damaged)")

@@ -73,7 +73,7 @@ class FilesystemStore:
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
         try:
             with os.fdopen(fd, "wb") as handle:
-                yield handle  # type: ignore[misc]
+                yield handle
                 handle.flush()
                 os.fsync(handle.fileno())
             with _os_errors(f"writing object {key} to the {tier.value} tier"):
@@ -97,7 +97,7 @@ class FilesystemStore:
         except OSError as error:
             raise StorageError(f"reading object {key}: {error.strerror}") from error
         with handle:
-            yield handle  # type: ignore[misc]
+            yield handle
 
     def head(self, *, tier: Tier, key: str) -> ObjectInfo | None:
         try:

@@ -43,9 +43,9 @@ class KmsKeyProvider:
 
     def unwrap(self, *, subject: str, kek_id: str, wrapped: bytes) -> bytes:
         try:
-            return self._client.decrypt(CiphertextBlob=wrapped, KeyId=kek_id, EncryptionContext=_context(subject))[
-                "Plaintext"
-            ]
+            answer = self._client.decrypt(CiphertextBlob=wrapped, KeyId=kek_id, EncryptionContext=_context(subject))
+            plaintext: bytes = answer["Plaintext"]
+            return plaintext
         except AWS_ERRORS as error:
             if error_code(error) == "InvalidCiphertextException":
                 raise IntegrityFailure(

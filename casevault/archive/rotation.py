@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 
 from casevault.archive.key_providers import KeyProvider
 from casevault.core import audit
@@ -92,7 +92,7 @@ def _rewrap_batch(provider: KeyProvider, *, new_session: SessionFactory, clock: 
     # One transaction per batch: an interruption loses at most one batch of work.
     with transaction(new_session) as session:
         rows = session.exec(
-            select(DataKey).where(DataKey.kek_id != current).order_by(DataKey.subject).limit(size)  # type: ignore[arg-type]
+            select(DataKey).where(DataKey.kek_id != current).order_by(DataKey.subject).limit(size)
         ).all()
         for row in rows:
             rewrapped = provider.rewrap(subject=row.subject, kek_id=row.kek_id, wrapped=row.wrapped_key)
@@ -105,9 +105,10 @@ def _rewrap_batch(provider: KeyProvider, *, new_session: SessionFactory, clock: 
 
 def _count_not_under(new_session: SessionFactory, kek_id: str) -> int:
     with new_session() as session:
-        return session.execute(
-            sa.select(sa.func.count()).select_from(DataKey).where(DataKey.kek_id != kek_id)  # type: ignore[arg-type]
+        count: int = session.execute(
+            sa.select(sa.func.count()).select_from(DataKey).where(col(DataKey.kek_id) != kek_id)
         ).scalar_one()
+        return count
 
 
 def _kek_ids_in_use(new_session: SessionFactory) -> set[str]:

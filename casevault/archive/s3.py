@@ -69,7 +69,7 @@ class S3Store:
         check_object_key(key)
         check_tags(tags)
         with tempfile.TemporaryFile(prefix="casevault-upload-") as spool:
-            yield spool  # type: ignore[misc]
+            yield spool
             size = spool.tell()
             spool.seek(0)
             self._upload(tier=tier, key=key, tags=tags, body=spool, size=size)
@@ -315,6 +315,7 @@ class _TranslatingStream:
 
     def read(self, size: int = -1) -> bytes:
         try:
-            return self._body.read(size if size >= 0 else None)
+            chunk: bytes = self._body.read(size if size >= 0 else None)
+            return chunk
         except AWS_ERRORS as error:
             raise_translated(error, doing=self._doing)

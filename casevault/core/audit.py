@@ -57,7 +57,8 @@ def session_mac_key(session: Session) -> bytes:
             "this database session carries no audit MAC key; open sessions with the composition root's "
             "session factory (Services.new_session)"
         )
-    return source() if callable(source) else source
+    key: bytes = source() if callable(source) else source
+    return key
 
 
 def record(
@@ -74,8 +75,9 @@ def record(
     """Append one event to the chain inside the caller's transaction."""
     key = session_mac_key(session)  # before the lock: a missing key fails fast
     head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
+    event_id = head.last_id + 1
     event = AuditEvent(
-        id=head.last_id + 1,
+        id=event_id,
         at=clock.now(),
         actor=actor,
         action=action,
@@ -86,9 +88,9 @@ def record(
         prev_hash=head.last_hash,
         hash="",
     )
-    _use_key(head, key, first_keyed_id=event.id)
+    _use_key(head, key, first_keyed_id=event_id)
     event.hash = event_mac(event, key)
-    head.last_id, head.last_hash = event.id, event.hash
+    head.last_id, head.last_hash = event_id, event.hash
     session.add(event)
     session.add(head)
     session.flush()
@@ -314,7 +316,7 @@ def _events_in_order(session: Session, batch_size: int) -> Iterator[AuditEvent]:
     after = 0
     while True:
         batch = session.exec(
-            select(AuditEvent).where(AuditEvent.id > after).order_by(col(AuditEvent.id)).limit(batch_size)
+            select(AuditEvent).where(col(AuditEvent.id) > after).order_by(col(AuditEvent.id)).limit(batch_size)
         ).all()
         if not batch:
             return

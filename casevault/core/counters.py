@@ -62,10 +62,14 @@ def add(session: Session, name: str, amount: float = 1, label: str = "") -> None
         return
     table = MetricTotal.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
-    if insert is None:
+    statement: postgresql.Insert | sqlite.Insert
+    if dialect == "postgresql":
+        statement = postgresql.insert(table)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table)
+    else:
         raise NotImplementedError(f"counters support PostgreSQL and SQLite, not {dialect}")
-    statement = insert(table).values(name=name, label=label, value=amount)
+    statement = statement.values(name=name, label=label, value=amount)
     statement = statement.on_conflict_do_update(
         index_elements=[table.c.name, table.c.label], set_={"value": table.c.value + statement.excluded.value}
     )

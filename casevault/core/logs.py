@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from casevault.core.settings import Settings
@@ -97,21 +97,24 @@ class TextFormatter(logging.Formatter):
     def formatMessage(self, record: logging.LogRecord) -> str:
         text = super().formatMessage(record)
         context = []
-        if getattr(record, "request_id", None):
-            context.append(f"request_id={record.request_id}")
-        if getattr(record, "task_name", None):
-            context.append(f"task={record.task_name}[{record.task_id}]")
+        # The log context filters add these attributes; LogRecord does not declare them.
+        request_id = getattr(record, "request_id", None)
+        task_name = getattr(record, "task_name", None)
+        if request_id:
+            context.append(f"request_id={request_id}")
+        if task_name:
+            context.append(f"task={task_name}[{getattr(record, 'task_id', None)}]")
         return f"{text} ({', '.join(context)})" if context else text
 
 
-class _StderrHandler(logging.StreamHandler):
+class _StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever ``sys.stderr`` is when a line is logged, so a test
     runner or a daemoniser that swaps it never leaves us a closed stream."""
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 

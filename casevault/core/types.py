@@ -8,7 +8,7 @@ import enum
 import sqlalchemy as sa
 
 
-class UTCDateTime(sa.TypeDecorator):
+class UTCDateTime(sa.TypeDecorator[dt.datetime]):
     """Timezone-aware UTC datetimes on every database (SQLite forgets the zone)."""
 
     impl = sa.DateTime(timezone=True)

@@ -19,7 +19,7 @@ def estimate_skew_cw(image: Image.Image) -> float:
 
 
 def _sharpness(ink: Image.Image, cw_degrees: float) -> float:
-    turned = ink.rotate(-cw_degrees, resample=Image.BILINEAR)
-    values = list(turned.resize((1, turned.height), Image.BOX).tobytes())  # mean ink per row
+    turned = ink.rotate(-cw_degrees, resample=Image.Resampling.BILINEAR)
+    values = list(turned.resize((1, turned.height), Image.Resampling.BOX).tobytes())  # mean ink per row
     mean = sum(values) / len(values)
     return sum((v - mean) ** 2 for v in values)

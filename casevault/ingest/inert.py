@@ -12,6 +12,8 @@ are not active content and stay.
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Stream
 from pikepdf.sanitize import Sanitizer
@@ -113,7 +115,7 @@ def _actions_in(holder: Dictionary | Stream, key: str) -> list[object]:
     return [] if value is None else list(value) if isinstance(value, Array) else [value]
 
 
-def _is_active_action(obj: object) -> bool:
+def _is_active_action(obj: object) -> TypeGuard[Dictionary | Stream]:
     if not isinstance(obj, (Dictionary, Stream)):
         return False
     action = obj.get("/S")

@@ -67,8 +67,9 @@ def search(session: Session, *, query: str, user: User, case_id: int | None, lim
     return [Hit(document_id=r.document_id, case_id=r.case_id, page=r.page, snippet=r.snippet) for r in rows]
 
 
-def _visibility(user: User, case_id: int | None) -> tuple[str, dict]:
-    clauses, params = [], {}
+def _visibility(user: User, case_id: int | None) -> tuple[str, dict[str, object]]:
+    clauses: list[str] = []
+    params: dict[str, object] = {}
     if user.role not in SEES_EVERY_CASE:
         clauses.append("c.assigned_officer_id = :user_id")
         params["user_id"] = user.id
@@ -78,7 +79,7 @@ def _visibility(user: User, case_id: int | None) -> tuple[str, dict]:
     return (" AND " + " AND ".join(clauses)) if clauses else "", params
 
 
-def _sqlite(terms: list[str], visible: str, params: dict) -> sa.TextClause:
+def _sqlite(terms: list[str], visible: str, params: dict[str, object]) -> sa.TextClause:
     # Each term as a quoted FTS5 string: a phrase of its words, no operators possible.
     params["match"] = " ".join('"' + term.replace('"', "") + '"' for term in terms)
     params["candidates"] = CANDIDATES
@@ -108,7 +109,7 @@ def _sqlite(terms: list[str], visible: str, params: dict) -> sa.TextClause:
     )
 
 
-def _postgres(terms: list[str], visible: str, params: dict) -> sa.TextClause:
+def _postgres(terms: list[str], visible: str, params: dict[str, object]) -> sa.TextClause:
     parts = []
     for index, term in enumerate(terms):
         params[f"t{index}"] = term

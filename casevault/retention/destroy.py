@@ -261,11 +261,11 @@ def delete_personal_rows(session: Session, *, person_id: int) -> None:
         sa.delete(StoredObject).where(col(StoredObject.document_id).in_(document_ids)),
         sa.delete(Document).where(col(Document.case_id).in_(case_ids)),
         sa.delete(CaseNote).where(col(CaseNote.case_id).in_(case_ids)),
-        sa.delete(Hold).where(sa.or_(col(Hold.case_id).in_(case_ids), Hold.person_id == person_id)),
-        sa.delete(Consent).where(Consent.person_id == person_id),
-        sa.delete(DestructionApproval).where(DestructionApproval.person_id == person_id),
-        sa.delete(Case).where(Case.person_id == person_id),
-        sa.delete(Person).where(Person.id == person_id),
+        sa.delete(Hold).where(sa.or_(col(Hold.case_id).in_(case_ids), col(Hold.person_id) == person_id)),
+        sa.delete(Consent).where(col(Consent.person_id) == person_id),
+        sa.delete(DestructionApproval).where(col(DestructionApproval.person_id) == person_id),
+        sa.delete(Case).where(col(Case.person_id) == person_id),
+        sa.delete(Person).where(col(Person.id) == person_id),
     ):
         session.execute(statement)
 
@@ -370,7 +370,7 @@ def expire_archive(lifecycle: Lifecycle, *, action: Action, holder: str, on_step
         documents = session.exec(select(sa.func.count()).select_from(Document).where(Document.case_id == case_id)).one()
         session.execute(sa.delete(PageText).where(col(PageText.document_id).in_(document_ids)))
         session.execute(sa.delete(StoredObject).where(col(StoredObject.document_id).in_(document_ids)))
-        session.execute(sa.delete(Document).where(Document.case_id == case_id))
+        session.execute(sa.delete(Document).where(col(Document.case_id) == case_id))
         case = session.get(Case, case_id)
         assert case is not None
         case.status, case.updated_at = CaseStatus.destroyed, lifecycle.clock.now()

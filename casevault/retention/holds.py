@@ -18,7 +18,7 @@ from casevault.core.models import Case, CaseStatus, DestructionJob, Hold, HoldKi
 
 def standing_hold_ids(session: Session, *, person_id: int, case_ids: Sequence[int] = ()) -> list[int]:
     """Holds that stand on the person or on any of ``case_ids``."""
-    on_target = Hold.person_id == person_id
+    on_target = col(Hold.person_id) == person_id
     if case_ids:
         on_target = sa.or_(on_target, col(Hold.case_id).in_(list(case_ids)))
     query = select(Hold.id).where(on_target, col(Hold.released_at).is_(None)).order_by(col(Hold.id))

@@ -303,13 +303,12 @@ def _case_view(session: Session, *, case_id: int) -> _CaseView:
 
 
 def _objects_in(session: Session, *, case_id: int, tier: Tier) -> list[int]:
-    return list(
-        session.exec(
-            select(StoredObject.id)
-            .join(Document, col(Document.id) == col(StoredObject.document_id))
-            .where(Document.case_id == case_id, StoredObject.tier == tier)
-        ).all()
+    query = (
+        select(StoredObject.id)
+        .join(Document, col(Document.id) == col(StoredObject.document_id))
+        .where(Document.case_id == case_id, StoredObject.tier == tier)
     )
+    return [object_id for object_id in session.exec(query).all() if object_id is not None]
 
 
 def _set_document_tier(session: Session, *, case_id: int, tier: Tier) -> None:

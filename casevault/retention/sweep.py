@@ -15,8 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from sqlmodel import col, select
 
@@ -123,9 +124,11 @@ def run_sweep(
     holder = holder or secrets.token_hex(8)
     outcomes: list[StepOutcome] = []
     for person_id in unfinished.destructions:
-        outcomes.append(_counted(lifecycle, _guarded(lambda p=person_id: destroy_person(lifecycle, person_id=p, action=None, holder=holder, on_step=on_step), f"destroy:person:{person_id}")))
+        destroy = partial(destroy_person, lifecycle, person_id=person_id, action=None, holder=holder, on_step=on_step)
+        outcomes.append(_counted(lifecycle, _guarded(destroy, f"destroy:person:{person_id}")))
     for case_id in unfinished.restoring:
-        outcomes.append(_counted(lifecycle, _guarded(lambda c=case_id: restore_case(lifecycle, case_id=c, holder=holder, on_step=on_step), f"restore:case:{case_id}")))
+        restore = partial(restore_case, lifecycle, case_id=case_id, holder=holder, on_step=on_step)
+        outcomes.append(_counted(lifecycle, _guarded(restore, f"restore:case:{case_id}")))
     for batch in _batches(due, lifecycle.batch_size):
         for item in batch:
             outcomes.append(_counted(lifecycle, _act(lifecycle, item, holder=holder, on_step=on_step)))
@@ -162,7 +165,7 @@ def _act(lifecycle: Lifecycle, item: DueItem, *, holder: str, on_step: StepHook)
     return StepOutcome(name, StepOutcomeKind.skipped, f"the sweep does not carry out {action.kind.value} actions")
 
 
-def _guarded(step, name: str) -> StepOutcome:  # type: ignore[no-untyped-def]
+def _guarded(step: Callable[[], StepOutcome], name: str) -> StepOutcome:
     """Our own errors fail this item only (recorded, tried again by the next sweep);
     anything else is a bug or a dying worker and stops the sweep."""
     try:

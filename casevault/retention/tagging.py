@@ -40,7 +40,8 @@ def retag_all(*, new_session: SessionFactory, vault: Vault, schedule: Schedule) 
     retagged = skipped = 0
     with new_session() as session:
         rows = session.exec(select(StoredObject.object_key, StoredObject.tier).order_by(col(StoredObject.id))).all()
-    for key, tier in rows:
+    for key, stored_tier in rows:
+        tier = Tier(stored_tier)  # sqlmodel's select() types a str-enum column as plain str
         try:
             vault.set_tags(object_key=key, tier=tier, tags=lifecycle_tags(tier=tier, schedule=schedule))
             retagged += 1

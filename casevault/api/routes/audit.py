@@ -22,7 +22,7 @@ def list_events(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     action: str | None = None,
 ) -> AuditPage:
-    query = select(AuditEvent).where(AuditEvent.id > after_id).order_by(col(AuditEvent.id)).limit(limit)
+    query = select(AuditEvent).where(col(AuditEvent.id) > after_id).order_by(col(AuditEvent.id)).limit(limit)
     if action:
         query = query.where(AuditEvent.action == action)
     events = session.exec(query).all()

@@ -35,7 +35,6 @@ def casevault_task(name: str) -> Callable[[F], Task]:
     """Register ``fn(task, *ids)`` as an idempotent, late-acknowledged task."""
 
     def register(fn: F) -> Task:
-        @shared_task(name=name, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES)
         @functools.wraps(fn)
         def run(task: Task, *args: Any) -> Any:
             try:
@@ -48,7 +47,12 @@ def casevault_task(name: str) -> Callable[[F], Task]:
                 log.error("task %s failed for good: %s", name, type(error).__name__)
                 raise
 
-        return run  # type: ignore[no-any-return]  # shared_task is untyped
+        # Called rather than stacked as a decorator: celery is untyped, and a decorator would untype run.
+        register_task = shared_task(
+            name=name, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES
+        )
+        registered: Task = register_task(run)
+        return registered
 
     return register
 
