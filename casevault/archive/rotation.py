@@ -113,4 +113,4 @@ def _count_not_under(new_session: SessionFactory, kek_id: str) -> int:
 
 def _kek_ids_in_use(new_session: SessionFactory) -> set[str]:
     with new_session() as session:
-        return set(session.execute(sa.select(DataKey.kek_id).distinct()).scalars())  # type: ignore[call-overload]
+        return set(session.execute(sa.select(DataKey.kek_id).distinct()).scalars())  # type: ignore[call-overload]  # SQLModel's select overloads miss distinct columns

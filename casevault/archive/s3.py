@@ -132,7 +132,7 @@ class S3Store:
         except AWS_ERRORS as error:
             raise_translated(error, doing=f"reading object {key} from bucket {bucket}")
         try:
-            yield _TranslatingStream(body, doing=f"reading object {key} from bucket {bucket}")  # type: ignore[misc]
+            yield _TranslatingStream(body, doing=f"reading object {key} from bucket {bucket}")  # type: ignore[misc]  # the generator yields a stream, as the context manager's protocol says
         finally:
             body.close()
 

@@ -129,7 +129,7 @@ def _failures_within(session: Session, *, address: str, since: dt.datetime) -> i
     return int(total)
 
 
-def _insert(session: Session):  # type: ignore[no-untyped-def]
+def _insert(session: Session):  # type: ignore[no-untyped-def]  # the dialect's insert construct differs by database
     dialect = session.get_bind().dialect.name
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
     if insert is None:

@@ -125,7 +125,7 @@ def open_case(
     now = clock.now()
     case = Case(
         reference=f"pending-{uuid.uuid4().hex[:20]}",  # fits the column until the id is known
-        person_id=person.id,  # type: ignore[arg-type]
+        person_id=person.id,  # type: ignore[arg-type]  # ids of rows read from the database are set
         referral_date=referral_date,
         referral_source=referral_source,
         assigned_officer_id=officer.id if officer else None,
@@ -187,7 +187,7 @@ def add_note(
     _check_not_future(date, "date", clock)
     if not text.strip():
         raise InvalidInput("text must not be blank", field="text")
-    note = CaseNote(case_id=case.id, kind=kind, text=text, date=date, author_id=author.id, created_at=clock.now())  # type: ignore[arg-type]
+    note = CaseNote(case_id=case.id, kind=kind, text=text, date=date, author_id=author.id, created_at=clock.now())  # type: ignore[arg-type]  # ids of rows read from the database are set
     note_correspondence(case, on=date)
     case.updated_at = clock.now()
     session.add_all([note, case])

@@ -60,7 +60,7 @@ def add(session: Session, name: str, amount: float = 1, label: str = "") -> None
     _check(name, label)
     if amount == 0:
         return
-    table = MetricTotal.__table__  # type: ignore[attr-defined]
+    table = MetricTotal.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ when the class is made
     dialect = session.get_bind().dialect.name
     statement: postgresql.Insert | sqlite.Insert
     if dialect == "postgresql":

@@ -130,7 +130,7 @@ def configure_logging(settings: "Settings") -> None:
     this function added before is replaced, other handlers are left alone.
     """
     handler = _StderrHandler()
-    handler.casevault = True  # type: ignore[attr-defined]
+    handler.casevault = True  # type: ignore[attr-defined]  # a mark on the handler, so configuring again replaces it
     handler.setFormatter(JsonFormatter() if settings.log_format == "json" else TextFormatter())
     handler.addFilter(ContextFilter())
     root = logging.getLogger()

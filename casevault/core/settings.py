@@ -132,7 +132,7 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Read the environment once; bad values stop start-up naming the variable."""
     try:
-        return Settings(**overrides).resolved()  # type: ignore[arg-type]
+        return Settings(**overrides).resolved()  # type: ignore[arg-type]  # overrides are checked by pydantic, by name
     except ValidationError as exc:
         problems = []
         for error in exc.errors():

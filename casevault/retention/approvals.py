@@ -7,7 +7,7 @@ approving manager's user id.
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from casevault.core.clock import Clock
 from casevault.core.errors import Conflict, InvalidInput, NotFound
@@ -35,7 +35,7 @@ def approve_destruction(session: Session, *, person: Person, user: User, schedul
     existing = session.get(DestructionApproval, person.id)
     if existing is not None:
         return existing
-    approval = DestructionApproval(person_id=person.id, approved_by=user.id, approved_at=clock.now())  # type: ignore[arg-type]
+    approval = DestructionApproval(person_id=person.id, approved_by=user.id, approved_at=clock.now())  # type: ignore[arg-type]  # ids of rows read from the database are set
     session.add(approval)
     session.flush()
     return approval
@@ -44,5 +44,5 @@ def approve_destruction(session: Session, *, person: Person, user: User, schedul
 def approved_people(session: Session, person_ids: list[int]) -> set[int]:
     if not person_ids:
         return set()
-    rows = session.exec(select(DestructionApproval.person_id).where(DestructionApproval.person_id.in_(person_ids)))  # type: ignore[attr-defined]
+    rows = session.exec(select(DestructionApproval.person_id).where(col(DestructionApproval.person_id).in_(person_ids)))
     return set(rows.all())

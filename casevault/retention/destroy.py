@@ -150,7 +150,7 @@ def _refusal(session: Session, lifecycle: Lifecycle, *, person_id: int, action: 
     if lifecycle.clock.today() < due_on:
         return f"person {person_id} reaches the destruction age on {due_on}: not before"
     case_ids = list(session.exec(select(Case.id).where(Case.person_id == person_id)).all())
-    held = standing_hold_ids(session, person_id=person_id, case_ids=case_ids)  # type: ignore[arg-type]
+    held = standing_hold_ids(session, person_id=person_id, case_ids=case_ids)  # type: ignore[arg-type]  # ids of rows read from the database are set
     if held:
         return f"held by hold {', '.join(map(str, held))}: not destroyed while it stands"
     if lifecycle.require_approval and session.get(DestructionApproval, person_id) is None:
@@ -280,7 +280,7 @@ def _certify(lifecycle: Lifecycle, *, person_id: int, item: str, holder: str) ->
             ).first()
         if job is None or existing is not None:  # certified by a run that died before releasing its claim
             claims.release(session, item=item, holder=holder)
-            return existing.id if existing is not None else 0  # type: ignore[return-value]
+            return existing.id if existing is not None else 0  # type: ignore[return-value]  # ids of rows read from the database are set
         certificate = DestructionCertificate(
             subject=job.subject,
             destroyed_at=lifecycle.clock.now(),
@@ -291,7 +291,7 @@ def _certify(lifecycle: Lifecycle, *, person_id: int, item: str, holder: str) ->
             objects=job.objects,
             object_versions=job.object_versions,
             bytes=job.bytes,
-            method=f"{METHOD}; {erasure.method_text(session.get_bind())}",  # type: ignore[arg-type]
+            method=f"{METHOD}; {erasure.method_text(session.get_bind())}",  # type: ignore[arg-type]  # the session is bound to one engine
             authorised_by=job.authorised_by,
         )
         session.add(certificate)
@@ -306,7 +306,7 @@ def _certify(lifecycle: Lifecycle, *, person_id: int, item: str, holder: str) ->
             session, clock=lifecycle.clock, actor="system", action="retention.destroyed", subject_type="person",
             subject_id=person_id, details={"subject": job.subject, "certificate": certificate.id},
         )
-        return certificate.id  # type: ignore[return-value]
+        return certificate.id  # type: ignore[return-value]  # ids of rows read from the database are set
 
 
 def erase_destroyed_rows(lifecycle: Lifecycle) -> erasure.Erasure | None:
@@ -317,7 +317,7 @@ def erase_destroyed_rows(lifecycle: Lifecycle) -> erasure.Erasure | None:
         if not _erasure_due(session):
             return None
         engine = session.get_bind()
-    done = erasure.erase_deleted(engine, tables=ERASED_TABLES)  # type: ignore[arg-type]
+    done = erasure.erase_deleted(engine, tables=ERASED_TABLES)  # type: ignore[arg-type]  # the session is bound to one engine
     if done.complete:
         with transaction(lifecycle.new_session) as session:
             audit.record(

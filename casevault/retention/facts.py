@@ -47,7 +47,7 @@ def destruction_cutoff(as_of: dt.date, schedule: Schedule) -> dt.date:
 
 def due_person_ids(session: Session, *, schedule: Schedule, as_of: dt.date) -> list[int]:
     cutoff = destruction_cutoff(as_of, schedule)
-    ids: set[int] = set(session.exec(select(Person.id).where(Person.date_of_birth <= cutoff)).all())  # type: ignore[arg-type]
+    ids: set[int] = set(session.exec(select(Person.id).where(Person.date_of_birth <= cutoff)).all())  # type: ignore[arg-type]  # ids of rows read from the database are set
     ids.update(
         session.exec(
             select(Case.person_id).where(Case.status == CaseStatus.closed, col(Case.closed_on) <= as_of)
@@ -85,21 +85,21 @@ def _load_batch(session: Session, person_ids: Sequence[int]) -> list[PersonFacts
     person_holds: dict[int, list[HoldFacts]] = defaultdict(list)
     case_holds: dict[int, list[HoldFacts]] = defaultdict(list)
     for hold in holds:
-        fact = HoldFacts(hold_id=hold.id, kind=hold.kind, released_at=hold.released_at)  # type: ignore[arg-type]
+        fact = HoldFacts(hold_id=hold.id, kind=hold.kind, released_at=hold.released_at)  # type: ignore[arg-type]  # ids of rows read from the database are set
         if hold.person_id is not None:
             person_holds[hold.person_id].append(fact)
         if hold.case_id is not None:
             case_holds[hold.case_id].append(fact)
     cases_of: dict[int, list[CaseFacts]] = defaultdict(list)
     for case in cases:
-        cases_of[case.person_id].append(case_facts(case, holds=case_holds[case.id]))  # type: ignore[index]
+        cases_of[case.person_id].append(case_facts(case, holds=case_holds[case.id]))  # type: ignore[index]  # ids of rows read from the database are set
     return [
         PersonFacts(
-            person_id=person.id,  # type: ignore[arg-type]
+            person_id=person.id,  # type: ignore[arg-type]  # ids of rows read from the database are set
             pseudonym=person.pseudonym,
             date_of_birth=person.date_of_birth,
-            cases=tuple(cases_of[person.id]),  # type: ignore[index]
-            holds=tuple(person_holds[person.id]),  # type: ignore[index]
+            cases=tuple(cases_of[person.id]),  # type: ignore[index]  # ids of rows read from the database are set
+            holds=tuple(person_holds[person.id]),  # type: ignore[index]  # ids of rows read from the database are set
         )
         for person in people
     ]
@@ -107,7 +107,7 @@ def _load_batch(session: Session, person_ids: Sequence[int]) -> list[PersonFacts
 
 def case_facts(case: Case, *, holds: Sequence[HoldFacts] = ()) -> CaseFacts:
     return CaseFacts(
-        case_id=case.id,  # type: ignore[arg-type]
+        case_id=case.id,  # type: ignore[arg-type]  # ids of rows read from the database are set
         status=case.status,
         referral_date=case.referral_date,
         closed_on=case.closed_on,

@@ -296,10 +296,10 @@ def _case_view(session: Session, *, case_id: int) -> _CaseView:
         .order_by(col(StoredObject.id))
     ).all()
     objects = tuple(
-        _Object(row.id, row.document_id, row.object_key, row.tier, row.sha256, row.stored_size)  # type: ignore[arg-type]
+        _Object(row.id, row.document_id, row.object_key, row.tier, row.sha256, row.stored_size)  # type: ignore[arg-type]  # ids of rows read from the database are set
         for row in rows
     )
-    return _CaseView(case_id, person.id, person.pseudonym, objects)  # type: ignore[arg-type]
+    return _CaseView(case_id, person.id, person.pseudonym, objects)  # type: ignore[arg-type]  # ids of rows read from the database are set
 
 
 def _objects_in(session: Session, *, case_id: int, tier: Tier) -> list[int]:
@@ -317,7 +317,7 @@ def _set_document_tier(session: Session, *, case_id: int, tier: Tier) -> None:
         session.add(document)
 
 
-def _audit(session: Session, lifecycle: Lifecycle, action: str, case_id: int, *, outcome: str = "ok", **details) -> None:  # type: ignore[no-untyped-def]
+def _audit(session: Session, lifecycle: Lifecycle, action: str, case_id: int, *, outcome: str = "ok", **details) -> None:  # type: ignore[no-untyped-def]  # details are audit tokens of any simple type
     audit.record(
         session, clock=lifecycle.clock, actor="system", action=action, outcome=outcome,
         subject_type="case", subject_id=case_id, details=details,

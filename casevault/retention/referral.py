@@ -24,7 +24,7 @@ def restore_on_referral(
     session: Session, *, person: Person, referral_date: dt.date, schedule: Schedule, clock: Clock, actor: str
 ) -> list[int]:
     """The ids of the cases now ``restoring`` because of this referral."""
-    [facts] = load_people(session, [person.id])  # type: ignore[list-item]
+    [facts] = load_people(session, [person.id])  # type: ignore[list-item]  # ids of rows read from the database are set
     restoring = []
     for action in cases_to_restore_on_referral(facts, referral_date=referral_date, schedule=schedule):
         case = session.get(Case, action.case_id)
@@ -32,4 +32,4 @@ def restore_on_referral(
         mark_restoring(session, case=case, actor=actor, rule=action.rule_id, schedule_version=action.schedule_version, clock=clock)
         restoring.append(case.id)
     session.flush()
-    return restoring  # type: ignore[return-value]
+    return restoring  # type: ignore[return-value]  # ids of rows read from the database are set

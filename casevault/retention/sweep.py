@@ -88,7 +88,7 @@ def due_list(lifecycle: Lifecycle, *, as_of: dt.date) -> tuple[list[DueItem], Un
         unfinished = Unfinished(
             destructions=tuple(pending_destructions(session)),
             restoring=tuple(
-                session.exec(select(Case.id).where(Case.status == CaseStatus.restoring).order_by(col(Case.id))).all()  # type: ignore[arg-type]
+                session.exec(select(Case.id).where(Case.status == CaseStatus.restoring).order_by(col(Case.id))).all()  # type: ignore[arg-type]  # ids of rows read from the database are set
             ),
         )
     items = [

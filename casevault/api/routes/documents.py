@@ -121,7 +121,7 @@ def _download_of(session: Session, *, document_id: int, user: User, variant: str
             )
         raise NotFound(f"document {document_id} has no {variant} file")
     case = session.get(Case, document.case_id)
-    subject = session.get(Person, case.person_id).pseudonym  # type: ignore[union-attr]
+    subject = session.get(Person, case.person_id).pseudonym  # type: ignore[union-attr]  # a case always has its person
     if variant == "original":
         media_type, filename = document.content_type, document.original_filename
     else:
