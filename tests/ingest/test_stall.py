@@ -1,19 +1,20 @@
-"""A worker that dies mid-OCR loses its document to another worker once its
-heartbeat has been silent for ``ocr_stall_seconds``; a live worker keeps it."""
+"""A worker that dies mid-OCR loses its document's lease once the lease runs out
+(``ocr_stall_seconds`` unrenewed): then another task takes it over. The same task
+redelivered (its pool process died) takes its own lease back at once. The lease's
+heartbeat itself is tested in tests/core/test_lease.py."""
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from casevault.core.clock import FixedClock, SystemClock
+from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
+from casevault.core.lease import Lease, lease_name
 from casevault.core.models import Document, DocumentStatus
-from casevault.ingest.process import heartbeat
 from casevault.ingest.stalls import mark_resent, stalled
 from casevault.app.services import Services as Container
 from tests.ingest.scans import save, text_strip
@@ -30,9 +31,16 @@ def queued(backend_client: TestClient, officer, case_id, tmp_path: Path) -> int:
     return answer.json()["id"]
 
 
+DEAD_TASK = "dead-task"
+
+
 def _leave_processing(container: Container, document_id: int) -> None:
-    """What a worker killed in the middle of an OCR leaves behind."""
+    """What a worker killed in the middle of an OCR leaves behind: the document
+    processing, its lease held by the dead task until it runs out."""
+    lease = Lease(container.new_session, name=lease_name("ocr", "document", document_id), holder=DEAD_TASK,
+                  duration=STALL, clock=container.clock)
     with transaction(container.new_session) as session:
+        assert lease.take(session)
         document = session.get(Document, document_id)
         document.status, document.updated_at = DocumentStatus.processing, container.clock.now()  # type: ignore[union-attr]
         session.add(document)
@@ -43,15 +51,27 @@ def _stalled(container: Container) -> list[int]:
         return stalled(session, clock=container.clock, stall_after=STALL)
 
 
-def test_a_dead_workers_document_is_taken_over_once_its_heartbeat_is_silent(backend_container: Container, queued: int) -> None:
+def test_a_dead_workers_document_is_taken_over_once_its_lease_runs_out(backend_container: Container, queued: int) -> None:
     clock: FixedClock = backend_container.clock  # type: ignore[assignment]
     _leave_processing(backend_container, queued)
 
-    assert run_ocr(backend_container, queued) is DocumentStatus.processing  # still held: not OCR'd twice at once
+    assert run_ocr(backend_container, queued, task_id="another-task") is DocumentStatus.processing  # not OCR'd twice at once
     assert _stalled(backend_container) == []
     clock.advance(STALL + dt.timedelta(seconds=1))
     assert _stalled(backend_container) == [queued]
-    assert run_ocr(backend_container, queued) is DocumentStatus.ready
+    assert run_ocr(backend_container, queued, task_id="another-task") is DocumentStatus.ready
+    assert _stalled(backend_container) == []
+
+
+def test_a_redelivered_task_takes_its_document_back_at_once(backend_container: Container, queued: int) -> None:
+    _leave_processing(backend_container, queued)  # its pool process was killed; the broker hands the task back
+
+    assert run_ocr(backend_container, queued, task_id=DEAD_TASK) is DocumentStatus.ready  # no stall period waited
+    with backend_container.new_session() as session:
+        assert session.get(Document, queued).status is DocumentStatus.ready  # type: ignore[union-attr]
+    lease = Lease(backend_container.new_session, name=lease_name("ocr", "document", queued), holder="x",
+                  duration=STALL, clock=backend_container.clock)
+    assert lease.current() is None  # released with the result
 
 
 def test_a_queued_document_is_sent_again_after_three_stall_periods(backend_container: Container, queued: int) -> None:
@@ -66,20 +86,3 @@ def test_a_queued_document_is_sent_again_after_three_stall_periods(backend_conta
     assert _stalled(backend_container) == []  # sent again: not again at the next check
     clock.advance(STALL * 3 + dt.timedelta(seconds=1))
     assert _stalled(backend_container) == [queued]  # still waiting a whole period later: once more
-
-
-def test_the_heartbeat_keeps_a_live_workers_claim_fresh_and_stops_with_it(backend_container: Container, queued: int) -> None:
-    backend_container.clock = SystemClock()
-    _leave_processing(backend_container, queued)
-
-    def touched() -> dt.datetime:
-        with backend_container.new_session() as session:
-            return session.get(Document, queued).updated_at  # type: ignore[union-attr]
-
-    before = touched()
-    with heartbeat(backend_container.new_session, document_id=queued, clock=backend_container.clock, every=dt.timedelta(seconds=0.05)):
-        time.sleep(0.3)
-    after = touched()
-    assert after > before
-    time.sleep(0.2)
-    assert touched() == after  # stopped with the block
