@@ -5,20 +5,24 @@ heartbeat itself is tested in tests/core/test_lease.py."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import stat
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import select
 
 from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
 from casevault.core.lease import Lease, lease_name
-from casevault.core.models import Document, DocumentStatus
-from casevault.ingest.stalls import mark_resent, stalled
+from casevault.core.models import Document, DocumentStatus, PageText, StoredObject, Variant
+from casevault.ingest import process as processing
+from casevault.ingest.stalls import mark_resent, requeue, stalled
 from casevault.app.services import Services as Container
 from tests.ingest.scans import save, text_strip
-from tests.ingest.test_upload import case_id, officer, run_ocr, upload  # noqa: F401 (fixtures)
+from tests.ingest.test_upload import case_id, officer, run_ocr, stored_bytes, upload  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.parametrize("backend_container", ["filesystem"], indirect=True)
 STALL = dt.timedelta(seconds=300)  # the default ocr_stall_seconds
@@ -86,3 +90,59 @@ def test_a_queued_document_is_sent_again_after_three_stall_periods(backend_conta
     assert _stalled(backend_container) == []  # sent again: not again at the next check
     clock.advance(STALL * 3 + dt.timedelta(seconds=1))
     assert _stalled(backend_container) == [queued]  # still waiting a whole period later: once more
+
+
+def _ocr_lease(container: Container, document_id: int, holder: str) -> Lease:
+    return Lease(container.new_session, name=lease_name("ocr", "document", document_id), holder=holder,
+                 duration=STALL, clock=container.clock)
+
+
+def _scratch(container: Container) -> list[Path]:
+    return sorted((container.settings.data_dir / "tmp").rglob("*"))
+
+
+def test_a_task_that_lost_its_lease_mid_ocr_records_nothing_and_removes_its_result(
+    backend_container: Container, queued: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock: FixedClock = backend_container.clock  # type: ignore[assignment]
+    real_ocr = processing.make_searchable
+
+    def ocr_while_the_lease_is_taken_over(*args, **kwargs):  # type: ignore[no-untyped-def]
+        clock.advance(STALL + dt.timedelta(seconds=1))  # this worker stalled past its lease
+        assert _ocr_lease(backend_container, queued, "the-new-holder").acquire()
+        return real_ocr(*args, **kwargs)
+
+    monkeypatch.setattr(processing, "make_searchable", ocr_while_the_lease_is_taken_over)
+    objects_before = len(stored_bytes(backend_container))
+
+    assert run_ocr(backend_container, queued, task_id="stalled-task") is DocumentStatus.processing
+    with backend_container.new_session() as session:
+        searchable = session.exec(select(StoredObject).where(StoredObject.variant == Variant.searchable)).all()
+        texts = session.exec(select(PageText)).all()
+    assert (searchable, texts) == ([], [])  # the new holder's result will be the one recorded
+    assert len(stored_bytes(backend_container)) == objects_before  # its searchable object was deleted
+    assert _ocr_lease(backend_container, queued, "x").current().holder == "the-new-holder"  # type: ignore[union-attr]
+    assert _scratch(backend_container) == []
+
+
+def test_ocr_that_succeeds_or_fails_leaves_no_scratch_and_frees_its_lease(
+    backend_container: Container, queued: int, tmp_path: Path
+) -> None:
+    crashing = tmp_path / "tesseract"
+    crashing.write_text("#!/bin/sh\nkill -SEGV $$\n")
+    crashing.chmod(crashing.stat().st_mode | stat.S_IXUSR)
+    options = dataclasses.replace(backend_container.ocr_options, tesseract=str(crashing))
+    status = processing.process(
+        new_session=backend_container.new_session, vault=backend_container.vault, options=options,
+        limits=backend_container.upload_limits, scratch=backend_container.settings.data_dir / "tmp",
+        clock=backend_container.clock, document_id=queued, holder="test-task",
+    )
+    assert status is DocumentStatus.failed
+    assert _scratch(backend_container) == []
+    assert _ocr_lease(backend_container, queued, "x").current() is None
+
+    with transaction(backend_container.new_session) as session:
+        requeue(session, document=session.get(Document, queued), clock=backend_container.clock)  # type: ignore[arg-type]
+    assert run_ocr(backend_container, queued) is DocumentStatus.ready
+    assert _scratch(backend_container) == []
+    assert _ocr_lease(backend_container, queued, "x").current() is None

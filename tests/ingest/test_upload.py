@@ -83,6 +83,7 @@ def test_a_scan_becomes_searchable_and_nothing_readable_is_stored(backend_client
 
     assert run_ocr(backend_container, document["id"]) == DocumentStatus.ready
     assert backend_client.get(f"/api/v1/documents/{document['id']}", headers=officer).json()["status"] == "ready"
+    assert list((backend_container.settings.data_dir / "tmp").rglob("*")) == []  # upload and OCR scratch both gone
 
     hits = backend_client.get("/api/v1/search", params={"q": "speech therapies"}, headers=officer).json()["hits"]  # stemmed
     assert [(h["document_id"], h["page"]) for h in hits] == [(document["id"], 1)]
