@@ -80,8 +80,8 @@ def process(
         return DocumentStatus.failed
     except Exception:
         # A bug or a crash in a library: say so on the document, keep the original, let Celery record it.
-        _fail(new_session, document_id=document_id, reason="processing failed unexpectedly; retry with `casevault ocr retry`",
-              lease=lease, clock=clock)
+        reason = "processing failed unexpectedly; retry with `casevault ocr retry`"
+        _fail(new_session, document_id=document_id, reason=reason, lease=lease, clock=clock)
         raise
     try:
         replaced = _record_searchable(new_session, document_id=document_id, stored=stored, tier=claim.original.tier,

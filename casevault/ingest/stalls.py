@@ -38,7 +38,9 @@ def stalled(session: Session, *, clock: Clock, stall_after: dt.timedelta) -> lis
             col(Document.status).in_([DocumentStatus.queued, DocumentStatus.processing])
         )
     ).all()
-    processing = {id_: lease_name("ocr", "document", id_) for id_, status, _ in rows if status == DocumentStatus.processing}
+    processing = {
+        id_: lease_name("ocr", "document", id_) for id_, status, _ in rows if status == DocumentStatus.processing
+    }
     live = held(session, names=processing.values(), clock=clock)
     return [
         id_ for id_, status, updated in rows

@@ -118,17 +118,20 @@ def test_a_killed_ocr_pool_process_has_its_scan_redelivered_and_finished_at_once
     headers = {"Authorization": f"Bearer {token}"}
 
     with TestClient(create_app(container)) as client:
-        person = client.post("/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": dates["born"]}, headers=headers).json()
-        case = client.post("/api/v1/cases", json={"person_id": person["id"], "referral_date": dates["referred"], "referral_source": "parent_carer"}, headers=headers).json()
+        born = {"full_name": "Jamie Example", "date_of_birth": dates["born"]}
+        person = client.post("/api/v1/people", json=born, headers=headers).json()
+        referral = {"person_id": person["id"], "referral_date": dates["referred"], "referral_source": "parent_carer"}
+        case = client.post("/api/v1/cases", json=referral, headers=headers).json()
 
         def status(document_id: int) -> str:
             return client.get(f"/api/v1/documents/{document_id}", headers=headers).json()["status"]
 
         with running_worker(settings, tmp_path / "worker.log") as worker:
             [pool_process] = _pool_children(worker)
+            form = {"correspondence_date": dates["letter"], "provided_by": "school"}
             with _scan_pages(tmp_path / "bundle.tiff", 6).open("rb") as body:
                 answer = client.post(f"/api/v1/cases/{case['id']}/documents", files={"file": ("bundle.tiff", body)},
-                                     data={"correspondence_date": dates["letter"], "provided_by": "school"}, headers=headers)
+                                     data=form, headers=headers)
             assert answer.status_code == 202, answer.text
             document_id = answer.json()["id"]
             wait_for(lambda: status(document_id) == "processing", 60, "the pool process starts the OCR")
@@ -137,7 +140,7 @@ def test_a_killed_ocr_pool_process_has_its_scan_redelivered_and_finished_at_once
             killed_at = time.monotonic()
             left_behind = sorted(scratch.iterdir())
             assert left_behind, "the killed pool process left its scratch directory (decrypted pages) behind"
-            wait_for(lambda: status(document_id) == "ready", LONG_STALL_SECONDS / 2, "the redelivered task finishes the scan")
+            wait_for(lambda: status(document_id) == "ready", LONG_STALL_SECONDS / 2, "the redelivered task finishes")
             seconds = time.monotonic() - killed_at
             print(f"\nkilled OCR pool process: document ready {seconds:.1f}s after the kill")
             assert "WorkerLostError" in (tmp_path / "worker.log").read_text()  # the kill really hit the running OCR
@@ -145,10 +148,13 @@ def test_a_killed_ocr_pool_process_has_its_scan_redelivered_and_finished_at_once
         with running_worker(settings, tmp_path / "next.log"):
             assert not any(path.exists() for path in left_behind), "a starting worker removes a dead process's scratch"
 
-        hits = client.get("/api/v1/search", params={"q": "therapy", "case_id": case["id"]}, headers=headers).json()["hits"]
+        query = {"q": "therapy", "case_id": case["id"]}
+        hits = client.get("/api/v1/search", params=query, headers=headers).json()["hits"]
         assert {hit["document_id"] for hit in hits} == {document_id}
     with container.new_session() as session:
-        searchable = session.exec(select(func.count()).select_from(StoredObject).where(StoredObject.variant == Variant.searchable)).one()
+        searchable = session.exec(
+            select(func.count()).select_from(StoredObject).where(StoredObject.variant == Variant.searchable)
+        ).one()
     assert searchable == 1
     container.close()
 

@@ -55,11 +55,14 @@ def _stalled(container: Container) -> list[int]:
         return stalled(session, clock=container.clock, stall_after=STALL)
 
 
-def test_a_dead_workers_document_is_taken_over_once_its_lease_runs_out(backend_container: Container, queued: int) -> None:
+def test_a_dead_workers_document_is_taken_over_once_its_lease_runs_out(
+    backend_container: Container, queued: int
+) -> None:
     clock: FixedClock = backend_container.clock  # type: ignore[assignment]
     _leave_processing(backend_container, queued)
 
-    assert run_ocr(backend_container, queued, task_id="another-task") is DocumentStatus.processing  # not OCR'd twice at once
+    # Still held by the dead task: not OCR'd twice at once.
+    assert run_ocr(backend_container, queued, task_id="another-task") is DocumentStatus.processing
     assert _stalled(backend_container) == []
     clock.advance(STALL + dt.timedelta(seconds=1))
     assert _stalled(backend_container) == [queued]
@@ -142,7 +145,9 @@ def test_ocr_that_succeeds_or_fails_leaves_no_scratch_and_frees_its_lease(
     assert _ocr_lease(backend_container, queued, "x").current() is None
 
     with transaction(backend_container.new_session) as session:
-        requeue(session, document=session.get(Document, queued), clock=backend_container.clock)  # type: ignore[arg-type]
+        failed = session.get(Document, queued)
+        assert failed is not None
+        requeue(session, document=failed, clock=backend_container.clock)
     assert run_ocr(backend_container, queued) is DocumentStatus.ready
     assert _scratch(backend_container) == []
     assert _ocr_lease(backend_container, queued, "x").current() is None
