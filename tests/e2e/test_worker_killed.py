@@ -3,8 +3,8 @@
 Two ways a worker dies, on a real Redis broker:
 - the whole worker (a machine or container gone) in the middle of an OCR: its
   message stays unacknowledged until Redis's visibility timeout (hours), so the
-  document's silent heartbeat is what hands it to another worker, through beat's
-  requeue task;
+  document's OCR lease, no longer renewed, runs out and beat's requeue task hands
+  it to another worker;
 - the pool process running an OCR or a sweep batch (the OOM killer's usual
   choice): the worker hands the message back at once (reject_on_worker_lost) and
   the redelivered task, holding the same task id, takes back its own leases at
