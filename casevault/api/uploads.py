@@ -1,8 +1,9 @@
 """Receiving a multipart upload as a stream, under a size cap.
 
-The file part goes straight to a private temporary file in the data directory
-(never /tmp, never memory), counted as it arrives: past the cap the upload
-stops with 413 and the partial file is removed. Form fields are small and kept
+The file part goes straight to a file in a private scratch directory of its own
+under the data directory (never /tmp, never memory), counted as it arrives: past
+the cap the upload stops with 413 and the directory is removed. The caller removes
+it after acceptance (``discard``), whatever the outcome. Form fields are small and kept
 in memory with a cap of their own.
 """
 
@@ -10,12 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
+from casevault.core import scratch
 from casevault.core.errors import InvalidInput, PayloadTooLarge
 
 FIELD_LIMIT = 1024  # bytes in one form field
@@ -29,7 +31,8 @@ class ReceivedUpload:
     fields: dict[str, str]
 
     def discard(self) -> None:
-        self.path.unlink(missing_ok=True)
+        """Remove the upload's scratch directory (the body and anything made beside it)."""
+        scratch.remove(self.path.parent)
 
 
 class _Parts:
@@ -38,7 +41,7 @@ class _Parts:
     def __init__(self, *, directory: Path, file_field: str, max_bytes: int) -> None:
         self.directory, self.file_field, self.max_bytes = directory, file_field, max_bytes
         self.fields: dict[str, str] = {}
-        self.file: tempfile._TemporaryFileWrapper | None = None
+        self.file: BinaryIO | None = None
         self.filename = ""
         self.file_bytes = 0
         self._headers: dict[bytes, bytes] = {}
@@ -82,7 +85,7 @@ class _Parts:
             if self.file is not None:
                 raise InvalidInput(f"send one file per upload in the '{self.file_field}' field")
             self.filename = options.get(b"filename", b"").decode("utf-8", "replace")
-            self.file = tempfile.NamedTemporaryFile(dir=self.directory, prefix="upload-", delete=False)
+            self.file = (self.directory / "body").open("xb")
             self._writing_file = True
 
     def part_data(self, data: bytes, start: int, end: int) -> None:
@@ -109,26 +112,27 @@ class _Parts:
         self.file.flush()
         os.fsync(self.file.fileno())
         self.file.close()
-        return Path(self.file.name)
+        return self.directory / "body"
 
 
 async def receive_upload(request: Request, *, directory: Path, max_bytes: int, file_field: str = "file") -> ReceivedUpload:
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in options:
         raise InvalidInput(f"send the document as multipart/form-data with a '{file_field}' field")
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    parts = _Parts(directory=directory, file_field=file_field, max_bytes=max_bytes)
+    private = scratch.make_private_dir(directory, "upload")
+    parts = _Parts(directory=private, file_field=file_field, max_bytes=max_bytes)
     parser = MultipartParser(options[b"boundary"], parts.callbacks())
     try:
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()
-    except BaseException:
         path = parts.close()
-        if path:
-            path.unlink(missing_ok=True)
+    except BaseException:  # a refusal, a timeout, or the client gone (cancellation)
+        if parts.file is not None:
+            parts.file.close()
+        scratch.remove(private)
         raise
-    path = parts.close()
     if path is None:
+        scratch.remove(private)
         raise InvalidInput(f"the upload has no '{file_field}' field; attach the document as '{file_field}'", field=file_field)
     return ReceivedUpload(path=path, filename=parts.filename, fields=parts.fields)

@@ -11,6 +11,7 @@ from casevault.archive.audit_anchor import anchor_audit_chain
 from casevault.core import audit
 from casevault.core.db import transaction
 from casevault.core.migrate import upgrade
+from casevault.core.scratch import remove_stale
 from casevault.core.models import Role, User
 from casevault.core.users import create_user
 from casevault.app.services import Services
@@ -22,6 +23,7 @@ def initialise(services: Services) -> str | None:
     """Returns the first admin's token when this start created it, else None."""
     settings = services.settings
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    remove_stale(settings.data_dir / "tmp")  # plaintext a process killed mid-work left behind
     upgrade(settings.database_url)
     init_storage(settings)
     token = _create_first_admin(services)

@@ -29,6 +29,7 @@ from casevault.app.task_queue import (
     SWEEP_TASK,
     VERIFY_AUDIT_TASK,
 )
+from casevault.core.scratch import remove_stale
 from casevault.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -138,6 +139,7 @@ def _fresh_connections_after_fork(**_: object) -> None:
 
 def start_worker(services: "Services", *, concurrency: int, queues: str, loglevel: str) -> None:
     services.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # the SQLite broker lives there
+    remove_stale(services.settings.data_dir / "tmp")  # plaintext a worker killed mid-OCR left behind
     logging.getLogger("casevault").setLevel(loglevel)
     # --quiet (celery's own option) drops the start-up banner, which is plain text, from JSON output.
     quiet = ["--quiet"] if services.settings.log_format == "json" else []

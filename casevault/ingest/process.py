@@ -12,16 +12,11 @@ open that long. See docs/architecture.md, "Who owns the transaction".
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
-import tempfile
-import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
-import sqlalchemy as sa
 from sqlmodel import Session, delete, select
 
 from casevault.archive import PutResult, Vault
@@ -29,7 +24,9 @@ from casevault.core import audit, counters
 from casevault.core.clock import Clock
 from casevault.core.db import SessionFactory, transaction
 from casevault.core.errors import CasevaultError, NotFound
+from casevault.core.lease import Lease, LeaseLost, lease_name
 from casevault.core.models import Case, Document, DocumentStatus, PageText, Person, StoredObject, Tier, Variant
+from casevault.core.scratch import private_dir
 from casevault.ingest.accept import stored_row
 from casevault.ingest.normalise import normalise_upload
 from casevault.ingest.options import OcrOptions, UploadLimits
@@ -47,36 +44,53 @@ def process(
     scratch: Path,
     clock: Clock,
     document_id: int,
+    holder: str,
 ) -> DocumentStatus:
-    """OCR one document. Returns its final status; raises only retryable errors.
+    """OCR one document under the lease ``ocr:document:<id>``, held by ``holder`` (the task id).
+    Returns its final status; raises only retryable errors.
 
-    While it runs, a heartbeat keeps the document's claim fresh; a worker that
-    dies stops it, and after ``options.stall_after`` another worker takes over."""
-    claim = _claim(new_session, document_id=document_id, clock=clock, stall_after=options.stall_after)
+    A heartbeat keeps the lease while OCR runs. A redelivered task (same id) takes its
+    lease back at once; a worker that dies otherwise loses it after ``options.stall_after``."""
+    lease = Lease(new_session, name=lease_name("ocr", "document", document_id), holder=holder,
+                  duration=options.stall_after, clock=clock)
+    claim = _claim(new_session, document_id=document_id, lease=lease, clock=clock)
     if claim is None:
         return _status(new_session, document_id)
     started = time.monotonic()
     try:
-        with _workdir(scratch) as workdir, heartbeat(new_session, document_id=document_id, clock=clock, every=options.stall_after / 3):
+        with private_dir(scratch, "ocr") as workdir, lease.heartbeat() as beat:
             original = workdir / "original"
             vault.read_to(subject=claim.subject, object_key=claim.original.object_key, tier=claim.original.tier, dest=original)
             normalised = normalise_upload(original, workdir=workdir, limits=limits)
+            beat.check()
             result = make_searchable(normalised.pdf, workdir=workdir, options=options)
+            beat.check()
             tags = vault.get_tags(object_key=claim.original.object_key, tier=claim.original.tier)
             stored = vault.put(subject=claim.subject, source=result.searchable_pdf, tier=claim.original.tier, tags=tags)
+    except LeaseLost:
+        log.warning("document %s: OCR lease lost mid-work; its new holder finishes it", document_id)
+        return _status(new_session, document_id)
     except CasevaultError as error:
         if error.retryable:
             with transaction(new_session) as session:
                 _set_status(session, document_id, DocumentStatus.queued, None, clock)
+                lease.release(session)
             raise
-        _fail(new_session, document_id=document_id, reason=error.detail, clock=clock)
+        _fail(new_session, document_id=document_id, reason=error.detail, lease=lease, clock=clock)
         return DocumentStatus.failed
     except Exception:
         # A bug or a crash in a library: say so on the document, keep the original, let Celery record it.
-        _fail(new_session, document_id=document_id, reason="processing failed unexpectedly; retry with `casevault ocr retry`", clock=clock)
+        reason = "processing failed unexpectedly; retry with `casevault ocr retry`"
+        _fail(new_session, document_id=document_id, reason=reason, lease=lease, clock=clock)
         raise
-    replaced = _record_searchable(new_session, document_id=document_id, stored=stored, tier=claim.original.tier, pages=result.pages,
-                                  seconds=time.monotonic() - started, clock=clock)
+    try:
+        replaced = _record_searchable(new_session, document_id=document_id, stored=stored, tier=claim.original.tier,
+                                      pages=result.pages, seconds=time.monotonic() - started, lease=lease, clock=clock)
+    except LeaseLost:
+        # Another holder took the document over: its result is the one recorded, ours is unreferenced.
+        log.warning("document %s: OCR lease lost before recording; this result is discarded", document_id)
+        vault.delete_everywhere([stored.object_key], tiers=[claim.original.tier])
+        return _status(new_session, document_id)
     if replaced:  # an earlier attempt's object, now unreferenced
         vault.delete_everywhere([replaced], tiers=[claim.original.tier])
     return DocumentStatus.ready
@@ -88,33 +102,36 @@ class _Claim:
     original: StoredObject
 
 
-def _claim(new_session: SessionFactory, *, document_id: int, clock: Clock, stall_after: dt.timedelta) -> _Claim | None:
-    """Mark the document processing unless it is done, failed, or another worker holds it."""
+def _claim(new_session: SessionFactory, *, document_id: int, lease: Lease, clock: Clock) -> _Claim | None:
+    """Take the lease and mark the document processing, unless it is done, failed, or another task holds it."""
     with transaction(new_session) as session:
         document = session.get(Document, document_id)
         if document is None:
             log.info("document %s is gone (destroyed?): nothing to do", document_id)
             return None
-        now = clock.now()
-        held_by_other = document.status == DocumentStatus.processing and now - document.updated_at < stall_after
-        if document.status in (DocumentStatus.ready, DocumentStatus.failed) or held_by_other:
+        if document.status in (DocumentStatus.ready, DocumentStatus.failed):
             log.info("document %s is %s: not processing it again", document_id, document.status.value)
+            return None
+        if not lease.take(session):
+            log.info("document %s is being processed by another task", document_id)
             return None
         original = session.exec(
             select(StoredObject).where(StoredObject.document_id == document_id, StoredObject.variant == Variant.original)
         ).one()
         case = session.get(Case, document.case_id)
         person = session.get(Person, case.person_id)  # type: ignore[union-attr]
-        document.status, document.updated_at = DocumentStatus.processing, now
+        document.status, document.updated_at = DocumentStatus.processing, clock.now()
         session.add(document)
         return _Claim(subject=person.pseudonym, original=original)  # type: ignore[union-attr]
 
 
 def _record_searchable(
     new_session: SessionFactory, *, document_id: int, stored: PutResult, tier: Tier, pages: Sequence[PageResult],
-    seconds: float, clock: Clock,
+    seconds: float, lease: Lease, clock: Clock,
 ) -> str | None:
+    """Record the result only if the lease is still ours, and free it in the same commit."""
     with transaction(new_session) as session:
+        lease.ensure_held(session)
         document = session.get(Document, document_id)
         if document is None:
             raise NotFound(f"document {document_id} was removed while it was processed")
@@ -139,12 +156,14 @@ def _record_searchable(
         counters.add(session, counters.OCR_PAGES.name, ocred, label="ocr")
         counters.add(session, counters.OCR_PAGES.name, len(pages) - ocred, label="text")
         counters.add(session, counters.OCR_SECONDS.name, seconds)
+        lease.release(session)
         return replaced
 
 
-def _fail(new_session: SessionFactory, *, document_id: int, reason: str, clock: Clock) -> None:
-    """The failure and its audit row commit together, or neither does."""
+def _fail(new_session: SessionFactory, *, document_id: int, reason: str, lease: Lease, clock: Clock) -> None:
+    """The failure, its audit row and the lease's release commit together, or none does."""
     with transaction(new_session) as session:
+        lease.release(session)
         _set_status(session, document_id, DocumentStatus.failed, reason, clock)
         audit.record(session, clock=clock, actor="system", action="document.ocr", outcome="failed", subject_type="document", subject_id=document_id)
         counters.add(session, counters.OCR_FAILURES.name)
@@ -161,38 +180,3 @@ def _status(new_session: SessionFactory, document_id: int) -> DocumentStatus:
     with new_session() as session:
         document = session.get(Document, document_id)
         return document.status if document else DocumentStatus.failed
-
-
-@contextmanager
-def heartbeat(new_session: SessionFactory, *, document_id: int, clock: Clock, every: dt.timedelta) -> Iterator[None]:
-    """Touch the processing document every ``every`` from a thread, until the block ends."""
-    stop = threading.Event()
-
-    def beat() -> None:
-        while not stop.wait(every.total_seconds()):
-            try:
-                with transaction(new_session) as session:
-                    session.execute(
-                        sa.update(Document).where(Document.id == document_id, Document.status == DocumentStatus.processing)
-                        .values(updated_at=clock.now())
-                    )
-            except sa.exc.SQLAlchemyError:
-                # The database is away: the next beat tries again; if it stays away
-                # long enough another worker may take the document over, which is safe.
-                log.warning("OCR heartbeat of document %s not recorded", document_id)
-
-    thread = threading.Thread(target=beat, name=f"heartbeat-{document_id}", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
-
-
-@contextmanager
-def _workdir(scratch: Path) -> Iterator[Path]:
-    scratch.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=scratch, prefix="ocr-") as path:
-        yield Path(path)
-

@@ -1,7 +1,7 @@
 """Documents whose OCR task was lost, and failed documents sent back to the queue.
 
-A worker that dies stops its heartbeat; a broker that loses a message (or was down
-at upload) leaves a document queued. ``stalled`` finds both, so the periodic
+A worker that dies stops renewing its OCR lease; a broker that loses a message (or
+was down at upload) leaves a document queued. ``stalled`` finds both, so the periodic
 ``requeue_stalled`` task can send them again; nothing accepted waits for ever.
 """
 
@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from casevault.core.clock import Clock
 from casevault.core.errors import Conflict
+from casevault.core.lease import held, lease_name
 from casevault.core.models import Document, DocumentStatus
 
 
@@ -27,19 +28,23 @@ def requeue(session: Session, *, document: Document, clock: Clock) -> None:
 
 
 def stalled(session: Session, *, clock: Clock, stall_after: dt.timedelta) -> list[int]:
-    """Documents whose task was lost: processing with no heartbeat for ``stall_after``
-    (the worker died), or queued for three times that (the broker lost the message,
-    or was down at upload). A long backlog may send a document twice; the second
-    task finds it claimed or done and does nothing."""
+    """Documents whose task was lost: processing with nobody holding their OCR lease
+    (the worker died and the lease ran out), or queued for three times ``stall_after``
+    (the broker lost the message, or was down at upload). A long backlog may send a
+    document twice; the second task finds it held or done and does nothing."""
     now = clock.now()
     rows = session.exec(
         select(Document.id, Document.status, Document.updated_at).where(
             col(Document.status).in_([DocumentStatus.queued, DocumentStatus.processing])
         )
     ).all()
+    processing = {
+        id_: lease_name("ocr", "document", id_) for id_, status, _ in rows if status == DocumentStatus.processing
+    }
+    live = held(session, names=processing.values(), clock=clock)
     return [
         id_ for id_, status, updated in rows
-        if now - updated > (stall_after * 3 if status == DocumentStatus.queued else stall_after)
+        if (processing[id_] not in live if status == DocumentStatus.processing else now - updated > stall_after * 3)
     ]
 
 

@@ -46,7 +46,7 @@ def run_ocr(container: Services, document_id: int, limits: UploadLimits | None =
     return process(
         new_session=container.new_session, vault=container.vault, options=container.ocr_options,
         limits=limits or container.upload_limits, scratch=container.settings.data_dir / "tmp",
-        clock=container.clock, document_id=document_id,
+        clock=container.clock, document_id=document_id, holder="test-task",
     )
 
 

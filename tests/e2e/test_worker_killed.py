@@ -3,11 +3,12 @@
 Two ways a worker dies, on a real Redis broker:
 - the whole worker (a machine or container gone) in the middle of an OCR: its
   message stays unacknowledged until Redis's visibility timeout (hours), so the
-  document's silent heartbeat is what hands it to another worker, through beat's
-  requeue task;
-- the pool process running a sweep batch (the OOM killer's usual choice): the
-  worker hands the message back (reject_on_worker_lost) and the redelivered sweep
-  takes back the claims of the items it was in the middle of.
+  document's OCR lease, no longer renewed, runs out and beat's requeue task hands
+  it to another worker;
+- the pool process running an OCR or a sweep batch (the OOM killer's usual
+  choice): the worker hands the message back at once (reject_on_worker_lost) and
+  the redelivered task, holding the same task id, takes back its own leases at
+  once, not after the stall period.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import datetime as dt
 import os
 import signal
 import subprocess
+import time
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -39,6 +41,7 @@ from tests.ingest.scans import DPI, text_strip
 from tests.retention.seeding import seed_person
 
 STALL_SECONDS = 10
+LONG_STALL_SECONDS = 600
 SWEEP_AS_OF = dt.date(2026, 11, 24)  # years before the young people's 25th birthdays (from 2037)
 
 
@@ -97,6 +100,62 @@ def test_a_worker_killed_mid_ocr_has_its_scan_finished_by_another(
         searchable = session.exec(select(func.count()).select_from(StoredObject).where(StoredObject.variant == Variant.searchable)).one()
         ocr_events = session.exec(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "document.ocr")).one()
     assert (searchable, ocr_events) == (1, 1)  # finished once, nothing half-written left over
+    container.close()
+
+
+def test_a_killed_ocr_pool_process_has_its_scan_redelivered_and_finished_at_once(
+    settings: Settings, tmp_path: Path, on_broker: OnBroker
+) -> None:
+    # A stall period far longer than the wait below: only an immediate take-over by the
+    # redelivered task passes, and no beat runs to requeue anything.
+    settings = on_broker("redis", settings).model_copy(update={"ocr_stall_seconds": LONG_STALL_SECONDS})
+    init_storage(settings)
+    container = Container(settings, clock=SystemClock())
+    scratch = settings.data_dir / "tmp"
+    dates = real_time_case_dates()
+    with transaction(container.new_session) as session:
+        _, token = create_user(session, username="olive", role=Role.officer, clock=container.clock)
+    headers = {"Authorization": f"Bearer {token}"}
+
+    with TestClient(create_app(container)) as client:
+        born = {"full_name": "Jamie Example", "date_of_birth": dates["born"]}
+        person = client.post("/api/v1/people", json=born, headers=headers).json()
+        referral = {"person_id": person["id"], "referral_date": dates["referred"], "referral_source": "parent_carer"}
+        case = client.post("/api/v1/cases", json=referral, headers=headers).json()
+
+        def status(document_id: int) -> str:
+            return client.get(f"/api/v1/documents/{document_id}", headers=headers).json()["status"]
+
+        with running_worker(settings, tmp_path / "worker.log") as worker:
+            [pool_process] = _pool_children(worker)
+            form = {"correspondence_date": dates["letter"], "provided_by": "school"}
+            with _scan_pages(tmp_path / "bundle.tiff", 6).open("rb") as body:
+                answer = client.post(f"/api/v1/cases/{case['id']}/documents", files={"file": ("bundle.tiff", body)},
+                                     data=form, headers=headers)
+            assert answer.status_code == 202, answer.text
+            document_id = answer.json()["id"]
+            wait_for(lambda: status(document_id) == "processing", 60, "the pool process starts the OCR")
+            wait_for(lambda: any(scratch.iterdir()), 30, "the OCR works in its scratch directory")
+            os.kill(pool_process, signal.SIGKILL)
+            killed_at = time.monotonic()
+            left_behind = sorted(scratch.iterdir())
+            assert left_behind, "the killed pool process left its scratch directory (decrypted pages) behind"
+            wait_for(lambda: status(document_id) == "ready", LONG_STALL_SECONDS / 2, "the redelivered task finishes")
+            seconds = time.monotonic() - killed_at
+            print(f"\nkilled OCR pool process: document ready {seconds:.1f}s after the kill")
+            assert "WorkerLostError" in (tmp_path / "worker.log").read_text()  # the kill really hit the running OCR
+        assert all(path.exists() for path in left_behind)  # nothing removed it while the worker ran on
+        with running_worker(settings, tmp_path / "next.log"):
+            assert not any(path.exists() for path in left_behind), "a starting worker removes a dead process's scratch"
+
+        query = {"q": "therapy", "case_id": case["id"]}
+        hits = client.get("/api/v1/search", params=query, headers=headers).json()["hits"]
+        assert {hit["document_id"] for hit in hits} == {document_id}
+    with container.new_session() as session:
+        searchable = session.exec(
+            select(func.count()).select_from(StoredObject).where(StoredObject.variant == Variant.searchable)
+        ).one()
+    assert searchable == 1
     container.close()
 
 

@@ -43,12 +43,12 @@ def upload(backend_client: TestClient, headers: dict, case_id: int, path: Path, 
         return backend_client.post(f"/api/v1/cases/{case_id}/documents", files=files, data={"correspondence_date": date, "provided_by": provided_by}, headers=headers)
 
 
-def run_ocr(container: Container, document_id: int) -> DocumentStatus:
+def run_ocr(container: Container, document_id: int, *, task_id: str = "test-task") -> DocumentStatus:
     """What the OCR task does, run here in the test process (tests/e2e runs it in a real worker)."""
     return process(
         new_session=container.new_session, vault=container.vault, options=container.ocr_options,
         limits=container.upload_limits, scratch=container.settings.data_dir / "tmp", clock=container.clock,
-        document_id=document_id,
+        document_id=document_id, holder=task_id,
     )
 
 
@@ -83,6 +83,7 @@ def test_a_scan_becomes_searchable_and_nothing_readable_is_stored(backend_client
 
     assert run_ocr(backend_container, document["id"]) == DocumentStatus.ready
     assert backend_client.get(f"/api/v1/documents/{document['id']}", headers=officer).json()["status"] == "ready"
+    assert list((backend_container.settings.data_dir / "tmp").rglob("*")) == []  # upload and OCR scratch both gone
 
     hits = backend_client.get("/api/v1/search", params={"q": "speech therapies"}, headers=officer).json()["hits"]  # stemmed
     assert [(h["document_id"], h["page"]) for h in hits] == [(document["id"], 1)]

@@ -35,6 +35,9 @@ DESTROYED = {"name": "Xanthe Brimblecombe", "born": dt.date(2001, 7, 13), "words
 KEPT = {"name": "Quentin Ostrowski", "born": dt.date(2012, 2, 29), "words": ("Quibbletorn", "Vexmoorland")}
 
 
+DATABASE_FILES = {"casevault.db", "casevault.db-wal", "casevault.db-shm"}
+
+
 @pytest.fixture
 def service(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[Services, TestClient]]:
     """The embedded default: database, objects and scratch all in one data directory."""
@@ -83,10 +86,21 @@ def test_a_destroyed_persons_words_name_and_birth_date_are_in_no_file_after_the_
         letter = pdf_with_text_pages(folder / "letter.pdf", [(f"Letter about {first} and {second}",)])
         documents = [upload(client, officer, case["id"], path, "2026-05-20") for path in (scan, letter)]
         assert [run_ocr(container, document) for document in documents] == [DocumentStatus.ready] * 2
+        refused = folder / "notes.pdf"  # plaintext that fails the upload's checks: its scratch copy must go too
+        refused.write_bytes(f"not a document: {first} {second} {person['name']}".encode() * 50)
+        with refused.open("rb") as body:
+            answer = client.post(
+                f"/api/v1/cases/{case['id']}/documents", files={"file": ("notes.pdf", body)},
+                data={"correspondence_date": "2026-05-20", "provided_by": "school"}, headers=officer,
+            )
+        assert answer.status_code == 415, answer.text
 
-    # The same grep finds the person while they exist (so its silence later means something).
+    # The same grep finds the person while they exist (so its silence later means something),
+    # and only in the database: no scratch copy of an upload, a page or its text is left.
     for told in told_about(DESTROYED):
-        assert found_in_data_dir(data_dir, told), f"{told!r} should be in the database before the destruction"
+        found = found_in_data_dir(data_dir, told)
+        assert found, f"{told!r} should be in the database before the destruction"
+        assert set(found) <= DATABASE_FILES, f"{told!r} is outside the database: {found}"
 
     clock: FixedClock = container.clock
     clock.set(dt.date(2026, 11, 24))

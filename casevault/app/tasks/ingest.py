@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import Task
 
 from casevault.app.task_queue import OCR_TASK
-from casevault.app.tasks import casevault_task, services_of
+from casevault.app.tasks import casevault_task, holder_of, services_of
 from casevault.core.db import transaction
 from casevault.ingest.process import process
 from casevault.ingest.stalls import mark_resent, stalled
@@ -22,6 +22,7 @@ def ocr_document(task: Task, document_id: int) -> str:
         scratch=services.settings.data_dir / "tmp",
         clock=services.clock,
         document_id=document_id,
+        holder=holder_of(task),
     )
     return status.value
 
