@@ -26,15 +26,17 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, values
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sqlmodel import select
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from casevault.api.health import Probes
+from casevault.api.request_id import CLIENT_CLOSED_REQUEST
 from casevault.api.route_names import METHODS, RouteTemplates
+from casevault.app.services import Services
 from casevault.core import counters
 from casevault.core.errors import ConfigurationError
 from casevault.core.models import Document, DocumentStatus
-from casevault.app.services import Services
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
@@ -156,7 +158,8 @@ class RequestMetrics:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status, received = 500, 0  # 500 unless a response starts: the app raised
+        status: int | None = None
+        received = 0
 
         async def counting_receive() -> Message:
             nonlocal received
@@ -173,10 +176,17 @@ class RequestMetrics:
 
         try:
             await self.app(scope, counting_receive, status_send)
+        except ClientDisconnect:
+            raise  # counted below as the client leaving
+        except BaseException:
+            status = status or 500  # the app raised before it answered
+            raise
         finally:
             method, path = scope["method"], scope["path"]
             route = self.templates(method, path)
-            self.metrics.observe(method=method, route=route, status=status, seconds=time.perf_counter() - started)
+            # No answer and no error: the client went away while sending, as the access log says.
+            counted = status or CLIENT_CLOSED_REQUEST
+            self.metrics.observe(method=method, route=route, status=counted, seconds=time.perf_counter() - started)
             if method == "POST" and self.is_upload(path):
                 self.metrics.upload_bytes.inc(received)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+import urllib.request
 import threading
 import time
 from collections.abc import Iterator
@@ -138,3 +139,8 @@ def test_a_client_leaving_mid_upload_is_one_info_line_and_leaves_no_scratch_file
     assert "Traceback" not in output.text
     assert not [line for line in output.lines if line["level"] in ("ERROR", "CRITICAL")]
     assert _scratch(settings) == []
+    with urllib.request.urlopen(f"http://{server[0]}:{server[1]}/metrics", timeout=30) as answer:
+        exposition = answer.read().decode()
+    upload_route = 'route="/api/v1/cases/{case_id}/documents"'
+    counted = [line for line in exposition.splitlines() if line.startswith("casevault_http_requests_total") and upload_route in line]
+    assert counted and all('status="499"' in line for line in counted), counted  # counted as the client leaving, not a 500
