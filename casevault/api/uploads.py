@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import BinaryIO
 
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -19,6 +20,9 @@ from starlette.requests import Request
 
 from casevault.core import scratch
 from casevault.core.errors import InvalidInput, PayloadTooLarge
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks  # declared for type checkers only
 
 FIELD_LIMIT = 1024  # bytes in one form field
 HEADER_LIMIT = 16 * 1024  # all part headers together
@@ -51,7 +55,7 @@ class _Parts:
         self._buffer = bytearray()
         self._writing_file = False
 
-    def callbacks(self) -> dict:
+    def callbacks(self) -> "MultipartCallbacks":
         return {
             "on_part_begin": self.part_begin,
             "on_header_field": lambda data, start, end: self._header(data[start:end], field=True),

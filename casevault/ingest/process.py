@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from casevault.archive import PutResult, Vault
 from casevault.core import audit, counters
@@ -143,7 +143,7 @@ def _record_searchable(
             session.delete(previous)
             session.flush()
         session.add(stored_row(document, Variant.searchable, stored, tier))
-        session.exec(delete(PageText).where(PageText.document_id == document_id))  # type: ignore[call-overload]
+        session.execute(delete(PageText).where(col(PageText.document_id) == document_id))
         session.add_all(PageText(document_id=document_id, page=page.page, text=page.text) for page in pages)
         document.status, document.failure_reason = DocumentStatus.ready, None
         document.page_count, document.updated_at = len(pages), clock.now()

@@ -38,12 +38,13 @@ def stalled(session: Session, *, clock: Clock, stall_after: dt.timedelta) -> lis
             col(Document.status).in_([DocumentStatus.queued, DocumentStatus.processing])
         )
     ).all()
+    found = [(id_, status, updated) for id_, status, updated in rows if id_ is not None]  # read rows have ids
     processing = {
-        id_: lease_name("ocr", "document", id_) for id_, status, _ in rows if status == DocumentStatus.processing
+        id_: lease_name("ocr", "document", id_) for id_, status, _ in found if status == DocumentStatus.processing
     }
     live = held(session, names=processing.values(), clock=clock)
     return [
-        id_ for id_, status, updated in rows
+        id_ for id_, status, updated in found
         if (processing[id_] not in live if status == DocumentStatus.processing else now - updated > stall_after * 3)
     ]
 
