@@ -34,7 +34,7 @@ from casevault.app.task_queue import OCR_QUEUE, broker_name
 from tests.tokens import token
 from tests.fixtures_brokers import OnBroker
 from tests.ingest.scans import pdf_with_text_pages, save, text_strip
-from tests.ingest.test_upload import run_ocr
+from tests.ingest.uploads import run_ocr
 
 BORN = dt.date(2004, 3, 10)  # 25 on 10 March 2029
 PERSONAL = (

@@ -19,7 +19,7 @@ from casevault.core.clock import FixedClock
 from casevault.core.models import Document, DocumentStatus, StoredObject
 from casevault.core.settings import Settings
 from casevault.ingest.options import UploadLimits
-from casevault.ingest.process import process
+from tests.ingest.uploads import run_ocr, upload
 from tests.ingest.hostile import arm, leftovers, pdf_with_pages
 from tests.ingest.scans import WORDS, extracted_text, pdf_from_image, text_strip, words_in
 
@@ -31,23 +31,6 @@ def container(settings: Settings, clock: FixedClock) -> Iterator[Services]:
     built = Services(settings, clock=clock)
     yield built
     built.close()
-
-
-def upload(client: TestClient, headers: dict[str, str], case_id: int, path: Path):
-    with path.open("rb") as body:
-        return client.post(
-            f"/api/v1/cases/{case_id}/documents", files={"file": (path.name, body, "application/octet-stream")},
-            data={"correspondence_date": "2026-10-02", "provided_by": "school"}, headers=headers,
-        )
-
-
-def run_ocr(container: Services, document_id: int, limits: UploadLimits | None = None) -> DocumentStatus:
-    """What the OCR task does, run here in the test process."""
-    return process(
-        new_session=container.new_session, vault=container.vault, options=container.ocr_options,
-        limits=limits or container.upload_limits, scratch=container.settings.data_dir / "tmp",
-        clock=container.clock, document_id=document_id, holder="test-task",
-    )
 
 
 def rows(container: Services, model: type) -> int:

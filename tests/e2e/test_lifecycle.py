@@ -24,7 +24,7 @@ from casevault.retention.sweep import run_sweep
 from casevault.app.services import Services
 from tests.e2e.life import FULL_NAME, assert_nothing_left_but_a_certificate, hits, keys_in, stored_keys, upload_three
 from tests.tokens import token
-from tests.ingest.test_upload import run_ocr
+from tests.ingest.uploads import run_ocr
 
 BORN = dt.date(2004, 3, 10)  # 25 on 10 March 2029
 

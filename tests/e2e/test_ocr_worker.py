@@ -17,7 +17,7 @@ from tests.tokens import token
 from tests.e2e.servers import real_time_case_dates, running_worker, wait_for
 from tests.fixtures_brokers import OnBroker
 from tests.ingest.scans import save, text_strip
-from tests.ingest.test_upload import BAD_FILES
+from tests.ingest.uploads import BAD_FILES
 
 
 @pytest.mark.parametrize("broker", ["sqlite", "redis"])

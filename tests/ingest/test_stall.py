@@ -22,14 +22,14 @@ from casevault.ingest import process as processing
 from casevault.ingest.stalls import mark_resent, requeue, stalled
 from casevault.app.services import Services as Container
 from tests.ingest.scans import save, text_strip
-from tests.ingest.test_upload import case_id, officer, run_ocr, stored_bytes, upload  # noqa: F401 (fixtures)
+from tests.ingest.uploads import run_ocr, stored_bytes, upload
 
 pytestmark = pytest.mark.parametrize("backend_container", ["filesystem"], indirect=True)
 STALL = dt.timedelta(seconds=300)  # the default ocr_stall_seconds
 
 
 @pytest.fixture
-def queued(backend_client: TestClient, officer, case_id, tmp_path: Path) -> int:  # noqa: F811
+def queued(backend_client: TestClient, officer, case_id, tmp_path: Path) -> int:
     answer = upload(backend_client, officer, case_id, save(text_strip(), tmp_path / "review.png"))
     assert answer.status_code == 202, answer.text
     return answer.json()["id"]

@@ -10,68 +10,16 @@ from pathlib import Path
 import pikepdf
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import func, select
 
 from casevault.core.db import transaction
 from casevault.core.models import Document, DocumentStatus, StoredObject
 from casevault.core.users import create_user
 from casevault.core.models import Role
-from casevault.ingest.process import process
 from casevault.app.services import Services as Container
-from tests.ingest.scans import WORDS, pdf_from_image, png_header_only, save, text_strip
+from tests.ingest.uploads import BAD_FILES, count, run_ocr, stored_bytes, upload
+from tests.ingest.scans import WORDS, save, text_strip
 
 TODAY = dt.date(2026, 11, 24)
-
-
-@pytest.fixture
-def officer(backend_container: Container) -> dict[str, str]:
-    with transaction(backend_container.new_session) as session:
-        _, token = create_user(session, username="olive", role=Role.officer, clock=backend_container.clock)
-    return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-def case_id(backend_client: TestClient, officer: dict[str, str]) -> int:
-    person = backend_client.post("/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": "2012-03-04"}, headers=officer).json()
-    case = backend_client.post("/api/v1/cases", json={"person_id": person["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"}, headers=officer)
-    return case.json()["id"]
-
-
-def upload(backend_client: TestClient, headers: dict, case_id: int, path: Path, *, name: str | None = None, date: str = "2026-10-02", provided_by: str = "school"):
-    with path.open("rb") as body:
-        files = {"file": (name or path.name, body, "application/octet-stream")}
-        return backend_client.post(f"/api/v1/cases/{case_id}/documents", files=files, data={"correspondence_date": date, "provided_by": provided_by}, headers=headers)
-
-
-def run_ocr(container: Container, document_id: int, *, task_id: str = "test-task") -> DocumentStatus:
-    """What the OCR task does, run here in the test process (tests/e2e runs it in a real worker)."""
-    return process(
-        new_session=container.new_session, vault=container.vault, options=container.ocr_options,
-        limits=container.upload_limits, scratch=container.settings.data_dir / "tmp", clock=container.clock,
-        document_id=document_id, holder=task_id,
-    )
-
-
-def stored_bytes(container: Container) -> list[bytes]:
-    """Every byte the store holds, every version, every tier, as an attacker with the disk or bucket would see it."""
-    settings = container.settings
-    if settings.storage_url.startswith("file://"):
-        root = Path(settings.storage_url.removeprefix("file://"))
-        return [path.read_bytes() for path in root.rglob("*") if path.is_file()]
-    import boto3
-
-    s3 = boto3.client("s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region,
-                      aws_access_key_id=settings.s3_access_key_id, aws_secret_access_key=settings.s3_secret_access_key)
-    blobs = []
-    for bucket in (settings.s3_active_bucket, settings.s3_archive_bucket):
-        for version in s3.list_object_versions(Bucket=bucket).get("Versions", []):
-            blobs.append(s3.get_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])["Body"].read())
-    return blobs
-
-
-def count(container: Container, model: type) -> int:
-    with container.new_session() as session:
-        return session.exec(select(func.count()).select_from(model)).one()
 
 
 def test_a_scan_becomes_searchable_and_nothing_readable_is_stored(backend_client: TestClient, backend_container: Container, officer, case_id, tmp_path: Path) -> None:
@@ -115,33 +63,6 @@ def test_the_same_file_twice_is_one_document(backend_client: TestClient, backend
     assert first.json()["id"] == again.json()["id"]
     assert count(backend_container, Document) == 1
     assert count(backend_container, StoredObject) == 1
-
-
-def _truncated_pdf(tmp: Path) -> Path:
-    whole = pdf_from_image(text_strip(), tmp / "whole.pdf").read_bytes()
-    (tmp / "truncated.pdf").write_bytes(whole[: len(whole) // 2])
-    return tmp / "truncated.pdf"
-
-
-def _password_pdf(tmp: Path) -> Path:
-    with pikepdf.open(pdf_from_image(text_strip(), tmp / "plain.pdf")) as pdf:
-        pdf.save(tmp / "locked.pdf", encryption=pikepdf.Encryption(user="secret", owner="owner", aes=True))
-    return tmp / "locked.pdf"
-
-
-def _zero_page_tiff(tmp: Path) -> Path:
-    (tmp / "empty.tif").write_bytes(b"II*\x00\x00\x00\x00\x00")  # first page at offset 0: there is none
-    return tmp / "empty.tif"
-
-
-BAD_FILES = {
-    "truncated pdf": (_truncated_pdf, 422, "incomplete"),
-    "header-only pdf": (lambda tmp: (tmp / "h.pdf").write_bytes(b"%PDF-1.7\n") and tmp / "h.pdf", 422, "pdf"),
-    "password pdf": (_password_pdf, 422, "remove the password"),
-    "20000x20000 png": (lambda tmp: png_header_only(tmp / "bomb.png", 20000, 20000), 422, "pixels"),
-    "zero-page tiff": (_zero_page_tiff, 422, "no pages"),
-    "random bytes": (lambda tmp: (tmp / "x.pdf").write_bytes(b"\x00\x01not a document" * 50) and tmp / "x.pdf", 415, "pdf, jpeg, png"),
-}
 
 
 @pytest.mark.parametrize("name", sorted(BAD_FILES))

@@ -29,7 +29,7 @@ from casevault.app.services import Services
 from tests.e2e.life import upload
 from tests.tokens import token
 from tests.ingest.scans import pdf_with_text_pages, save, text_strip
-from tests.ingest.test_upload import run_ocr
+from tests.ingest.uploads import run_ocr
 
 DESTROYED = {"name": "Xanthe Brimblecombe", "born": dt.date(2001, 7, 13), "words": ("Xylofrond", "Jabberwhisk")}
 KEPT = {"name": "Quentin Ostrowski", "born": dt.date(2012, 2, 29), "words": ("Quibbletorn", "Vexmoorland")}

@@ -23,7 +23,7 @@ from casevault.app.services import Services
 from tests.e2e.life import upload
 from tests.tokens import token
 from tests.ingest.scans import pdf_with_text_pages
-from tests.ingest.test_upload import run_ocr
+from tests.ingest.uploads import run_ocr
 from tests.retention.seeding import lifecycle_of, seed_person
 
 BORN = dt.date(2004, 3, 10)  # 25 on 10 March 2029
