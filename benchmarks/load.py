@@ -29,9 +29,9 @@ import argparse
 import datetime
 import os
 import platform
+import random
 import secrets
 import shutil
-import random
 import signal
 import socket
 import subprocess
@@ -50,14 +50,14 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ingest import jpeg_pdf, scanned_page  # noqa: E402  (the ingest benchmark's scans)
-from storage import free_port  # noqa: E402
+from ingest import jpeg_pdf, scanned_page
+from storage import free_port
 
-from casevault.core.db import transaction  # noqa: E402
-from casevault.core.models import Role  # noqa: E402
-from casevault.core.settings import load_settings  # noqa: E402
-from casevault.core.users import create_user  # noqa: E402
-from casevault.app.services import Services  # noqa: E402
+from casevault.app.services import Services
+from casevault.core.db import transaction
+from casevault.core.models import Role
+from casevault.core.settings import load_settings
+from casevault.core.users import create_user
 
 POSTGRES = os.environ.get("CASEVAULT_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 STALL_SECONDS = 20  # CASEVAULT_OCR_STALL_SECONDS: how soon a dead worker's scan is handed on
@@ -122,7 +122,9 @@ class Stack:
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("CASEVAULT_")},
             "CASEVAULT_DATA_DIR": str(root / "var"),
-            "CASEVAULT_DATABASE_URL": sa.make_url(POSTGRES).set(database=self.database).render_as_string(hide_password=False),
+            "CASEVAULT_DATABASE_URL": sa.make_url(POSTGRES)
+            .set(database=self.database)
+            .render_as_string(hide_password=False),
             "CASEVAULT_BROKER_URL": f"redis://127.0.0.1:{self.redis_port}/0",
             "CASEVAULT_PORT": str(self.api_port),
             "CASEVAULT_OCR_JOBS": "1",
@@ -130,14 +132,23 @@ class Stack:
             "CASEVAULT_LOG_LEVEL": "INFO",
         }
         subprocess.run([sys.executable, "-m", "casevault", "init"], env=self.env, check=True, capture_output=True)
-        self.container = Services(load_settings(**{k.removeprefix("CASEVAULT_").lower(): v for k, v in self.env.items()
-                                                    if k.startswith("CASEVAULT_")}))
+        self.container = Services(
+            load_settings(
+                **{k.removeprefix("CASEVAULT_").lower(): v for k, v in self.env.items() if k.startswith("CASEVAULT_")}
+            )
+        )
         with transaction(self.container.new_session) as session:
-            self.tokens = [create_user(session, username=f"officer{n}", role=Role.officer, clock=self.container.clock)[1]
-                           for n in range(officers)]
+            self.tokens = [
+                create_user(session, username=f"officer{n}", role=Role.officer, clock=self.container.clock)[1]
+                for n in range(officers)
+            ]
         self._start("api", ["api"], ready=lambda: self._answers("/healthz"))
         for name in ("worker-1", "worker-2"):
-            self._start(name, ["worker", "--concurrency=1"], ready=lambda n=name: b" ready." in (self.logs / f"{n}.log").read_bytes())
+            self._start(
+                name,
+                ["worker", "--concurrency=1"],
+                ready=lambda n=name: b" ready." in (self.logs / f"{n}.log").read_bytes(),
+            )
         self._start("beat", ["beat"], ready=lambda: (self.logs / "beat.log").stat().st_size > 0)
 
     @property
@@ -152,17 +163,34 @@ class Stack:
 
     def _start(self, name: str, args: list[str], ready) -> None:
         with (self.logs / f"{name}.log").open("ab") as sink:
-            self.processes[name] = subprocess.Popen([sys.executable, "-m", "casevault", *args], env=self.env,
-                                                    stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+            self.processes[name] = subprocess.Popen(
+                [sys.executable, "-m", "casevault", *args],
+                env=self.env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         wait_until(lambda: ready() or self.processes[name].poll() is not None, 90, f"{name} ready")
         if self.processes[name].poll() is not None:
             raise RuntimeError(f"{name} exited: {(self.logs / f'{name}.log').read_text()[-2000:]}")
 
     def _start_redis(self) -> subprocess.Popen:
         process = subprocess.Popen(
-            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--dir", str(self.redis_dir),
-             "--appendonly", "yes", "--save", ""],
-            stdout=(self.root / "redis.log").open("ab"), stderr=subprocess.STDOUT,
+            [
+                "redis-server",
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.redis_dir),
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
+            ],
+            stdout=(self.root / "redis.log").open("ab"),
+            stderr=subprocess.STDOUT,
         )
         wait_until(lambda: _connects(self.redis_port), 30, "redis ready")
         return process
@@ -179,7 +207,9 @@ class Stack:
 
     def documents(self) -> list[tuple[int, str, str | None, int, datetime.datetime]]:
         with self.container.engine.connect() as connection:
-            return connection.execute(sa.text("SELECT id, status, failure_reason, page_count, updated_at FROM document")).all()
+            return connection.execute(
+                sa.text("SELECT id, status, failure_reason, page_count, updated_at FROM document")
+            ).all()
 
     def close(self) -> None:
         for process in self.processes.values():
@@ -230,15 +260,22 @@ class Outcome:
 def client(stack: Stack, token: str, uploads: list[Path], outcome: Outcome) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=stack.url, headers=headers, timeout=120) as http:
-        person = http.post("/api/v1/people", json={"full_name": "Load Test Person", "date_of_birth": "2012-01-01"}).json()
-        case = http.post("/api/v1/cases", json={"person_id": person["id"], "referral_date": "2026-09-01",
-                                               "referral_source": "parent_carer"}).json()
+        person = http.post(
+            "/api/v1/people", json={"full_name": "Load Test Person", "date_of_birth": "2012-01-01"}
+        ).json()
+        case = http.post(
+            "/api/v1/cases",
+            json={"person_id": person["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"},
+        ).json()
         for path in uploads:
             started = time.perf_counter()
             try:
                 with path.open("rb") as body:
-                    answer = http.post(f"/api/v1/cases/{case['id']}/documents", files={"file": (path.name, body)},
-                                       data={"correspondence_date": "2026-10-01", "provided_by": "school"})
+                    answer = http.post(
+                        f"/api/v1/cases/{case['id']}/documents",
+                        files={"file": (path.name, body)},
+                        data={"correspondence_date": "2026-10-01", "provided_by": "school"},
+                    )
             except httpx.HTTPError as error:
                 outcome.answered(time.perf_counter() - started, refusal=type(error).__name__)
                 continue
@@ -273,7 +310,7 @@ def run(name: str, root: Path, uploads: list[Path], clients: int, faults: bool) 
     outcome, injected = Outcome(), []
     try:
         shares = [uploads[n::clients] for n in range(clients)]
-        started = datetime.datetime.now(datetime.timezone.utc)
+        started = datetime.datetime.now(datetime.UTC)
         t0 = time.perf_counter()
         with ThreadPoolExecutor(max_workers=clients + 1) as pool:
             injector = pool.submit(inject_faults, stack, outcome, len(uploads), injected) if faults else None
@@ -293,8 +330,15 @@ def run(name: str, root: Path, uploads: list[Path], clients: int, faults: bool) 
         ready = [rows[i] for i in accepted if i in rows and rows[i][1] == "ready"]
         failed = [rows[i] for i in accepted if i in rows and rows[i][1] == "failed" and rows[i][2]]
         return Run(
-            name, injected, outcome, started, uploads_seconds, len(ready), len(failed),
-            lost=len(accepted) - len(ready) - len(failed), pages=sum(row[3] for row in ready),
+            name,
+            injected,
+            outcome,
+            started,
+            uploads_seconds,
+            len(ready),
+            len(failed),
+            lost=len(accepted) - len(ready) - len(failed),
+            pages=sum(row[3] for row in ready),
             last_ready=max((row[4] for row in ready), default=None),
         )
     finally:
@@ -308,7 +352,9 @@ def inject_faults(stack: Stack, outcome: Outcome, total: int, injected: list[str
     ready = lambda: sum(status == "ready" for _, status, *_ in stack.documents())  # noqa: E731
     wait_until(lambda: ready() >= total // 2, 3600, "half of the documents ready")
     stack.kill_worker("worker-2")
-    injected.append(f"worker-2 killed (SIGKILL, whole process group) mid-OCR once {total // 2} documents were ready, not restarted")
+    injected.append(
+        f"worker-2 killed (SIGKILL, whole process group) mid-OCR once {total // 2} documents were ready, not restarted"
+    )
 
 
 # --- the report -------------------------------------------------------------------------------
@@ -332,7 +378,9 @@ def table(runs: list[Run], clients: int) -> str:
             f"{percentile(o.latencies, 50) * 1000:.0f} | {percentile(o.latencies, 95) * 1000:.0f} | {max(o.latencies) * 1000:.0f} | "
             f"{r.ready} | {r.failed_with_reason} | **{r.lost}** | {r.pages_per_second:.2f} |"
         )
-    notes = [f"- {r.name}: uploads took {r.uploads_seconds:.0f} s; faults: {'; '.join(r.faults) or 'none'}" for r in runs]
+    notes = [
+        f"- {r.name}: uploads took {r.uploads_seconds:.0f} s; faults: {'; '.join(r.faults) or 'none'}" for r in runs
+    ]
     return "\n".join(lines + [""] + notes)
 
 
@@ -351,12 +399,17 @@ def main() -> None:
     try:
         uploads = make_uploads(root, args.documents)
         load_before = os.getloadavg()[0]
-        runs = [run(name, root, uploads, args.clients, faults=name == "faults")
-                for name in ("clean", "faults") if args.only in (None, name)]
+        runs = [
+            run(name, root, uploads, args.clients, faults=name == "faults")
+            for name in ("clean", "faults")
+            if args.only in (None, name)
+        ]
         tesseract = subprocess.run(["tesseract", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
-        print(f"{datetime.date.today()}, {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}, "
-              f"{tesseract}; {args.clients} clients, {args.documents} one-page scans; PostgreSQL, Redis (AOF), "
-              f"1 API process, 2 workers x 1 tesseract, beat; ocr_stall_seconds={STALL_SECONDS}; load average before: {load_before:.1f}\n")
+        print(
+            f"{datetime.date.today()}, {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}, "
+            f"{tesseract}; {args.clients} clients, {args.documents} one-page scans; PostgreSQL, Redis (AOF), "
+            f"1 API process, 2 workers x 1 tesseract, beat; ocr_stall_seconds={STALL_SECONDS}; load average before: {load_before:.1f}\n"
+        )
         print(table(runs, args.clients))
         if any(r.lost for r in runs):
             sys.exit(1)

@@ -29,14 +29,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
-from benchmarks.storage import moto_server  # noqa: E402
-from casevault.app.parts import init_storage  # noqa: E402
-from casevault.core.clock import FixedClock  # noqa: E402
-from casevault.core.db import transaction  # noqa: E402
-from casevault.core.migrate import upgrade  # noqa: E402
-from casevault.core.models import (  # noqa: E402
+from benchmarks.storage import moto_server
+from casevault.app.parts import init_storage
+from casevault.app.services import Services
+from casevault.core.clock import FixedClock
+from casevault.core.db import transaction
+from casevault.core.migrate import upgrade
+from casevault.core.models import (
     Case,
     CaseStatus,
     Document,
@@ -50,12 +51,11 @@ from casevault.core.models import (  # noqa: E402
     Tier,
     Variant,
 )
-from casevault.core.settings import Settings, load_settings  # noqa: E402
-from casevault.retention.facts import plan  # noqa: E402
-from casevault.retention.steps import StepOutcomeKind  # noqa: E402
-from casevault.retention.sweep import run_sweep  # noqa: E402
-from casevault.retention.tagging import lifecycle_tags  # noqa: E402
-from casevault.app.services import Services  # noqa: E402
+from casevault.core.settings import Settings, load_settings
+from casevault.retention.facts import plan
+from casevault.retention.steps import StepOutcomeKind
+from casevault.retention.sweep import run_sweep
+from casevault.retention.tagging import lifecycle_tags
 
 TODAY = dt.date(2026, 11, 24)
 DUE_ARCHIVE, DUE_DESTROY = 500, 500
@@ -78,13 +78,29 @@ def populate(container: Services, *, cases: int) -> None:
         elif i % 2:
             born, status, closed, until = dt.date(2010, 1, 1) + dt.timedelta(days=i % 3000), CaseStatus.open, None, None
         else:
-            born, status, closed, until = dt.date(2009, 1, 1) + dt.timedelta(days=i % 3000), CaseStatus.archived, dt.date(2026, 3, 1), dt.date(2027, 3, 1)
-        people.append({"id": i, "full_name": f"Person {i}", "date_of_birth": born, "pseudonym": f"p_{i:024x}", "created_at": now})
-        rows.append({
-            "id": i, "reference": f"SEN-B-{i:07d}", "person_id": i, "referral_date": dt.date(2025, 1, 1),
-            "referral_source": ReferralSource.parent_carer.value, "status": status.value, "closed_on": closed,
-            "archive_until": until, "created_at": now, "updated_at": now,
-        })
+            born, status, closed, until = (
+                dt.date(2009, 1, 1) + dt.timedelta(days=i % 3000),
+                CaseStatus.archived,
+                dt.date(2026, 3, 1),
+                dt.date(2027, 3, 1),
+            )
+        people.append(
+            {"id": i, "full_name": f"Person {i}", "date_of_birth": born, "pseudonym": f"p_{i:024x}", "created_at": now}
+        )
+        rows.append(
+            {
+                "id": i,
+                "reference": f"SEN-B-{i:07d}",
+                "person_id": i,
+                "referral_date": dt.date(2025, 1, 1),
+                "referral_source": ReferralSource.parent_carer.value,
+                "status": status.value,
+                "closed_on": closed,
+                "archive_until": until,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
         if i > DUE_DESTROY + DUE_ARCHIVE and i % 10 == 0:
             holds.append({"case_id": i, "kind": HoldKind.legal.value, "reason": "benchmark", "placed_at": now})
     with container.engine.begin() as connection:
@@ -128,8 +144,14 @@ def seed_closed_cases(container: Services, workdir: Path) -> int:
             person = Person(full_name=f"Person {n}", date_of_birth=born)
             session.add(person)
             session.flush()
-            case = Case(reference=f"SEN-M-{n:05d}", person_id=person.id, referral_date=dt.date(2026, 1, 1),
-                        referral_source=ReferralSource.parent_carer, status=CaseStatus.closed, closed_on=dt.date(2026, 10, 1))
+            case = Case(
+                reference=f"SEN-M-{n:05d}",
+                person_id=person.id,
+                referral_date=dt.date(2026, 1, 1),
+                referral_source=ReferralSource.parent_carer,
+                status=CaseStatus.closed,
+                closed_on=dt.date(2026, 10, 1),
+            )
             session.add(case)
             session.flush()
             subject, case_id = person.pseudonym, case.id
@@ -137,14 +159,30 @@ def seed_closed_cases(container: Services, workdir: Path) -> int:
         for _ in range(2):
             stored = [container.vault.put(subject=subject, source=source, tier=Tier.active, tags=tags) for _ in Variant]
             with transaction(container.new_session) as session:
-                document = Document(case_id=case_id, original_filename="x.pdf", content_type="application/pdf", size=DOCUMENT_BYTES,
-                                    sha256=secrets.token_hex(32), correspondence_date=dt.date(2026, 9, 1), provided_by=ProvidedBy.school,
-                                    status=DocumentStatus.ready)
+                document = Document(
+                    case_id=case_id,
+                    original_filename="x.pdf",
+                    content_type="application/pdf",
+                    size=DOCUMENT_BYTES,
+                    sha256=secrets.token_hex(32),
+                    correspondence_date=dt.date(2026, 9, 1),
+                    provided_by=ProvidedBy.school,
+                    status=DocumentStatus.ready,
+                )
                 session.add(document)
                 session.flush()
                 for variant, put in zip(Variant, stored, strict=True):
-                    session.add(StoredObject(document_id=document.id, variant=variant, object_key=put.object_key, tier=Tier.active,
-                                             sha256=put.sha256, size=put.size, stored_size=put.stored_size))
+                    session.add(
+                        StoredObject(
+                            document_id=document.id,
+                            variant=variant,
+                            object_key=put.object_key,
+                            tier=Tier.active,
+                            sha256=put.sha256,
+                            size=put.size,
+                            stored_size=put.stored_size,
+                        )
+                    )
             documents += 1
     return documents
 
@@ -174,9 +212,14 @@ def main() -> None:
         with moto_server() as endpoint:
             suffix = secrets.token_hex(4)
             s3 = load_settings(
-                data_dir=workdir / "s3", storage_url="s3://", s3_endpoint_url=endpoint, s3_addressing_style="path",
-                s3_access_key_id="testing", s3_secret_access_key="testing",
-                s3_active_bucket=f"bench-active-{suffix}", s3_archive_bucket=f"bench-archive-{suffix}",
+                data_dir=workdir / "s3",
+                storage_url="s3://",
+                s3_endpoint_url=endpoint,
+                s3_addressing_style="path",
+                s3_access_key_id="testing",
+                s3_secret_access_key="testing",
+                s3_active_bucket=f"bench-active-{suffix}",
+                s3_archive_bucket=f"bench-archive-{suffix}",
             )
             moves.append(time_moves("s3 (moto)", s3, workdir))
     print(render(planning, moves))
@@ -193,10 +236,17 @@ def render(planning: list[tuple[int, float, int]], moves: list[tuple[str, float,
     for cases, seconds, due in planning:
         kept = cases - DUE_ARCHIVE - DUE_DESTROY
         lines.append(f"| {cases:,} | {due:,} | {kept // 10:,} | {seconds * 1000:.0f} ms |")
-    lines += ["", f"| backend | archive, per document (2 objects of {DOCUMENT_BYTES // 1024} KiB) | destroy, per document |", "| --- | ---: | ---: |"]
+    lines += [
+        "",
+        f"| backend | archive, per document (2 objects of {DOCUMENT_BYTES // 1024} KiB) | destroy, per document |",
+        "| --- | ---: | ---: |",
+    ]
     lines += [f"| {name} | {a * 1000:.1f} ms | {d * 1000:.1f} ms |" for name, a, d in moves]
     worst = max(seconds for _, seconds, _ in planning)
-    lines += ["", f"- Goal: planning 100,000 cases with 1% due < 1 s: **{'met' if worst < 1 else 'not met'}** ({worst * 1000:.0f} ms)"]
+    lines += [
+        "",
+        f"- Goal: planning 100,000 cases with 1% due < 1 s: **{'met' if worst < 1 else 'not met'}** ({worst * 1000:.0f} ms)",
+    ]
     return "\n".join(lines)
 
 

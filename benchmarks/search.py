@@ -31,12 +31,79 @@ from casevault.ingest.search import CANDIDATES, search
 CASES = 1000
 PAGES_PER_DOCUMENT = 10
 WORDS_PER_PAGE = 250
-COMMON = ("the of and to in a is that for it as was with be by on not he this are or his from at which but have an they you were her".split())
-TOPICS = (
-    "school provision speech therapy annual review education health care plan assessment tribunal transport "
-    "autism dyslexia support teacher parent carer meeting report letter appeal placement funding occupational "
-    "psychology specialist mainstream college transition hearing visual impairment behaviour exclusion attendance"
-).split()
+COMMON = [
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "a",
+    "is",
+    "that",
+    "for",
+    "it",
+    "as",
+    "was",
+    "with",
+    "be",
+    "by",
+    "on",
+    "not",
+    "he",
+    "this",
+    "are",
+    "or",
+    "his",
+    "from",
+    "at",
+    "which",
+    "but",
+    "have",
+    "an",
+    "they",
+    "you",
+    "were",
+    "her",
+]
+TOPICS = [
+    "school",
+    "provision",
+    "speech",
+    "therapy",
+    "annual",
+    "review",
+    "education",
+    "health",
+    "care",
+    "plan",
+    "assessment",
+    "tribunal",
+    "transport",
+    "autism",
+    "dyslexia",
+    "support",
+    "teacher",
+    "parent",
+    "carer",
+    "meeting",
+    "report",
+    "letter",
+    "appeal",
+    "placement",
+    "funding",
+    "occupational",
+    "psychology",
+    "specialist",
+    "mainstream",
+    "college",
+    "transition",
+    "hearing",
+    "visual",
+    "impairment",
+    "behaviour",
+    "exclusion",
+    "attendance",
+]
 
 
 def vocabulary() -> list[str]:
@@ -56,29 +123,55 @@ def page_text(rng: random.Random, words: list[str]) -> str:
 def fill(engine: sa.Engine, *, pages: int, rng: random.Random) -> tuple[int, int]:
     """Returns (manager id, officer id)."""
     words = vocabulary()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     with engine.begin() as db:
         users = []
         for name, role in (("bench-manager", "manager"), ("bench-officer", "officer")):
-            users.append(db.execute(sa.text(
-                "INSERT INTO user_account (username, role, token_hash, created_at) VALUES (:n, :r, :h, :t) RETURNING id"
-            ), {"n": name, "r": role, "h": secrets.token_hex(32), "t": now}).scalar_one())
-        person = db.execute(sa.text(
-            "INSERT INTO person (full_name, date_of_birth, pseudonym, created_at) VALUES ('Bench Person', '2012-01-01', :p, :t) RETURNING id"
-        ), {"p": "p_" + secrets.token_hex(12), "t": now}).scalar_one()
+            users.append(
+                db.execute(
+                    sa.text(
+                        "INSERT INTO user_account (username, role, token_hash, created_at) VALUES (:n, :r, :h, :t) RETURNING id"
+                    ),
+                    {"n": name, "r": role, "h": secrets.token_hex(32), "t": now},
+                ).scalar_one()
+            )
+        person = db.execute(
+            sa.text(
+                "INSERT INTO person (full_name, date_of_birth, pseudonym, created_at) VALUES ('Bench Person', '2012-01-01', :p, :t) RETURNING id"
+            ),
+            {"p": "p_" + secrets.token_hex(12), "t": now},
+        ).scalar_one()
         for case in range(1, CASES + 1):
-            db.execute(sa.text(
-                "INSERT INTO case_file (id, reference, person_id, status, referral_date, referral_source, assigned_officer_id, created_at, updated_at)"
-                " VALUES (:id, :ref, :p, 'open', '2026-01-01', 'parent_carer', :o, :t, :t)"
-            ), {"id": case, "ref": f"SEN-2026-{case:05d}", "p": person, "o": users[1] if case % 50 == 0 else users[0], "t": now})
+            db.execute(
+                sa.text(
+                    "INSERT INTO case_file (id, reference, person_id, status, referral_date, referral_source, assigned_officer_id, created_at, updated_at)"
+                    " VALUES (:id, :ref, :p, 'open', '2026-01-01', 'parent_carer', :o, :t, :t)"
+                ),
+                {
+                    "id": case,
+                    "ref": f"SEN-2026-{case:05d}",
+                    "p": person,
+                    "o": users[1] if case % 50 == 0 else users[0],
+                    "t": now,
+                },
+            )
         documents = pages // PAGES_PER_DOCUMENT
-        db.execute(sa.text(
-            "INSERT INTO document (id, case_id, original_filename, content_type, size, sha256, correspondence_date, provided_by, status, tier, created_at, updated_at)"
-            " VALUES (:id, :case, 'scan.pdf', 'application/pdf', 1, :sha, '2026-02-01', 'school', 'ready', 'active', :t, :t)"
-        ), [{"id": d, "case": 1 + d % CASES, "sha": f"{d:064x}", "t": now} for d in range(1, documents + 1)])
+        db.execute(
+            sa.text(
+                "INSERT INTO document (id, case_id, original_filename, content_type, size, sha256, correspondence_date, provided_by, status, tier, created_at, updated_at)"
+                " VALUES (:id, :case, 'scan.pdf', 'application/pdf', 1, :sha, '2026-02-01', 'school', 'ready', 'active', :t, :t)"
+            ),
+            [{"id": d, "case": 1 + d % CASES, "sha": f"{d:064x}", "t": now} for d in range(1, documents + 1)],
+        )
         batch = []
         for number in range(pages):
-            batch.append({"d": 1 + number // PAGES_PER_DOCUMENT, "p": 1 + number % PAGES_PER_DOCUMENT, "x": page_text(rng, words)})
+            batch.append(
+                {
+                    "d": 1 + number // PAGES_PER_DOCUMENT,
+                    "p": 1 + number % PAGES_PER_DOCUMENT,
+                    "x": page_text(rng, words),
+                }
+            )
             if len(batch) == 5000:
                 db.execute(sa.text("INSERT INTO page_text (document_id, page, text) VALUES (:d, :p, :x)"), batch)
                 batch = []
@@ -92,7 +185,7 @@ def fill(engine: sa.Engine, *, pages: int, rng: random.Random) -> tuple[int, int
 
 def queries(rng: random.Random, count: int) -> dict[str, list[str]]:
     words = vocabulary()
-    rare = words[len(COMMON) + len(TOPICS) + 3000:]  # the long tail: a few pages each
+    rare = words[len(COMMON) + len(TOPICS) + 3000 :]  # the long tail: a few pages each
     return {
         "one topic word": [rng.choice(TOPICS) for _ in range(count)],
         "two words": [f"{rng.choice(TOPICS)} {rng.choice(TOPICS)}" for _ in range(count)],
@@ -146,12 +239,21 @@ def main() -> None:
         with admin.connect() as db:
             db.exec_driver_sql(f'CREATE DATABASE "{name}"')
         try:
-            rows += bench(sa.make_url(server).set(database=name).render_as_string(hide_password=False), "PostgreSQL", pages=args.pages, count=args.queries)
+            rows += bench(
+                sa.make_url(server).set(database=name).render_as_string(hide_password=False),
+                "PostgreSQL",
+                pages=args.pages,
+                count=args.queries,
+            )
         finally:
             with admin.connect() as db:
                 db.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    print(f"\nSearch over {args.pages:,} pages, {args.queries} queries of each kind, top 20 hits ({dt.date.today()}):\n")
-    print(f"Ranking considers at most {CANDIDATES} matching pages, the most recent (casevault.ingest.search.CANDIDATES).\n")
+    print(
+        f"\nSearch over {args.pages:,} pages, {args.queries} queries of each kind, top 20 hits ({dt.date.today()}):\n"
+    )
+    print(
+        f"Ranking considers at most {CANDIDATES} matching pages, the most recent (casevault.ingest.search.CANDIDATES).\n"
+    )
     print("| database | query | caller | p50 ms | p95 ms | goal p95 < 50 ms |")
     print("| --- | --- | --- | ---: | ---: | --- |")
     print("\n".join(rows))

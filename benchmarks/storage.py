@@ -32,15 +32,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from casevault.app.parts import build_vault  # noqa: E402
-from casevault.archive import LifecycleTags, Vault  # noqa: E402
-from casevault.archive.envelope import ChunkSealer, encrypt_stream  # noqa: E402
-from casevault.app.parts import init_storage  # noqa: E402
-from casevault.core.clock import SystemClock  # noqa: E402
-from casevault.core.db import make_engine, session_factory  # noqa: E402
-from casevault.core.migrate import upgrade  # noqa: E402
-from casevault.core.models import Tier, new_pseudonym  # noqa: E402
-from casevault.core.settings import Settings, load_settings  # noqa: E402
+from casevault.app.parts import (
+    build_vault,
+    init_storage,
+)
+from casevault.archive import LifecycleTags, Vault
+from casevault.archive.envelope import ChunkSealer, encrypt_stream
+from casevault.core.clock import SystemClock
+from casevault.core.db import make_engine, session_factory
+from casevault.core.migrate import upgrade
+from casevault.core.models import Tier, new_pseudonym
+from casevault.core.settings import Settings, load_settings
 
 MB = 1_000_000
 MIB = 1024 * 1024
@@ -252,7 +254,9 @@ def render(runs: list[Run], openssl: tuple[float, str], ours: tuple[float, float
         f"| ours: whole `encrypt_stream` incl. sha256 of the plaintext, in memory | {streaming / MB:,.0f} | {streaming / openssl_rate:.0%} |",
         "",
     ]
-    worst_100 = max(max(r.put_peak_rss, r.get_peak_rss, r.put_peak_python, r.get_peak_python) for r in runs if r.size == 100 * MB)
+    worst_100 = max(
+        max(r.put_peak_rss, r.get_peak_rss, r.put_peak_python, r.get_peak_python) for r in runs if r.size == 100 * MB
+    )
     lines.append(
         f"- Goal: encryption >= {OPENSSL_SHARE_GOAL:.0%} of OpenSSL: "
         f"**{'met' if sealing >= OPENSSL_SHARE_GOAL * openssl_rate else 'NOT met'}** "

@@ -16,8 +16,8 @@ import pytest
 import redis
 from kombu import Connection
 
-from casevault.core.settings import Settings
 from casevault.app.task_queue import LIFECYCLE_QUEUE, OCR_QUEUE, broker_name
+from casevault.core.settings import Settings
 from tests.local_servers import broker_url
 
 OnBroker = Callable[[str, Settings], Settings]

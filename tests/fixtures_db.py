@@ -18,11 +18,11 @@ import pytest
 import sqlalchemy as sa
 
 from casevault.app.parts import audit_mac_key
+from casevault.app.services import Services
 from casevault.core.clock import FixedClock
 from casevault.core.db import SessionFactory
 from casevault.core.migrate import upgrade
 from casevault.core.settings import Settings, load_settings
-from casevault.app.services import Services
 from tests.local_servers import fresh_postgres_database
 
 KEPT_TABLES = {"alembic_version"}
@@ -92,4 +92,3 @@ def new_session(container: Services) -> SessionFactory:
 @pytest.fixture
 def engine(container: Services) -> sa.Engine:
     return container.engine
-

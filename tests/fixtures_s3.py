@@ -16,14 +16,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from fastapi.testclient import TestClient
 
 from casevault.api.app import create_app
 from casevault.app.parts import init_storage
+from casevault.app.services import Services
 from casevault.core.clock import FixedClock
 from casevault.core.settings import Settings, load_settings
-from casevault.app.services import Services
 from tests.e2e.servers import free_port
 
 MOTO_CREDENTIALS = {"s3_access_key_id": "testing", "s3_secret_access_key": "testing"}
@@ -74,7 +73,12 @@ def kms_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def kms_settings(settings: Settings, *, endpoint: str, key_id: str) -> Settings:
     return settings.model_copy(
-        update={"key_provider": "aws-kms", "kms_key_id": key_id, "kms_endpoint_url": endpoint, "kms_region": "us-east-1"}
+        update={
+            "key_provider": "aws-kms",
+            "kms_key_id": key_id,
+            "kms_endpoint_url": endpoint,
+            "kms_region": "us-east-1",
+        }
     )
 
 

@@ -101,7 +101,7 @@ def find_cycles(graph: dict[str, set[str]]) -> list[str]:
         for nxt in sorted(graph.get(node, set())):
             if state.get(nxt) == "open":
                 path = [*trail, node]
-                cycles.append(" -> ".join([*path[path.index(nxt):], nxt]))
+                cycles.append(" -> ".join([*path[path.index(nxt) :], nxt]))
             elif nxt not in state:
                 visit(nxt, [*trail, node])
         state[node] = "done"

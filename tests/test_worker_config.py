@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from casevault.core.settings import Settings
 from casevault.app.services import Services
 from casevault.app.task_queue import LIFECYCLE_QUEUE, OCR_QUEUE
+from casevault.core.settings import Settings
 
 
 def test_every_scheduled_task_is_registered_and_routed(tmp_path) -> None:
@@ -13,7 +13,11 @@ def test_every_scheduled_task_is_registered_and_routed(tmp_path) -> None:
     registered = set(celery.tasks)
     scheduled = {entry["task"] for entry in celery.conf.beat_schedule.values()}
     assert scheduled <= registered, scheduled - registered
-    assert {"casevault.retention.sweep", "casevault.ingest.requeue_stalled", "casevault.archive.verify_storage"} <= scheduled
+    assert {
+        "casevault.retention.sweep",
+        "casevault.ingest.requeue_stalled",
+        "casevault.archive.verify_storage",
+    } <= scheduled
 
     def queue(name: str) -> str:
         return (celery.amqp.router.route({}, name) or {}).get("queue").name
@@ -35,5 +39,7 @@ def test_a_queue_prefix_names_every_queue_broadcast_and_redis_key_of_the_install
     assert celery.conf.control_exchange == "site-b.celery"  # worker ping
     options = celery.conf.broker_transport_options
     assert {options[key] for key in ("unacked_key", "unacked_index_key", "unacked_mutex_key")} == {
-        "site-b.unacked", "site-b.unacked_index", "site-b.unacked_mutex",
+        "site-b.unacked",
+        "site-b.unacked_index",
+        "site-b.unacked_mutex",
     }

@@ -45,7 +45,9 @@ def create_app(services: Services) -> FastAPI:
     app.add_middleware(
         BodyLimits, limit=settings.max_request_body_kb * 1024, timeout=settings.body_timeout_seconds, streamed=is_upload
     )
-    app.add_middleware(metrics.RequestMetrics, metrics=app.state.metrics, templates=app.state.route_templates, is_upload=is_upload)
+    app.add_middleware(
+        metrics.RequestMetrics, metrics=app.state.metrics, templates=app.state.route_templates, is_upload=is_upload
+    )
     app.add_middleware(LastResort)  # any exception left: a problem+json 500, logged once
     app.add_middleware(SecurityHeaders)  # on every answer, the 500s, 408s and 413s above included
     app.add_middleware(RequestId)  # added last, so outermost: the id and the access line cover the rest

@@ -14,9 +14,9 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from casevault.api.app import create_app
+from casevault.app.services import Services
 from casevault.core.logs import configure_logging
 from casevault.core.settings import load_settings
-from casevault.app.services import Services
 
 FACTORY = "casevault.api.asgi:create_from_environment"
 

@@ -13,12 +13,12 @@ from fastapi import Depends, Header, Request
 from sqlmodel import Session
 
 from casevault.api.refusals import refuse_unauthenticated
+from casevault.app.services import Services
 from casevault.core import audit
 from casevault.core.db import transaction
 from casevault.core.errors import Forbidden, Unauthenticated
 from casevault.core.models import Role, User
 from casevault.core.users import authenticate
-from casevault.app.services import Services
 
 
 def get_services(request: Request) -> Services:

@@ -24,8 +24,8 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from casevault.core.errors import CasevaultError
 from casevault.app.services import Services
+from casevault.core.errors import CasevaultError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -56,14 +56,18 @@ class Bounded:
         def run() -> None:
             try:
                 values.append(check())
-            except BaseException as error:  # noqa: BLE001 - handed to the waiting request
+            except BaseException as error:
                 errors.append(error)
 
         with self._lock:
             earlier = self._latest
             if earlier is not None and earlier.is_alive() and time.monotonic() - self._latest_since > self.seconds:
+
                 def hung(_deadline: float) -> T:
-                    raise CheckTimedOut(f"an earlier check has not come back for {time.monotonic() - self._latest_since:.0f} s")
+                    raise CheckTimedOut(
+                        f"an earlier check has not come back for {time.monotonic() - self._latest_since:.0f} s"
+                    )
+
                 return hung
             thread = threading.Thread(target=run, name=f"check-{self.name}", daemon=True)
             self._latest, self._latest_since = thread, time.monotonic()
@@ -128,7 +132,7 @@ class Probes:
             detail = f"{error}; {HINTS[name]}"
         except CasevaultError as error:  # our own messages say what to do and hold no secrets
             detail = error.detail
-        except Exception as error:  # noqa: BLE001 - a driver's message may hold a URL: name the type only
+        except Exception as error:
             detail = f"{type(error).__name__}; {HINTS[name]}"
             log.warning("check of the %s failed: %s", name, without_secrets(f"{type(error).__name__}: {error}"))
         return Check(False, detail), None

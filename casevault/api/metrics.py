@@ -58,15 +58,21 @@ class Metrics:
         # the metrics are registered nowhere. Otherwise: a registry of this app's own.
         self.registry = None if self.multiprocess_dir else CollectorRegistry()
         self.requests = Counter(
-            "casevault_http_requests", "HTTP requests answered, by method, route template and status",
-            ["method", "route", "status"], registry=self.registry,
+            "casevault_http_requests",
+            "HTTP requests answered, by method, route template and status",
+            ["method", "route", "status"],
+            registry=self.registry,
         )
         self.duration = Histogram(
-            "casevault_http_request_duration_seconds", "Time to answer HTTP requests, by method and route template",
-            ["method", "route"], buckets=DURATION_BUCKETS, registry=self.registry,
+            "casevault_http_request_duration_seconds",
+            "Time to answer HTTP requests, by method and route template",
+            ["method", "route"],
+            buckets=DURATION_BUCKETS,
+            registry=self.registry,
         )
         self.upload_bytes = Counter(
-            "casevault_upload_bytes", "Bytes received in document uploads (whole multipart bodies, refused ones too)",
+            "casevault_upload_bytes",
+            "Bytes received in document uploads (whole multipart bodies, refused ones too)",
             registry=self.registry,
         )
         self.service = ServiceCollector(services, probes)
@@ -125,7 +131,9 @@ class ServiceCollector:
             return
         totals, by_status = read
         for spec in counters.COUNTERS.values():
-            family = CounterMetricFamily(f"casevault_{spec.name}", spec.help, labels=[spec.label] if spec.label else None)
+            family = CounterMetricFamily(
+                f"casevault_{spec.name}", spec.help, labels=[spec.label] if spec.label else None
+            )
             for label in sorted(spec.values) if spec.label else [""]:  # every value, 0 until counted
                 family.add_metric([label] if spec.label else [], totals.get((spec.name, label), 0.0))
             yield family
@@ -140,7 +148,9 @@ class ServiceCollector:
         up.add_metric([], 0 if depths is None else 1)
         yield up
         if depths is not None:
-            family = GaugeMetricFamily("casevault_queue_depth", "Tasks waiting in each queue (not those being worked on)", labels=["queue"])
+            family = GaugeMetricFamily(
+                "casevault_queue_depth", "Tasks waiting in each queue (not those being worked on)", labels=["queue"]
+            )
             for queue, depth in depths.items():
                 family.add_metric([queue], depth)
             yield family
@@ -150,7 +160,9 @@ class RequestMetrics:
     """ASGI middleware: each request counted by method, route template and status,
     outside the other middleware so a body refused before routing is counted too."""
 
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, templates: RouteTemplates, is_upload: Callable[[str], bool]) -> None:
+    def __init__(
+        self, app: ASGIApp, *, metrics: Metrics, templates: RouteTemplates, is_upload: Callable[[str], bool]
+    ) -> None:
         self.app, self.metrics, self.templates, self.is_upload = app, metrics, templates, is_upload
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -74,6 +74,11 @@ def _log_access(scope: Scope, status: int, seconds: float) -> None:
     method, route, duration_ms = scope["method"], route_template(Request(scope)), round(seconds * 1000, 1)
     note = " (client disconnected)" if status == CLIENT_CLOSED_REQUEST else ""
     access_log.info(
-        "%s %s %s %.1fms%s", method, route, status, duration_ms, note,
+        "%s %s %s %.1fms%s",
+        method,
+        route,
+        status,
+        duration_ms,
+        note,
         extra={"http": {"method": method, "route": route, "status": status, "duration_ms": duration_ms}},
     )

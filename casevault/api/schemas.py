@@ -9,7 +9,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from casevault.api.bounds import BodyId, RealDate
-
 from casevault.core.models import (
     Case,
     CaseNote,
@@ -70,7 +69,7 @@ class CasePublic(BaseModel):
     created_at: dt.datetime
 
     @classmethod
-    def of(cls, case: Case, *, officer: str | None) -> "CasePublic":
+    def of(cls, case: Case, *, officer: str | None) -> CasePublic:
         return cls(**case.model_dump(exclude={"assigned_officer_id", "updated_at"}), assigned_officer=officer)
 
 
@@ -87,7 +86,7 @@ class NotePublic(BaseModel):
     created_at: dt.datetime
 
     @classmethod
-    def of(cls, note: CaseNote) -> "NotePublic":
+    def of(cls, note: CaseNote) -> NotePublic:
         return cls(**note.model_dump(exclude={"author_id"}))
 
 
@@ -111,7 +110,7 @@ class DocumentPublic(BaseModel):
     created_at: dt.datetime
 
     @classmethod
-    def of(cls, document: Document) -> "DocumentPublic":
+    def of(cls, document: Document) -> DocumentPublic:
         fields = document.model_dump(exclude={"page_count", "uploaded_by", "updated_at"})
         return cls(**fields, pages=document.page_count)
 
@@ -155,7 +154,7 @@ class HoldPublic(BaseModel):
     released_by: int | None
 
     @classmethod
-    def of(cls, hold: Hold) -> "HoldPublic":
+    def of(cls, hold: Hold) -> HoldPublic:
         return cls.model_validate(hold, from_attributes=True)
 
 
@@ -215,7 +214,7 @@ class CertificatePublic(BaseModel):
     authorised_by: str
 
     @classmethod
-    def of(cls, row: DestructionCertificate) -> "CertificatePublic":
+    def of(cls, row: DestructionCertificate) -> CertificatePublic:
         return cls.model_validate(row, from_attributes=True)
 
 

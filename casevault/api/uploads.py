@@ -12,8 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
@@ -55,7 +54,7 @@ class _Parts:
         self._buffer = bytearray()
         self._writing_file = False
 
-    def callbacks(self) -> "MultipartCallbacks":
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self.part_begin,
             "on_header_field": lambda data, start, end: self._header(data[start:end], field=True),
@@ -100,7 +99,7 @@ class _Parts:
                     f"the document is larger than {self.max_bytes // (1024 * 1024)} MiB;"
                     " split it or ask an admin to raise CASEVAULT_MAX_UPLOAD_MB"
                 )
-            self.file.write(data[start:end])  # type: ignore[union-attr]
+            self.file.write(data[start:end])  # type: ignore[union-attr]  # open while a file part is written
             return
         self._buffer += data[start:end]
         if len(self._buffer) > FIELD_LIMIT:
@@ -119,7 +118,9 @@ class _Parts:
         return self.directory / "body"
 
 
-async def receive_upload(request: Request, *, directory: Path, max_bytes: int, file_field: str = "file") -> ReceivedUpload:
+async def receive_upload(
+    request: Request, *, directory: Path, max_bytes: int, file_field: str = "file"
+) -> ReceivedUpload:
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in options:
         raise InvalidInput(f"send the document as multipart/form-data with a '{file_field}' field")
@@ -138,5 +139,7 @@ async def receive_upload(request: Request, *, directory: Path, max_bytes: int, f
         raise
     if path is None:
         scratch.remove(private)
-        raise InvalidInput(f"the upload has no '{file_field}' field; attach the document as '{file_field}'", field=file_field)
+        raise InvalidInput(
+            f"the upload has no '{file_field}' field; attach the document as '{file_field}'", field=file_field
+        )
     return ReceivedUpload(path=path, filename=parts.filename, fields=parts.fields)

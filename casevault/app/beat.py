@@ -19,11 +19,11 @@ both agree and a test can run beat at any moment it chooses.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 import os
 import socket
-import copy
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,8 +60,13 @@ class LeasedScheduler(Scheduler):  # type: ignore[misc]  # celery is untyped
         services = services_of_app(app)
         seconds = services.settings.beat_lease_seconds
         self._new_session = services.new_session
-        self._lease = Lease(services.new_session, name=LEASE_NAME, holder=process_id(),
-                            duration=dt.timedelta(seconds=seconds), clock=services.clock)
+        self._lease = Lease(
+            services.new_session,
+            name=LEASE_NAME,
+            holder=process_id(),
+            duration=dt.timedelta(seconds=seconds),
+            clock=services.clock,
+        )
         self._clock: Clock = services.clock
         self._renew_every = seconds / 3
         self._check_every = min(STANDBY_CHECK_SECONDS, self._renew_every)
@@ -95,7 +100,11 @@ class LeasedScheduler(Scheduler):  # type: ignore[misc]  # celery is untyped
         with self._database() as session:
             if not self._lease.renew(session):
                 raise LeaseLost("the scheduler lease ran out or was taken over")
-            session.merge(ScheduledRun(entry=sent.name, last_run_at=_aware(sent.last_run_at), total_run_count=sent.total_run_count))
+            session.merge(
+                ScheduledRun(
+                    entry=sent.name, last_run_at=_aware(sent.last_run_at), total_run_count=sent.total_run_count
+                )
+            )
         self._renewed_at = renewing
         self.schedule[entry.name] = sent
         return sent
@@ -147,11 +156,26 @@ class LeasedScheduler(Scheduler):  # type: ignore[misc]  # celery is untyped
         self._state = state
         seconds = self._lease.duration.total_seconds()
         if state == HOLDER:
-            log.info("beat %s: holds the scheduler lease and sends periodic tasks (renewed every %gs)", self._lease.holder, round(self._renew_every, 1))
+            log.info(
+                "beat %s: holds the scheduler lease and sends periodic tasks (renewed every %gs)",
+                self._lease.holder,
+                round(self._renew_every, 1),
+            )
         elif state == STANDBY:
-            log.info("beat %s: standby; %s; checking every %gs", self._lease.holder, self._who_holds(), round(self._check_every, 1))
+            log.info(
+                "beat %s: standby; %s; checking every %gs",
+                self._lease.holder,
+                self._who_holds(),
+                round(self._check_every, 1),
+            )
         else:
-            log.warning("beat %s: cannot reach the database (%s); sending nothing; another beat takes over %.0fs after this one's last renewal", self._lease.holder, why, seconds)
+            log.warning(
+                "beat %s: cannot reach the database (%s); sending nothing; "
+                "another beat takes over %.0fs after this one's last renewal",
+                self._lease.holder,
+                why,
+                seconds,
+            )
 
     def _who_holds(self) -> str:
         try:
@@ -193,11 +217,16 @@ class LeasedScheduler(Scheduler):  # type: ignore[misc]  # celery is untyped
                     self._lease.release_now()
                     log.info("beat %s: released the scheduler lease", self._lease.holder)
                 except sa.exc.SQLAlchemyError as error:
-                    log.warning("beat %s: could not release the scheduler lease (%s); a standby takes over once it runs out", self._lease.holder, type(error).__name__)
+                    log.warning(
+                        "beat %s: could not release the scheduler lease (%s); a standby takes over once it runs out",
+                        self._lease.holder,
+                        type(error).__name__,
+                    )
 
     @property
     def info(self) -> str:
-        return f"    . lease -> {LEASE_NAME!r} in the database, {self._lease.duration.total_seconds():.0f}s, as {self._lease.holder}"
+        seconds = self._lease.duration.total_seconds()
+        return f"    . lease -> {LEASE_NAME!r} in the database, {seconds:.0f}s, as {self._lease.holder}"
 
 
 def _load_schedule(session: Session, schedule: dict[str, ScheduleEntry]) -> None:
@@ -207,7 +236,9 @@ def _load_schedule(session: Session, schedule: dict[str, ScheduleEntry]) -> None
     for name, entry in schedule.items():
         run = stored.get(name)
         if run is None:
-            session.add(ScheduledRun(entry=name, last_run_at=_aware(entry.last_run_at), total_run_count=entry.total_run_count))
+            session.add(
+                ScheduledRun(entry=name, last_run_at=_aware(entry.last_run_at), total_run_count=entry.total_run_count)
+            )
         else:
             entry.last_run_at, entry.total_run_count = run.last_run_at, run.total_run_count
 
@@ -223,4 +254,4 @@ def _on_clock(every: object, app: Celery, clock: Clock) -> BaseSchedule:
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)

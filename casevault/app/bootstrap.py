@@ -7,14 +7,14 @@ from __future__ import annotations
 from sqlmodel import select
 
 from casevault.app.parts import init_storage
+from casevault.app.services import Services
 from casevault.archive.audit_anchor import anchor_audit_chain
 from casevault.core import audit
 from casevault.core.db import transaction
 from casevault.core.migrate import upgrade
-from casevault.core.scratch import remove_stale
 from casevault.core.models import Role, User
+from casevault.core.scratch import remove_stale
 from casevault.core.users import create_user
-from casevault.app.services import Services
 
 FIRST_ADMIN = "admin"
 
@@ -38,6 +38,12 @@ def _create_first_admin(services: Services) -> str | None:
             return None
         admin, token = create_user(session, username=FIRST_ADMIN, role=Role.admin, clock=services.clock)
         audit.record(
-            session, clock=services.clock, actor="system", action="user.create", subject_type="user", subject_id=admin.id, details={"role": "admin"}
+            session,
+            clock=services.clock,
+            actor="system",
+            action="user.create",
+            subject_type="user",
+            subject_id=admin.id,
+            details={"role": "admin"},
         )
         return token

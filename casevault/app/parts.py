@@ -94,8 +94,11 @@ def audit_mac_key(settings: Settings, *, store: ObjectStore | None = None) -> Au
 
         if not settings.kms_key_id:
             raise ConfigurationError("CASEVAULT_KMS_KEY_ID must be set when CASEVAULT_KEY_PROVIDER=aws-kms")
-        return KmsWrappedMacKey(kms=aws_client("kms", kms_endpoint(settings)), key_id=settings.kms_key_id,
-                                store=store or open_store(settings))
+        return KmsWrappedMacKey(
+            kms=aws_client("kms", kms_endpoint(settings)),
+            key_id=settings.kms_key_id,
+            store=store or open_store(settings),
+        )
     if settings.key_file is None:
         raise ConfigurationError("no key file configured; set CASEVAULT_KEY_FILE or use load_settings()")
     return LocalMacKeyFile(kek_file=settings.key_file)

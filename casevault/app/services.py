@@ -90,13 +90,13 @@ class Services:
         )
 
     @cached_property
-    def celery(self) -> "CasevaultCelery":
+    def celery(self) -> CasevaultCelery:
         from casevault.app.celery_app import make_celery  # Celery only in processes that use it
 
         return make_celery(self)
 
     @cached_property
-    def tasks(self) -> "TaskQueue":
+    def tasks(self) -> TaskQueue:
         from casevault.app.task_queue import TaskQueue
 
         return TaskQueue(self.celery, self.settings)

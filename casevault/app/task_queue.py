@@ -36,7 +36,7 @@ def broker_name(settings: Settings, name: str) -> str:
 
 
 class TaskQueue:
-    def __init__(self, celery: "Celery", settings: Settings) -> None:
+    def __init__(self, celery: Celery, settings: Settings) -> None:
         self.celery = celery
         self.settings = settings
         self.queues = (OCR_QUEUE, LIFECYCLE_QUEUE)  # as the metrics name them; the broker's names are prefixed
@@ -65,7 +65,11 @@ class TaskQueue:
         empty queue's list, so there "no such queue" means none waiting."""
         url = self.settings.broker_url
         # The caller's deadline is the bound; the socket timeouts (a little longer) only end the thread.
-        options = {"socket_connect_timeout": timeout + 1, "socket_timeout": timeout + 1} if url.startswith(("redis", "rediss")) else {}
+        options = (
+            {"socket_connect_timeout": timeout + 1, "socket_timeout": timeout + 1}
+            if url.startswith(("redis", "rediss"))
+            else {}
+        )
         depths = {}
         with self.celery.connection_for_read(connect_timeout=timeout + 1, transport_options=options) as connection:
             connection.ensure_connection(max_retries=0)  # no retry: kombu would sleep 2 s first
@@ -91,5 +95,5 @@ def _close_quietly(channel: Any) -> None:
         if session is not None:
             session.close()
         channel.close()
-    except Exception:  # noqa: BLE001 - a channel the server already closed
+    except Exception:
         pass

@@ -31,8 +31,11 @@ def ping_worker(celery: Celery, *, node: str | None, timeout: float) -> PingAnsw
     connection = celery.connection_for_write()
     try:
         if "fanout" not in connection.transport.implements.exchange_type:
-            return PingAnswer(False, f"cannot ping {node}: the {connection.transport.driver_type} broker has no broadcast; "
-                                     "worker ping needs Redis or RabbitMQ (CASEVAULT_BROKER_URL=redis://… or amqp://…)")
+            return PingAnswer(
+                False,
+                f"cannot ping {node}: the {connection.transport.driver_type} broker has no broadcast; "
+                "worker ping needs Redis or RabbitMQ (CASEVAULT_BROKER_URL=redis://… or amqp://…)",
+            )
         try:
             replies = celery.control.ping(destination=[node], timeout=timeout, limit=1, connection=connection)
         except (OperationalError, OSError) as error:

@@ -56,7 +56,7 @@ def anchor_audit_chain(*, store: ObjectStore, new_session: SessionFactory, clock
 
 def _object_key(at: dt.datetime) -> str:
     # Sorts by time; the random tail keeps two anchors of the same instant apart.
-    return f"{ANCHOR_PREFIX}{at.astimezone(dt.timezone.utc):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(4)}"
+    return f"{ANCHOR_PREFIX}{at.astimezone(dt.UTC):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(4)}"
 
 
 @dataclass
@@ -74,7 +74,7 @@ def read_anchors(*, store: ObjectStore, mac_key: bytes) -> AnchorsRead:
             with store.reader(tier=Tier.active, key=name) as stored:
                 document = json.loads(stored.read())
             anchor = audit.ChainAnchor(
-                at=dt.datetime.strptime(document["at"], "%Y-%m-%dT%H:%MZ").replace(tzinfo=dt.timezone.utc),
+                at=dt.datetime.strptime(document["at"], "%Y-%m-%dT%H:%MZ").replace(tzinfo=dt.UTC),
                 row_id=int(document["row_id"]),
                 mac=str(document["mac"]),
                 mac_from=document["mac_from"],

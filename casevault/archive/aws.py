@@ -11,8 +11,8 @@ from typing import Any, Literal, NoReturn
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as BotoConnectionError
-from botocore.exceptions import NoCredentialsError, ReadTimeoutError, ResponseStreamingError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ReadTimeoutError, ResponseStreamingError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from casevault.core.errors import CasevaultError, NotFound, StorageError, TransientError
 
@@ -98,7 +98,9 @@ def raise_translated(error: Exception, *, doing: str) -> NoReturn:
             "or configure the standard AWS credential chain"
         ) from error
     if isinstance(error, (BotoConnectionError, ReadTimeoutError, ResponseStreamingError)):
-        raise TransientError(f"{doing}: could not reach the server ({type(error).__name__}); try again later") from error
+        raise TransientError(
+            f"{doing}: could not reach the server ({type(error).__name__}); try again later"
+        ) from error
     if isinstance(error, BotoCoreError):
         raise StorageError(f"{doing} failed: {error}") from error
     raise error

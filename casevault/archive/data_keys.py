@@ -38,9 +38,7 @@ class DataKeys:
             with transaction(self._new_session) as session:
                 _lock_subject(session, subject)
                 if session.get(DestroyedKey, subject) is not None:
-                    raise KeyDestroyed(
-                        f"the records of {subject} were destroyed: nothing more can be stored for them"
-                    )
+                    raise KeyDestroyed(f"the records of {subject} were destroyed: nothing more can be stored for them")
                 session.add(
                     DataKey(
                         subject=subject,

@@ -76,9 +76,7 @@ class ChunkSealer:
         return nonce, self._aead.encrypt(nonce, chunk, _associated_data(self.header, self._object_key, index, last))
 
 
-def encrypt_stream(
-    *, source: BinaryIO, sink: BinaryIO, data_key: bytes, object_key: str, chunk_size: int
-) -> Encrypted:
+def encrypt_stream(*, source: BinaryIO, sink: BinaryIO, data_key: bytes, object_key: str, chunk_size: int) -> Encrypted:
     sealer = ChunkSealer(data_key=data_key, object_key=object_key, chunk_size=chunk_size)
     sink.write(sealer.header)
     digest = hashlib.sha256()

@@ -153,8 +153,16 @@ class FilesystemStore:
         for key in dict.fromkeys(keys):
             info = self.head(tier=tier, key=key)
             if info is not None:
-                found.append(ObjectVersion(key=key, version_id=None, is_latest=True, is_delete_marker=False,
-                                           size=info.size, last_modified=info.last_modified))
+                found.append(
+                    ObjectVersion(
+                        key=key,
+                        version_id=None,
+                        is_latest=True,
+                        is_delete_marker=False,
+                        size=info.size,
+                        last_modified=info.last_modified,
+                    )
+                )
         return found
 
     def delete_all_versions(self, *, tier: Tier, keys: Sequence[str]) -> Removed:
@@ -213,7 +221,7 @@ def _tags_path(object_path: Path) -> Path:
 
 
 def _utc(timestamp: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(timestamp, tz=dt.timezone.utc)
+    return dt.datetime.fromtimestamp(timestamp, tz=dt.UTC)
 
 
 @contextmanager

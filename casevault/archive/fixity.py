@@ -80,7 +80,9 @@ def _check_rows(vault: Vault, *, new_session: SessionFactory, report: FixityRepo
     for row in _expected_objects(new_session):
         report.checked += 1
         if not vault.exists(object_key=row.object_key, tier=row.tier):
-            report.missing.append(Finding(row.object_key, row.tier, "missing", "a row points to it; the store has no such object"))
+            report.missing.append(
+                Finding(row.object_key, row.tier, "missing", "a row points to it; the store has no such object")
+            )
             continue
         try:
             vault.verify(subject=row.subject, object_key=row.object_key, tier=row.tier, sha256=row.sha256)
@@ -105,11 +107,15 @@ def _find_orphans(vault: Vault, *, new_session: SessionFactory, report: FixityRe
             newest[version.key] = max(seen, version.last_modified) if seen else version.last_modified
         for key, last_modified in sorted(newest.items()):
             report.orphans.append(
-                Finding(key, tier, "orphan", f"no row points to it; last written {last_modified:%Y-%m-%d}", last_modified)
+                Finding(
+                    key, tier, "orphan", f"no row points to it; last written {last_modified:%Y-%m-%d}", last_modified
+                )
             )
 
 
-def _remove_old_orphans(vault: Vault, *, new_session: SessionFactory, report: FixityReport, cutoff: dt.datetime) -> None:
+def _remove_old_orphans(
+    vault: Vault, *, new_session: SessionFactory, report: FixityReport, cutoff: dt.datetime
+) -> None:
     old = [f for f in report.orphans if f.last_modified is not None and f.last_modified < cutoff]
     if not old:
         return
@@ -125,10 +131,10 @@ def _remove_old_orphans(vault: Vault, *, new_session: SessionFactory, report: Fi
 def _expected_objects(new_session: SessionFactory) -> Iterator[_Expected]:
     query = (
         select(StoredObject.object_key, StoredObject.tier, StoredObject.sha256, Person.pseudonym)
-        .join(Document, Document.id == StoredObject.document_id)  # type: ignore[arg-type]
-        .join(Case, Case.id == Document.case_id)  # type: ignore[arg-type]
-        .join(Person, Person.id == Case.person_id)  # type: ignore[arg-type]
-        .order_by(StoredObject.id)  # type: ignore[arg-type]
+        .join(Document, Document.id == StoredObject.document_id)  # type: ignore[arg-type]  # SQLModel column attributes
+        .join(Case, Case.id == Document.case_id)  # type: ignore[arg-type]  # SQLModel column attributes
+        .join(Person, Person.id == Case.person_id)  # type: ignore[arg-type]  # SQLModel column attributes
+        .order_by(StoredObject.id)  # type: ignore[arg-type]  # SQLModel column attributes
     )
     with new_session() as session:
         rows = session.exec(query).all()
@@ -138,5 +144,5 @@ def _expected_objects(new_session: SessionFactory) -> Iterator[_Expected]:
 
 def _referenced(new_session: SessionFactory) -> set[tuple[str, Tier]]:
     with new_session() as session:
-        rows = session.execute(sa.select(StoredObject.object_key, StoredObject.tier)).all()  # type: ignore[call-overload]
+        rows = session.execute(sa.select(StoredObject.object_key, StoredObject.tier)).all()  # type: ignore[call-overload]  # SQLModel column attributes
     return {(key, Tier(tier)) for key, tier in rows}

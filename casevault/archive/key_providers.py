@@ -132,9 +132,7 @@ class LocalKeyFile:
                     return key
             if attempt == 0:  # rotated by another process since we read the file
                 self._keys = _read_keyring(self._path)
-        raise ConfigurationError(
-            f"KEK {kek_id} is not in the key file {self._path}; restore the key file from backup"
-        )
+        raise ConfigurationError(f"KEK {kek_id} is not in the key file {self._path}; restore the key file from backup")
 
 
 def _wrap_context(subject: str, kek_id: str) -> bytes:
@@ -149,13 +147,10 @@ def _read_keyring(path: Path) -> list[tuple[str, bytes]]:
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        raise ConfigurationError(
-            f"key file {path} does not exist; run `casevault storage init` to create it"
-        ) from None
+        raise ConfigurationError(f"key file {path} does not exist; run `casevault storage init` to create it") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigurationError(
-            f"key file {path} is readable by group or others (mode {stat.S_IMODE(mode):04o}); "
-            f"run `chmod 600 {path}`"
+            f"key file {path} is readable by group or others (mode {stat.S_IMODE(mode):04o}); run `chmod 600 {path}`"
         )
     keys: list[tuple[str, bytes]] = []
     for number, line in enumerate(path.read_text().splitlines(), start=1):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
 from pathlib import Path
 
 from casevault.archive.audit_keys import AuditMacKey
@@ -38,8 +37,13 @@ class BucketRules:
 
 
 def init_storage(
-    *, store: ObjectStore, key_provider: KeyProvider, key_provider_name: str, created_key_file: Path | None,
-    buckets: BucketRules, audit_mac_key: AuditMacKey,
+    *,
+    store: ObjectStore,
+    key_provider: KeyProvider,
+    key_provider_name: str,
+    created_key_file: Path | None,
+    buckets: BucketRules,
+    audit_mac_key: AuditMacKey,
 ) -> InitReport:
     """Raises ``StorageError`` listing every problem found, each with what to do.
     ``created_key_file``: the local key file this start created, to report it."""
@@ -142,4 +146,3 @@ def _remove_probe(store: ObjectStore, *, key: str, report: InitReport, problems:
             problems.append(f"cannot delete every version of an object in the {tier.value} tier: {error.detail}")
             return
     report.checks.append("can delete every version of an object (DeleteObjects)")
-

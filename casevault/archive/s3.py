@@ -57,7 +57,9 @@ class S3Store:
                 self._quick_client.head_bucket(Bucket=bucket)
             except AWS_ERRORS as error:
                 if error_code(error) in {"404", "NoSuchBucket"}:
-                    raise StorageError(f"the {tier.value} bucket {bucket} does not exist; run `casevault storage init`") from error
+                    raise StorageError(
+                        f"the {tier.value} bucket {bucket} does not exist; run `casevault storage init`"
+                    ) from error
                 raise_translated(error, doing=f"reaching the {tier.value} bucket")
 
     # --- writing ----------------------------------------------------------------------
@@ -271,7 +273,9 @@ class S3Store:
             for page in self.client.get_paginator("list_multipart_uploads").paginate(Bucket=bucket):
                 for upload in page.get("Uploads", []):
                     if upload["Initiated"] < older_than:
-                        self.client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+                        self.client.abort_multipart_upload(
+                            Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                        )
                         aborted += 1
         except AWS_ERRORS as error:
             raise_translated(error, doing=f"aborting abandoned uploads in bucket {bucket}")
@@ -285,7 +289,9 @@ class S3Store:
             return state
         try:
             self.client.restore_object(
-                Bucket=self.buckets[tier], Key=key, RestoreRequest={"Days": days, "GlacierJobParameters": {"Tier": "Standard"}}
+                Bucket=self.buckets[tier],
+                Key=key,
+                RestoreRequest={"Days": days, "GlacierJobParameters": {"Tier": "Standard"}},
             )
         except AWS_ERRORS as error:
             if error_code(error) == "RestoreAlreadyInProgress":

@@ -77,9 +77,7 @@ class ObjectStore(Protocol):
         timeouts): for readiness probes."""
         ...
 
-    def writer(
-        self, *, tier: Tier, key: str, tags: Mapping[str, str]
-    ) -> AbstractContextManager[BinaryIO]:
+    def writer(self, *, tier: Tier, key: str, tags: Mapping[str, str]) -> AbstractContextManager[BinaryIO]:
         """A sink for a new object; it becomes visible, with its tags, only when the
         block exits without error. Nothing partial is ever visible."""
         ...

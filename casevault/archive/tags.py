@@ -53,7 +53,7 @@ class LifecycleTags:
         return tags
 
     @classmethod
-    def from_dict(cls, tags: Mapping[str, str]) -> "LifecycleTags":
+    def from_dict(cls, tags: Mapping[str, str]) -> LifecycleTags:
         known = {TIER, RETENTION_CLASS, SCHEDULE_VERSION}
         missing = known - tags.keys()
         if missing:

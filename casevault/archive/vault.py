@@ -56,13 +56,13 @@ class Vault:
         _check_tier(tags, tier)
         data_key = self.data_keys.get_or_create(subject=subject)
         object_key = new_object_key()
-        with source.open("rb") as plaintext, self.store.writer(
-            tier=tier, key=object_key, tags=tags.as_dict()
-        ) as sink:
+        with source.open("rb") as plaintext, self.store.writer(tier=tier, key=object_key, tags=tags.as_dict()) as sink:
             written = envelope.encrypt_stream(
                 source=plaintext, sink=sink, data_key=data_key, object_key=object_key, chunk_size=self._chunk_size
             )
-        return PutResult(object_key=object_key, sha256=written.sha256, size=written.size, stored_size=written.stored_size)
+        return PutResult(
+            object_key=object_key, sha256=written.sha256, size=written.size, stored_size=written.stored_size
+        )
 
     def open(self, *, subject: str, object_key: str, tier: Tier) -> AbstractContextManager[Iterator[bytes]]:
         """Plaintext chunks, each authenticated before it is yielded. A failure midway
@@ -133,7 +133,9 @@ class Vault:
 
     # --- cold storage: a restore is asynchronous, ask then poll ----------------------
 
-    def request_restore(self, *, object_key: str, tier: Tier = Tier.archive, days: int = DEFAULT_RESTORE_DAYS) -> RestoreState:
+    def request_restore(
+        self, *, object_key: str, tier: Tier = Tier.archive, days: int = DEFAULT_RESTORE_DAYS
+    ) -> RestoreState:
         return self.store.request_restore(tier=tier, key=object_key, days=days)
 
     def restore_ready(self, *, object_key: str, tier: Tier = Tier.archive) -> bool:
@@ -144,4 +146,3 @@ class Vault:
 def _check_tier(tags: LifecycleTags, tier: Tier) -> None:
     if Tier(tags.tier) is not Tier(tier):
         raise InvalidInput(f"tags say tier {tags.tier.value} but the object goes to {tier.value}", field="tags")
-

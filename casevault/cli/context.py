@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import click
-
 import os
 
+import click
 import sqlalchemy as sa
 
 from casevault.app.services import Services

@@ -25,16 +25,23 @@ def retry(document_id: int) -> None:
     if services_with_database().documents.retry_ocr(document_id=document_id, actor="cli"):
         click.echo(f"document {document_id} queued for OCR")
     else:
-        click.echo(f"document {document_id} queued; the broker is unreachable, so the worker will pick it up once it is back")
+        click.echo(
+            f"document {document_id} queued; the broker is unreachable, so the worker will pick it up once it is back"
+        )
 
 
 @click.command("import")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--case", "reference", required=True, help="The case reference, e.g. SEN-2026-00042.")
-@click.option("--correspondence-date", type=click.DateTime(["%Y-%m-%d"]),
-              help="Date of the papers (default: each file's modification date).")
+@click.option(
+    "--correspondence-date",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Date of the papers (default: each file's modification date).",
+)
 @click.option("--provided-by", type=click.Choice([p.value for p in ProvidedBy]), default="officer", show_default=True)
-@click.option("--as-user", "username", required=True, help="The manager the import is done as (it is audited under them).")
+@click.option(
+    "--as-user", "username", required=True, help="The manager the import is done as (it is audited under them)."
+)
 def import_directory(
     directory: Path, reference: str, correspondence_date: dt.datetime | None, provided_by: str, username: str
 ) -> None:
@@ -44,7 +51,10 @@ def import_directory(
     interrupted import can simply be run again. Ends with what failed and why.
     """
     files, imports = services_with_database().documents.import_folder(
-        directory=directory, reference=reference, username=username, provided_by=ProvidedBy(provided_by),
+        directory=directory,
+        reference=reference,
+        username=username,
+        provided_by=ProvidedBy(provided_by),
         correspondence_date=correspondence_date.date() if correspondence_date else None,
     )
     stored = skipped = pages = 0
@@ -60,8 +70,10 @@ def import_directory(
                 stored += 1
                 pages += outcome.accepted.document.page_count or 0
     minutes = (time.monotonic() - started) / 60
-    click.echo(f"stored {stored} files ({pages} pages), skipped {skipped} already stored, "
-               f"{len(failed)} failed, in {minutes:.1f} min")
+    click.echo(
+        f"stored {stored} files ({pages} pages), skipped {skipped} already stored, "
+        f"{len(failed)} failed, in {minutes:.1f} min"
+    )
     for name, reason in failed:
         click.echo(f"  failed: {name}: {reason}", err=True)
     if failed:

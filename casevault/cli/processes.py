@@ -53,8 +53,14 @@ def api() -> None:
     settings = services().settings
     # Logging stays ours (log_config=None); uvicorn's access log is off because it
     # writes the full URL, search words included: casevault logs the route instead.
-    serve = functools.partial(uvicorn.run, host=settings.host, port=settings.port,
-                              log_level=settings.log_level.lower(), log_config=None, access_log=False)
+    serve = functools.partial(
+        uvicorn.run,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        log_config=None,
+        access_log=False,
+    )
     if settings.api_workers == 1:
         serve(create_app(services()))
         return
@@ -76,10 +82,12 @@ def worker(ctx: click.Context, concurrency: int, queues: str) -> None:
 
 
 @worker.command("ping")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
-              help="seconds to wait for the answer")
-@click.option("--name", "node", default=None,
-              help="the worker's node name  [default: this host's worker, celery@<hostname>]")
+@click.option(
+    "--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="seconds to wait for the answer"
+)
+@click.option(
+    "--name", "node", default=None, help="the worker's node name  [default: this host's worker, celery@<hostname>]"
+)
 def worker_ping(timeout: float, node: str | None) -> None:
     """Check this host's worker answers over the broker: exit 0 if so, 1 if not."""
     from casevault.app.worker_health import ping_worker

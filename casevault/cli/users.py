@@ -25,8 +25,15 @@ def user_add(username: str, role: str) -> None:
     app = services_with_database()
     with transaction(app.new_session) as session:
         created, token = create_user(session, username=username, role=Role(role), clock=app.clock)
-        audit.record(session, clock=app.clock, actor="cli", action="user.create", subject_type="user",
-                     subject_id=created.id, details={"role": role})
+        audit.record(
+            session,
+            clock=app.clock,
+            actor="cli",
+            action="user.create",
+            subject_type="user",
+            subject_id=created.id,
+            details={"role": role},
+        )
     click.echo(token)
 
 
@@ -37,8 +44,9 @@ def user_revoke(username: str) -> None:
     app = services_with_database()
     with transaction(app.new_session) as session:
         revoked = revoke_user(session, username=username, clock=app.clock)
-        audit.record(session, clock=app.clock, actor="cli", action="user.revoke", subject_type="user",
-                     subject_id=revoked.id)
+        audit.record(
+            session, clock=app.clock, actor="cli", action="user.revoke", subject_type="user", subject_id=revoked.id
+        )
     click.echo(f"revoked {username}")
 
 

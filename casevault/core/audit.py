@@ -179,7 +179,7 @@ def current_anchor(session: Session, *, clock: Clock) -> ChainAnchor:
 
 
 def _anchor_time(at: dt.datetime) -> str:
-    return at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
 # --- verification -----------------------------------------------------------------------

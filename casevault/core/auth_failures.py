@@ -138,7 +138,7 @@ def _insert(session: Session):  # type: ignore[no-untyped-def]  # the dialect's 
 
 
 def _minute(at: dt.datetime) -> dt.datetime:
-    return at.astimezone(dt.timezone.utc).replace(second=0, microsecond=0)
+    return at.astimezone(dt.UTC).replace(second=0, microsecond=0)
 
 
 def _seconds(delta: dt.timedelta) -> int:

@@ -72,7 +72,9 @@ def get_document(session: Session, *, document_id: int, user: User) -> Document:
     return document
 
 
-def visible_cases(session: Session, *, user: User, status: CaseStatus | None, limit: int, offset: int) -> Sequence[Case]:
+def visible_cases(
+    session: Session, *, user: User, status: CaseStatus | None, limit: int, offset: int
+) -> Sequence[Case]:
     query = select(Case).order_by(col(Case.id)).limit(limit).offset(offset)
     if user.role not in SEES_EVERY_CASE:
         query = query.where(Case.assigned_officer_id == user.id)
@@ -174,7 +176,9 @@ def check_case_takes_documents(case: Case) -> None:
     """New documents go to the active tier: an archived case must come back first."""
     check_case_writable(case)
     if case.status in (CaseStatus.archived, CaseStatus.restoring):
-        raise Conflict(f"case {case.id} is {case.status.value}; restore it (POST /cases/{case.id}/restore) before adding documents")
+        raise Conflict(
+            f"case {case.id} is {case.status.value}; restore it (POST /cases/{case.id}/restore) before adding documents"
+        )
 
 
 # --- notes ----------------------------------------------------------------------------
@@ -196,7 +200,9 @@ def add_note(
 
 
 def list_notes(session: Session, *, case: Case) -> Sequence[CaseNote]:
-    return session.exec(select(CaseNote).where(CaseNote.case_id == case.id).order_by(col(CaseNote.date), col(CaseNote.id))).all()
+    return session.exec(
+        select(CaseNote).where(CaseNote.case_id == case.id).order_by(col(CaseNote.date), col(CaseNote.id))
+    ).all()
 
 
 def _check_not_future(value: dt.date, field: str, clock: Clock) -> None:

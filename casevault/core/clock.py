@@ -16,7 +16,7 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)
 
     def today(self) -> dt.date:
         return self.now().date()
@@ -30,7 +30,7 @@ class FixedClock:
 
     def set(self, at: dt.datetime | dt.date) -> None:
         if not isinstance(at, dt.datetime):
-            at = dt.datetime(at.year, at.month, at.day, 12, tzinfo=dt.timezone.utc)
+            at = dt.datetime(at.year, at.month, at.day, 12, tzinfo=dt.UTC)
         self._now = at
 
     def advance(self, delta: dt.timedelta) -> None:

@@ -29,21 +29,33 @@ class CounterSpec:
 
 
 OCR_PAGES = CounterSpec(
-    "ocr_pages", "Pages of documents made searchable, by how their text was found",
-    label="method", values=frozenset({"ocr", "text"}),
+    "ocr_pages",
+    "Pages of documents made searchable, by how their text was found",
+    label="method",
+    values=frozenset({"ocr", "text"}),
 )
-OCR_SECONDS = CounterSpec("ocr_seconds", "Seconds workers spent turning documents into searchable ones (fetch to store)")
-OCR_FAILURES = CounterSpec("ocr_failures", "Documents whose processing failed for good (they wait for `casevault ocr retry`)")
+OCR_SECONDS = CounterSpec(
+    "ocr_seconds", "Seconds workers spent turning documents into searchable ones (fetch to store)"
+)
+OCR_FAILURES = CounterSpec(
+    "ocr_failures", "Documents whose processing failed for good (they wait for `casevault ocr retry`)"
+)
 SWEEP_OUTCOMES = CounterSpec(
-    "sweep_outcomes", "Items of lifecycle work the sweep acted on, by outcome",
-    label="outcome", values=frozenset({"done", "skipped", "waiting", "failed"}),
+    "sweep_outcomes",
+    "Items of lifecycle work the sweep acted on, by outcome",
+    label="outcome",
+    values=frozenset({"done", "skipped", "waiting", "failed"}),
 )
 DESTRUCTIONS = CounterSpec("destructions", "People destroyed and certified")
-DESTROYED_OBJECTS = CounterSpec("destroyed_objects", "Stored objects destroyed (a person's, or an archive past its window)")
+DESTROYED_OBJECTS = CounterSpec(
+    "destroyed_objects", "Stored objects destroyed (a person's, or an archive past its window)"
+)
 DESTROYED_BYTES = CounterSpec("destroyed_bytes", "Bytes of object versions destroyed")
 INTEGRITY_ALERTS = CounterSpec(
-    "integrity_alerts", "Stored objects that failed their integrity check when read, by what was reading them",
-    label="operation", values=frozenset({"download", "restore"}),
+    "integrity_alerts",
+    "Stored objects that failed their integrity check when read, by what was reading them",
+    label="operation",
+    values=frozenset({"download", "restore"}),
 )
 
 COUNTERS = {spec.name: spec for spec in (
@@ -90,4 +102,3 @@ def _check(name: str, label: str) -> None:
         raise ValueError(f"counter {name!r} takes {spec.label} in {sorted(spec.values)}, not {label!r}")
     if not spec.label and label:
         raise ValueError(f"counter {name!r} has no label")
-

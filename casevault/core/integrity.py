@@ -25,7 +25,10 @@ def integrity_alert(
     log.error(
         "INTEGRITY ALERT during %s: object %s of document %s failed its integrity check (%s); "
         "restore the object from a backup",
-        operation, object_key, document_id, detail,
+        operation,
+        object_key,
+        document_id,
+        detail,
     )
     try:
         with transaction(new_session) as session:

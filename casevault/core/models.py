@@ -96,7 +96,7 @@ class ConsentScope(str, enum.Enum):
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def new_pseudonym() -> str:

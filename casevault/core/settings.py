@@ -96,14 +96,14 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "json"  # json: one object per line, for collectors
 
     @model_validator(mode="after")
-    def _kms_needs_a_key(self) -> "Settings":
+    def _kms_needs_a_key(self) -> Settings:
         if self.key_provider == "aws-kms" and not self.kms_key_id:
             raise ValueError("CASEVAULT_KMS_KEY_ID must be set when CASEVAULT_KEY_PROVIDER=aws-kms")
         return self
 
     # --- derived -----------------------------------------------------------------
 
-    def resolved(self) -> "Settings":
+    def resolved(self) -> Settings:
         """Fill the defaults that live under ``data_dir`` (absolute paths)."""
         data_dir = self.data_dir.expanduser().resolve()
         return self.model_copy(

@@ -28,7 +28,8 @@ def create_user(session: Session, *, username: str, role: Role, clock: Clock) ->
     """Add a user; returns the user and its token (the only time it is visible)."""
     if not _USERNAME.match(username):
         raise InvalidInput(
-            "usernames are 2-64 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit",
+            "usernames are 2-64 characters: lower-case letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit",
             field="username",
         )
     if session.exec(select(User).where(User.username == username)).first():

@@ -74,9 +74,17 @@ def accept(
         with transaction(new_session) as session:
             case = get_case(session, case_id=target.case_id, user=user)
             check_case_takes_documents(case)
-            document = _record_upload(session, case=case, stored=stored, inspection=inspection, filename=filename,
-                                      correspondence_date=correspondence_date, provided_by=provided_by, user=user,
-                                      clock=clock)
+            document = _record_upload(
+                session,
+                case=case,
+                stored=stored,
+                inspection=inspection,
+                filename=filename,
+                correspondence_date=correspondence_date,
+                provided_by=provided_by,
+                user=user,
+                clock=clock,
+            )
             return Accepted(document, created=True)
     except IntegrityError:  # the same file, uploaded at the same moment, won the race
         vault.delete_everywhere([stored.object_key], tiers=[Tier.active])
@@ -95,8 +103,16 @@ def _same_file(session: Session, *, case_id: int, sha256: str) -> Document | Non
 
 
 def _record_upload(
-    session: Session, *, case: Case, stored: PutResult, inspection: Inspection, filename: str,
-    correspondence_date: dt.date, provided_by: ProvidedBy, user: User, clock: Clock,
+    session: Session,
+    *,
+    case: Case,
+    stored: PutResult,
+    inspection: Inspection,
+    filename: str,
+    correspondence_date: dt.date,
+    provided_by: ProvidedBy,
+    user: User,
+    clock: Clock,
 ) -> Document:
     assert case.id is not None and user.id is not None  # rows read from the database
     now = clock.now()
@@ -122,10 +138,18 @@ def _record_upload(
     case.updated_at = now
     session.add(case)
     audit.record(
-        session, clock=clock, actor=f"user:{user.id}", action="document.upload", subject_type="document",
+        session,
+        clock=clock,
+        actor=f"user:{user.id}",
+        action="document.upload",
+        subject_type="document",
         subject_id=document.id,
-        details={"case": case.id, "bytes": stored.size, "pages": inspection.page_count,
-                 "active_content": inspection.had_active_content},
+        details={
+            "case": case.id,
+            "bytes": stored.size,
+            "pages": inspection.page_count,
+            "active_content": inspection.had_active_content,
+        },
     )
     session.flush()
     return document

@@ -185,8 +185,12 @@ def _jpeg_stream(pdf: pikepdf.Pdf, data: bytes, im: Image.Image) -> pikepdf.Stre
 
 def _flate_stream(pdf: pikepdf.Pdf, im: Image.Image) -> pikepdf.Stream:
     im = _pdf_mode(im)
-    colour = {"1": pikepdf.Name.DeviceGray, "L": pikepdf.Name.DeviceGray,
-              "RGB": pikepdf.Name.DeviceRGB, "CMYK": pikepdf.Name.DeviceCMYK}[im.mode]
+    colour = {
+        "1": pikepdf.Name.DeviceGray,
+        "L": pikepdf.Name.DeviceGray,
+        "RGB": pikepdf.Name.DeviceRGB,
+        "CMYK": pikepdf.Name.DeviceCMYK,
+    }[im.mode]
     stream = pikepdf.Stream(pdf, zlib.compress(im.tobytes(), 6))
     stream.Type = pikepdf.Name.XObject
     stream.Subtype = pikepdf.Name.Image

@@ -93,7 +93,9 @@ def _normalised_pdf(source: Path, inspection: Inspection) -> NormalisedDocument:
     how = f"pdf ({detected.why}) checked with pikepdf, kept as uploaded"
     if inspection.active_content:
         how += f"; active content (original only, never run): {', '.join(inspection.active_content)}"
-    return NormalisedDocument(source, detected.content_type, inspection.page_count, inspection.active_content, False, how)
+    return NormalisedDocument(
+        source, detected.content_type, inspection.page_count, inspection.active_content, False, how
+    )
 
 
 def _normalised_image(

@@ -67,14 +67,30 @@ class Tesseract:
     def recognise(self, image: Path, *, dpi: int, out_stem: Path) -> Recognition:
         started = time.perf_counter()
         self._run(
-            [str(image), str(out_stem), "--dpi", str(dpi), "-l", self.languages, "--psm", "3",
-             "-c", "textonly_pdf=1", "pdf", "txt", "tsv"],
+            [
+                str(image),
+                str(out_stem),
+                "--dpi",
+                str(dpi),
+                "-l",
+                self.languages,
+                "--psm",
+                "3",
+                "-c",
+                "textonly_pdf=1",
+                "pdf",
+                "txt",
+                "tsv",
+            ],
             what="recognising text",
         )
         text = out_stem.with_suffix(".txt").read_text(encoding="utf-8", errors="replace")
         words, confidence = _word_confidence(out_stem.with_suffix(".tsv"))
         return Recognition(
-            out_stem.with_suffix(".pdf"), text.replace("\f", "").strip(), words, confidence,
+            out_stem.with_suffix(".pdf"),
+            text.replace("\f", "").strip(),
+            words,
+            confidence,
             time.perf_counter() - started,
         )
 
@@ -93,8 +109,13 @@ class Tesseract:
     def _run(self, args: list[str], *, what: str) -> subprocess.CompletedProcess[str]:
         try:
             done = subprocess.run(
-                [self.executable, *args], env=self._env, capture_output=True, text=True,
-                timeout=self.timeout_s, check=False, stdin=subprocess.DEVNULL,
+                [self.executable, *args],
+                env=self._env,
+                capture_output=True,
+                text=True,
+                timeout=self.timeout_s,
+                check=False,
+                stdin=subprocess.DEVNULL,
             )
         except FileNotFoundError:
             raise ConfigurationError(

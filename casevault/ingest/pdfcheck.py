@@ -36,9 +36,7 @@ def check_pdf(path: Path, *, max_pages: int, max_pixels: int, dpi: int) -> PdfCh
     try:
         pdf = pikepdf.open(path)
     except pikepdf.PasswordError:
-        raise UnreadableDocument(
-            "The PDF is password-protected: remove the password and upload it again."
-        ) from None
+        raise UnreadableDocument("The PDF is password-protected: remove the password and upload it again.") from None
     except pikepdf.PdfError:
         raise UnreadableDocument(
             "The PDF is damaged and cannot be read: open it in a PDF reader, save or print "

@@ -51,8 +51,13 @@ def process(
 
     A heartbeat keeps the lease while OCR runs. A redelivered task (same id) takes its
     lease back at once; a worker that dies otherwise loses it after ``options.stall_after``."""
-    lease = Lease(new_session, name=lease_name("ocr", "document", document_id), holder=holder,
-                  duration=options.stall_after, clock=clock)
+    lease = Lease(
+        new_session,
+        name=lease_name("ocr", "document", document_id),
+        holder=holder,
+        duration=options.stall_after,
+        clock=clock,
+    )
     claim = _claim(new_session, document_id=document_id, lease=lease, clock=clock)
     if claim is None:
         return _status(new_session, document_id)
@@ -60,7 +65,9 @@ def process(
     try:
         with private_dir(scratch, "ocr") as workdir, lease.heartbeat() as beat:
             original = workdir / "original"
-            vault.read_to(subject=claim.subject, object_key=claim.original.object_key, tier=claim.original.tier, dest=original)
+            vault.read_to(
+                subject=claim.subject, object_key=claim.original.object_key, tier=claim.original.tier, dest=original
+            )
             normalised = normalise_upload(original, workdir=workdir, limits=limits)
             beat.check()
             result = make_searchable(normalised.pdf, workdir=workdir, options=options)
@@ -84,8 +91,16 @@ def process(
         _fail(new_session, document_id=document_id, reason=reason, lease=lease, clock=clock)
         raise
     try:
-        replaced = _record_searchable(new_session, document_id=document_id, stored=stored, tier=claim.original.tier,
-                                      pages=result.pages, seconds=time.monotonic() - started, lease=lease, clock=clock)
+        replaced = _record_searchable(
+            new_session,
+            document_id=document_id,
+            stored=stored,
+            tier=claim.original.tier,
+            pages=result.pages,
+            seconds=time.monotonic() - started,
+            lease=lease,
+            clock=clock,
+        )
     except LeaseLost:
         # Another holder took the document over: its result is the one recorded, ours is unreferenced.
         log.warning("document %s: OCR lease lost before recording; this result is discarded", document_id)
@@ -116,18 +131,27 @@ def _claim(new_session: SessionFactory, *, document_id: int, lease: Lease, clock
             log.info("document %s is being processed by another task", document_id)
             return None
         original = session.exec(
-            select(StoredObject).where(StoredObject.document_id == document_id, StoredObject.variant == Variant.original)
+            select(StoredObject).where(
+                StoredObject.document_id == document_id, StoredObject.variant == Variant.original
+            )
         ).one()
         case = session.get(Case, document.case_id)
-        person = session.get(Person, case.person_id)  # type: ignore[union-attr]
+        person = session.get(Person, case.person_id)  # type: ignore[union-attr]  # a document's case exists
         document.status, document.updated_at = DocumentStatus.processing, clock.now()
         session.add(document)
-        return _Claim(subject=person.pseudonym, original=original)  # type: ignore[union-attr]
+        return _Claim(subject=person.pseudonym, original=original)  # type: ignore[union-attr]  # a case's person exists
 
 
 def _record_searchable(
-    new_session: SessionFactory, *, document_id: int, stored: PutResult, tier: Tier, pages: Sequence[PageResult],
-    seconds: float, lease: Lease, clock: Clock,
+    new_session: SessionFactory,
+    *,
+    document_id: int,
+    stored: PutResult,
+    tier: Tier,
+    pages: Sequence[PageResult],
+    seconds: float,
+    lease: Lease,
+    clock: Clock,
 ) -> str | None:
     """Record the result only if the lease is still ours, and free it in the same commit."""
     with transaction(new_session) as session:
@@ -136,7 +160,9 @@ def _record_searchable(
         if document is None:
             raise NotFound(f"document {document_id} was removed while it was processed")
         previous = session.exec(
-            select(StoredObject).where(StoredObject.document_id == document_id, StoredObject.variant == Variant.searchable)
+            select(StoredObject).where(
+                StoredObject.document_id == document_id, StoredObject.variant == Variant.searchable
+            )
         ).first()
         replaced = previous.object_key if previous else None
         if previous:
@@ -150,7 +176,12 @@ def _record_searchable(
         session.add(document)
         ocred = sum(1 for page in pages if page.method == "ocr")
         audit.record(
-            session, clock=clock, actor="system", action="document.ocr", subject_type="document", subject_id=document_id,
+            session,
+            clock=clock,
+            actor="system",
+            action="document.ocr",
+            subject_type="document",
+            subject_id=document_id,
             details={"pages": len(pages), "ocr_pages": ocred},
         )
         counters.add(session, counters.OCR_PAGES.name, ocred, label="ocr")
@@ -165,7 +196,15 @@ def _fail(new_session: SessionFactory, *, document_id: int, reason: str, lease: 
     with transaction(new_session) as session:
         lease.release(session)
         _set_status(session, document_id, DocumentStatus.failed, reason, clock)
-        audit.record(session, clock=clock, actor="system", action="document.ocr", outcome="failed", subject_type="document", subject_id=document_id)
+        audit.record(
+            session,
+            clock=clock,
+            actor="system",
+            action="document.ocr",
+            outcome="failed",
+            subject_type="document",
+            subject_id=document_id,
+        )
         counters.add(session, counters.OCR_FAILURES.name)
 
 

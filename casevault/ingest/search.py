@@ -4,8 +4,9 @@ The user's query is parsed here, the same way for both databases: words and
 "quoted phrases", all of which must match (English stemming: "meeting" finds
 "meetings"). Hits are ranked by relevance among at most CANDIDATES matching
 pages the caller may see, the most recently added: a word on half of all
-pages would otherwise cost a scan of half the index for every search. Terms reach the database as bound parameters or quoted FTS5
-strings, so no query can break out into FTS syntax; a malformed one is a 400.
+pages would otherwise cost a scan of half the index for every search. Terms reach the
+database as bound parameters or quoted FTS5 strings, so no query can break out into FTS
+syntax; a malformed one is a 400.
 """
 
 from __future__ import annotations
@@ -130,7 +131,8 @@ def _postgres(terms: list[str], visible: str, params: dict[str, object]) -> sa.T
         )
         SELECT pt.document_id, d.case_id, pt.page,
                ts_headline('english', pt.text, ({query}),
-                           'StartSel={MARK_START}, StopSel={MARK_END}, MaxFragments=1, MaxWords=24, MinWords=8') AS snippet
+                           'StartSel={MARK_START}, StopSel={MARK_END}, MaxFragments=1, MaxWords=24, MinWords=8')
+                   AS snippet
         FROM (
             SELECT pt.id, ts_rank(pt.tsv, ({query})) AS score FROM candidates JOIN page_text pt ON pt.id = candidates.id
             ORDER BY score DESC, pt.id LIMIT :limit

@@ -44,7 +44,8 @@ def stalled(session: Session, *, clock: Clock, stall_after: dt.timedelta) -> lis
     }
     live = held(session, names=processing.values(), clock=clock)
     return [
-        id_ for id_, status, updated in found
+        id_
+        for id_, status, updated in found
         if (processing[id_] not in live if status == DocumentStatus.processing else now - updated > stall_after * 3)
     ]
 
@@ -54,6 +55,7 @@ def mark_resent(session: Session, *, document_ids: Sequence[int], clock: Clock) 
     backlog is resent once a period, not at every check."""
     if document_ids:
         session.execute(
-            sa.update(Document).where(col(Document.id).in_(document_ids), col(Document.status) == DocumentStatus.queued)
+            sa.update(Document)
+            .where(col(Document.id).in_(document_ids), col(Document.status) == DocumentStatus.queued)
             .values(updated_at=clock.now())
         )

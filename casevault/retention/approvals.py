@@ -28,7 +28,9 @@ def find_person(session: Session, *, person_id: int | None, pseudonym: str | Non
     return person
 
 
-def approve_destruction(session: Session, *, person: Person, user: User, schedule: Schedule, clock: Clock) -> DestructionApproval:
+def approve_destruction(
+    session: Session, *, person: Person, user: User, schedule: Schedule, clock: Clock
+) -> DestructionApproval:
     due_on = destruction_date(person.date_of_birth, schedule)
     if clock.today() < due_on:
         raise Conflict(f"person {person.id}'s destruction is not due yet; approve it once it is on the due list")

@@ -58,9 +58,7 @@ class CaseFacts:
         # A closed or archived case without a closure date has no archive window; refuse
         # loudly rather than guess one.
         if self.status in (CaseStatus.closed, CaseStatus.archived) and self.closed_on is None:
-            raise InvalidInput(
-                f"case {self.case_id} is {self.status.value} but has no closure date", field="closed_on"
-            )
+            raise InvalidInput(f"case {self.case_id} is {self.status.value} but has no closure date", field="closed_on")
 
 
 @dataclass(frozen=True)
@@ -135,9 +133,7 @@ def check_referral_allowed(date_of_birth: dt.date, referral_date: dt.date, sched
         )
 
 
-def cases_to_restore_on_referral(
-    person: PersonFacts, *, referral_date: dt.date, schedule: Schedule
-) -> list[Action]:
+def cases_to_restore_on_referral(person: PersonFacts, *, referral_date: dt.date, schedule: Schedule) -> list[Action]:
     """The person's archived cases to bring back to active because of a new referral.
 
     Holds do not block a restore: restoring moves data back to the active tier and
@@ -155,8 +151,7 @@ def cases_to_restore_on_referral(
             schedule_version=schedule.version,
             due_on=referral_date,
             reason=(
-                f"case {case.case_id} is archived and person {person.person_id}"
-                f" was referred again on {referral_date}"
+                f"case {case.case_id} is archived and person {person.person_id} was referred again on {referral_date}"
             ),
         )
         for case in sorted(person.cases, key=lambda case: case.case_id)
@@ -295,4 +290,3 @@ def _action(
         hold_ids=hold_ids,
         archive_until=until,
     )
-

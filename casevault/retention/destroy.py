@@ -61,8 +61,16 @@ METHOD = (
 )
 # Tables whose deleted rows held personal data (or a data key): vacuumed on PostgreSQL.
 ERASED_TABLES = (
-    "page_text", "stored_object", "document", "case_note", "hold", "consent", "destruction_approval",
-    "case_file", "person", "data_key",
+    "page_text",
+    "stored_object",
+    "document",
+    "case_note",
+    "hold",
+    "consent",
+    "destruction_approval",
+    "case_file",
+    "person",
+    "data_key",
 )
 CASE_MOVES = ("archive", "restore", "expire")  # claim kinds of a case's lifecycle work (moves, expire_archive)
 COUNT_BATCH = 200  # objects counted per journal transaction
@@ -90,8 +98,13 @@ def destroy_person(
                 claims.release(session, item=item, holder=holder)
                 _release_cases(session, person_id=person_id, holder=holder)
                 audit.record(
-                    session, clock=lifecycle.clock, actor="system", action="retention.destroy", outcome="refused",
-                    subject_type="person", subject_id=person_id,
+                    session,
+                    clock=lifecycle.clock,
+                    actor="system",
+                    action="retention.destroy",
+                    outcome="refused",
+                    subject_type="person",
+                    subject_id=person_id,
                 )
                 return StepOutcome(item, StepOutcomeKind.skipped, refusal)
             assert action is not None
@@ -132,7 +145,9 @@ def _claim_cases(lifecycle: Lifecycle, *, person_id: int, holder: str) -> str | 
 
 def _case_items(session: Session, *, person_id: int) -> list[str]:
     case_ids = session.exec(select(Case.id).where(Case.person_id == person_id).order_by(col(Case.id))).all()
-    return [claims.item_key(kind, "case", case_id) for case_id in case_ids for kind in CASE_MOVES if case_id is not None]
+    return [
+        claims.item_key(kind, "case", case_id) for case_id in case_ids for kind in CASE_MOVES if case_id is not None
+    ]
 
 
 def _release_cases(session: Session, *, person_id: int, holder: str) -> None:
@@ -186,8 +201,13 @@ def _start(session: Session, lifecycle: Lifecycle, *, person_id: int, action: Ac
         case.status, case.updated_at = CaseStatus.destroyed, lifecycle.clock.now()
         session.add(case)
     audit.record(
-        session, clock=lifecycle.clock, actor="system", action="retention.destroy.started", subject_type="person",
-        subject_id=person_id, details={"subject": person.pseudonym, "rule": action.rule_id, "schedule": action.schedule_version},
+        session,
+        clock=lifecycle.clock,
+        actor="system",
+        action="retention.destroy.started",
+        subject_type="person",
+        subject_id=person_id,
+        details={"subject": person.pseudonym, "rule": action.rule_id, "schedule": action.schedule_version},
     )
     session.flush()
     return job
@@ -228,9 +248,11 @@ def _count_objects(lifecycle: Lifecycle, *, person_id: int, keys: list[str]) -> 
             assert job is not None
             for key in batch:
                 versions = [v for v in found if v.key == key]
-                session.add(DestructionObject(
-                    person_id=person_id, object_key=key, versions=len(versions), bytes=sum(v.size for v in versions)
-                ))
+                session.add(
+                    DestructionObject(
+                        person_id=person_id, object_key=key, versions=len(versions), bytes=sum(v.size for v in versions)
+                    )
+                )
             job.objects += len({v.key for v in found})
             job.object_versions += len(found)
             job.bytes += sum(v.size for v in found)
@@ -247,7 +269,11 @@ def _delete_rows(lifecycle: Lifecycle, *, person_id: int, holder: str) -> None:
         _release_cases(session, person_id=person_id, holder=holder)  # no case is left to move
         delete_personal_rows(session, person_id=person_id)
         audit.record(
-            session, clock=lifecycle.clock, actor="system", action="retention.destroy.rows", subject_type="person",
+            session,
+            clock=lifecycle.clock,
+            actor="system",
+            action="retention.destroy.rows",
+            subject_type="person",
             subject_id=person_id,
         )
 
@@ -303,8 +329,13 @@ def _certify(lifecycle: Lifecycle, *, person_id: int, item: str, holder: str) ->
         claims.release(session, item=item, holder=holder)
         session.flush()
         audit.record(
-            session, clock=lifecycle.clock, actor="system", action="retention.destroyed", subject_type="person",
-            subject_id=person_id, details={"subject": job.subject, "certificate": certificate.id},
+            session,
+            clock=lifecycle.clock,
+            actor="system",
+            action="retention.destroyed",
+            subject_type="person",
+            subject_id=person_id,
+            details={"subject": job.subject, "certificate": certificate.id},
         )
         return certificate.id  # type: ignore[return-value]  # ids of rows read from the database are set
 
@@ -362,7 +393,9 @@ def expire_archive(lifecycle: Lifecycle, *, action: Action, holder: str, on_step
             claims.release(session, item=item, holder=holder)
             return StepOutcome(item, StepOutcomeKind.skipped, refusal)
         document_ids = select(Document.id).where(Document.case_id == case_id)
-        keys = list(session.exec(select(StoredObject.object_key).where(col(StoredObject.document_id).in_(document_ids))).all())
+        keys = list(
+            session.exec(select(StoredObject.object_key).where(col(StoredObject.document_id).in_(document_ids))).all()
+        )
     removed = lifecycle.vault.delete_everywhere(keys)
     on_step(Boundary.after_delete, item)
     with transaction(lifecycle.new_session) as session:
@@ -379,10 +412,18 @@ def expire_archive(lifecycle: Lifecycle, *, action: Action, holder: str, on_step
         counters.add(session, counters.DESTROYED_OBJECTS.name, removed.objects)
         counters.add(session, counters.DESTROYED_BYTES.name, removed.bytes)
         audit.record(
-            session, clock=lifecycle.clock, actor="system", action="retention.expire_archive", subject_type="case",
-            subject_id=case_id, details={"rule": action.rule_id, "schedule": action.schedule_version,
-                                         "documents": documents, "objects": len(keys), "versions": removed.versions},
+            session,
+            clock=lifecycle.clock,
+            actor="system",
+            action="retention.expire_archive",
+            subject_type="case",
+            subject_id=case_id,
+            details={
+                "rule": action.rule_id,
+                "schedule": action.schedule_version,
+                "documents": documents,
+                "objects": len(keys),
+                "versions": removed.versions,
+            },
         )
     return StepOutcome(item, StepOutcomeKind.done, action.reason, objects=len(keys))
-
-

@@ -49,9 +49,7 @@ def due_person_ids(session: Session, *, schedule: Schedule, as_of: dt.date) -> l
     cutoff = destruction_cutoff(as_of, schedule)
     ids: set[int] = set(session.exec(select(Person.id).where(Person.date_of_birth <= cutoff)).all())  # type: ignore[arg-type]  # ids of rows read from the database are set
     ids.update(
-        session.exec(
-            select(Case.person_id).where(Case.status == CaseStatus.closed, col(Case.closed_on) <= as_of)
-        ).all()
+        session.exec(select(Case.person_id).where(Case.status == CaseStatus.closed, col(Case.closed_on) <= as_of)).all()
     )
     if schedule.archive_expiry.action is ExpiryAction.destroy:
         ids.update(

@@ -24,10 +24,10 @@ from sqlmodel import Session, col, select
 
 from casevault.archive import LifecycleTags, RestoreState, Vault
 from casevault.core import audit
-from casevault.core.integrity import integrity_alert
-from casevault.core.db import transaction
 from casevault.core.clock import Clock
+from casevault.core.db import transaction
 from casevault.core.errors import Conflict, IntegrityFailure
+from casevault.core.integrity import integrity_alert
 from casevault.core.models import Case, CaseStatus, Document, DocumentStatus, Person, StoredObject, Tier
 from casevault.retention import claims
 from casevault.retention.decide import Action
@@ -79,23 +79,43 @@ def archive_case(lifecycle: Lifecycle, *, action: Action, holder: str, on_step: 
         if held:  # placed while we were moving: stop here, what moved is safe in the archive
             claims.release_now(lifecycle.new_session, item=item, holder=holder)
             return StepOutcome(item, StepOutcomeKind.skipped, f"hold {held[0]} was placed during the move: stopped")
-        _move(lifecycle, obj=obj, subject=view.subject, source=Tier.active, target=Tier.archive, tags=tags, item=item,
-              holder=holder, on_step=on_step)
+        _move(
+            lifecycle,
+            obj=obj,
+            subject=view.subject,
+            source=Tier.active,
+            target=Tier.archive,
+            tags=tags,
+            item=item,
+            holder=holder,
+            on_step=on_step,
+        )
     with transaction(lifecycle.new_session) as session:
         _keep_claim(session, lifecycle, item=item, holder=holder)
         if _objects_in(session, case_id=view.case_id, tier=Tier.active):
             # A document was uploaded while we moved: the case stays closed, the next sweep moves it.
             claims.release(session, item=item, holder=holder)
-            return StepOutcome(item, StepOutcomeKind.skipped, "a document arrived during the move: the next sweep finishes")
+            return StepOutcome(
+                item, StepOutcomeKind.skipped, "a document arrived during the move: the next sweep finishes"
+            )
         case = session.get(Case, action.case_id)
         assert case is not None
-        case.status, case.archive_until, case.updated_at = CaseStatus.archived, action.archive_until, lifecycle.clock.now()
+        case.status, case.archive_until, case.updated_at = (
+            CaseStatus.archived,
+            action.archive_until,
+            lifecycle.clock.now(),
+        )
         session.add(case)
         _set_document_tier(session, case_id=view.case_id, tier=Tier.archive)
         claims.release(session, item=item, holder=holder)
         _audit(
-            session, lifecycle, "retention.archive", view.case_id,
-            rule=action.rule_id, schedule=action.schedule_version, objects=len(view.objects),
+            session,
+            lifecycle,
+            "retention.archive",
+            view.case_id,
+            rule=action.rule_id,
+            schedule=action.schedule_version,
+            objects=len(view.objects),
             archive_until=action.archive_until.isoformat(),
         )
     return StepOutcome(item, StepOutcomeKind.done, action.reason, objects=len(view.objects))
@@ -127,8 +147,13 @@ def mark_restoring(session: Session, *, case: Case, actor: str, rule: str, sched
     case.status, case.updated_at, case.restore_problem = CaseStatus.restoring, clock.now(), None
     session.add(case)
     audit.record(
-        session, clock=clock, actor=actor, action="retention.restore.requested", subject_type="case",
-        subject_id=case.id, details={"rule": rule, "schedule": schedule_version},
+        session,
+        clock=clock,
+        actor=actor,
+        action="retention.restore.requested",
+        subject_type="case",
+        subject_id=case.id,
+        details={"rule": rule, "schedule": schedule_version},
     )
 
 
@@ -158,8 +183,17 @@ def restore_case(lifecycle: Lifecycle, *, case_id: int, holder: str, on_step: St
     tags = lifecycle_tags(tier=Tier.active, schedule=lifecycle.schedule)
     for obj in view.objects:
         try:
-            _move(lifecycle, obj=obj, subject=view.subject, source=Tier.archive, target=Tier.active, tags=tags, item=item,
-                  holder=holder, on_step=on_step)
+            _move(
+                lifecycle,
+                obj=obj,
+                subject=view.subject,
+                source=Tier.archive,
+                target=Tier.active,
+                tags=tags,
+                item=item,
+                holder=holder,
+                on_step=on_step,
+            )
         except IntegrityFailure:
             return _restore_failed(lifecycle, view=view, failed=obj, item=item, holder=holder, on_step=on_step)
     with transaction(lifecycle.new_session) as session:
@@ -170,7 +204,14 @@ def restore_case(lifecycle: Lifecycle, *, case_id: int, holder: str, on_step: St
         session.add(case)
         _set_document_tier(session, case_id=case_id, tier=Tier.active)
         claims.release(session, item=item, holder=holder)
-        _audit(session, lifecycle, "retention.restore", case_id, rule=lifecycle.schedule.restore_rule_id, objects=len(view.objects))
+        _audit(
+            session,
+            lifecycle,
+            "retention.restore",
+            case_id,
+            rule=lifecycle.schedule.restore_rule_id,
+            objects=len(view.objects),
+        )
     return StepOutcome(item, StepOutcomeKind.done, f"case {case_id} is active again", objects=len(view.objects))
 
 
@@ -181,15 +222,29 @@ def _restore_failed(
     restored. The failed object's copy in the active tier goes (every version), what
     this restore already brought back returns to the archive, and the case is
     ``archived`` again, saying why, with its claim released."""
-    integrity_alert(lifecycle.new_session, operation="restore", object_key=failed.key, document_id=failed.document_id,
-                    detail=f"the archive copy read back for case {view.case_id}'s restore")
+    integrity_alert(
+        lifecycle.new_session,
+        operation="restore",
+        object_key=failed.key,
+        document_id=failed.document_id,
+        detail=f"the archive copy read back for case {view.case_id}'s restore",
+    )
     lifecycle.vault.delete_everywhere([failed.key], tiers=[Tier.active])
     with lifecycle.new_session() as session:
         back = [obj for obj in _case_view(session, case_id=view.case_id).objects if obj.tier is Tier.active]
     archive_tags = lifecycle_tags(tier=Tier.archive, schedule=lifecycle.schedule)
     for obj in back:
-        _move(lifecycle, obj=obj, subject=view.subject, source=Tier.active, target=Tier.archive, tags=archive_tags,
-              item=item, holder=holder, on_step=on_step)
+        _move(
+            lifecycle,
+            obj=obj,
+            subject=view.subject,
+            source=Tier.active,
+            target=Tier.archive,
+            tags=archive_tags,
+            item=item,
+            holder=holder,
+            on_step=on_step,
+        )
     problem = (
         f"restore failed: the archive copy of document {failed.document_id} failed its integrity check;"
         " run `casevault storage verify`"
@@ -203,8 +258,14 @@ def _restore_failed(
         _set_document_tier(session, case_id=view.case_id, tier=Tier.archive)
         claims.release(session, item=item, holder=holder)
         _audit(
-            session, lifecycle, "retention.restore", view.case_id, outcome="failed",
-            document=failed.document_id, object=failed.key, reason="integrity",
+            session,
+            lifecycle,
+            "retention.restore",
+            view.case_id,
+            outcome="failed",
+            document=failed.document_id,
+            object=failed.key,
+            reason="integrity",
         )
     return StepOutcome(item, StepOutcomeKind.failed, problem)
 
@@ -217,8 +278,16 @@ def _readable(vault: Vault, obj: _Object) -> bool:
 
 
 def _move(
-    lifecycle: Lifecycle, *, obj: _Object, subject: str, source: Tier, target: Tier, tags: LifecycleTags, item: str,
-    holder: str, on_step: StepHook,
+    lifecycle: Lifecycle,
+    *,
+    obj: _Object,
+    subject: str,
+    source: Tier,
+    target: Tier,
+    tags: LifecycleTags,
+    item: str,
+    holder: str,
+    on_step: StepHook,
 ) -> None:
     """Each step that commits re-checks the claim first (renewing its lease): a worker
     whose claim ran out and was taken over (by a destruction, or another sweep) stops."""
@@ -317,8 +386,22 @@ def _set_document_tier(session: Session, *, case_id: int, tier: Tier) -> None:
         session.add(document)
 
 
-def _audit(session: Session, lifecycle: Lifecycle, action: str, case_id: int, *, outcome: str = "ok", **details) -> None:  # type: ignore[no-untyped-def]  # details are audit tokens of any simple type
+def _audit(
+    session: Session,
+    lifecycle: Lifecycle,
+    action: str,
+    case_id: int,
+    *,
+    outcome: str = "ok",
+    **details: int | str | bool | None,
+) -> None:
     audit.record(
-        session, clock=lifecycle.clock, actor="system", action=action, outcome=outcome,
-        subject_type="case", subject_id=case_id, details=details,
+        session,
+        clock=lifecycle.clock,
+        actor="system",
+        action=action,
+        outcome=outcome,
+        subject_type="case",
+        subject_id=case_id,
+        details=details,
     )

@@ -31,9 +31,7 @@ class PolicyNotice:
     reason: str  # ids, versions and dates only
 
 
-def cases_to_notify(
-    people: Iterable[PersonFacts], *, new: Schedule, previous: Schedule | None
-) -> list[PolicyNotice]:
+def cases_to_notify(people: Iterable[PersonFacts], *, new: Schedule, previous: Schedule | None) -> list[PolicyNotice]:
     """The active cases whose parents or carers must be told that ``new`` replaces ``previous``.
 
     ``people`` are the facts at the moment of publishing. ``previous`` is the schedule

@@ -18,11 +18,20 @@ from casevault.retention.policy_update import ACTIVE_STATUSES, PolicyNotice, cas
 from casevault.retention.schedule import Schedule
 
 
-def publish_schedule(session: Session, *, new: Schedule, previous: Schedule | None, clock: Clock, actor: str) -> list[PolicyNotice]:
+def publish_schedule(
+    session: Session, *, new: Schedule, previous: Schedule | None, clock: Clock, actor: str
+) -> list[PolicyNotice]:
     people = session.exec(select(Case.person_id).where(col(Case.status).in_(ACTIVE_STATUSES)).distinct()).all()
     notices = cases_to_notify(load_people(session, sorted(people)), new=new, previous=previous)
     audit.record(
-        session, clock=clock, actor=actor, action="retention.schedule.published",
-        details={"version": new.version, "previous": previous.version if previous else None, "notify_cases": len(notices)},
+        session,
+        clock=clock,
+        actor=actor,
+        action="retention.schedule.published",
+        details={
+            "version": new.version,
+            "previous": previous.version if previous else None,
+            "notify_cases": len(notices),
+        },
     )
     return notices

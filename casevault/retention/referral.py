@@ -29,7 +29,9 @@ def restore_on_referral(
     for action in cases_to_restore_on_referral(facts, referral_date=referral_date, schedule=schedule):
         case = session.get(Case, action.case_id)
         assert case is not None
-        mark_restoring(session, case=case, actor=actor, rule=action.rule_id, schedule_version=action.schedule_version, clock=clock)
+        mark_restoring(
+            session, case=case, actor=actor, rule=action.rule_id, schedule_version=action.schedule_version, clock=clock
+        )
         restoring.append(case.id)
     session.flush()
     return restoring  # type: ignore[return-value]  # ids of rows read from the database are set

@@ -49,7 +49,9 @@ class DueItem:
         a = self.action
         target = f"case {a.case_id}" if a.case_id is not None else f"person {a.person_id} ({a.pseudonym})"
         mark = " [HELD]" if a.held else " [AWAITING APPROVAL]" if self.awaiting_approval else ""
-        return f"{a.kind.value} {target} due {a.due_on} rule {a.rule_id} schedule {a.schedule_version}{mark}: {a.reason}"
+        return (
+            f"{a.kind.value} {target} due {a.due_on} rule {a.rule_id} schedule {a.schedule_version}{mark}: {a.reason}"
+        )
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,9 @@ def due_list(lifecycle: Lifecycle, *, as_of: dt.date) -> tuple[list[DueItem], Un
         DueItem(
             action,
             awaiting_approval=(
-                lifecycle.require_approval and action.kind is ActionKind.destroy_person and action.person_id not in approved
+                lifecycle.require_approval
+                and action.kind is ActionKind.destroy_person
+                and action.person_id not in approved
             ),
         )
         for action in actions
@@ -104,7 +108,11 @@ def due_list(lifecycle: Lifecycle, *, as_of: dt.date) -> tuple[list[DueItem], Un
 
 
 def run_sweep(
-    lifecycle: Lifecycle, *, as_of: dt.date | None = None, dry_run: bool = True, on_step: StepHook = no_hook,
+    lifecycle: Lifecycle,
+    *,
+    as_of: dt.date | None = None,
+    dry_run: bool = True,
+    on_step: StepHook = no_hook,
     holder: str | None = None,
 ) -> SweepReport:
     """Act on everything due. ``holder`` names this run in its claims: a task
@@ -135,12 +143,19 @@ def run_sweep(
     report = SweepReport(as_of, False, tuple(due), unfinished, tuple(outcomes))
     with transaction(lifecycle.new_session) as session:
         audit.record(
-            session, clock=lifecycle.clock, actor="system", action="retention.sweep",
+            session,
+            clock=lifecycle.clock,
+            actor="system",
+            action="retention.sweep",
             outcome="failed" if report.count(StepOutcomeKind.failed) else "ok",
             details={
-                "as_of": as_of.isoformat(), "schedule": lifecycle.schedule.version, "due": len(due),
-                "done": report.count(StepOutcomeKind.done), "skipped": report.count(StepOutcomeKind.skipped),
-                "waiting": report.count(StepOutcomeKind.waiting), "failed": report.count(StepOutcomeKind.failed),
+                "as_of": as_of.isoformat(),
+                "schedule": lifecycle.schedule.version,
+                "due": len(due),
+                "done": report.count(StepOutcomeKind.done),
+                "skipped": report.count(StepOutcomeKind.skipped),
+                "waiting": report.count(StepOutcomeKind.waiting),
+                "failed": report.count(StepOutcomeKind.failed),
             },
         )
     erase_destroyed_rows(lifecycle)  # before the sweep returns: destroyed rows are unreadable from then on
@@ -160,7 +175,10 @@ def _act(lifecycle: Lifecycle, item: DueItem, *, holder: str, on_step: StepHook)
         return _guarded(lambda: expire_archive(lifecycle, action=action, holder=holder, on_step=on_step), name)
     if action.kind is ActionKind.destroy_person:
         return _guarded(
-            lambda: destroy_person(lifecycle, person_id=action.person_id, action=action, holder=holder, on_step=on_step), name
+            lambda: destroy_person(
+                lifecycle, person_id=action.person_id, action=action, holder=holder, on_step=on_step
+            ),
+            name,
         )
     return StepOutcome(name, StepOutcomeKind.skipped, f"the sweep does not carry out {action.kind.value} actions")
 

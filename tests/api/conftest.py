@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 
 from casevault.api.app import create_app
 from casevault.app.parts import init_storage
+from casevault.app.services import Services
 from casevault.core.db import transaction
 from casevault.core.models import Document, ProvidedBy, Role
-from casevault.app.services import Services
 from tests.tokens import new_user
 
 
@@ -90,8 +90,13 @@ def seeded(app: FastAPI, container: Services, callers: dict[str, Caller]) -> dic
     with transaction(container.new_session) as session:
         session.add(
             Document(
-                case_id=case["id"], original_filename="letter.pdf", content_type="application/pdf", size=10,
-                sha256="0" * 64, correspondence_date=dt.date(2026, 9, 2), provided_by=ProvidedBy.school,
+                case_id=case["id"],
+                original_filename="letter.pdf",
+                content_type="application/pdf",
+                size=10,
+                sha256="0" * 64,
+                correspondence_date=dt.date(2026, 9, 2),
+                provided_by=ProvidedBy.school,
             )
         )
     return {"manager": manager, "officer": officer, "no token": {}}

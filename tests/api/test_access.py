@@ -8,9 +8,9 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from casevault.app.services import Services
 from casevault.core.db import transaction
 from casevault.core.models import Document, ProvidedBy
-from casevault.app.services import Services
 
 
 @pytest.fixture
@@ -41,7 +41,11 @@ def requests(person: dict, case: dict, document: int) -> dict[str, tuple[str, st
         "list cases": ("GET", "/api/v1/cases", None),
         "add note": ("POST", f"/api/v1/cases/{case['id']}/notes", note),
         "list notes": ("GET", f"/api/v1/cases/{case['id']}/notes", None),
-        "close case": ("POST", f"/api/v1/cases/{case['id']}/close", {"closed_on": "2026-11-01", "outcome": "Resolved."}),
+        "close case": (
+            "POST",
+            f"/api/v1/cases/{case['id']}/close",
+            {"closed_on": "2026-11-01", "outcome": "Resolved."},
+        ),
         "read document": ("GET", f"/api/v1/documents/{document}", None),
         "read audit": ("GET", "/api/v1/audit", None),
     }
@@ -64,7 +68,9 @@ EXPECTED = {
 
 @pytest.mark.parametrize("role", ["officer", "other_officer", "manager", "admin", "anonymous", "bad token"])
 @pytest.mark.parametrize("endpoint", sorted(EXPECTED))
-def test_each_endpoint_for_each_role(client: TestClient, callers, person, case, document, endpoint: str, role: str) -> None:
+def test_each_endpoint_for_each_role(
+    client: TestClient, callers, person, case, document, endpoint: str, role: str
+) -> None:
     method, path, body = requests(person, case, document)[endpoint]
     unauthenticated = {"anonymous": {}, "bad token": {"Authorization": "Bearer cv_not-a-real-token"}}
     headers = unauthenticated[role] if role in unauthenticated else callers[role].headers
@@ -106,11 +112,7 @@ def test_every_endpoint_but_the_probes_needs_a_token(client: TestClient, callers
     """Walks the published API, so a new endpoint without allow(...) fails here. Only the
     probes and Prometheus's endpoint are open: they carry no token and say nothing personal."""
     schema = client.get("/api/v1/openapi.json", headers=callers["admin"].headers).json()
-    operations = [
-        (method.upper(), path)
-        for path, item in schema["paths"].items()
-        for method in item
-    ]
+    operations = [(method.upper(), path) for path, item in schema["paths"].items() for method in item]
     assert len(operations) >= 10
     answers = {}
     for method, path in operations:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-
 LARGEST_ID = 2**31 - 1  # every id column is INTEGER: 32 bits on PostgreSQL
 TOO_LARGE_IDS = [2**31, 2**63, 2**64, 10**30]
 OUT_OF_RANGE_DATES = ["0001-01-01", "1899-12-31", "2200-01-01", "9999-12-31"]

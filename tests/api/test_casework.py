@@ -8,10 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import func, select
 
+from casevault.app.services import Services
 from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
 from casevault.core.models import Case, CaseNote, CaseStatus, Person
-from casevault.app.services import Services
 
 
 def test_a_case_is_opened_noted_and_closed(client: TestClient, callers, person) -> None:
@@ -25,19 +25,32 @@ def test_a_case_is_opened_noted_and_closed(client: TestClient, callers, person) 
     assert (case["status"], case["assigned_officer"]) == ("open", "olive")
 
     for day, kind in (("2026-10-05", "agreed_action"), ("2026-09-20", "progress_summary")):
-        note = client.post(f"/api/v1/cases/{case['id']}/notes", json={"kind": kind, "text": "Call school.", "date": day}, headers=officer)
+        note = client.post(
+            f"/api/v1/cases/{case['id']}/notes",
+            json={"kind": kind, "text": "Call school.", "date": day},
+            headers=officer,
+        )
         assert note.status_code == 201, note.text
     notes = client.get(f"/api/v1/cases/{case['id']}/notes", headers=officer).json()["notes"]
     assert [n["date"] for n in notes] == ["2026-09-20", "2026-10-05"]
 
-    closed = client.post(f"/api/v1/cases/{case['id']}/close", json={"closed_on": "2026-11-01", "outcome": "Plan agreed."}, headers=officer)
+    closed = client.post(
+        f"/api/v1/cases/{case['id']}/close",
+        json={"closed_on": "2026-11-01", "outcome": "Plan agreed."},
+        headers=officer,
+    )
     assert closed.status_code == 200
     body = closed.json()
     assert (body["status"], body["closed_on"], body["last_correspondence"]) == ("closed", "2026-11-01", "2026-10-05")
 
 
 def test_managers_assign_cases_and_officers_cannot(client: TestClient, callers, person) -> None:
-    body = {"person_id": person["id"], "referral_date": "2026-09-01", "referral_source": "professional", "assigned_officer": "oscar"}
+    body = {
+        "person_id": person["id"],
+        "referral_date": "2026-09-01",
+        "referral_source": "professional",
+        "assigned_officer": "oscar",
+    }
     by_manager = client.post("/api/v1/cases", json=body, headers=callers["manager"].headers)
     assert by_manager.json()["assigned_officer"] == "oscar"
     by_officer = client.post("/api/v1/cases", json=body, headers=callers["officer"].headers)
@@ -62,9 +75,15 @@ BAD_PEOPLE = {
 
 
 @pytest.mark.parametrize("name", sorted(BAD_PEOPLE))
-def test_bad_people_are_refused_and_nothing_is_written(client: TestClient, container: Services, callers, name: str) -> None:
+def test_bad_people_are_refused_and_nothing_is_written(
+    client: TestClient, container: Services, callers, name: str
+) -> None:
     body, status, words = BAD_PEOPLE[name]
-    kwargs = {"content": body, "headers": {**callers["officer"].headers, "Content-Type": "application/json"}} if isinstance(body, str) else {"json": body, "headers": callers["officer"].headers}
+    kwargs = (
+        {"content": body, "headers": {**callers["officer"].headers, "Content-Type": "application/json"}}
+        if isinstance(body, str)
+        else {"json": body, "headers": callers["officer"].headers}
+    )
     response = client.post("/api/v1/people", **kwargs)
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
@@ -73,29 +92,47 @@ def test_bad_people_are_refused_and_nothing_is_written(client: TestClient, conta
 
 
 BAD_CASES = {
-    "unknown person": ({"person_id": 999, "referral_date": "2026-09-01", "referral_source": "other"}, 404, "POST /people"),
+    "unknown person": (
+        {"person_id": 999, "referral_date": "2026-09-01", "referral_source": "other"},
+        404,
+        "POST /people",
+    ),
     "unknown source": ({"referral_date": "2026-09-01", "referral_source": "neighbour"}, 422, "referral_source"),
     "referral in the future": ({"referral_date": "2026-12-25", "referral_source": "other"}, 422, "future"),
     "referral before birth": ({"referral_date": "2011-01-01", "referral_source": "other"}, 422, "before"),
     "impossible date": ({"referral_date": "2026-09-31", "referral_source": "other"}, 422, "referral_date"),
-    "unknown officer": ({"referral_date": "2026-09-01", "referral_source": "other", "assigned_officer": "nobody"}, 422, "nobody"),
+    "unknown officer": (
+        {"referral_date": "2026-09-01", "referral_source": "other", "assigned_officer": "nobody"},
+        422,
+        "nobody",
+    ),
 }
 
 
 @pytest.mark.parametrize("name", sorted(BAD_CASES))
-def test_bad_cases_are_refused_and_nothing_is_written(client: TestClient, container: Services, callers, person, name: str) -> None:
+def test_bad_cases_are_refused_and_nothing_is_written(
+    client: TestClient, container: Services, callers, person, name: str
+) -> None:
     body, status, words = BAD_CASES[name]
-    response = client.post("/api/v1/cases", json={"person_id": person["id"], **body}, headers=callers["manager"].headers)
+    response = client.post(
+        "/api/v1/cases", json={"person_id": person["id"], **body}, headers=callers["manager"].headers
+    )
     assert response.status_code == status, response.text
     assert words.lower() in response.text.lower()
     assert _count(container, Case) == 0
 
 
-def test_a_referral_at_25_or_older_is_refused(client: TestClient, container: Services, clock: FixedClock, callers) -> None:
-    person = client.post("/api/v1/people", json={"full_name": "A B", "date_of_birth": "2001-12-20"}, headers=callers["officer"].headers).json()
+def test_a_referral_at_25_or_older_is_refused(
+    client: TestClient, container: Services, clock: FixedClock, callers
+) -> None:
+    person = client.post(
+        "/api/v1/people", json={"full_name": "A B", "date_of_birth": "2001-12-20"}, headers=callers["officer"].headers
+    ).json()
     clock.set(dt.date(2027, 1, 5))
     response = client.post(
-        "/api/v1/cases", json={"person_id": person["id"], "referral_date": "2027-01-05", "referral_source": "young_person"}, headers=callers["officer"].headers
+        "/api/v1/cases",
+        json={"person_id": person["id"], "referral_date": "2027-01-05", "referral_source": "young_person"},
+        headers=callers["officer"].headers,
     )
     assert response.status_code == 422
     assert "25 or older" in response.json()["detail"]
@@ -113,14 +150,21 @@ def test_unknown_ids_are_404(client: TestClient, callers) -> None:
 
 def test_closing_a_closed_case_is_a_conflict(client: TestClient, callers, case) -> None:
     close = {"closed_on": "2026-11-01", "outcome": "Done."}
-    assert client.post(f"/api/v1/cases/{case['id']}/close", json=close, headers=callers["officer"].headers).status_code == 200
+    assert (
+        client.post(f"/api/v1/cases/{case['id']}/close", json=close, headers=callers["officer"].headers).status_code
+        == 200
+    )
     again = client.post(f"/api/v1/cases/{case['id']}/close", json=close, headers=callers["officer"].headers)
     assert again.status_code == 409
     assert "only an open case" in again.json()["detail"]
 
 
 def test_closing_before_the_referral_is_refused(client: TestClient, callers, case) -> None:
-    response = client.post(f"/api/v1/cases/{case['id']}/close", json={"closed_on": "2026-08-01", "outcome": "x"}, headers=callers["officer"].headers)
+    response = client.post(
+        f"/api/v1/cases/{case['id']}/close",
+        json={"closed_on": "2026-08-01", "outcome": "x"},
+        headers=callers["officer"].headers,
+    )
     assert response.status_code == 422
 
 

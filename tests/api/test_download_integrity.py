@@ -23,12 +23,12 @@ from PIL import Image
 from sqlmodel import select
 
 from casevault.api.app import create_app
-from casevault.archive.envelope import HEADER_BYTES, NONCE_BYTES
 from casevault.app.parts import init_storage
+from casevault.app.services import Services
+from casevault.archive.envelope import HEADER_BYTES, NONCE_BYTES
 from casevault.core.clock import FixedClock
 from casevault.core.models import StoredObject
 from casevault.core.settings import Settings
-from casevault.app.services import Services
 from tests.e2e.servers import free_port
 
 CHUNK = 4096
@@ -48,8 +48,10 @@ def container(settings: Settings, clock: FixedClock) -> Iterator[Services]:
 def uploaded(client: TestClient, headers: dict[str, str], case_id: int, path: Path) -> int:
     with path.open("rb") as body:
         response = client.post(
-            f"/api/v1/cases/{case_id}/documents", files={"file": (path.name, body, "image/png")},
-            data={"correspondence_date": "2026-10-02", "provided_by": "school"}, headers=headers,
+            f"/api/v1/cases/{case_id}/documents",
+            files={"file": (path.name, body, "image/png")},
+            data={"correspondence_date": "2026-10-02", "provided_by": "school"},
+            headers=headers,
         )
     assert response.status_code == 202, response.text
     return response.json()["id"]
@@ -80,7 +82,9 @@ def alerts_counted(client: TestClient) -> float:
 
 
 def alert_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR and "INTEGRITY ALERT" in r.getMessage()]
+    return [
+        r.getMessage() for r in caplog.records if r.levelno == logging.ERROR and "INTEGRITY ALERT" in r.getMessage()
+    ]
 
 
 def test_damage_in_the_first_chunk_answers_an_error_before_any_byte(

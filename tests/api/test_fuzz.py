@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.python import asgi
 
-
 EXAMPLES_PER_OPERATION = 8
 BOUNDARY_INTEGERS = [0, 1, 2**31 - 1, 2**31, 2**63 - 1, 2**63, 2**64]
 BOUNDARY_DATES = ["0001-01-01", "1899-12-31", "1900-01-01", "2199-12-31", "2200-01-01", "9999-12-31"]

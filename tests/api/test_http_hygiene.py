@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from casevault.api.app import create_app
-from casevault.core.settings import Settings
 from casevault.app.services import Services
+from casevault.core.settings import Settings
 
 EVERY_ANSWER = {"x-content-type-options": "nosniff", "cache-control": "no-store", "referrer-policy": "no-referrer"}
 HTML_POLICY = (

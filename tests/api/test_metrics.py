@@ -24,24 +24,35 @@ from sqlmodel import select
 
 from casevault.api.app import create_app
 from casevault.app.parts import init_storage
+from casevault.app.services import Services
+from casevault.app.task_queue import OCR_QUEUE, broker_name
 from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
 from casevault.core.models import DocumentStatus, Role, StoredObject, Variant
 from casevault.core.settings import Settings
 from casevault.retention.sweep import run_sweep
-from casevault.app.services import Services
-from casevault.app.task_queue import OCR_QUEUE, broker_name
-from tests.tokens import token
 from tests.fixtures_brokers import OnBroker
 from tests.ingest.scans import pdf_with_text_pages, save, text_strip
 from tests.ingest.uploads import run_ocr
+from tests.tokens import token
 
 BORN = dt.date(2004, 3, 10)  # 25 on 10 March 2029
 PERSONAL = (
-    "Jamie", "Example", "2004-03-10", "10/03/2004", "07700 900123",  # the person
-    "review.png", "bundle.pdf", "broken.pdf",  # file names
-    "Annual review", "provision", "Speech therapy", "Tribunal", "hearing",  # document words
-    "psychologist", "Met the family",  # search words, note text
+    "Jamie",
+    "Example",
+    "2004-03-10",
+    "10/03/2004",
+    "07700 900123",  # the person
+    "review.png",
+    "bundle.pdf",
+    "broken.pdf",  # file names
+    "Annual review",
+    "provision",
+    "Speech therapy",
+    "Tribunal",
+    "hearing",  # document words
+    "psychologist",
+    "Met the family",  # search words, note text
     "Appeal pending",  # a hold's reason
 )
 OCR_TASK = "casevault.ingest.ocr_document"
@@ -74,8 +85,10 @@ def value(samples: dict, name: str, **labels: str) -> float:
 def _upload(client: TestClient, headers: dict, case_id: int, path: Path) -> tuple[int, int]:
     body = path.read_bytes()
     answer = client.post(
-        f"/api/v1/cases/{case_id}/documents", files={"file": (path.name, body, "application/octet-stream")},
-        data={"correspondence_date": "2026-10-02", "provided_by": "school"}, headers=headers,
+        f"/api/v1/cases/{case_id}/documents",
+        files={"file": (path.name, body, "application/octet-stream")},
+        data={"correspondence_date": "2026-10-02", "provided_by": "school"},
+        headers=headers,
     )
     assert answer.status_code == 202, answer.text
     return answer.json()["id"], len(body)
@@ -85,20 +98,48 @@ def test_upload_ocr_sweep_and_destruction_show_in_metrics(ops: tuple[Services, T
     container, client = ops
     clock: FixedClock = container.clock
     officer, manager = token(container, "olive", Role.officer), token(container, "maya", Role.manager)
-    person = client.post("/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": BORN.isoformat(), "contact_details": "07700 900123"}, headers=officer).json()
-    case = client.post("/api/v1/cases", json={"person_id": person["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"}, headers=officer).json()
+    person = client.post(
+        "/api/v1/people",
+        json={"full_name": "Jamie Example", "date_of_birth": BORN.isoformat(), "contact_details": "07700 900123"},
+        headers=officer,
+    ).json()
+    case = client.post(
+        "/api/v1/cases",
+        json={"person_id": person["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"},
+        headers=officer,
+    ).json()
 
     # --- three uploads: a scan, a two-page letter with text, one whose original goes missing
     scan, scan_bytes = _upload(client, officer, case["id"], save(text_strip(), tmp_path / "review.png"))
-    letter, letter_bytes = _upload(client, officer, case["id"], pdf_with_text_pages(tmp_path / "bundle.pdf", [("Tribunal hearing bundle",), ("Educational psychologist report",)]))
-    broken, broken_bytes = _upload(client, officer, case["id"], pdf_with_text_pages(tmp_path / "broken.pdf", [("Tribunal",)]))
+    letter, letter_bytes = _upload(
+        client,
+        officer,
+        case["id"],
+        pdf_with_text_pages(
+            tmp_path / "bundle.pdf", [("Tribunal hearing bundle",), ("Educational psychologist report",)]
+        ),
+    )
+    broken, broken_bytes = _upload(
+        client, officer, case["id"], pdf_with_text_pages(tmp_path / "broken.pdf", [("Tribunal",)])
+    )
     before = scrape(client)
     assert value(before, "casevault_documents", status="queued") == 3
     assert value(before, "casevault_queue_depth", queue="ocr") == 3  # the upload route's tasks, waiting on the broker
     assert value(before, "casevault_broker_up") == 1 and value(before, "casevault_database_up") == 1
-    assert value(before, "casevault_http_requests_total", method="POST", route="/api/v1/cases/{case_id}/documents", status="202") == 3
+    assert (
+        value(
+            before,
+            "casevault_http_requests_total",
+            method="POST",
+            route="/api/v1/cases/{case_id}/documents",
+            status="202",
+        )
+        == 3
+    )
     uploaded = value(before, "casevault_upload_bytes_total")
-    assert scan_bytes + letter_bytes + broken_bytes < uploaded < scan_bytes + letter_bytes + broken_bytes + 3 * 2048  # plus multipart framing
+    assert (
+        scan_bytes + letter_bytes + broken_bytes < uploaded < scan_bytes + letter_bytes + broken_bytes + 3 * 2048
+    )  # plus multipart framing
 
     # --- OCR: one page read by tesseract, two from the text layer, and one failure: the
     # third document's original cannot be found while it is processed
@@ -116,16 +157,29 @@ def test_upload_ocr_sweep_and_destruction_show_in_metrics(ops: tuple[Services, T
 
     # --- activity whose paths, queries and bodies hold personal values
     assert client.get("/api/v1/search", params={"q": "psychologist"}, headers=officer).json()["hits"]
-    client.post(f"/api/v1/cases/{case['id']}/notes", json={"kind": "progress_summary", "text": "Met the family.", "date": "2026-10-05"}, headers=officer)
+    client.post(
+        f"/api/v1/cases/{case['id']}/notes",
+        json={"kind": "progress_summary", "text": "Met the family.", "date": "2026-10-05"},
+        headers=officer,
+    )
     client.get("/api/v1/people/Jamie%20Example", headers=officer)
     client.get("/Jamie-Example-2004-03-10", headers=officer)
     client.request("JAMIE", "/api/v1/cases", headers=officer)
 
     # --- the sweep: archive on closure; a held destruction skipped; then destroyed
-    assert client.post(f"/api/v1/cases/{case['id']}/close", json={"closed_on": "2026-11-20", "outcome": "Plan agreed."}, headers=officer).status_code == 200
+    assert (
+        client.post(
+            f"/api/v1/cases/{case['id']}/close",
+            json={"closed_on": "2026-11-20", "outcome": "Plan agreed."},
+            headers=officer,
+        ).status_code
+        == 200
+    )
     archived = run_sweep(container.lifecycle, dry_run=False)
     assert [o.outcome.value for o in archived.outcomes] == ["done"]
-    hold = client.post("/api/v1/holds", json={"person_id": person["id"], "kind": "legal", "reason": "Appeal pending"}, headers=manager).json()
+    hold = client.post(
+        "/api/v1/holds", json={"person_id": person["id"], "kind": "legal", "reason": "Appeal pending"}, headers=manager
+    ).json()
     clock.set(BORN.replace(year=2029))
     held = run_sweep(container.lifecycle, dry_run=False)
     assert [o.outcome.value for o in held.outcomes] == ["skipped"]
@@ -139,12 +193,17 @@ def test_upload_ocr_sweep_and_destruction_show_in_metrics(ops: tuple[Services, T
     assert value(final, "casevault_sweep_outcomes_total", outcome="skipped") == 1
     assert value(final, "casevault_sweep_outcomes_total", outcome="failed") == 0
     assert value(final, "casevault_destructions_total") == 1
-    assert value(final, "casevault_destroyed_objects_total") == certificate["objects"] == 5  # no searchable PDF of the failed one
+    assert (
+        value(final, "casevault_destroyed_objects_total") == certificate["objects"] == 5
+    )  # no searchable PDF of the failed one
     assert value(final, "casevault_destroyed_bytes_total") == certificate["bytes"] > 0
     assert all(value(final, "casevault_documents", status=s.value) == 0 for s in DocumentStatus)
     assert value(final, "casevault_http_requests_total", method="other", route="/api/v1/cases", status="405") == 1
     assert value(final, "casevault_http_requests_total", method="GET", route="unmatched", status="404") == 1
-    assert value(final, "casevault_http_requests_total", method="GET", route="/api/v1/people/{person_id}", status="422") == 1
+    assert (
+        value(final, "casevault_http_requests_total", method="GET", route="/api/v1/people/{person_id}", status="422")
+        == 1
+    )
 
     # --- nothing personal anywhere in the exposition, and every label from a fixed vocabulary
     exposition = client.get("/metrics").text
@@ -156,7 +215,9 @@ def test_upload_ocr_sweep_and_destruction_show_in_metrics(ops: tuple[Services, T
 @contextmanager
 def _original_missing(container: Services, document_id: int) -> Iterator[None]:
     """The document's original points at an object that is not there, then back."""
-    query = select(StoredObject).where(StoredObject.document_id == document_id, StoredObject.variant == Variant.original)
+    query = select(StoredObject).where(
+        StoredObject.document_id == document_id, StoredObject.variant == Variant.original
+    )
     with transaction(container.new_session) as session:
         original = session.exec(query).one()
         key, original.object_key = original.object_key, "missing-object-key"
@@ -258,13 +319,21 @@ def test_several_api_processes_add_up(settings: Settings, tmp_path: Path) -> Non
     multiproc.mkdir()
     env = {key: value for key, value in os.environ.items() if not key.startswith("CASEVAULT_")}
     env.update(
-        PROMETHEUS_MULTIPROC_DIR=str(multiproc), CASEVAULT_DATA_DIR=str(settings.data_dir),
-        CASEVAULT_DATABASE_URL=settings.database_url, CASEVAULT_BROKER_URL=settings.broker_url,
+        PROMETHEUS_MULTIPROC_DIR=str(multiproc),
+        CASEVAULT_DATA_DIR=str(settings.data_dir),
+        CASEVAULT_DATABASE_URL=settings.database_url,
+        CASEVAULT_BROKER_URL=settings.broker_url,
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
 
     def run(requests: int, then: str) -> str:
-        done = subprocess.run([sys.executable, "-c", MULTIPROCESS_SCRIPT, str(requests), then], env=env, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-c", MULTIPROCESS_SCRIPT, str(requests), then],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         return done.stdout
 
@@ -272,7 +341,8 @@ def test_several_api_processes_add_up(settings: Settings, tmp_path: Path) -> Non
     exposition = run(2, "scrape")
     samples = {
         (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(exposition) for s in family.samples
+        for family in text_string_to_metric_families(exposition)
+        for s in family.samples
     }
     assert value(samples, "casevault_http_requests_total", method="GET", route="/healthz", status="200") == 5
     assert value(samples, "casevault_database_up") == 1  # the service part is there too

@@ -19,9 +19,9 @@ from casevault.core.clock import FixedClock
 from casevault.core.models import Document, DocumentStatus, StoredObject
 from casevault.core.settings import Settings
 from casevault.ingest.options import UploadLimits
-from tests.ingest.uploads import run_ocr, upload
 from tests.ingest.hostile import arm, leftovers, pdf_with_pages
 from tests.ingest.scans import WORDS, extracted_text, pdf_from_image, text_strip, words_in
+from tests.ingest.uploads import run_ocr, upload
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 
 from casevault.api.app import create_app
 from casevault.app.parts import init_storage
+from casevault.app.services import Services
 from casevault.core.clock import FixedClock
 from casevault.core.settings import Settings
-from casevault.app.services import Services
 
 CLOSED_PORT = 1  # nothing listens on tcpmux
 SECRET = "not-for-your-eyes"
@@ -54,7 +54,11 @@ def test_ready_when_everything_answers(ready_settings: Settings, clock: FixedClo
         status, body, _ = readyz(client)
         assert status == 200, body
         assert body["status"] == "ready"
-        assert {name: check["ok"] for name, check in body["checks"].items()} == {"database": True, "store": True, "broker": True}
+        assert {name: check["ok"] for name, check in body["checks"].items()} == {
+            "database": True,
+            "store": True,
+            "broker": True,
+        }
         assert client.get("/healthz").json() == {"status": "ok"}
 
 
@@ -77,9 +81,17 @@ def test_a_filesystem_store_gone_is_named(ready_settings: Settings, clock: Fixed
         assert body["checks"]["database"]["ok"] and body["checks"]["broker"]["ok"]
 
 
-def test_an_s3_endpoint_that_refuses_is_named_in_time(ready_settings: Settings, s3_overrides: dict, clock: FixedClock) -> None:
-    settings = ready_settings.model_copy(update={**s3_overrides, "s3_endpoint_url": f"http://127.0.0.1:{CLOSED_PORT}",
-                                                  "s3_secret_access_key": SECRET, "probe_seconds": HUNG_DEADLINE})
+def test_an_s3_endpoint_that_refuses_is_named_in_time(
+    ready_settings: Settings, s3_overrides: dict, clock: FixedClock
+) -> None:
+    settings = ready_settings.model_copy(
+        update={
+            **s3_overrides,
+            "s3_endpoint_url": f"http://127.0.0.1:{CLOSED_PORT}",
+            "s3_secret_access_key": SECRET,
+            "probe_seconds": HUNG_DEADLINE,
+        }
+    )
     for client in _client(settings, clock):
         status, body, took = readyz(client)
         assert status == 503, body
@@ -99,8 +111,9 @@ def test_a_missing_bucket_is_named(ready_settings: Settings, s3_overrides: dict,
 
 
 def test_a_broker_that_is_down_is_named_without_its_password(ready_settings: Settings, clock: FixedClock) -> None:
-    settings = ready_settings.model_copy(update={"broker_url": f"redis://:{SECRET}@127.0.0.1:{CLOSED_PORT}/0",
-                                                  "probe_seconds": HUNG_DEADLINE})
+    settings = ready_settings.model_copy(
+        update={"broker_url": f"redis://:{SECRET}@127.0.0.1:{CLOSED_PORT}/0", "probe_seconds": HUNG_DEADLINE}
+    )
     for client in _client(settings, clock):
         status, body, took = readyz(client)
         assert status == 503, body
@@ -111,7 +124,9 @@ def test_a_broker_that_is_down_is_named_without_its_password(ready_settings: Set
 
 
 def test_a_database_that_is_down_is_named_without_its_password(ready_settings: Settings, clock: FixedClock) -> None:
-    settings = ready_settings.model_copy(update={"database_url": f"postgresql+psycopg://casevault:{SECRET}@127.0.0.1:{CLOSED_PORT}/casevault"})
+    settings = ready_settings.model_copy(
+        update={"database_url": f"postgresql+psycopg://casevault:{SECRET}@127.0.0.1:{CLOSED_PORT}/casevault"}
+    )
     for client in _client(settings, clock):
         status, body, _ = readyz(client)
         assert status == 503, body
@@ -131,12 +146,18 @@ def silent_server() -> Iterator[int]:
 
 HUNG = {
     "broker": ("broker_url", "redis://127.0.0.1:{port}/0", "casevault_broker_up 0.0"),
-    "database": ("database_url", "postgresql+psycopg://casevault@127.0.0.1:{port}/casevault", "casevault_database_up 0.0"),
+    "database": (
+        "database_url",
+        "postgresql+psycopg://casevault@127.0.0.1:{port}/casevault",
+        "casevault_database_up 0.0",
+    ),
 }
 
 
 @pytest.mark.parametrize("part", sorted(HUNG))
-def test_a_hanging_dependency_cannot_hang_the_probes(ready_settings: Settings, clock: FixedClock, silent_server: int, part: str) -> None:
+def test_a_hanging_dependency_cannot_hang_the_probes(
+    ready_settings: Settings, clock: FixedClock, silent_server: int, part: str
+) -> None:
     field, url, down = HUNG[part]
     settings = ready_settings.model_copy(update={field: url.format(port=silent_server), "probe_seconds": HUNG_DEADLINE})
     for client in _client(settings, clock):

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
 from casevault.api.app import create_app
+from casevault.app.services import Services
 from casevault.core.clock import FixedClock
 from casevault.core.models import AuditEvent
-from casevault.app.services import Services
 
 FLOODER = "203.0.113.9"
 NEIGHBOUR = "198.51.100.7"
@@ -24,7 +24,7 @@ BAD = {"Authorization": "Bearer cv_not-a-real-token"}
 
 @pytest.fixture
 def clients(container: Services, clock: FixedClock) -> Iterator[dict[str, TestClient]]:
-    clock.set(dt.datetime(2026, 11, 24, 10, 0, 5, tzinfo=dt.timezone.utc))
+    clock.set(dt.datetime(2026, 11, 24, 10, 0, 5, tzinfo=dt.UTC))
     app = create_app(container)
     with TestClient(app, client=(FLOODER, 40000)) as flooder, TestClient(app, client=(NEIGHBOUR, 40001)) as neighbour:
         yield {"flooder": flooder, "neighbour": neighbour}
@@ -90,7 +90,7 @@ def test_repeated_bad_tokens_lock_the_address_out_but_not_its_valid_tokens(
 
 def test_the_limit_holds_across_api_processes(container: Services, clock: FixedClock) -> None:
     """Two apps on two containers share nothing but the database, like two API workers."""
-    clock.set(dt.datetime(2026, 11, 24, 10, 0, 5, tzinfo=dt.timezone.utc))
+    clock.set(dt.datetime(2026, 11, 24, 10, 0, 5, tzinfo=dt.UTC))
     second = Services(container.settings, clock=clock)
     try:
         with (

@@ -7,7 +7,6 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-
 SEARCH_WORDS = "Jamie dyslexia assessment"
 
 
@@ -16,8 +15,11 @@ def access_lines(lines: list[dict]) -> list[dict]:
 
 
 def test_search_words_never_reach_the_log_but_the_request_id_does(client: TestClient, callers, case, logged) -> None:
-    response = client.get("/api/v1/search", params={"q": SEARCH_WORDS, "case_id": case["id"]},
-                          headers={**callers["officer"].headers, "X-Request-ID": "officer-req-0001"})
+    response = client.get(
+        "/api/v1/search",
+        params={"q": SEARCH_WORDS, "case_id": case["id"]},
+        headers={**callers["officer"].headers, "X-Request-ID": "officer-req-0001"},
+    )
     assert response.status_code == 200, response.text
     assert response.headers["X-Request-ID"] == "officer-req-0001"
     output = logged()
@@ -43,7 +45,9 @@ def test_refused_and_failed_requests_are_logged_with_their_id_too(client: TestCl
     assert (access["request_id"], access["http"]["status"]) == ("anonymous-0001", 401)
 
 
-@pytest.mark.parametrize("given", ["short", "x" * 65, "has space inside", 'forged\\n{"level":"ERROR"}', "ünïcode-value"])
+@pytest.mark.parametrize(
+    "given", ["short", "x" * 65, "has space inside", 'forged\\n{"level":"ERROR"}', "ünïcode-value"]
+)
 def test_an_unsafe_request_id_is_replaced_by_a_fresh_one(client: TestClient, given: str, logged) -> None:
     response = client.get("/healthz", headers={"X-Request-ID": given.encode("utf-8")})
     issued = response.headers["X-Request-ID"]

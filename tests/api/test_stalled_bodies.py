@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 import socket
-import urllib.request
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,8 +17,8 @@ import pytest
 import uvicorn
 
 from casevault.api.app import create_app
-from casevault.core.settings import Settings
 from casevault.app.services import Services
+from casevault.core.settings import Settings
 from tests.e2e.servers import free_port
 
 BOUNDARY = "casevault-test-boundary"
@@ -90,8 +90,11 @@ def test_an_upload_whose_body_stalls_is_answered_408_and_leaves_no_scratch_file(
     server, settings: Settings, callers, case
 ) -> None:
     head = _request_head(
-        f"/api/v1/cases/{case['id']}/documents", token=callers["officer"].headers["Authorization"],
-        content_type=f"multipart/form-data; boundary={BOUNDARY}", length=1_000_000, request_id="stalled-upload-1",
+        f"/api/v1/cases/{case['id']}/documents",
+        token=callers["officer"].headers["Authorization"],
+        content_type=f"multipart/form-data; boundary={BOUNDARY}",
+        length=1_000_000,
+        request_id="stalled-upload-1",
     )
     with socket.create_connection(server, timeout=60) as sock:
         sock.sendall(head + PART_HEADERS + b"%PDF-1.4\n" + b"0" * 20_000)  # then nothing more
@@ -104,8 +107,11 @@ def test_an_upload_whose_body_stalls_is_answered_408_and_leaves_no_scratch_file(
 
 def test_a_json_body_that_stalls_is_answered_408(server, callers) -> None:
     head = _request_head(
-        "/api/v1/people", token=callers["officer"].headers["Authorization"], content_type="application/json",
-        length=200, request_id="stalled-json-1",
+        "/api/v1/people",
+        token=callers["officer"].headers["Authorization"],
+        content_type="application/json",
+        length=200,
+        request_id="stalled-json-1",
     )
     with socket.create_connection(server, timeout=60) as sock:
         sock.sendall(head + b'{"full_name": "Sam')
@@ -119,8 +125,11 @@ def test_a_client_leaving_mid_upload_is_one_info_line_and_leaves_no_scratch_file
     server, settings: Settings, callers, case, logged
 ) -> None:
     head = _request_head(
-        f"/api/v1/cases/{case['id']}/documents", token=callers["officer"].headers["Authorization"],
-        content_type=f"multipart/form-data; boundary={BOUNDARY}", length=1_000_000, request_id="client-left-0001",
+        f"/api/v1/cases/{case['id']}/documents",
+        token=callers["officer"].headers["Authorization"],
+        content_type=f"multipart/form-data; boundary={BOUNDARY}",
+        length=1_000_000,
+        request_id="client-left-0001",
     )
     with socket.create_connection(server, timeout=60) as sock:
         sock.sendall(head + PART_HEADERS + b"%PDF-1.4\n" + b"0" * 20_000)
@@ -142,5 +151,11 @@ def test_a_client_leaving_mid_upload_is_one_info_line_and_leaves_no_scratch_file
     with urllib.request.urlopen(f"http://{server[0]}:{server[1]}/metrics", timeout=30) as answer:
         exposition = answer.read().decode()
     upload_route = 'route="/api/v1/cases/{case_id}/documents"'
-    counted = [line for line in exposition.splitlines() if line.startswith("casevault_http_requests_total") and upload_route in line]
-    assert counted and all('status="499"' in line for line in counted), counted  # counted as the client leaving, not a 500
+    counted = [
+        line
+        for line in exposition.splitlines()
+        if line.startswith("casevault_http_requests_total") and upload_route in line
+    ]
+    assert counted and all('status="499"' in line for line in counted), (
+        counted
+    )  # counted as the client leaving, not a 500

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from casevault.app.parts import build_vault
+from casevault.app.parts import build_vault, init_storage
 from casevault.archive import LifecycleTags, Vault
-from casevault.app.parts import init_storage
 from casevault.core.clock import FixedClock
 from casevault.core.db import SessionFactory
 from casevault.core.models import Tier

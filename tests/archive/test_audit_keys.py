@@ -48,5 +48,7 @@ def test_with_kms_the_mac_key_is_kept_only_wrapped_in_the_store(kms: Any, moto_e
     assert audit_mac_key(settings).load() == key
 
     store.delete_all_versions(tier=Tier.active, keys=[AWS_MAC_KEY_OBJECT])
-    with pytest.raises(ConfigurationError, match=f"object {AWS_MAC_KEY_OBJECT} in the active tier\\) is missing: restore"):
+    with pytest.raises(
+        ConfigurationError, match=f"object {AWS_MAC_KEY_OBJECT} in the active tier\\) is missing: restore"
+    ):
         audit_mac_key(settings).load()

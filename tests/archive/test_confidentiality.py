@@ -26,9 +26,15 @@ def test_no_known_word_and_no_pdf_signature_reaches_the_store(vault: Vault, tmp_
     subject = new_pseudonym()
     letter = _pdf_like_letter()
     assert all(word in letter for word in KNOWN_WORDS)
-    first = vault.put(subject=subject, source=write_file(tmp_path / "letter.pdf", letter), tier=Tier.active, tags=lifecycle_tags())
-    second = vault.put(subject=subject, source=write_file(tmp_path / "copy.pdf", letter), tier=Tier.active, tags=lifecycle_tags())
-    vault.copy_to_tier(object_key=first.object_key, source=Tier.active, target=Tier.archive, tags=lifecycle_tags(Tier.archive))
+    first = vault.put(
+        subject=subject, source=write_file(tmp_path / "letter.pdf", letter), tier=Tier.active, tags=lifecycle_tags()
+    )
+    second = vault.put(
+        subject=subject, source=write_file(tmp_path / "copy.pdf", letter), tier=Tier.active, tags=lifecycle_tags()
+    )
+    vault.copy_to_tier(
+        object_key=first.object_key, source=Tier.active, target=Tier.archive, tags=lifecycle_tags(Tier.archive)
+    )
     vault.set_tags(object_key=second.object_key, tier=Tier.active, tags=lifecycle_tags(schedule_version="2026.1"))
 
     everything = _every_stored_byte(vault)
@@ -42,7 +48,9 @@ def test_no_known_word_and_no_pdf_signature_reaches_the_store(vault: Vault, tmp_
 def _every_stored_byte(vault: Vault) -> bytes:
     store = vault.store
     if isinstance(store, FilesystemStore):
-        return b"".join(path.name.encode() + path.read_bytes() for path in sorted(store.root.rglob("*")) if path.is_file())
+        return b"".join(
+            path.name.encode() + path.read_bytes() for path in sorted(store.root.rglob("*")) if path.is_file()
+        )
     assert isinstance(store, S3Store)
     seen = []
     for bucket in store.buckets.values():

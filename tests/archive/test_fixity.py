@@ -9,6 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from casevault.app.services import Services
 from casevault.archive import Vault
 from casevault.archive.fixity import verify_storage
 from casevault.cli.keys import keys
@@ -17,7 +18,6 @@ from casevault.core.clock import FixedClock
 from casevault.core.db import SessionFactory, transaction
 from casevault.core.models import Case, Document, Person, ProvidedBy, ReferralSource, StoredObject, Tier, Variant
 from casevault.core.settings import Settings
-from casevault.app.services import Services
 from tests.archive.conftest import lifecycle_tags, write_file
 
 
@@ -27,7 +27,9 @@ def _document_with_object(vault: Vault, new_session: SessionFactory, tmp_path: P
     The object is stored before the write transaction opens: the vault creates a new
     person's data key in its own transaction, which SQLite would queue behind ours."""
     person = Person(full_name="Test Person", date_of_birth=dt.date(2012, 5, 1))
-    put = vault.put(subject=person.pseudonym, source=write_file(tmp_path / "doc", data), tier=Tier.active, tags=lifecycle_tags())
+    put = vault.put(
+        subject=person.pseudonym, source=write_file(tmp_path / "doc", data), tier=Tier.active, tags=lifecycle_tags()
+    )
     with transaction(new_session) as session:
         session.add(person)
         session.flush()
@@ -67,8 +69,13 @@ def test_verify_finds_missing_corrupt_and_orphan_objects_and_repairs_only_old_or
     missing = _document_with_object(vault, new_session, tmp_path, b"short")
     _corrupt(vault, corrupt.object_key)
     vault.delete_everywhere([missing.object_key])
-    orphan = vault.put(subject="p_" + "0" * 24, source=write_file(tmp_path / "o", b"left behind"), tier=Tier.active, tags=lifecycle_tags())
-    now = dt.datetime.now(dt.timezone.utc)
+    orphan = vault.put(
+        subject="p_" + "0" * 24,
+        source=write_file(tmp_path / "o", b"left behind"),
+        tier=Tier.active,
+        tags=lifecycle_tags(),
+    )
+    now = dt.datetime.now(dt.UTC)
 
     report = verify_storage(vault=vault, new_session=new_session, clock=FixedClock(now), repair=True)
 
@@ -91,7 +98,9 @@ def test_verify_finds_missing_corrupt_and_orphan_objects_and_repairs_only_old_or
     assert repaired.problems == 2  # the missing and the corrupt one remain for a person to look at
 
 
-def test_a_clean_store_verifies_clean(vault: Vault, new_session: SessionFactory, tmp_path: Path, clock: FixedClock) -> None:
+def test_a_clean_store_verifies_clean(
+    vault: Vault, new_session: SessionFactory, tmp_path: Path, clock: FixedClock
+) -> None:
     stored = _document_with_object(vault, new_session, tmp_path, os.urandom(5000))
     report = verify_storage(vault=vault, new_session=new_session, clock=clock)
     assert (report.checked, report.ok, report.problems) == (1, 1, 0)
@@ -115,7 +124,9 @@ def test_storage_commands_init_verify_and_rotate(settings: Settings, clock: Fixe
         clean = runner.invoke(storage, ["verify"], obj=container)
         assert clean.exit_code == 0 and "1 ok" in clean.output
 
-        container.vault.put(subject="p_" + "1" * 24, source=write_file(tmp_path / "o", b"x"), tier=Tier.active, tags=lifecycle_tags())
+        container.vault.put(
+            subject="p_" + "1" * 24, source=write_file(tmp_path / "o", b"x"), tier=Tier.active, tags=lifecycle_tags()
+        )
         dirty = runner.invoke(storage, ["verify", "--repair", "--grace-days", "7"], obj=container)
         assert dirty.exit_code == 1 and "1 orphans" in dirty.output
 

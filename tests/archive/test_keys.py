@@ -12,9 +12,8 @@ import boto3
 import pytest
 from sqlmodel import select
 
-from casevault.app.parts import build_vault
+from casevault.app.parts import build_key_provider, build_vault
 from casevault.archive import Vault
-from casevault.app.parts import build_key_provider
 from casevault.archive.key_providers import init_key_file
 from casevault.archive.rotation import rotate_keys
 from casevault.core.clock import FixedClock
@@ -86,7 +85,9 @@ def test_init_creates_the_key_file_owner_only(tmp_path: Path) -> None:
     assert init_key_file(path) is False
 
 
-def test_a_key_file_others_can_read_is_refused(settings: Settings, new_session: SessionFactory, clock: FixedClock) -> None:
+def test_a_key_file_others_can_read_is_refused(
+    settings: Settings, new_session: SessionFactory, clock: FixedClock
+) -> None:
     assert settings.key_file is not None
     init_key_file(settings.key_file)
     os.chmod(settings.key_file, 0o644)
@@ -95,7 +96,9 @@ def test_a_key_file_others_can_read_is_refused(settings: Settings, new_session: 
         build_vault(settings, new_session=new_session, clock=clock)
 
 
-def test_a_missing_key_file_says_to_run_init(settings: Settings, new_session: SessionFactory, clock: FixedClock) -> None:
+def test_a_missing_key_file_says_to_run_init(
+    settings: Settings, new_session: SessionFactory, clock: FixedClock
+) -> None:
     with pytest.raises(ConfigurationError, match="storage init"):
         build_vault(settings, new_session=new_session, clock=clock)
 

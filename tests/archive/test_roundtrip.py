@@ -28,7 +28,9 @@ MIB = 1024 * 1024
 def test_what_goes_in_comes_out(vault: Vault, tmp_path: Path, size: int) -> None:
     plaintext = os.urandom(size)
     subject = new_pseudonym()
-    put = vault.put(subject=subject, source=write_file(tmp_path / "in", plaintext), tier=Tier.active, tags=lifecycle_tags())
+    put = vault.put(
+        subject=subject, source=write_file(tmp_path / "in", plaintext), tier=Tier.active, tags=lifecycle_tags()
+    )
 
     assert put.sha256 == hashlib.sha256(plaintext).hexdigest()
     assert (put.size, put.stored_size) == (size, stored_size(size, CHUNK))
@@ -41,20 +43,25 @@ def test_what_goes_in_comes_out(vault: Vault, tmp_path: Path, size: int) -> None
     vault.verify(subject=subject, object_key=put.object_key, tier=Tier.active, sha256=put.sha256)
 
 
-def test_real_one_mebibyte_chunks(settings_ready: Settings, new_session: SessionFactory, clock: FixedClock, tmp_path: Path) -> None:
+def test_real_one_mebibyte_chunks(
+    settings_ready: Settings, new_session: SessionFactory, clock: FixedClock, tmp_path: Path
+) -> None:
     vault = build_vault(settings_ready.model_copy(update={"chunk_size_kb": 1024}), new_session=new_session, clock=clock)
     plaintext = os.urandom(2 * MIB + 3)
     subject = new_pseudonym()
-    put = vault.put(subject=subject, source=write_file(tmp_path / "in", plaintext), tier=Tier.active, tags=lifecycle_tags())
+    put = vault.put(
+        subject=subject, source=write_file(tmp_path / "in", plaintext), tier=Tier.active, tags=lifecycle_tags()
+    )
 
     assert put.stored_size == stored_size(len(plaintext), MIB)
-    assert vault.read_to(subject=subject, object_key=put.object_key, tier=Tier.active, dest=tmp_path / "out") == put.sha256
+    assert (
+        vault.read_to(subject=subject, object_key=put.object_key, tier=Tier.active, dest=tmp_path / "out") == put.sha256
+    )
     assert (tmp_path / "out").read_bytes() == plaintext
 
 
 def test_fifty_megabytes_stream_in_bounded_memory(
-    backend: str,
-    settings_ready: Settings, new_session: SessionFactory, clock: FixedClock, tmp_path: Path
+    backend: str, settings_ready: Settings, new_session: SessionFactory, clock: FixedClock, tmp_path: Path
 ) -> None:
     # 1 MiB chunks; on S3 a 5 MB threshold makes this a multipart upload.
     settings = settings_ready.model_copy(update={"chunk_size_kb": 1024, "s3_multipart_threshold_mb": 5})
@@ -86,7 +93,9 @@ def test_fifty_megabytes_stream_in_bounded_memory(
 
 def test_verify_refuses_a_wrong_hash(vault: Vault, tmp_path: Path) -> None:
     subject = new_pseudonym()
-    put = vault.put(subject=subject, source=write_file(tmp_path / "in", b"letter"), tier=Tier.active, tags=lifecycle_tags())
+    put = vault.put(
+        subject=subject, source=write_file(tmp_path / "in", b"letter"), tier=Tier.active, tags=lifecycle_tags()
+    )
     with pytest.raises(IntegrityFailure, match="sha256"):
         vault.verify(subject=subject, object_key=put.object_key, tier=Tier.active, sha256="0" * 64)
 
@@ -103,9 +112,13 @@ def test_missing_object_is_not_found(vault: Vault, tmp_path: Path) -> None:
 def test_copy_to_the_archive_tier_keeps_the_object_readable(vault: Vault, tmp_path: Path) -> None:
     subject = new_pseudonym()
     plaintext = os.urandom(3 * CHUNK)
-    put = vault.put(subject=subject, source=write_file(tmp_path / "in", plaintext), tier=Tier.active, tags=lifecycle_tags())
+    put = vault.put(
+        subject=subject, source=write_file(tmp_path / "in", plaintext), tier=Tier.active, tags=lifecycle_tags()
+    )
 
-    vault.copy_to_tier(object_key=put.object_key, source=Tier.active, target=Tier.archive, tags=lifecycle_tags(Tier.archive))
+    vault.copy_to_tier(
+        object_key=put.object_key, source=Tier.active, target=Tier.archive, tags=lifecycle_tags(Tier.archive)
+    )
 
     assert vault.exists(object_key=put.object_key, tier=Tier.archive)
     assert vault.exists(object_key=put.object_key, tier=Tier.active)  # the caller deletes the source

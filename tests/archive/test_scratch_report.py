@@ -12,11 +12,11 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from casevault.app.bootstrap import initialise
+from casevault.app.services import Services as Container
 from casevault.cli.storage import storage
 from casevault.core import scratch
 from casevault.core.clock import FixedClock
 from casevault.core.settings import Settings
-from casevault.app.services import Services as Container
 
 
 def _left_by_a_killed_worker(data_dir: Path, *, age: dt.timedelta) -> Path:

@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from casevault.app.parts import build_vault, open_store
+from casevault.app.parts import build_vault, init_storage, open_store
 from casevault.archive import LifecycleTags, Vault
 from casevault.archive.filesystem import FilesystemStore
-from casevault.app.parts import init_storage
 from casevault.archive.s3 import S3Store
 from casevault.core.clock import FixedClock
 from casevault.core.db import SessionFactory
@@ -29,7 +28,9 @@ from tests.archive.conftest import lifecycle_tags, write_file
 
 
 def test_tags_are_on_every_object_and_can_change(vault: Vault, tmp_path: Path) -> None:
-    put = vault.put(subject=new_pseudonym(), source=write_file(tmp_path / "in", b"x"), tier=Tier.active, tags=lifecycle_tags())
+    put = vault.put(
+        subject=new_pseudonym(), source=write_file(tmp_path / "in", b"x"), tier=Tier.active, tags=lifecycle_tags()
+    )
     assert vault.get_tags(object_key=put.object_key, tier=Tier.active) == lifecycle_tags()
 
     changed = lifecycle_tags(retention_class="case-record-2", schedule_version="2026.1")
@@ -67,7 +68,12 @@ def test_tags_beyond_the_limits_are_refused_clearly(change: dict[str, Any], mess
 
 def test_tags_must_name_the_tier_they_go_to(vault: Vault, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="tier"):
-        vault.put(subject=new_pseudonym(), source=write_file(tmp_path / "in", b"x"), tier=Tier.active, tags=lifecycle_tags(Tier.archive))
+        vault.put(
+            subject=new_pseudonym(),
+            source=write_file(tmp_path / "in", b"x"),
+            tier=Tier.active,
+            tags=lifecycle_tags(Tier.archive),
+        )
 
 
 # --- deleting -------------------------------------------------------------------------
@@ -76,11 +82,18 @@ def test_tags_must_name_the_tier_they_go_to(vault: Vault, tmp_path: Path) -> Non
 def test_delete_everywhere_removes_every_copy_and_is_idempotent(vault: Vault, tmp_path: Path) -> None:
     subject = new_pseudonym()
     puts = [
-        vault.put(subject=subject, source=write_file(tmp_path / f"in{n}", os.urandom(5000 + n)), tier=Tier.active, tags=lifecycle_tags())
+        vault.put(
+            subject=subject,
+            source=write_file(tmp_path / f"in{n}", os.urandom(5000 + n)),
+            tier=Tier.active,
+            tags=lifecycle_tags(),
+        )
         for n in range(3)
     ]
     for put in puts[:2]:
-        vault.copy_to_tier(object_key=put.object_key, source=Tier.active, target=Tier.archive, tags=lifecycle_tags(Tier.archive))
+        vault.copy_to_tier(
+            object_key=put.object_key, source=Tier.active, target=Tier.archive, tags=lifecycle_tags(Tier.archive)
+        )
     keys = [put.object_key for put in puts]
 
     report = vault.delete_everywhere(keys)
@@ -94,7 +107,9 @@ def test_delete_everywhere_removes_every_copy_and_is_idempotent(vault: Vault, tm
     assert (again.objects, again.versions, again.bytes) == (0, 0, 0)
 
 
-def test_s3_deletes_thousands_of_objects_in_every_version(s3_settings: Settings, new_session: SessionFactory, clock: FixedClock) -> None:
+def test_s3_deletes_thousands_of_objects_in_every_version(
+    s3_settings: Settings, new_session: SessionFactory, clock: FixedClock
+) -> None:
     init_storage(s3_settings)
     vault = build_vault(s3_settings, new_session=new_session, clock=clock)
     store = vault.store
@@ -137,7 +152,12 @@ def test_filesystem_crash_between_write_and_rename_leaves_nothing_visible(
 
     monkeypatch.setattr(os, "replace", power_cut)
     with pytest.raises(StorageError):
-        vault.put(subject=new_pseudonym(), source=write_file(tmp_path / "in", b"half" * 5000), tier=Tier.active, tags=lifecycle_tags())
+        vault.put(
+            subject=new_pseudonym(),
+            source=write_file(tmp_path / "in", b"half" * 5000),
+            tier=Tier.active,
+            tags=lifecycle_tags(),
+        )
     monkeypatch.undo()
 
     assert list(vault.store.list_versions(tier=Tier.active)) == []
@@ -147,7 +167,7 @@ def test_filesystem_crash_between_write_and_rename_leaves_nothing_visible(
     stray = vault.store.root / "active" / ".partial" / "0123456789abcdef.deadbeef"
     stray.write_bytes(b"partial")
     assert list(vault.store.list_versions(tier=Tier.active)) == []
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     assert vault.store.abort_abandoned_uploads(tier=Tier.active, older_than=now - dt.timedelta(hours=1)) == 0
     assert vault.store.abort_abandoned_uploads(tier=Tier.active, older_than=now + dt.timedelta(seconds=1)) == 1
     assert not stray.exists()
@@ -169,7 +189,12 @@ def test_s3_interrupted_multipart_upload_is_aborted(
 
     store.client.meta.events.register("provide-client-params.s3.UploadPart", network_drops_on_part_two)
     with pytest.raises(TransientError, match="try again"):
-        vault.put(subject=new_pseudonym(), source=write_file(tmp_path / "in", os.urandom(12 * 1024 * 1024)), tier=Tier.active, tags=lifecycle_tags())
+        vault.put(
+            subject=new_pseudonym(),
+            source=write_file(tmp_path / "in", os.urandom(12 * 1024 * 1024)),
+            tier=Tier.active,
+            tags=lifecycle_tags(),
+        )
 
     assert store.client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
     assert store.client.list_object_versions(Bucket=bucket).get("Versions", []) == []
@@ -183,7 +208,7 @@ def test_s3_abandoned_uploads_from_a_dead_process_are_aborted(s3_settings: Setti
 
     # (moto reports every upload as started in 2010, so only the removal is checked here;
     # the filesystem test checks that recent writes are spared.)
-    assert store.abort_abandoned_uploads(tier=Tier.archive, older_than=dt.datetime.now(dt.timezone.utc)) == 1
+    assert store.abort_abandoned_uploads(tier=Tier.archive, older_than=dt.datetime.now(dt.UTC)) == 1
     assert store.client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
 
@@ -217,7 +242,10 @@ def _storage_state(settings: Settings) -> Any:
         objects = store.client.list_object_versions(Bucket=bucket)
         state[tier] = (versioning, json.dumps(rules, sort_keys=True, default=str), objects.get("Versions", []))
         assert versioning == "Enabled"
-        assert any(r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays") == settings.s3_noncurrent_expiry_days for r in rules)
+        assert any(
+            r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays") == settings.s3_noncurrent_expiry_days
+            for r in rules
+        )
         assert objects.get("Versions", []) == [] and objects.get("DeleteMarkers", []) == [], "the probe leaves nothing"
     return state
 
@@ -250,35 +278,49 @@ def test_a_bucket_that_refuses_writes_gives_a_clear_error(
     bucket = store.buckets[Tier.active]
     deny_writes = {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*"}],
+        "Statement": [
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
+        ],
     }
     store.client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(deny_writes))
     vault = build_vault(s3_settings, new_session=new_session, clock=clock)
 
-    with pytest.raises(StorageError, match=f"uploading object .* to bucket {bucket} was refused .*grant the permission"):
-        vault.put(subject=new_pseudonym(), source=write_file(tmp_path / "in", b"x"), tier=Tier.active, tags=lifecycle_tags())
+    with pytest.raises(
+        StorageError, match=f"uploading object .* to bucket {bucket} was refused .*grant the permission"
+    ):
+        vault.put(
+            subject=new_pseudonym(), source=write_file(tmp_path / "in", b"x"), tier=Tier.active, tags=lifecycle_tags()
+        )
     with pytest.raises(StorageError, match="cannot write an object"):
         init_storage(s3_settings)
 
 
-def test_a_missing_bucket_says_to_run_init(s3_settings: Settings, new_session: SessionFactory, clock: FixedClock, tmp_path: Path) -> None:
+def test_a_missing_bucket_says_to_run_init(
+    s3_settings: Settings, new_session: SessionFactory, clock: FixedClock, tmp_path: Path
+) -> None:
     assert s3_settings.key_file is not None
     from casevault.archive.key_providers import init_key_file
 
     init_key_file(s3_settings.key_file)
     vault = build_vault(s3_settings, new_session=new_session, clock=clock)
     with pytest.raises(StorageError, match="does not exist; run `casevault storage init`"):
-        vault.put(subject=new_pseudonym(), source=write_file(tmp_path / "in", b"x"), tier=Tier.active, tags=lifecycle_tags())
+        vault.put(
+            subject=new_pseudonym(), source=write_file(tmp_path / "in", b"x"), tier=Tier.active, tags=lifecycle_tags()
+        )
 
 
-def test_a_missing_tier_directory_says_to_run_init(settings: Settings, new_session: SessionFactory, clock: FixedClock, tmp_path: Path) -> None:
+def test_a_missing_tier_directory_says_to_run_init(
+    settings: Settings, new_session: SessionFactory, clock: FixedClock, tmp_path: Path
+) -> None:
     assert settings.key_file is not None
     from casevault.archive.key_providers import init_key_file
 
     init_key_file(settings.key_file)
     vault = build_vault(settings, new_session=new_session, clock=clock)
     with pytest.raises(StorageError, match="storage init"):
-        vault.put(subject=new_pseudonym(), source=write_file(tmp_path / "in", b"x"), tier=Tier.active, tags=lifecycle_tags())
+        vault.put(
+            subject=new_pseudonym(), source=write_file(tmp_path / "in", b"x"), tier=Tier.active, tags=lifecycle_tags()
+        )
 
 
 # --- cold storage ---------------------------------------------------------------------
@@ -291,8 +333,12 @@ def test_cold_archive_objects_are_restored_before_reading(
     init_storage(settings)
     vault = build_vault(settings, new_session=new_session, clock=clock)
     subject = new_pseudonym()
-    put = vault.put(subject=subject, source=write_file(tmp_path / "in", b"archived letter"), tier=Tier.active, tags=lifecycle_tags())
-    vault.copy_to_tier(object_key=put.object_key, source=Tier.active, target=Tier.archive, tags=lifecycle_tags(Tier.archive))
+    put = vault.put(
+        subject=subject, source=write_file(tmp_path / "in", b"archived letter"), tier=Tier.active, tags=lifecycle_tags()
+    )
+    vault.copy_to_tier(
+        object_key=put.object_key, source=Tier.active, target=Tier.archive, tags=lifecycle_tags(Tier.archive)
+    )
 
     assert not vault.restore_ready(object_key=put.object_key)
     with pytest.raises(StorageError, match="request a restore"):
@@ -306,7 +352,14 @@ def test_cold_archive_objects_are_restored_before_reading(
 
 def test_an_archive_without_a_cold_class_needs_no_restore(vault: Vault, tmp_path: Path) -> None:
     put_subject = new_pseudonym()
-    put = vault.put(subject=put_subject, source=write_file(tmp_path / "in", b"x"), tier=Tier.active, tags=lifecycle_tags())
-    vault.copy_to_tier(object_key=put.object_key, source=Tier.active, target=Tier.archive, tags=lifecycle_tags(Tier.archive))
+    put = vault.put(
+        subject=put_subject, source=write_file(tmp_path / "in", b"x"), tier=Tier.active, tags=lifecycle_tags()
+    )
+    vault.copy_to_tier(
+        object_key=put.object_key, source=Tier.active, target=Tier.archive, tags=lifecycle_tags(Tier.archive)
+    )
     assert vault.restore_ready(object_key=put.object_key)
-    assert vault.read_to(subject=put_subject, object_key=put.object_key, tier=Tier.archive, dest=tmp_path / "out") == put.sha256
+    assert (
+        vault.read_to(subject=put_subject, object_key=put.object_key, tier=Tier.archive, dest=tmp_path / "out")
+        == put.sha256
+    )

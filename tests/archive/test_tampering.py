@@ -63,8 +63,12 @@ TAMPERINGS: dict[str, Callable[[bytes, bytes], bytes]] = {
 def test_tampering_fails_loudly(vault: Vault, tmp_path: Path, tampering: str) -> None:
     subject = new_pseudonym()
     plaintext = os.urandom(3 * CHUNK + 100)  # four chunks, the last one short
-    put = vault.put(subject=subject, source=write_file(tmp_path / "a", plaintext), tier=Tier.active, tags=lifecycle_tags())
-    other = vault.put(subject=subject, source=write_file(tmp_path / "b", plaintext), tier=Tier.active, tags=lifecycle_tags())
+    put = vault.put(
+        subject=subject, source=write_file(tmp_path / "a", plaintext), tier=Tier.active, tags=lifecycle_tags()
+    )
+    other = vault.put(
+        subject=subject, source=write_file(tmp_path / "b", plaintext), tier=Tier.active, tags=lifecycle_tags()
+    )
     stored, other_stored = _raw(vault, put.object_key), _raw(vault, other.object_key)
 
     _overwrite(vault, put.object_key, TAMPERINGS[tampering](stored, other_stored))
@@ -79,14 +83,18 @@ def test_tampering_fails_loudly(vault: Vault, tmp_path: Path, tampering: str) ->
 def test_an_untouched_rewrite_still_reads(vault: Vault, tmp_path: Path) -> None:
     """The tampering tests' own control: rewriting the same bytes changes nothing."""
     subject = new_pseudonym()
-    put = vault.put(subject=subject, source=write_file(tmp_path / "a", b"q" * (3 * CHUNK)), tier=Tier.active, tags=lifecycle_tags())
+    put = vault.put(
+        subject=subject, source=write_file(tmp_path / "a", b"q" * (3 * CHUNK)), tier=Tier.active, tags=lifecycle_tags()
+    )
     _overwrite(vault, put.object_key, _raw(vault, put.object_key))
     vault.verify(subject=subject, object_key=put.object_key, tier=Tier.active, sha256=put.sha256)
 
 
 def test_another_persons_key_does_not_open_an_object(vault: Vault, tmp_path: Path) -> None:
     owner, stranger = new_pseudonym(), new_pseudonym()
-    put = vault.put(subject=owner, source=write_file(tmp_path / "a", b"private" * 999), tier=Tier.active, tags=lifecycle_tags())
+    put = vault.put(
+        subject=owner, source=write_file(tmp_path / "a", b"private" * 999), tier=Tier.active, tags=lifecycle_tags()
+    )
     vault.put(subject=stranger, source=write_file(tmp_path / "b", b"other"), tier=Tier.active, tags=lifecycle_tags())
 
     with pytest.raises(IntegrityFailure, match="different data key"):

@@ -38,8 +38,12 @@ def test_two_api_workers_serve_log_no_search_words_and_stop_on_sigterm(settings:
     stale.write_bytes(b"left by an earlier run")
     base = f"http://127.0.0.1:{port}"
     with output.open("wb") as sink:
-        api = subprocess.Popen([sys.executable, "-m", "casevault", "api"], stdout=sink, stderr=subprocess.STDOUT,
-                               env=casevault_env(settings, CASEVAULT_API_WORKERS="2", CASEVAULT_PORT=str(port)))
+        api = subprocess.Popen(
+            [sys.executable, "-m", "casevault", "api"],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=casevault_env(settings, CASEVAULT_API_WORKERS="2", CASEVAULT_PORT=str(port)),
+        )
     try:
         wait_for(lambda: get(f"{base}/healthz") == 200 or api.poll() is not None, 60, "the API answering /healthz")
         assert api.poll() is None, output.read_text()
@@ -50,7 +54,9 @@ def test_two_api_workers_serve_log_no_search_words_and_stop_on_sigterm(settings:
             get(f"{base}/api/v1/cases")  # new connections: either worker may serve each
         with urllib.request.urlopen(f"{base}/metrics", timeout=10) as scrape:
             exposition = scrape.read().decode()
-        assert 'casevault_http_requests_total{method="GET",route="/api/v1/cases",status="401"} 6.0' in exposition  # both workers' counts
+        assert (
+            'casevault_http_requests_total{method="GET",route="/api/v1/cases",status="401"} 6.0' in exposition
+        )  # both workers' counts
     finally:
         api.send_signal(signal.SIGTERM)
         try:
@@ -66,7 +72,9 @@ def test_two_api_workers_serve_log_no_search_words_and_stop_on_sigterm(settings:
     assert len(workers) == 2, text[-3000:]  # each worker process logs its start, as JSON
     for word in SEARCH_WORDS.split():
         assert word not in text, f"{word!r} reached the log"
-    [access] = [line for line in lines if line.get("request_id") == "probe-search-0001" and line["logger"] == "casevault.access"]
+    [access] = [
+        line for line in lines if line.get("request_id") == "probe-search-0001" and line["logger"] == "casevault.access"
+    ]
     assert (access["http"]["route"], access["http"]["status"]) == ("/api/v1/search", 401)
     assert not stale.exists() and stale.parent.is_dir(), "the metrics directory starts empty"
     for message in workers:

@@ -8,11 +8,11 @@ import pytest
 from click.testing import CliRunner
 from sqlmodel import select
 
+from casevault.app.services import Services
 from casevault.cli import cli
 from casevault.core.db import transaction
 from casevault.core.models import Document, DocumentStatus
 from casevault.core.settings import Settings
-from casevault.app.services import Services
 from tests.ingest.scans import save, text_strip
 
 
@@ -26,11 +26,13 @@ def operator(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 
 
 @pytest.fixture
-def case_reference(container: Services, client, callers, case) -> str:  # noqa: ARG001  (the API fixtures create it)
+def case_reference(container: Services, client, callers, case) -> str:
     return case["reference"]
 
 
-def test_import_stores_every_scan_once_and_reports_failures(operator: CliRunner, container: Services, case_reference: str, tmp_path: Path) -> None:
+def test_import_stores_every_scan_once_and_reports_failures(
+    operator: CliRunner, container: Services, case_reference: str, tmp_path: Path
+) -> None:
     folder = tmp_path / "box-3"
     folder.mkdir()
     save(text_strip(("Letter one",)), folder / "a.png")
@@ -49,12 +51,22 @@ def test_import_stores_every_scan_once_and_reports_failures(operator: CliRunner,
         assert len(session.exec(select(Document)).all()) == 2
 
 
-def test_import_refuses_unknown_cases_and_non_managers(operator: CliRunner, case_reference: str, tmp_path: Path) -> None:
-    assert "no case" in operator.invoke(cli, ["import", str(tmp_path), "--case", "SEN-1999-00001", "--as-user", "maya"]).output
-    assert "no active manager" in operator.invoke(cli, ["import", str(tmp_path), "--case", case_reference, "--as-user", "olive"]).output
+def test_import_refuses_unknown_cases_and_non_managers(
+    operator: CliRunner, case_reference: str, tmp_path: Path
+) -> None:
+    assert (
+        "no case"
+        in operator.invoke(cli, ["import", str(tmp_path), "--case", "SEN-1999-00001", "--as-user", "maya"]).output
+    )
+    assert (
+        "no active manager"
+        in operator.invoke(cli, ["import", str(tmp_path), "--case", case_reference, "--as-user", "olive"]).output
+    )
 
 
-def test_retry_requeues_only_failed_documents(operator: CliRunner, container: Services, case_reference: str, tmp_path: Path) -> None:
+def test_retry_requeues_only_failed_documents(
+    operator: CliRunner, container: Services, case_reference: str, tmp_path: Path
+) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     save(text_strip(), folder / "a.png")

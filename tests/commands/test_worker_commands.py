@@ -20,7 +20,13 @@ def plain_settings(tmp_path: Path) -> Settings:
 
 
 def casevault(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "casevault", *args], env=casevault_env(settings), capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "casevault", *args],
+        env=casevault_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_a_running_worker_answers_the_ping(plain_settings: Settings, tmp_path: Path, on_broker: OnBroker) -> None:
@@ -52,4 +58,3 @@ def test_the_embedded_sqlite_broker_cannot_ping_and_says_what_can(plain_settings
     refused = casevault(plain_settings, "worker", "ping")
     assert refused.returncode == 1
     assert "needs Redis or RabbitMQ" in refused.stderr
-

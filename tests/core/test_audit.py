@@ -7,17 +7,25 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from casevault.app.parts import init_storage
+from casevault.app.services import Services
 from casevault.cli import cli
 from casevault.core import audit
 from casevault.core.db import transaction
 from casevault.core.settings import Settings
-from casevault.app.services import Services
 
 
 def _write_events(container: Services, count: int) -> None:
     for number in range(count):
         with transaction(container.new_session) as session:
-            audit.record(session, clock=container.clock, actor="user:1", action="case.open", subject_type="case", subject_id=number, details={"n": number})
+            audit.record(
+                session,
+                clock=container.clock,
+                actor="user:1",
+                action="case.open",
+                subject_type="case",
+                subject_id=number,
+                details={"n": number},
+            )
 
 
 def _verify(container: Services) -> audit.ChainReport:
@@ -54,7 +62,9 @@ def test_tampering_is_found_at_the_first_broken_row(container: Services, tamperi
     assert report.first_broken_id == first_broken
 
 
-def test_cli_verify_exits_non_zero_naming_the_row(container: Services, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_verify_exits_non_zero_naming_the_row(
+    container: Services, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     init_storage(settings)
     _write_events(container, 4)
     monkeypatch.setenv("CASEVAULT_DATABASE_URL", settings.database_url)
@@ -70,6 +80,8 @@ def test_cli_verify_exits_non_zero_naming_the_row(container: Services, settings:
 def test_details_refuse_anything_but_ids(container: Services) -> None:
     with transaction(container.new_session) as session:
         with pytest.raises(ValueError, match="ids only"):
-            audit.record(session, clock=container.clock, actor="user:1", action="note.create", details={"text": "Jamie said"})
+            audit.record(
+                session, clock=container.clock, actor="user:1", action="note.create", details={"text": "Jamie said"}
+            )
         with pytest.raises(ValueError, match="use ids"):
             audit.record(session, clock=container.clock, actor="user:1", action="x", details={"when": sa})

@@ -4,19 +4,20 @@ head in the database is caught and named, whatever hashes the cutter recomputes.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 import json
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import col, select
 from alembic import command
 from click.testing import CliRunner
+from sqlmodel import col, select
 
+from casevault.app.parts import init_storage
+from casevault.app.services import Services
 from casevault.archive.audit_anchor import ANCHOR_PREFIX, anchor_audit_chain, verify_audit_trail
 from casevault.archive.audit_keys import LocalMacKeyFile
 from casevault.archive.fixity import verify_storage
-from casevault.app.parts import init_storage
 from casevault.cli import cli
 from casevault.core import audit
 from casevault.core.clock import FixedClock
@@ -25,7 +26,6 @@ from casevault.core.errors import ConfigurationError
 from casevault.core.migrate import alembic_config, upgrade
 from casevault.core.models import AuditEvent, Tier
 from casevault.core.settings import Settings
-from casevault.app.services import Services
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def test_an_untouched_chain_with_anchors_passes(ready: Services, clock: FixedClo
 
 
 def test_a_middle_range_cut_and_rechained_is_named_by_its_anchor(ready: Services, clock: FixedClock) -> None:
-    clock.set(dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.timezone.utc))
+    clock.set(dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.UTC))
     _write(ready, 18)
     _anchor(ready)  # recorded row 18
     clock.advance(dt.timedelta(hours=3))
@@ -129,7 +129,7 @@ def test_a_cut_renumbered_and_passed_off_as_unkeyed_is_caught(ready: Services) -
 
 
 def test_the_tail_cut_back_past_an_anchor_is_caught(ready: Services, clock: FixedClock) -> None:
-    clock.set(dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.timezone.utc))
+    clock.set(dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.UTC))
     _write(ready, 20)
     _anchor(ready)
     _write(ready, 5)
@@ -251,7 +251,7 @@ def _legacy_rows(database_url: str, count: int) -> None:
     command.downgrade(alembic_config(database_url), "0004")
     engine = sa.create_engine(database_url)
     prev = audit.GENESIS_HASH
-    at = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+    at = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     try:
         with engine.begin() as connection:
             for number in range(1, count + 1):

@@ -21,7 +21,10 @@ def test_adds_accumulate_per_label(new_session: SessionFactory) -> None:
         counters.add(session, "ocr_seconds", 1.25)
     with new_session() as session:
         assert counters.totals(session) == {
-            ("ocr_pages", "ocr"): 7, ("ocr_pages", "text"): 2, ("destructions", ""): 1, ("ocr_seconds", ""): 1.25,
+            ("ocr_pages", "ocr"): 7,
+            ("ocr_pages", "text"): 2,
+            ("destructions", ""): 1,
+            ("ocr_seconds", ""): 1.25,
         }
 
 
@@ -46,7 +49,7 @@ def test_exact_when_many_workers_add_at_once(new_session: SessionFactory) -> Non
                 with transaction(new_session) as session:
                     counters.add(session, "sweep_outcomes", label="done")
                     counters.add(session, "destroyed_bytes", 10)
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             errors.append(error)
 
     running = [threading.Thread(target=worker) for _ in range(threads)]
@@ -70,7 +73,9 @@ def test_exact_when_many_workers_add_at_once(new_session: SessionFactory) -> Non
         ("destructions", "2012-03-04", "has no label"),
     ],
 )
-def test_refuses_names_and_labels_outside_the_vocabulary(new_session: SessionFactory, name: str, label: str, complaint: str) -> None:
+def test_refuses_names_and_labels_outside_the_vocabulary(
+    new_session: SessionFactory, name: str, label: str, complaint: str
+) -> None:
     with new_session() as session:
         with pytest.raises(ValueError, match=complaint):
             counters.add(session, name, label=label)

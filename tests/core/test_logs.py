@@ -31,7 +31,11 @@ def test_lines_name_the_request_and_the_task_they_belong_to(logged) -> None:
     log.info("after it")
     inside, in_task, after = logged().lines
     assert inside["request_id"] == "req-12345678" and "task_name" not in inside
-    assert (in_task["request_id"], in_task["task_name"], in_task["task_id"]) == ("req-12345678", "casevault.ingest.ocr_document", "task-1")
+    assert (in_task["request_id"], in_task["task_name"], in_task["task_id"]) == (
+        "req-12345678",
+        "casevault.ingest.ocr_document",
+        "task-1",
+    )
     assert "request_id" not in after
 
 

@@ -19,7 +19,12 @@ def test_defaults_live_in_the_data_dir(tmp_path: Path, monkeypatch: pytest.Monke
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("CASEVAULT_PORT", "eighty"), ("CASEVAULT_PORT", "70000"), ("CASEVAULT_KEY_PROVIDER", "vault"), ("CASEVAULT_MAX_UPLOAD_MB", "0")],
+    [
+        ("CASEVAULT_PORT", "eighty"),
+        ("CASEVAULT_PORT", "70000"),
+        ("CASEVAULT_KEY_PROVIDER", "vault"),
+        ("CASEVAULT_MAX_UPLOAD_MB", "0"),
+    ],
 )
 def test_invalid_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
     monkeypatch.setenv(variable, value)

@@ -142,7 +142,9 @@ def test_every_value_set_is_one_settings_accepts(services: dict[str, dict]) -> N
     for service in services.values():
         if is_casevault(service):
             assigned.update({name: interpolate(str(value)) for name, value in service["environment"].items()})
-    fields = {name[len("CASEVAULT_"):].lower(): value for name, value in assigned.items() if name.startswith("CASEVAULT_")}
+    fields = {
+        name[len("CASEVAULT_") :].lower(): value for name, value in assigned.items() if name.startswith("CASEVAULT_")
+    }
     settings = Settings(**fields)  # raises, naming the field, on a value it refuses
     assert settings.storage_url == "s3://" and settings.s3_addressing_style == "path"
     assert settings.database_url.startswith("postgresql+psycopg://") and settings.broker_url.startswith("redis://")
@@ -202,7 +204,11 @@ def test_every_casevault_service_runs_a_real_command(services: dict[str, dict]) 
 
 
 def test_workers_are_checked_by_pinging_them(services: dict[str, dict]) -> None:
-    workers = {name: s for name, s in services.items() if is_casevault(s) and parse_casevault_command(command_of(s)).command.name == "worker"}
+    workers = {
+        name: s
+        for name, s in services.items()
+        if is_casevault(s) and parse_casevault_command(command_of(s)).command.name == "worker"
+    }
     assert workers
     for name, service in workers.items():
         check = service["healthcheck"]["test"]
@@ -210,7 +216,9 @@ def test_workers_are_checked_by_pinging_them(services: dict[str, dict]) -> None:
         context = parse_casevault_command(check[1:])
         assert context.command.name == "ping", f"{name}: its health check must be `casevault worker ping`"
         ping_timeout = context.params["timeout"]
-        assert ping_timeout < _seconds(service["healthcheck"]["timeout"]), f"{name}: the ping must give up before compose does"
+        assert ping_timeout < _seconds(service["healthcheck"]["timeout"]), (
+            f"{name}: the ping must give up before compose does"
+        )
 
 
 def _seconds(duration: str) -> float:
@@ -242,8 +250,12 @@ def test_paths_resolve_from_the_deploy_directory(compose: dict, services: dict[s
 
 def test_data_postgres_and_minio_live_in_named_volumes(compose: dict, services: dict[str, dict]) -> None:
     data_dir = next(
-        value for instruction, arguments in dockerfile_stages()[-1] if instruction == "ENV"
-        for pair in shlex.split(arguments) for name, _, value in [pair.partition("=")] if name == "CASEVAULT_DATA_DIR"
+        value
+        for instruction, arguments in dockerfile_stages()[-1]
+        if instruction == "ENV"
+        for pair in shlex.split(arguments)
+        for name, _, value in [pair.partition("=")]
+        if name == "CASEVAULT_DATA_DIR"
     )
     named = set(compose["volumes"])
 
@@ -270,7 +282,9 @@ def test_the_image_builds_wheels_apart_and_runs_without_build_tools() -> None:
     runs = " ".join(a for i, a in final if i == "RUN")
     assert re.search(r"apt-get install .*\btesseract-ocr\b.*\btesseract-ocr-eng\b", runs)
     assert "rm -rf /var/lib/apt/lists/*" in runs
-    assert not re.search(r"\b(gcc|g\+\+|build-essential|make|[a-z0-9.+-]+-dev)\b", runs), "no build tools in the final image"
+    assert not re.search(r"\b(gcc|g\+\+|build-essential|make|[a-z0-9.+-]+-dev)\b", runs), (
+        "no build tools in the final image"
+    )
     assert "--no-index" in runs, "the final stage installs only the builder's wheels"
 
 
@@ -291,7 +305,9 @@ def test_the_image_runs_casevault_api_as_a_fixed_non_root_user() -> None:
 
 
 def test_the_build_context_holds_only_what_the_image_needs() -> None:
-    lines = [line.strip() for line in DOCKERIGNORE.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    lines = [
+        line.strip() for line in DOCKERIGNORE.read_text().splitlines() if line.strip() and not line.startswith("#")
+    ]
     assert lines[0] == "*", "a whitelist: .venv, var/ (keys!), .git and deploy/casevault.env stay out"
     allowed = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
     copied = set()

@@ -13,10 +13,10 @@ import datetime as dt
 import logging
 import os
 
+from casevault.app.celery_app import start_beat
+from casevault.app.services import Services
 from casevault.core.clock import SystemClock
 from casevault.core.settings import load_settings
-from casevault.app.services import Services
-from casevault.app.celery_app import start_beat
 
 FAST_SWEEP = "fast-sweep"
 FAST_SWEEP_SECONDS = 2.0

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlmodel import func, select
 
+from casevault.app.services import Services
 from casevault.archive.audit_anchor import is_audit_object
 from casevault.cli.audit import audit_group
 from casevault.core.models import (
@@ -30,7 +31,6 @@ from casevault.core.models import (
     StoredObject,
     Tier,
 )
-from casevault.app.services import Services
 from tests.ingest.scans import pdf_with_text_pages, save, text_strip
 
 PERSONAL_TABLES = (Person, Case, CaseNote, Document, StoredObject, PageText, Consent, Hold)
@@ -49,14 +49,24 @@ def upload(client: TestClient, headers: dict, case_id: int, path: Path, date: st
     return answer.json()["id"]
 
 
-def upload_three(client: TestClient, headers: dict, case_id: int, folder: Path, dates: tuple[str, str, str]) -> list[int]:
+def upload_three(
+    client: TestClient, headers: dict, case_id: int, folder: Path, dates: tuple[str, str, str]
+) -> list[int]:
     """A scanned review (words about speech therapy), a tribunal bundle and a
     psychologist's report, dated ``dates``."""
     review, bundle, report = dates
     return [
         upload(client, headers, case_id, save(text_strip(), folder / "review.png"), review),
-        upload(client, headers, case_id, pdf_with_text_pages(folder / "bundle.pdf", [("Tribunal hearing bundle",)]), bundle),
-        upload(client, headers, case_id, pdf_with_text_pages(folder / "report.pdf", [("Educational psychologist report",)]), report),
+        upload(
+            client, headers, case_id, pdf_with_text_pages(folder / "bundle.pdf", [("Tribunal hearing bundle",)]), bundle
+        ),
+        upload(
+            client,
+            headers,
+            case_id,
+            pdf_with_text_pages(folder / "report.pdf", [("Educational psychologist report",)]),
+            report,
+        ),
     ]
 
 
@@ -92,7 +102,11 @@ def assert_nothing_left_but_a_certificate(
         for table in (*PERSONAL_TABLES, DataKey):
             assert session.exec(select(func.count()).select_from(table)).one() == 0, table.__name__
         if session.get_bind().dialect.name == "sqlite":
-            fts = session.execute(sa.text("SELECT count(*) FROM page_text_fts WHERE page_text_fts MATCH 'tribunal OR psychologist OR speech'")).scalar()
+            fts = session.execute(
+                sa.text(
+                    "SELECT count(*) FROM page_text_fts WHERE page_text_fts MATCH 'tribunal OR psychologist OR speech'"
+                )
+            ).scalar()
             assert fts == 0
     assert hits(client, manager, "tribunal") == [] and hits(client, manager, "psychologist") == []
     [certificate] = client.get("/api/v1/certificates", headers=manager).json()["certificates"]

@@ -17,6 +17,7 @@ from pathlib import Path
 from casevault.core.clock import SystemClock
 from casevault.core.settings import Settings
 
+
 def free_port() -> int:
     """A loopback port nothing listens on now."""
     with socket.socket() as probe:
@@ -67,7 +68,9 @@ def running(settings: Settings, log: Path, *args: str, ready: bytes, within: flo
         try:
             _wait_for(lambda: ready in log.read_bytes() or process.poll() is not None, within)
         except AssertionError:
-            raise AssertionError(f"casevault {args[0]} not ready within {within}s:\n{log.read_text()[-3000:]}") from None
+            raise AssertionError(
+                f"casevault {args[0]} not ready within {within}s:\n{log.read_text()[-3000:]}"
+            ) from None
         if process.poll() is not None:
             raise AssertionError(f"casevault {args[0]} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
         yield process

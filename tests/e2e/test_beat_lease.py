@@ -22,11 +22,11 @@ from pathlib import Path
 from kombu import Connection
 from sqlmodel import select
 
+from casevault.app.services import Services
+from casevault.app.task_queue import LIFECYCLE_QUEUE, broker_name
 from casevault.core.db import transaction
 from casevault.core.models import LeaseRecord, ScheduledRun
 from casevault.core.settings import Settings
-from casevault.app.services import Services
-from casevault.app.task_queue import LIFECYCLE_QUEUE, broker_name
 from tests.e2e.beat_with_fast_sweep import CLOCK_OFFSET, FAST_SWEEP, ShiftedClock
 from tests.e2e.servers import casevault_env, wait_for
 from tests.fixtures_brokers import OnBroker
@@ -36,7 +36,7 @@ LEASE_SECONDS = 5  # the shortest the settings allow: a takeover within seconds
 DAILY_SWEEP = "retention-sweep"
 # A Tuesday evening, hours from the daily sweep (02:00) and the weekly checks (Saturday
 # and Sunday): the daily sweep's only slot in this test is the one missed yesterday.
-BEATS_START_AT = dt.datetime(2026, 11, 24, 18, 30, tzinfo=dt.timezone.utc)
+BEATS_START_AT = dt.datetime(2026, 11, 24, 18, 30, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def test_two_beats_send_each_sweep_once_and_a_standby_carries_on_after_the_holde
     settings: Settings, tmp_path: Path, on_broker: OnBroker
 ) -> None:
     settings = on_broker("redis", settings)
-    clock = ShiftedClock(BEATS_START_AT - dt.datetime.now(dt.timezone.utc))  # the beats' clock, and ours
+    clock = ShiftedClock(BEATS_START_AT - dt.datetime.now(dt.UTC))  # the beats' clock, and ours
     container = Services(settings, clock=clock)
     sweeps_sent = SentSweeps(settings)
     started = clock.now()
@@ -109,7 +109,7 @@ def test_two_beats_send_each_sweep_once_and_a_standby_carries_on_after_the_holde
         wait_for(lambda: len(fast_sweeps()) > seen, 10, "the next fast sweep")
         holder_pid = fast_sweeps()[-1].pid
         holder, holder_log = by_pid[holder_pid]
-        (standby, standby_log), = [pair for pid, pair in by_pid.items() if pid != holder_pid]
+        ((standby, standby_log),) = [pair for pid, pair in by_pid.items() if pid != holder_pid]
         assert standby.poll() is None, f"the standby beat exited:\n{logs_tail()}"
         holder.send_signal(signal.SIGKILL)
         killed_at = time.monotonic()

@@ -12,12 +12,12 @@ import pytest
 from sqlmodel import select
 
 from casevault.app.beat import LEASE_NAME, LeasedScheduler, process_id
+from casevault.app.services import Services
 from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
 from casevault.core.lease import Lease
 from casevault.core.models import LeaseRecord, ScheduledRun
 from casevault.core.settings import Settings
-from casevault.app.services import Services
 
 OVERDUE = ("retention-sweep", "verify-storage")  # two entries whose slots were missed
 
@@ -34,12 +34,18 @@ def beat_container(settings: Settings, clock: FixedClock) -> Iterator[Services]:
 
 
 def _sent(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [record.getMessage() for record in caplog.records if record.getMessage().startswith("Scheduler: Sending due task")]
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.getMessage().startswith("Scheduler: Sending due task")
+    ]
 
 
 def _run_counts(container: Services) -> dict[str, int]:
     with container.new_session() as session:
-        return {run.entry: run.total_run_count for run in session.exec(select(ScheduledRun)).all() if run.entry in OVERDUE}
+        return {
+            run.entry: run.total_run_count for run in session.exec(select(ScheduledRun)).all() if run.entry in OVERDUE
+        }
 
 
 def test_a_holder_that_lost_the_lease_sends_nothing_and_the_new_holder_sends_what_is_due_once(
@@ -54,7 +60,13 @@ def test_a_holder_that_lost_the_lease_sends_nothing_and_the_new_holder_sends_wha
 
         # Paused past its lease: another beat took it over.
         clock.advance(dt.timedelta(seconds=beat_container.settings.beat_lease_seconds + 1))
-        other = Lease(beat_container.new_session, name=LEASE_NAME, holder="elsewhere:1", duration=dt.timedelta(seconds=60), clock=clock)
+        other = Lease(
+            beat_container.new_session,
+            name=LEASE_NAME,
+            holder="elsewhere:1",
+            duration=dt.timedelta(seconds=60),
+            clock=clock,
+        )
         assert other.acquire()
         for _ in range(3):
             scheduler.tick()
@@ -91,7 +103,7 @@ def test_a_missed_daily_sweep_is_sent_once_at_any_hour_and_the_next_slot_on_time
     # A lease far longer than the simulated run: here the clock jumps, real time hardly passes.
     on_memory = settings.model_copy(update={"broker_url": "memory://", "beat_lease_seconds": DAY_SECONDS})
     container = Services(on_memory, clock=clock)
-    day = dt.datetime(2026, 11, 24, tzinfo=dt.timezone.utc)
+    day = dt.datetime(2026, 11, 24, tzinfo=dt.UTC)
     every_hour = [day + dt.timedelta(hours=hour, minutes=30) for hour in range(24)]
     starts = [*every_hour, day + dt.timedelta(hours=1, minutes=55)]  # the last one reaches 02:00
     try:
@@ -123,5 +135,5 @@ def _stored_counts(container: Services) -> dict[str, int]:
 
 def _daily_slots(start: dt.datetime, end: dt.datetime) -> int:
     """How many 02:00 UTC slots fall in (start, end]."""
-    slots = (dt.datetime.combine(day, DAILY_AT, dt.timezone.utc) for day in {start.date(), end.date()})
+    slots = (dt.datetime.combine(day, DAILY_AT, dt.UTC) for day in {start.date(), end.date()})
     return sum(1 for slot in slots if start < slot <= end)

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from casevault.app.parts import init_storage
+from casevault.app.services import Services
+from casevault.app.task_queue import LIFECYCLE_QUEUE, VERIFY_AUDIT_TASK
 from casevault.core.models import AuditEvent
 from casevault.core.settings import Settings
-from casevault.app.services import Services
-from casevault.app.parts import init_storage
-from casevault.app.task_queue import LIFECYCLE_QUEUE, VERIFY_AUDIT_TASK
 from tests.e2e.servers import casevault_env, running_worker, wait_for
 from tests.fixtures_brokers import OnBroker
 

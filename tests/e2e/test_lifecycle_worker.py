@@ -27,15 +27,15 @@ from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
 from casevault.api.app import create_app
+from casevault.app.services import Services
+from casevault.app.task_queue import SWEEP_TASK
 from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
 from casevault.core.models import AuditEvent, Consent, ConsentScope, Role, Tier
-from casevault.app.task_queue import SWEEP_TASK
-from casevault.app.services import Services
 from tests.e2e.life import FULL_NAME, assert_nothing_left_but_a_certificate, hits, keys_in, stored_keys, upload_three
-from tests.tokens import token
 from tests.e2e.servers import running_worker, wait_for
 from tests.fixtures_brokers import OnBroker
+from tests.tokens import token
 
 BORN = dt.date(2001, 3, 10)  # 25 on 10 March 2026: before the worker's today, so it may act then
 WAIT = 60  # seconds for one piece of work; each takes about one
@@ -52,7 +52,9 @@ def on_redis(backend_container: Services, clock: FixedClock, on_broker: OnBroker
 def _sweeps(container: Services) -> list[dict[str, Any]]:
     """What each finished sweep recorded: as_of and how many items due, done, skipped..."""
     with container.new_session() as session:
-        rows = session.exec(select(AuditEvent).where(AuditEvent.action == "retention.sweep").order_by(col(AuditEvent.id))).all()
+        rows = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "retention.sweep").order_by(col(AuditEvent.id))
+        ).all()
     return [json.loads(row.details) for row in rows]
 
 
@@ -65,7 +67,9 @@ def _sweep_by_worker(container: Services, *as_of: str) -> dict[str, Any]:
     return report
 
 
-def test_a_worker_does_a_young_persons_lifecycle_from_referral_to_destruction(on_redis: Services, tmp_path: Path) -> None:
+def test_a_worker_does_a_young_persons_lifecycle_from_referral_to_destruction(
+    on_redis: Services, tmp_path: Path
+) -> None:
     container = on_redis
     clock: FixedClock = container.clock
     clock.set(dt.date(2023, 11, 24))
@@ -78,24 +82,47 @@ def test_a_worker_does_a_young_persons_lifecycle_from_referral_to_destruction(on
             return client.get(f"/api/v1/cases/{case_id}", headers=officer).json()["status"]
 
         # --- referral, three documents: the worker OCRs what the upload route queued -------
-        person = client.post("/api/v1/people", json={"full_name": FULL_NAME, "date_of_birth": BORN.isoformat()}, headers=officer).json()
-        case = client.post("/api/v1/cases", json={"person_id": person["id"], "referral_date": "2023-09-01", "referral_source": "parent_carer"}, headers=officer).json()
+        person = client.post(
+            "/api/v1/people", json={"full_name": FULL_NAME, "date_of_birth": BORN.isoformat()}, headers=officer
+        ).json()
+        case = client.post(
+            "/api/v1/cases",
+            json={"person_id": person["id"], "referral_date": "2023-09-01", "referral_source": "parent_carer"},
+            headers=officer,
+        ).json()
         documents = upload_three(client, officer, case["id"], tmp_path, ("2023-09-10", "2023-10-02", "2023-11-01"))
 
         def statuses() -> list[str]:
             return [client.get(f"/api/v1/documents/{d}", headers=officer).json()["status"] for d in documents]
 
-        wait_for(lambda: "queued" not in statuses() and "processing" not in statuses(), WAIT, "the worker OCRing three uploads")
+        wait_for(
+            lambda: "queued" not in statuses() and "processing" not in statuses(),
+            WAIT,
+            "the worker OCRing three uploads",
+        )
         assert statuses() == ["ready"] * 3
-        assert client.post(f"/api/v1/cases/{case['id']}/notes", json={"kind": "progress_summary", "text": "Met Jamie's parents.", "date": "2023-11-02"}, headers=officer).status_code == 201
+        assert (
+            client.post(
+                f"/api/v1/cases/{case['id']}/notes",
+                json={"kind": "progress_summary", "text": "Met Jamie's parents.", "date": "2023-11-02"},
+                headers=officer,
+            ).status_code
+            == 201
+        )
         with transaction(container.new_session) as session:
-            session.add(Consent(person_id=person["id"], scope=ConsentScope.store_electronically, given_on=dt.date(2023, 9, 1)))
+            session.add(
+                Consent(person_id=person["id"], scope=ConsentScope.store_electronically, given_on=dt.date(2023, 9, 1))
+            )
         assert hits(client, officer, "tribunal") and hits(client, officer, "speech therapy")
         keys = stored_keys(container)
         assert len(keys) == 6 and keys_in(container, Tier.active) == keys  # original and searchable of each
 
         # --- closure; the worker's sweep archives -----------------------------------------------
-        closed = client.post(f"/api/v1/cases/{case['id']}/close", json={"closed_on": "2023-11-20", "outcome": "Plan agreed."}, headers=officer)
+        closed = client.post(
+            f"/api/v1/cases/{case['id']}/close",
+            json={"closed_on": "2023-11-20", "outcome": "Plan agreed."},
+            headers=officer,
+        )
         assert closed.status_code == 200, closed.text
         archived = _sweep_by_worker(container, "2023-11-24")
         assert (archived["as_of"], archived["due"], archived["done"], archived["failed"]) == ("2023-11-24", 1, 1, 0)
@@ -109,7 +136,11 @@ def test_a_worker_does_a_young_persons_lifecycle_from_referral_to_destruction(on
         # --- re-referral: the worker runs the restore task the API queued ------------------
         clock.set(dt.date(2024, 6, 1))
         sweeps_so_far = len(_sweeps(container))
-        again = client.post("/api/v1/cases", json={"person_id": person["id"], "referral_date": "2024-06-01", "referral_source": "young_person"}, headers=officer)
+        again = client.post(
+            "/api/v1/cases",
+            json={"person_id": person["id"], "referral_date": "2024-06-01", "referral_source": "young_person"},
+            headers=officer,
+        )
         assert again.status_code == 201, again.text
         wait_for(lambda: status(case["id"]) == "open", WAIT, "the worker restoring the re-referred case")
         assert len(_sweeps(container)) == sweeps_so_far  # no sweep did it
@@ -118,7 +149,11 @@ def test_a_worker_does_a_young_persons_lifecycle_from_referral_to_destruction(on
         assert hits(client, officer, "psychologist")
 
         # --- a hold stops the worker's destruction at the 25th birthday --------------------
-        hold = client.post("/api/v1/holds", json={"person_id": person["id"], "kind": "legal", "reason": "Tribunal appeal pending"}, headers=manager).json()
+        hold = client.post(
+            "/api/v1/holds",
+            json={"person_id": person["id"], "kind": "legal", "reason": "Tribunal appeal pending"},
+            headers=manager,
+        ).json()
         day_before = _sweep_by_worker(container, "2026-03-09")
         assert (day_before["due"], day_before["done"]) == (0, 0)
         birthday = _sweep_by_worker(container, BORN.replace(year=2026).isoformat())

@@ -13,16 +13,16 @@ from fastapi.testclient import TestClient
 
 from casevault.api.app import create_app
 from casevault.app.parts import init_storage
+from casevault.app.services import Services
+from casevault.app.task_queue import OCR_TASK
 from casevault.core.clock import SystemClock
 from casevault.core.models import Role
 from casevault.core.settings import Settings
-from casevault.app.task_queue import OCR_TASK
-from casevault.app.services import Services
-from tests.tokens import token
 from tests.e2e.servers import real_time_case_dates, running_worker, wait_for
 from tests.fixtures_brokers import OnBroker
 from tests.ingest.scans import save, text_strip
 from tests.log_capture import json_lines
+from tests.tokens import token
 
 REQUEST_ID = "upload-req-0001"
 
@@ -39,20 +39,33 @@ def test_the_worker_logs_the_ocr_of_an_upload_under_the_uploads_request_id(
     worker_log = tmp_path / "worker.log"
 
     with running_worker(settings, worker_log), TestClient(create_app(container)) as client:
-        person = client.post("/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": dates["born"]}, headers=headers).json()
-        case = client.post("/api/v1/cases", json={"person_id": person["id"], "referral_date": dates["referred"], "referral_source": "parent_carer"}, headers=headers).json()
+        person = client.post(
+            "/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": dates["born"]}, headers=headers
+        ).json()
+        case = client.post(
+            "/api/v1/cases",
+            json={"person_id": person["id"], "referral_date": dates["referred"], "referral_source": "parent_carer"},
+            headers=headers,
+        ).json()
         with save(text_strip(), tmp_path / "review.png").open("rb") as body:
-            upload = client.post(f"/api/v1/cases/{case['id']}/documents", files={"file": ("review.png", body)},
-                                 data={"correspondence_date": dates["letter"], "provided_by": "parent_carer"},
-                                 headers={**headers, "X-Request-ID": REQUEST_ID})
+            upload = client.post(
+                f"/api/v1/cases/{case['id']}/documents",
+                files={"file": ("review.png", body)},
+                data={"correspondence_date": dates["letter"], "provided_by": "parent_carer"},
+                headers={**headers, "X-Request-ID": REQUEST_ID},
+            )
         assert upload.status_code == 202, upload.text
         assert upload.headers["X-Request-ID"] == REQUEST_ID
 
         def ocr_lines() -> list[dict]:
             return [line for line in json_lines(worker_log.read_text()) if line.get("task_name") == OCR_TASK]
 
-        wait_for(lambda: any("succeeded" in line["message"] for line in ocr_lines()), 120, "the worker finishing the OCR")
-        searched = client.get("/api/v1/search", params={"q": "therapy"}, headers={**headers, "X-Request-ID": "search-req-0001"})
+        wait_for(
+            lambda: any("succeeded" in line["message"] for line in ocr_lines()), 120, "the worker finishing the OCR"
+        )
+        searched = client.get(
+            "/api/v1/search", params={"q": "therapy"}, headers={**headers, "X-Request-ID": "search-req-0001"}
+        )
         assert [hit["document_id"] for hit in searched.json()["hits"]] == [upload.json()["id"]]
 
     lines = ocr_lines()

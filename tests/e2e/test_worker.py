@@ -8,9 +8,9 @@ import pytest
 from sqlmodel import select
 
 from casevault.app.parts import init_storage
+from casevault.app.services import Services
 from casevault.core.models import AuditEvent
 from casevault.core.settings import Settings
-from casevault.app.services import Services
 from tests.e2e.servers import running_worker, wait_for
 from tests.fixtures_brokers import OnBroker
 

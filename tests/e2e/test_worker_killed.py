@@ -28,13 +28,13 @@ from sqlmodel import func, select
 
 from casevault.api.app import create_app
 from casevault.app.parts import init_storage
+from casevault.app.services import Services
+from casevault.app.task_queue import SWEEP_TASK
 from casevault.core.clock import SystemClock
 from casevault.core.db import transaction
 from casevault.core.models import AuditEvent, Case, CaseStatus, Role, StoredObject, Variant
 from casevault.core.settings import Settings
 from casevault.core.users import create_user
-from casevault.app.task_queue import SWEEP_TASK
-from casevault.app.services import Services as Container
 from tests.e2e.servers import real_time_case_dates, running, running_worker, wait_for
 from tests.fixtures_brokers import OnBroker
 from tests.ingest.scans import DPI, text_strip
@@ -45,10 +45,10 @@ LONG_STALL_SECONDS = 600
 SWEEP_AS_OF = dt.date(2026, 11, 24)  # years before the young people's 25th birthdays (from 2037)
 
 
-def _real_time_container(settings: Settings) -> Container:
+def _real_time_container(settings: Settings) -> Services:
     settings = settings.model_copy(update={"ocr_stall_seconds": STALL_SECONDS})
     init_storage(settings)
-    return Container(settings, clock=SystemClock())  # the workers live in real time
+    return Services(settings, clock=SystemClock())  # the workers live in real time
 
 
 def _scan_pages(path: Path, pages: int) -> Path:
@@ -57,7 +57,9 @@ def _scan_pages(path: Path, pages: int) -> Path:
     for page in range(pages):
         sheet = Image.new("L", (2480, 3508), 255)
         for row in range(8):
-            sheet.paste(text_strip((f"Annual review page {page + 1}", "Speech therapy twice weekly")), (100, 150 + row * 420))
+            sheet.paste(
+                text_strip((f"Annual review page {page + 1}", "Speech therapy twice weekly")), (100, 150 + row * 420)
+            )
         sheets.append(sheet)
     sheets[0].save(path, save_all=True, append_images=sheets[1:], dpi=(DPI, DPI), compression="tiff_lzw")
     return path
@@ -73,16 +75,26 @@ def test_a_worker_killed_mid_ocr_has_its_scan_finished_by_another(
     headers = {"Authorization": f"Bearer {token}"}
 
     with TestClient(create_app(container)) as client, ExitStack() as processes:
-        person = client.post("/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": dates["born"]}, headers=headers).json()
-        case = client.post("/api/v1/cases", json={"person_id": person["id"], "referral_date": dates["referred"], "referral_source": "parent_carer"}, headers=headers).json()
+        person = client.post(
+            "/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": dates["born"]}, headers=headers
+        ).json()
+        case = client.post(
+            "/api/v1/cases",
+            json={"person_id": person["id"], "referral_date": dates["referred"], "referral_source": "parent_carer"},
+            headers=headers,
+        ).json()
 
         def status(document_id: int) -> str:
             return client.get(f"/api/v1/documents/{document_id}", headers=headers).json()["status"]
 
         doomed = processes.enter_context(running_worker(container.settings, tmp_path / "doomed.log"))
         with _scan_pages(tmp_path / "bundle.tiff", 6).open("rb") as body:
-            answer = client.post(f"/api/v1/cases/{case['id']}/documents", files={"file": ("bundle.tiff", body)},
-                                 data={"correspondence_date": dates["letter"], "provided_by": "school"}, headers=headers)
+            answer = client.post(
+                f"/api/v1/cases/{case['id']}/documents",
+                files={"file": ("bundle.tiff", body)},
+                data={"correspondence_date": dates["letter"], "provided_by": "school"},
+                headers=headers,
+            )
         assert answer.status_code == 202, answer.text
         document_id = answer.json()["id"]
         wait_for(lambda: status(document_id) == "processing", 60, "the first worker starts the OCR")
@@ -92,13 +104,21 @@ def test_a_worker_killed_mid_ocr_has_its_scan_finished_by_another(
 
         processes.enter_context(running_worker(container.settings, tmp_path / "survivor.log"))
         processes.enter_context(running(container.settings, tmp_path / "beat.log", "beat", ready=b"beat: Starting"))
-        wait_for(lambda: status(document_id) == "ready", STALL_SECONDS * 3 + 120, "the surviving worker finishes the scan")
+        wait_for(
+            lambda: status(document_id) == "ready", STALL_SECONDS * 3 + 120, "the surviving worker finishes the scan"
+        )
 
-        hits = client.get("/api/v1/search", params={"q": "therapy", "case_id": case["id"]}, headers=headers).json()["hits"]
+        hits = client.get("/api/v1/search", params={"q": "therapy", "case_id": case["id"]}, headers=headers).json()[
+            "hits"
+        ]
         assert {hit["document_id"] for hit in hits} == {document_id}
     with container.new_session() as session:
-        searchable = session.exec(select(func.count()).select_from(StoredObject).where(StoredObject.variant == Variant.searchable)).one()
-        ocr_events = session.exec(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "document.ocr")).one()
+        searchable = session.exec(
+            select(func.count()).select_from(StoredObject).where(StoredObject.variant == Variant.searchable)
+        ).one()
+        ocr_events = session.exec(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "document.ocr")
+        ).one()
     assert (searchable, ocr_events) == (1, 1)  # finished once, nothing half-written left over
     container.close()
 
@@ -110,7 +130,7 @@ def test_a_killed_ocr_pool_process_has_its_scan_redelivered_and_finished_at_once
     # redelivered task passes, and no beat runs to requeue anything.
     settings = on_broker("redis", settings).model_copy(update={"ocr_stall_seconds": LONG_STALL_SECONDS})
     init_storage(settings)
-    container = Container(settings, clock=SystemClock())
+    container = Services(settings, clock=SystemClock())
     scratch = settings.data_dir / "tmp"
     dates = real_time_case_dates()
     with transaction(container.new_session) as session:
@@ -130,8 +150,12 @@ def test_a_killed_ocr_pool_process_has_its_scan_redelivered_and_finished_at_once
             [pool_process] = _pool_children(worker)
             form = {"correspondence_date": dates["letter"], "provided_by": "school"}
             with _scan_pages(tmp_path / "bundle.tiff", 6).open("rb") as body:
-                answer = client.post(f"/api/v1/cases/{case['id']}/documents", files={"file": ("bundle.tiff", body)},
-                                     data=form, headers=headers)
+                answer = client.post(
+                    f"/api/v1/cases/{case['id']}/documents",
+                    files={"file": ("bundle.tiff", body)},
+                    data=form,
+                    headers=headers,
+                )
             assert answer.status_code == 202, answer.text
             document_id = answer.json()["id"]
             wait_for(lambda: status(document_id) == "processing", 60, "the pool process starts the OCR")
@@ -169,8 +193,17 @@ def test_a_sweep_whose_pool_process_is_killed_is_redelivered_and_finished(
 ) -> None:
     container = _real_time_container(on_broker("redis", settings))
     closed = dt.date(2025, 6, 2)  # last letter over 12 months before the sweep's date: every case due for the archive
-    cases = [seed_person(container, tmp_path, born=dt.date(2012, 1, 1) + dt.timedelta(days=i), documents=3, closed_on=closed,
-                         last_correspondence=closed).case_id for i in range(16)]
+    cases = [
+        seed_person(
+            container,
+            tmp_path,
+            born=dt.date(2012, 1, 1) + dt.timedelta(days=i),
+            documents=3,
+            closed_on=closed,
+            last_correspondence=closed,
+        ).case_id
+        for i in range(16)
+    ]
 
     def archived() -> int:
         with container.new_session() as session:
@@ -187,6 +220,6 @@ def test_a_sweep_whose_pool_process_is_killed_is_redelivered_and_finished(
         wait_for(lambda: archived() == len(cases), 120, "the redelivered sweep archives every case")
     assert "WorkerLostError" in (tmp_path / "worker.log").read_text()  # the kill really hit the running sweep
     with container.new_session() as session:
-        statuses = {session.get(Case, case_id).status for case_id in cases}  # type: ignore[union-attr]
+        statuses = {session.get(Case, case_id).status for case_id in cases}
     assert statuses == {CaseStatus.archived}
     container.close()

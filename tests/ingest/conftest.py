@@ -17,6 +17,12 @@ def officer(backend_container: Services) -> dict[str, str]:
 
 @pytest.fixture
 def case_id(backend_client: TestClient, officer: dict[str, str]) -> int:
-    person = backend_client.post("/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": "2012-03-04"}, headers=officer).json()
-    case = backend_client.post("/api/v1/cases", json={"person_id": person["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"}, headers=officer)
+    person = backend_client.post(
+        "/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": "2012-03-04"}, headers=officer
+    ).json()
+    case = backend_client.post(
+        "/api/v1/cases",
+        json={"person_id": person["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"},
+        headers=officer,
+    )
     return case.json()["id"]

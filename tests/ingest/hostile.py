@@ -33,22 +33,31 @@ def arm(path: Path) -> Path:
         pdf.Root.AA = Dictionary(WC=_js(pdf, "app.alert('close')"))
         pdf.Root.Names = Dictionary(JavaScript=Dictionary(Names=Array(["init", _js(pdf, "app.alert('init')")])))
         pdf.attachments["payload.exe"] = pikepdf.AttachedFileSpec(pdf, b"MZ not really a program")
-        pdf.Root.AcroForm = Dictionary(Fields=Array([]), XFA=pdf.make_stream(b"<xdp:xdp><script>x()</script></xdp:xdp>"))
+        pdf.Root.AcroForm = Dictionary(
+            Fields=Array([]), XFA=pdf.make_stream(b"<xdp:xdp><script>x()</script></xdp:xdp>")
+        )
         page.AA = Dictionary(O=_js(pdf, "app.alert('page')"))
         web = Dictionary(S=Name.URI, URI=String("https://www.gov.uk/children-with-special-educational-needs"))
         chained = Dictionary(S=Name.GoTo, D=Array([page, Name.Fit]), Next=_js(pdf, "app.alert('next')"))
         attachment = pikepdf.AttachedFileSpec(pdf, b"MZ another program", filename="clip.exe")
-        page.Annots = Array([
-            _link(pdf, Dictionary(S=Name.Launch, F=String("cmd.exe")), 0),
-            _link(pdf, Dictionary(S=Name.URI, URI=String(" JavaScript:alert(1)")), 20),
-            _link(pdf, Dictionary(S=Name.URI, URI=String("file:///C:/Windows/system32/calc.exe")), 40),
-            _link(pdf, web, 60),
-            _link(pdf, chained, 80),
-            pdf.make_indirect(Dictionary(Type=Name.Annot, Subtype=Name.FileAttachment, Rect=[100, 0, 110, 10],
-                                         FS=attachment.obj)),
-            Dictionary(Type=Name.Annot, Subtype=Name.Text, Rect=[120, 0, 130, 10],  # a direct annotation
-                       AA=Dictionary(E=_js(pdf, "app.alert('enter')"))),
-        ])
+        page.Annots = Array(
+            [
+                _link(pdf, Dictionary(S=Name.Launch, F=String("cmd.exe")), 0),
+                _link(pdf, Dictionary(S=Name.URI, URI=String(" JavaScript:alert(1)")), 20),
+                _link(pdf, Dictionary(S=Name.URI, URI=String("file:///C:/Windows/system32/calc.exe")), 40),
+                _link(pdf, web, 60),
+                _link(pdf, chained, 80),
+                pdf.make_indirect(
+                    Dictionary(Type=Name.Annot, Subtype=Name.FileAttachment, Rect=[100, 0, 110, 10], FS=attachment.obj)
+                ),
+                Dictionary(
+                    Type=Name.Annot,
+                    Subtype=Name.Text,
+                    Rect=[120, 0, 130, 10],  # a direct annotation
+                    AA=Dictionary(E=_js(pdf, "app.alert('enter')")),
+                ),
+            ]
+        )
         pdf.save(path)
     return path
 

@@ -123,7 +123,12 @@ def text_covers_ink(pdf_path: Path, page_index: int) -> float:
         boxes = [textpage.get_charbox(i) for i in range(textpage.count_chars())]
         boxes = [b for b in boxes if b[2] > b[0] and b[3] > b[1]]
         assert boxes, "the page has no text layer"
-        text_box = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+        text_box = (
+            min(b[0] for b in boxes),
+            min(b[1] for b in boxes),
+            max(b[2] for b in boxes),
+            max(b[3] for b in boxes),
+        )
     finally:
         doc.close()
     ix = max(0.0, min(ink_box[2], text_box[2]) - max(ink_box[0], text_box[0]))
@@ -188,10 +193,13 @@ def pdf_with_inherited_resources(path: Path, pages: int = 2) -> Path:
         b"<< /Type /Pages /Kids [" + kids + b"] /Count %d /MediaBox [0 0 %d %d]"
         b" /Resources << /XObject << /Im0 3 0 R >> >> >>" % (pages, w_pt, h_pt),
         b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray"
-        b" /BitsPerComponent 8 /Filter /DCTDecode /Length %d >>\nstream\n" % (strip.width, strip.height, len(jpeg))
-        + jpeg + b"\nendstream",
+        b" /BitsPerComponent 8 /Filter /DCTDecode /Length %d >>\nstream\n"
+        % (strip.width, strip.height, len(jpeg))
+        + jpeg
+        + b"\nendstream",
         b"<< /Length %d >>\nstream\n" % len(b"q %d 0 0 %d 0 0 cm /Im0 Do Q" % (w_pt, h_pt))
-        + b"q %d 0 0 %d 0 0 cm /Im0 Do Q" % (w_pt, h_pt) + b"\nendstream",
+        + b"q %d 0 0 %d 0 0 cm /Im0 Do Q" % (w_pt, h_pt)
+        + b"\nendstream",
     ] + [b"<< /Type /Page /Parent 2 0 R /Contents 4 0 R >>"] * pages
     path.write_bytes(raw_pdf(objects))
     return path

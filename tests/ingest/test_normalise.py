@@ -30,7 +30,9 @@ LIMITS = UploadLimits()
 NAME = "Jane-Doe-EHCP"  # personal data in a filename must never reach a message
 
 
-def refused(path: Path, tmp_path: Path, error: type[Exception] = UnreadableDocument, limits: UploadLimits = LIMITS) -> str:
+def refused(
+    path: Path, tmp_path: Path, error: type[Exception] = UnreadableDocument, limits: UploadLimits = LIMITS
+) -> str:
     with pytest.raises(error) as caught:
         normalise_upload(path, workdir=tmp_path / "work", limits=limits)
     detail = caught.value.detail
@@ -76,7 +78,9 @@ def test_password_protected_pdf_is_refused_saying_remove_the_password(tmp_path: 
 def test_pdf_locked_only_against_editing_is_accepted(tmp_path: Path) -> None:
     path = tmp_path / f"{NAME}-owner.pdf"
     with pikepdf.open(good_pdf(tmp_path)) as pdf:
-        pdf.save(path, encryption=pikepdf.Encryption(user="", owner="owner", allow=pikepdf.Permissions(modify_other=False)))
+        pdf.save(
+            path, encryption=pikepdf.Encryption(user="", owner="owner", allow=pikepdf.Permissions(modify_other=False))
+        )
     assert normalise_upload(path, workdir=tmp_path / "work", limits=LIMITS).page_count == 2
 
 

@@ -49,8 +49,8 @@ def test_a_page_whose_image_is_finer_than_the_limit_allows_is_drawn_smaller_and_
     result = make_searchable(upload, workdir=tmp_path / "work", options=OcrOptions(processes=1, max_pixels=300_000))
     page = result.pages[0]
     assert "rendered at 237 dpi" in page.why and "not 300 dpi, to stay within 0.3 Mpx" in page.why, page.why
-    assert EXPECTED <= words_in(page.text)
-    assert EXPECTED <= words_in(extracted_text(result.searchable_pdf)[0])
+    assert words_in(page.text) >= EXPECTED
+    assert words_in(extracted_text(result.searchable_pdf)[0]) >= EXPECTED
 
 
 def test_the_searchable_copy_of_a_scan_carries_no_active_content(tmp_path: Path) -> None:
@@ -63,7 +63,7 @@ def test_the_searchable_copy_of_a_scan_carries_no_active_content(tmp_path: Path)
     with pikepdf.open(result.searchable_pdf) as pdf:
         assert find_active_content(pdf) == ()
     assert web_links(result.searchable_pdf) == ["https://www.gov.uk/children-with-special-educational-needs"]
-    assert EXPECTED <= words_in(extracted_text(result.searchable_pdf)[0])
+    assert words_in(extracted_text(result.searchable_pdf)[0]) >= EXPECTED
     assert upload.read_bytes() == before
 
 
@@ -79,5 +79,10 @@ def test_every_kind_of_active_content_is_named_at_upload(tmp_path: Path) -> None
     upload = arm(pdf_from_image(text_strip(), tmp_path / "scan.pdf"))
     with pikepdf.open(io.BytesIO(upload.read_bytes())) as pdf:
         assert set(find_active_content(pdf)) == {
-            "automatic action", "embedded file", "javascript", "launch action", "script link", "xfa form"
+            "automatic action",
+            "embedded file",
+            "javascript",
+            "launch action",
+            "script link",
+            "xfa form",
         }

@@ -49,8 +49,8 @@ def assert_searchable(original: Path, result: SearchableResult, pages: int = 1) 
     assert [p.page for p in result.pages] == list(range(1, pages + 1))
     for page, text in zip(result.pages, extracted_text(result.searchable_pdf), strict=True):
         assert page.method == "ocr"
-        assert EXPECTED <= words_in(page.text), page.why
-        assert EXPECTED <= words_in(text), "a PDF reader's search finds the words"
+        assert words_in(page.text) >= EXPECTED, page.why
+        assert words_in(text) >= EXPECTED, "a PDF reader's search finds the words"
     assert image_xobjects(result.searchable_pdf) == image_xobjects(original), "page images untouched"
     for index in range(pages):
         assert text_covers_ink(result.searchable_pdf, index) > 0.6, "the text lies over the words on the page"
@@ -74,8 +74,9 @@ def test_jpeg_inside_pdf_becomes_searchable_with_its_jpeg_untouched(tmp_path: Pa
 
 
 def test_two_page_tiff_gives_two_searchable_pages(tmp_path: Path) -> None:
-    upload = save(text_strip(), tmp_path / "scan.tif", save_all=True, append_images=[text_strip(mode="1")],
-                  compression="tiff_lzw")
+    upload = save(
+        text_strip(), tmp_path / "scan.tif", save_all=True, append_images=[text_strip(mode="1")], compression="tiff_lzw"
+    )
     original, result = searchable(upload, tmp_path)
     assert_searchable(original, result, pages=2)
 
@@ -118,7 +119,7 @@ def test_pdf_with_a_text_layer_is_not_ocred_and_not_changed(tmp_path: Path) -> N
     result = make_searchable(upload, workdir=tmp_path / "work", options=OPTIONS)
     assert time.perf_counter() - started < 2.0  # 20 pages; no tesseract involved
     assert {p.method for p in result.pages} == {"text_layer"}
-    assert all(EXPECTED <= words_in(p.text) for p in result.pages)
+    assert all(words_in(p.text) >= EXPECTED for p in result.pages)
     assert result.searchable_pdf.read_bytes() == upload.read_bytes()
 
 
@@ -132,7 +133,7 @@ def test_mixed_pdf_ocrs_only_the_scanned_page(tmp_path: Path) -> None:
     result = make_searchable(upload, workdir=tmp_path / "work", options=OPTIONS)
     assert [p.method for p in result.pages] == ["text_layer", "ocr"]
     assert "typed" in words_in(result.pages[0].text)
-    assert EXPECTED <= words_in(extracted_text(result.searchable_pdf)[1])
+    assert words_in(extracted_text(result.searchable_pdf)[1]) >= EXPECTED
 
 
 def test_pages_sharing_inherited_resources_each_get_only_their_own_text(tmp_path: Path) -> None:
@@ -150,14 +151,16 @@ def test_scan_with_a_short_text_header_is_still_ocred(tmp_path: Path) -> None:
     upload = pdf_from_image(text_strip(), tmp_path / "fax.pdf")
     with pikepdf.open(upload, allow_overwriting_input=True) as pdf:
         page = pdf.pages[0]
-        helvetica = pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)
+        helvetica = pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+        )
         page.add_resource(helvetica, pikepdf.Name.Font, name=pikepdf.Name.FaxHeader)
         page.contents_add(pdf.make_stream(b"BT /FaxHeader 6 Tf 4 4 Td (FAX 24/11/2026 from school office) Tj ET"))
         pdf.save(upload)
     result = make_searchable(upload, workdir=tmp_path / "work", options=OPTIONS)
     assert result.pages[0].method == "ocr", result.pages[0].why
     assert "fax header" in result.pages[0].why
-    assert EXPECTED <= words_in(extracted_text(result.searchable_pdf)[0])
+    assert words_in(extracted_text(result.searchable_pdf)[0]) >= EXPECTED
 
 
 def test_active_content_stays_in_the_original_and_is_left_out_of_the_searchable_copy(tmp_path: Path) -> None:
@@ -169,7 +172,7 @@ def test_active_content_stays_in_the_original_and_is_left_out_of_the_searchable_
     assert upload.read_bytes() == before, "the original is kept as uploaded"
     assert active_content_objects(upload) == ["file:MZ not really a program", f"js:{JAVASCRIPT}"]
     assert active_content_objects(result.searchable_pdf) == [], "nothing runs or drops a file from the searchable copy"
-    assert EXPECTED <= words_in(extracted_text(result.searchable_pdf)[0])
+    assert words_in(extracted_text(result.searchable_pdf)[0]) >= EXPECTED
 
 
 def fake_tesseract(tmp_path: Path, script: str) -> str:
@@ -224,6 +227,8 @@ def test_scan_locked_only_against_editing_becomes_searchable(tmp_path: Path) -> 
     scan = pdf_from_image(text_strip(), tmp_path / "scan.pdf")
     upload = tmp_path / "locked.pdf"
     with pikepdf.open(scan) as pdf:
-        pdf.save(upload, encryption=pikepdf.Encryption(user="", owner="owner", allow=pikepdf.Permissions(modify_other=False)))
+        pdf.save(
+            upload, encryption=pikepdf.Encryption(user="", owner="owner", allow=pikepdf.Permissions(modify_other=False))
+        )
     original, result = searchable(upload, tmp_path)
     assert_searchable(original, result)

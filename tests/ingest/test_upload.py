@@ -11,18 +11,20 @@ import pikepdf
 import pytest
 from fastapi.testclient import TestClient
 
+from casevault.app.services import Services
 from casevault.core.db import transaction
-from casevault.core.models import Document, DocumentStatus, StoredObject
+from casevault.core.models import Document, DocumentStatus, Role, StoredObject
 from casevault.core.users import create_user
-from casevault.core.models import Role
-from casevault.app.services import Services as Container
-from tests.ingest.uploads import BAD_FILES, count, run_ocr, stored_bytes, upload
 from tests.ingest.scans import WORDS, save, text_strip
+from tests.ingest.uploads import BAD_FILES, count, run_ocr, stored_bytes, upload
+from tests.tokens import token
 
 TODAY = dt.date(2026, 11, 24)
 
 
-def test_a_scan_becomes_searchable_and_nothing_readable_is_stored(backend_client: TestClient, backend_container: Container, officer, case_id, tmp_path: Path) -> None:
+def test_a_scan_becomes_searchable_and_nothing_readable_is_stored(
+    backend_client: TestClient, backend_container: Services, officer, case_id, tmp_path: Path
+) -> None:
     scan = save(text_strip(), tmp_path / "review.png")
     accepted = upload(backend_client, officer, case_id, scan)
     assert accepted.status_code == 202, accepted.text
@@ -33,11 +35,15 @@ def test_a_scan_becomes_searchable_and_nothing_readable_is_stored(backend_client
     assert backend_client.get(f"/api/v1/documents/{document['id']}", headers=officer).json()["status"] == "ready"
     assert list((backend_container.settings.data_dir / "tmp").rglob("*")) == []  # upload and OCR scratch both gone
 
-    hits = backend_client.get("/api/v1/search", params={"q": "speech therapies"}, headers=officer).json()["hits"]  # stemmed
+    hits = backend_client.get("/api/v1/search", params={"q": "speech therapies"}, headers=officer).json()[
+        "hits"
+    ]  # stemmed
     assert [(h["document_id"], h["page"]) for h in hits] == [(document["id"], 1)]
     assert "«Speech»" in hits[0]["snippet"]
     assert backend_client.get("/api/v1/search", params={"q": '"therapy twice weekly"'}, headers=officer).json()["hits"]
-    assert not backend_client.get("/api/v1/search", params={"q": '"weekly twice therapy"'}, headers=officer).json()["hits"]
+    assert not backend_client.get("/api/v1/search", params={"q": '"weekly twice therapy"'}, headers=officer).json()[
+        "hits"
+    ]
 
     original = backend_client.get(f"/api/v1/documents/{document['id']}/file", headers=officer)
     assert original.content == scan.read_bytes()
@@ -55,7 +61,9 @@ def test_a_scan_becomes_searchable_and_nothing_readable_is_stored(backend_client
             assert word.encode() not in blob
 
 
-def test_the_same_file_twice_is_one_document(backend_client: TestClient, backend_container: Container, officer, case_id, tmp_path: Path) -> None:
+def test_the_same_file_twice_is_one_document(
+    backend_client: TestClient, backend_container: Services, officer, case_id, tmp_path: Path
+) -> None:
     scan = save(text_strip(), tmp_path / "letter.jpg", quality=90)
     first = upload(backend_client, officer, case_id, scan)
     again = upload(backend_client, officer, case_id, scan, name="letter (1).jpg")
@@ -66,7 +74,9 @@ def test_the_same_file_twice_is_one_document(backend_client: TestClient, backend
 
 
 @pytest.mark.parametrize("name", sorted(BAD_FILES))
-def test_bad_files_get_a_clear_error_and_nothing_is_stored(backend_client: TestClient, backend_container: Container, officer, case_id, tmp_path: Path, name: str) -> None:
+def test_bad_files_get_a_clear_error_and_nothing_is_stored(
+    backend_client: TestClient, backend_container: Services, officer, case_id, tmp_path: Path, name: str
+) -> None:
     make, status, words = BAD_FILES[name]
     response = upload(backend_client, officer, case_id, make(tmp_path))
     assert response.status_code == status, response.text
@@ -77,7 +87,9 @@ def test_bad_files_get_a_clear_error_and_nothing_is_stored(backend_client: TestC
     assert list((backend_container.settings.data_dir / "tmp").iterdir()) == []  # no plaintext left behind
 
 
-def test_a_jpeg_named_pdf_is_taken_as_the_jpeg_it_is(backend_client: TestClient, officer, case_id, tmp_path: Path) -> None:
+def test_a_jpeg_named_pdf_is_taken_as_the_jpeg_it_is(
+    backend_client: TestClient, officer, case_id, tmp_path: Path
+) -> None:
     scan = save(text_strip(), tmp_path / "scan.jpg", quality=90)
     response = upload(backend_client, officer, case_id, scan, name="scan.pdf")
     assert response.status_code == 202
@@ -89,11 +101,17 @@ def test_upload_form_mistakes_say_what_to_fix(backend_client: TestClient, office
     assert "YYYY-MM-DD" in upload(backend_client, officer, case_id, scan, date="02/10/2026").json()["detail"]
     assert "future" in upload(backend_client, officer, case_id, scan, date="2027-01-01").json()["detail"]
     assert "one of" in upload(backend_client, officer, case_id, scan, provided_by="neighbour").json()["detail"]
-    no_file = backend_client.post(f"/api/v1/cases/{case_id}/documents", data={"correspondence_date": "2026-10-02", "provided_by": "school"}, headers=officer)
+    no_file = backend_client.post(
+        f"/api/v1/cases/{case_id}/documents",
+        data={"correspondence_date": "2026-10-02", "provided_by": "school"},
+        headers=officer,
+    )
     assert no_file.status_code == 422
 
 
-def test_an_upload_over_the_cap_is_413_and_leaves_nothing(backend_client: TestClient, backend_container: Container, officer, case_id, tmp_path: Path) -> None:
+def test_an_upload_over_the_cap_is_413_and_leaves_nothing(
+    backend_client: TestClient, backend_container: Services, officer, case_id, tmp_path: Path
+) -> None:
     big = tmp_path / "big.pdf"
     big.write_bytes(b"%PDF-1.7\n" + b"0" * (backend_container.settings.max_upload_bytes + 1))
     response = upload(backend_client, officer, case_id, big)
@@ -103,7 +121,9 @@ def test_an_upload_over_the_cap_is_413_and_leaves_nothing(backend_client: TestCl
     assert list((backend_container.settings.data_dir / "tmp").iterdir()) == []
 
 
-def test_search_refuses_malformed_queries_and_hides_other_officers_cases(backend_client: TestClient, backend_container: Container, officer, case_id, tmp_path: Path) -> None:
+def test_search_refuses_malformed_queries_and_hides_other_officers_cases(
+    backend_client: TestClient, backend_container: Services, officer, case_id, tmp_path: Path
+) -> None:
     document = upload(backend_client, officer, case_id, save(text_strip(), tmp_path / "scan.png")).json()
     run_ocr(backend_container, document["id"])
     for bad in ('"unclosed', "   ", "x" * 300, "** !!"):
@@ -114,14 +134,19 @@ def test_search_refuses_malformed_queries_and_hides_other_officers_cases(backend
         _, token = create_user(session, username="oscar", role=Role.officer, clock=backend_container.clock)
     other = {"Authorization": f"Bearer {token}"}
     assert backend_client.get("/api/v1/search", params={"q": "provision"}, headers=other).json()["hits"] == []
-    assert backend_client.get("/api/v1/search", params={"q": "provision", "case_id": case_id}, headers=other).status_code == 403
+    assert (
+        backend_client.get("/api/v1/search", params={"q": "provision", "case_id": case_id}, headers=other).status_code
+        == 403
+    )
 
 
-def test_who_may_upload_and_download(backend_client: TestClient, backend_container: Container, officer, case_id, tmp_path: Path) -> None:
-    tokens = {}
-    with transaction(backend_container.new_session) as session:
-        for name, role in (("oscar", Role.officer), ("maya", Role.manager), ("adam", Role.admin)):
-            tokens[name] = {"Authorization": f"Bearer {create_user(session, username=name, role=role, clock=backend_container.clock)[1]}"}
+def test_who_may_upload_and_download(
+    backend_client: TestClient, backend_container: Services, officer, case_id, tmp_path: Path
+) -> None:
+    tokens = {
+        name: token(backend_container, name, role)
+        for name, role in (("oscar", Role.officer), ("maya", Role.manager), ("adam", Role.admin))
+    }
     scan = save(text_strip(), tmp_path / "scan.png")
     assert upload(backend_client, tokens["oscar"], case_id, scan).status_code == 403
     assert upload(backend_client, tokens["adam"], case_id, scan).status_code == 403

@@ -17,10 +17,24 @@ from casevault.ingest.process import process
 from tests.ingest.scans import pdf_from_image, png_header_only, text_strip
 
 
-def upload(backend_client: TestClient, headers: dict, case_id: int, path: Path, *, name: str | None = None, date: str = "2026-10-02", provided_by: str = "school"):
+def upload(
+    backend_client: TestClient,
+    headers: dict,
+    case_id: int,
+    path: Path,
+    *,
+    name: str | None = None,
+    date: str = "2026-10-02",
+    provided_by: str = "school",
+):
     with path.open("rb") as body:
         files = {"file": (name or path.name, body, "application/octet-stream")}
-        return backend_client.post(f"/api/v1/cases/{case_id}/documents", files=files, data={"correspondence_date": date, "provided_by": provided_by}, headers=headers)
+        return backend_client.post(
+            f"/api/v1/cases/{case_id}/documents",
+            files=files,
+            data={"correspondence_date": date, "provided_by": provided_by},
+            headers=headers,
+        )
 
 
 def run_ocr(
@@ -28,9 +42,14 @@ def run_ocr(
 ) -> DocumentStatus:
     """What the OCR task does, run here in the test process (tests/e2e runs it in a real worker)."""
     return process(
-        new_session=container.new_session, vault=container.vault, options=container.ocr_options,
-        limits=limits or container.upload_limits, scratch=container.settings.data_dir / "tmp", clock=container.clock,
-        document_id=document_id, holder=task_id,
+        new_session=container.new_session,
+        vault=container.vault,
+        options=container.ocr_options,
+        limits=limits or container.upload_limits,
+        scratch=container.settings.data_dir / "tmp",
+        clock=container.clock,
+        document_id=document_id,
+        holder=task_id,
     )
 
 
@@ -42,12 +61,19 @@ def stored_bytes(container: Services) -> list[bytes]:
         return [path.read_bytes() for path in root.rglob("*") if path.is_file()]
     import boto3
 
-    s3 = boto3.client("s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region,
-                      aws_access_key_id=settings.s3_access_key_id, aws_secret_access_key=settings.s3_secret_access_key)
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=settings.s3_endpoint_url,
+        region_name=settings.s3_region,
+        aws_access_key_id=settings.s3_access_key_id,
+        aws_secret_access_key=settings.s3_secret_access_key,
+    )
     blobs = []
     for bucket in (settings.s3_active_bucket, settings.s3_archive_bucket):
         for version in s3.list_object_versions(Bucket=bucket).get("Versions", []):
-            blobs.append(s3.get_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])["Body"].read())
+            blobs.append(
+                s3.get_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])["Body"].read()
+            )
     return blobs
 
 
@@ -79,5 +105,9 @@ BAD_FILES = {
     "password pdf": (_password_pdf, 422, "remove the password"),
     "20000x20000 png": (lambda tmp: png_header_only(tmp / "bomb.png", 20000, 20000), 422, "pixels"),
     "zero-page tiff": (_zero_page_tiff, 422, "no pages"),
-    "random bytes": (lambda tmp: (tmp / "x.pdf").write_bytes(b"\x00\x01not a document" * 50) and tmp / "x.pdf", 415, "pdf, jpeg, png"),
+    "random bytes": (
+        lambda tmp: (tmp / "x.pdf").write_bytes(b"\x00\x01not a document" * 50) and tmp / "x.pdf",
+        415,
+        "pdf, jpeg, png",
+    ),
 }

@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-
+from casevault.app.services import Services
 from casevault.core.db import transaction
 from casevault.core.models import (
     Case,
@@ -25,7 +25,6 @@ from casevault.core.models import (
 )
 from casevault.retention.parts import Lifecycle
 from casevault.retention.tagging import lifecycle_tags
-from casevault.app.services import Services
 
 
 def lifecycle_of(container: Services, **changes: object) -> Lifecycle:
@@ -77,7 +76,12 @@ def seed_person(
     document_ids, keys = [], []
     for index in range(documents):
         document_id, stored_keys = add_document(
-            container, tmp_path, case_id=case_id, subject=pseudonym, born=born, index=index,
+            container,
+            tmp_path,
+            case_id=case_id,
+            subject=pseudonym,
+            born=born,
+            index=index,
             correspondence_date=last_correspondence or dt.date(2026, 1, 5),
         )
         document_ids.append(document_id)
@@ -86,7 +90,14 @@ def seed_person(
 
 
 def add_document(
-    container: Services, tmp_path: Path, *, case_id: int, subject: str, born: dt.date, index: int, correspondence_date: dt.date
+    container: Services,
+    tmp_path: Path,
+    *,
+    case_id: int,
+    subject: str,
+    born: dt.date,
+    index: int,
+    correspondence_date: dt.date,
 ) -> tuple[int, list[str]]:
     """One ready document on the case: original and searchable objects, one page of text."""
     tags = lifecycle_tags(tier=Tier.active, schedule=container.schedule)
@@ -95,17 +106,31 @@ def add_document(
     stored = [container.vault.put(subject=subject, source=source, tier=Tier.active, tags=tags) for _ in Variant]
     with transaction(container.new_session) as session:
         document = Document(
-            case_id=case_id, original_filename=f"letter-{index}.pdf", content_type="application/pdf",
-            size=stored[0].size, sha256=stored[0].sha256, correspondence_date=correspondence_date,
-            provided_by=ProvidedBy.school, status=DocumentStatus.ready, tier=Tier.active, page_count=1,
+            case_id=case_id,
+            original_filename=f"letter-{index}.pdf",
+            content_type="application/pdf",
+            size=stored[0].size,
+            sha256=stored[0].sha256,
+            correspondence_date=correspondence_date,
+            provided_by=ProvidedBy.school,
+            status=DocumentStatus.ready,
+            tier=Tier.active,
+            page_count=1,
         )
         session.add(document)
         session.flush()
         for variant, put in zip(Variant, stored, strict=True):
-            session.add(StoredObject(
-                document_id=document.id, variant=variant, object_key=put.object_key, tier=Tier.active,
-                sha256=put.sha256, size=put.size, stored_size=put.stored_size,
-            ))
+            session.add(
+                StoredObject(
+                    document_id=document.id,
+                    variant=variant,
+                    object_key=put.object_key,
+                    tier=Tier.active,
+                    sha256=put.sha256,
+                    size=put.size,
+                    stored_size=put.stored_size,
+                )
+            )
         session.add(PageText(document_id=document.id, page=1, text=f"The {WORDS[index % len(WORDS)]} letter."))
         return document.id, [put.object_key for put in stored]
 

@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from casevault.api.app import create_app
+from casevault.app.services import Services
 from casevault.core.models import Role, Tier
 from casevault.retention.sweep import run_sweep
-from casevault.app.services import Services
-from tests.tokens import token
 from tests.retention.seeding import lifecycle_of, seed_person, versions_in
+from tests.tokens import token
 
 pytestmark = pytest.mark.parametrize("backend", ["filesystem"], indirect=True)
 
@@ -28,15 +28,22 @@ def api(life: Services) -> Iterator[TestClient]:
 
 @pytest.fixture
 def headers(life: Services) -> dict[str, dict[str, str]]:
-    return {role.value: token(life, name, role) for name, role in (("maya", Role.manager), ("olive", Role.officer),
-                                                                    ("adam", Role.admin))}
+    return {
+        role.value: token(life, name, role)
+        for name, role in (("maya", Role.manager), ("olive", Role.officer), ("adam", Role.admin))
+    }
 
 
-def test_holds_are_for_managers_and_the_reason_stays_out_of_the_audit_log(api: TestClient, headers, life: Services, tmp_path: Path) -> None:
+def test_holds_are_for_managers_and_the_reason_stays_out_of_the_audit_log(
+    api: TestClient, headers, life: Services, tmp_path: Path
+) -> None:
     seeded = seed_person(life, tmp_path, born=dt.date(2001, 11, 24), documents=1)
     body = {"person_id": seeded.person_id, "kind": "safeguarding", "reason": "Concern raised by Dr Jones"}
     assert api.post("/api/v1/holds", json=body, headers=headers["officer"]).status_code == 403
-    assert api.post("/api/v1/holds", json={**body, "case_id": seeded.case_id}, headers=headers["manager"]).status_code == 422
+    assert (
+        api.post("/api/v1/holds", json={**body, "case_id": seeded.case_id}, headers=headers["manager"]).status_code
+        == 422
+    )
 
     placed = api.post("/api/v1/holds", json=body, headers=headers["manager"])
     assert placed.status_code == 201, placed.text
@@ -56,12 +63,16 @@ def test_holds_are_for_managers_and_the_reason_stays_out_of_the_audit_log(api: T
     assert "Jones" not in details and "Concern" not in details
 
 
-def test_due_list_is_for_managers_and_previews_a_later_day(api: TestClient, headers, life: Services, tmp_path: Path) -> None:
+def test_due_list_is_for_managers_and_previews_a_later_day(
+    api: TestClient, headers, life: Services, tmp_path: Path
+) -> None:
     seed_person(life, tmp_path, born=dt.date(2002, 1, 10), documents=1)
     assert api.get("/api/v1/retention/due", headers=headers["officer"]).status_code == 403
     assert api.get("/api/v1/retention/due", headers=headers["manager"]).json()["items"] == []
     later = api.get("/api/v1/retention/due", params={"as_of": "2027-01-10"}, headers=headers["manager"]).json()
-    assert [(i["kind"], i["due_on"], i["rule"]) for i in later["items"]] == [("destroy_person", "2027-01-10", "destroy-at-age")]
+    assert [(i["kind"], i["due_on"], i["rule"]) for i in later["items"]] == [
+        ("destroy_person", "2027-01-10", "destroy-at-age")
+    ]
 
 
 def test_approval_then_certificate(api: TestClient, headers, life: Services, tmp_path: Path) -> None:
@@ -79,7 +90,9 @@ def test_approval_then_certificate(api: TestClient, headers, life: Services, tmp
     assert "Robin" not in str(certificate) and "2001" not in str(certificate)
 
 
-def test_approving_a_destruction_not_yet_due_is_refused(api: TestClient, headers, life: Services, tmp_path: Path) -> None:
+def test_approving_a_destruction_not_yet_due_is_refused(
+    api: TestClient, headers, life: Services, tmp_path: Path
+) -> None:
     seeded = seed_person(life, tmp_path, born=dt.date(2005, 1, 1), documents=1)
     answer = api.post("/api/v1/retention/approvals", json={"person_id": seeded.person_id}, headers=headers["manager"])
     assert answer.status_code == 409
@@ -87,7 +100,9 @@ def test_approving_a_destruction_not_yet_due_is_refused(api: TestClient, headers
 
 def test_manager_restores_an_archived_case(api: TestClient, headers, life: Services, tmp_path: Path) -> None:
     seeded = seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1))
-    assert api.post(f"/api/v1/cases/{seeded.case_id}/restore", headers=headers["manager"]).status_code == 409  # not archived yet
+    assert (
+        api.post(f"/api/v1/cases/{seeded.case_id}/restore", headers=headers["manager"]).status_code == 409
+    )  # not archived yet
     run_sweep(lifecycle_of(life), dry_run=False)
     assert api.post(f"/api/v1/cases/{seeded.case_id}/restore", headers=headers["officer"]).status_code == 403
 

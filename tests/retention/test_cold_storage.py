@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from casevault.app.parts import init_storage
+from casevault.app.services import Services
 from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
 from casevault.core.models import Case, CaseStatus, Person, Tier
@@ -18,7 +19,6 @@ from casevault.retention.moves import restore_case
 from casevault.retention.referral import restore_on_referral
 from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import run_sweep
-from casevault.app.services import Services
 from tests.retention.seeding import seed_person, versions_in
 
 
@@ -39,7 +39,14 @@ def test_restore_from_glacier_waits_for_the_store_then_copies_back(glacier: Serv
         assert glacier.vault.store.head(tier=Tier.archive, key=key).storage_class == "GLACIER"
     with transaction(glacier.new_session) as session:
         person = session.get(Person, seeded.person_id)
-        restore_on_referral(session, person=person, referral_date=glacier.clock.today(), schedule=glacier.schedule, clock=glacier.clock, actor="user:1")
+        restore_on_referral(
+            session,
+            person=person,
+            referral_date=glacier.clock.today(),
+            schedule=glacier.schedule,
+            clock=glacier.clock,
+            actor="user:1",
+        )
 
     first = restore_case(lifecycle, case_id=seeded.case_id, holder="task-1")
 

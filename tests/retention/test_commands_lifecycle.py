@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlmodel import select
 
+from casevault.app.services import Services
 from casevault.cli.retention import retention
 from casevault.core.models import AuditEvent, Case, CaseStatus
 from casevault.retention.schedule import default_schedule_path
-from casevault.app.services import Services
 from tests.retention.seeding import seed_person
 
 pytestmark = pytest.mark.parametrize("backend", ["filesystem"], indirect=True)

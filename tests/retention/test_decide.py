@@ -30,7 +30,7 @@ DESTROY_AT_WINDOW_END = dataclasses.replace(
     SCHEDULE, archive_expiry=ArchiveExpiryRule(rule_id="archive-window-end", action=ExpiryAction.destroy)
 )
 BORN = D(2005, 6, 15)  # 25 on 2030-06-15
-RELEASED = dt.datetime(2026, 5, 1, 9, 0, tzinfo=dt.timezone.utc)
+RELEASED = dt.datetime(2026, 5, 1, 9, 0, tzinfo=dt.UTC)
 CLOSED_ON = D(2026, 3, 10)
 LAST_CORRESPONDENCE = D(2026, 2, 1)
 
@@ -293,9 +293,7 @@ def test_holds_mark_an_archive_as_held(
 def test_holds_mark_destruction_as_held(
     person_holds: tuple[HoldFacts, ...], case_holds: tuple[HoldFacts, ...], held_by: tuple[int, ...]
 ) -> None:
-    facts = person(
-        case(10, CaseStatus.archived), case(11, CaseStatus.archived, holds=case_holds), holds=person_holds
-    )
+    facts = person(case(10, CaseStatus.archived), case(11, CaseStatus.archived, holds=case_holds), holds=person_holds)
     action = only(decide([facts], SCHEDULE, D(2030, 6, 15)))
     assert action.kind is ActionKind.destroy_person
     assert (action.held, action.hold_ids) == (bool(held_by), held_by)
@@ -459,9 +457,7 @@ def test_nothing_is_ever_due_early(schedule: Schedule) -> None:
         pytest.param(None, D(2026, 1, 31), D(2027, 1, 31), id="no-correspondence-counts-from-closure"),
         pytest.param(D(2026, 4, 20), D(2026, 3, 10), D(2027, 4, 20), id="letter-after-closure-counts"),
         pytest.param(D(2026, 2, 1), D(2026, 3, 10), D(2027, 2, 1), id="letter-before-closure-counts"),
-        pytest.param(
-            D(2024, 1, 5), D(2026, 3, 10), D(2026, 3, 10), id="window-over-before-closure-ends-at-closure"
-        ),
+        pytest.param(D(2024, 1, 5), D(2026, 3, 10), D(2026, 3, 10), id="window-over-before-closure-ends-at-closure"),
     ],
 )
 def test_archive_until(last_correspondence: dt.date | None, closed_on: dt.date, expected: dt.date) -> None:

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
+from casevault.app.celery_app import _beat_schedule
+from casevault.app.services import Services
 from casevault.archive.audit_anchor import read_anchors
 from casevault.core.models import AuditEvent
 from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import run_sweep
-from casevault.app.celery_app import _beat_schedule
-from casevault.app.services import Services
 from tests.retention.seeding import lifecycle_of, seed_person
 
 

@@ -14,20 +14,20 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from casevault.archive.audit_anchor import is_audit_object
 from casevault.api.app import create_app
+from casevault.app.services import Services
 from casevault.archive import Vault
+from casevault.archive.audit_anchor import is_audit_object
 from casevault.core.clock import FixedClock
 from casevault.core.errors import Conflict, KeyDestroyed
 from casevault.core.models import DestructionCertificate, LeaseRecord, Role, StoredObject, Tier
 from casevault.retention.parts import DEFAULT_LEASE
 from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import run_sweep
-from casevault.app.services import Services
-from tests.tokens import token
 from tests.ingest.scans import pdf_with_text_pages
-from tests.retention.seeding import lifecycle_of, seed_person, versions_in
 from tests.retention.faults import WorkerKilled
+from tests.retention.seeding import lifecycle_of, seed_person, versions_in
+from tests.tokens import token
 
 TURNS_25_TODAY = dt.date(2001, 11, 24)  # the clock's today is 2026-11-24
 
@@ -56,13 +56,16 @@ def test_an_upload_racing_the_destruction_cannot_recreate_the_data_key(life: Ser
 
     with TestClient(create_app(life), raise_server_exceptions=True) as client, letter.open("rb") as body:
         answer = client.post(
-            f"/api/v1/cases/{seeded.case_id}/documents", headers=manager,
+            f"/api/v1/cases/{seeded.case_id}/documents",
+            headers=manager,
             files={"file": ("late.pdf", body, "application/pdf")},
             data={"correspondence_date": "2026-11-20", "provided_by": "school"},
         )
 
     [sweep] = racing.sweeps
-    assert [o.item for o in sweep.outcomes if o.outcome is StepOutcomeKind.done] == [f"destroy:person:{seeded.person_id}"]
+    assert [o.item for o in sweep.outcomes if o.outcome is StepOutcomeKind.done] == [
+        f"destroy:person:{seeded.person_id}"
+    ]
     assert answer.status_code in (409, 410), answer.text
     assert "destroyed" in answer.json()["detail"]
     assert not life.vault.has_key(subject=seeded.pseudonym)
@@ -130,7 +133,9 @@ def test_a_live_archive_claim_makes_the_destruction_wait(life: Services, tmp_pat
     mover = claims.item_key("archive", "case", seeded.case_id)
     assert claims.claim(life.new_session, item=mover, holder="mover", clock=life.clock, lease=DEFAULT_LEASE)
 
-    outcome = destroy_person(lifecycle_of(life), person_id=seeded.person_id, action=_due(life, "destroy_person"), holder="sweep")
+    outcome = destroy_person(
+        lifecycle_of(life), person_id=seeded.person_id, action=_due(life, "destroy_person"), holder="sweep"
+    )
 
     assert outcome.outcome is StepOutcomeKind.skipped and mover in outcome.why
     assert sorted(versions_in(life, Tier.active, seeded.object_keys)) == sorted(seeded.object_keys)
@@ -158,7 +163,9 @@ def test_an_archive_whose_claim_ran_out_stops_and_leaves_nothing_of_a_person_des
         if not destructions:  # the first copy stalls past its lease, into the birthday
             clock.advance(dt.timedelta(days=1) + DEFAULT_LEASE)
             destruction = _due(life, "destroy_person")
-            destructions.append(destroy_person(lifecycle_of(life), person_id=seeded.person_id, action=destruction, holder="sweep"))
+            destructions.append(
+                destroy_person(lifecycle_of(life), person_id=seeded.person_id, action=destruction, holder="sweep")
+            )
         with store.writer(tier=target, key=key, tags=tags) as sink:
             sink.write(data)
 

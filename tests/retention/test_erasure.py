@@ -20,16 +20,16 @@ from fastapi.testclient import TestClient
 
 from casevault.api.app import create_app
 from casevault.app.parts import init_storage
+from casevault.app.services import Services
 from casevault.core.clock import FixedClock
 from casevault.core.models import DocumentStatus, Role
 from casevault.core.settings import load_settings
 from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import run_sweep
-from casevault.app.services import Services
 from tests.e2e.life import upload
-from tests.tokens import token
 from tests.ingest.scans import pdf_with_text_pages, save, text_strip
 from tests.ingest.uploads import run_ocr
+from tests.tokens import token
 
 DESTROYED = {"name": "Xanthe Brimblecombe", "born": dt.date(2001, 7, 13), "words": ("Xylofrond", "Jabberwhisk")}
 KEPT = {"name": "Quentin Ostrowski", "born": dt.date(2012, 2, 29), "words": ("Quibbletorn", "Vexmoorland")}
@@ -90,8 +90,10 @@ def test_a_destroyed_persons_words_name_and_birth_date_are_in_no_file_after_the_
         refused.write_bytes(f"not a document: {first} {second} {person['name']}".encode() * 50)
         with refused.open("rb") as body:
             answer = client.post(
-                f"/api/v1/cases/{case['id']}/documents", files={"file": ("notes.pdf", body)},
-                data={"correspondence_date": "2026-05-20", "provided_by": "school"}, headers=officer,
+                f"/api/v1/cases/{case['id']}/documents",
+                files={"file": ("notes.pdf", body)},
+                data={"correspondence_date": "2026-05-20", "provided_by": "school"},
+                headers=officer,
             )
         assert answer.status_code == 415, answer.text
 
@@ -115,12 +117,10 @@ def test_a_destroyed_persons_words_name_and_birth_date_are_in_no_file_after_the_
     assert client.get("/api/v1/search", params={"q": KEPT["words"][0]}, headers=manager).json()["hits"]
 
 
-def test_the_certificate_says_what_the_database_keeps_and_for_how_long(
-    container: Services, tmp_path: Path
-) -> None:
-    from casevault.core.models import DestructionCertificate
+def test_the_certificate_says_what_the_database_keeps_and_for_how_long(container: Services, tmp_path: Path) -> None:
     from sqlmodel import select
 
+    from casevault.core.models import DestructionCertificate
     from tests.retention.seeding import seed_person
 
     init_storage(container.settings)
@@ -144,6 +144,7 @@ def _vacuums(container: Services) -> dict[str, int]:
         return {}
     with container.engine.connect() as connection:
         rows = connection.exec_driver_sql(
-            "SELECT relname, vacuum_count FROM pg_stat_user_tables WHERE relname IN ('person', 'page_text', 'case_file')"
+            "SELECT relname, vacuum_count FROM pg_stat_user_tables"
+            " WHERE relname IN ('person', 'page_text', 'case_file')"
         ).all()
     return {name: count for name, count in rows}

@@ -15,15 +15,24 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from casevault.app.services import Services
 from casevault.core import audit
 from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
-from casevault.core.models import Case, CaseStatus, DestructionCertificate, DestructionJob, LeaseRecord, Person, StoredObject, Tier
+from casevault.core.models import (
+    Case,
+    CaseStatus,
+    DestructionCertificate,
+    DestructionJob,
+    LeaseRecord,
+    Person,
+    StoredObject,
+    Tier,
+)
 from casevault.retention.parts import DEFAULT_LEASE
 from casevault.retention.referral import restore_on_referral
 from casevault.retention.steps import Boundary, StepOutcomeKind
 from casevault.retention.sweep import run_sweep
-from casevault.app.services import Services
 from tests.retention.faults import WorkerKilled, kill_at
 from tests.retention.seeding import Seeded, lifecycle_of, seed_person, versions_in
 
@@ -69,12 +78,21 @@ def test_archive_converges_after_a_crash(life: Services, tmp_path: Path, boundar
 
 
 @pytest.mark.parametrize("boundary", MOVE_BOUNDARIES, ids=lambda b: b.value)
-def test_restore_converges_after_a_crash_and_no_case_stays_restoring(life: Services, tmp_path: Path, boundary: Boundary) -> None:
+def test_restore_converges_after_a_crash_and_no_case_stays_restoring(
+    life: Services, tmp_path: Path, boundary: Boundary
+) -> None:
     seeded = seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1))
     run_sweep(lifecycle_of(life), dry_run=False)
     with transaction(life.new_session) as session:
         person = session.get(Person, seeded.person_id)
-        restore_on_referral(session, person=person, referral_date=life.clock.today(), schedule=life.schedule, clock=life.clock, actor="user:1")
+        restore_on_referral(
+            session,
+            person=person,
+            referral_date=life.clock.today(),
+            schedule=life.schedule,
+            clock=life.clock,
+            actor="user:1",
+        )
 
     crash_then_rerun(life, boundary)
 
@@ -84,7 +102,9 @@ def test_restore_converges_after_a_crash_and_no_case_stays_restoring(life: Servi
 
 
 @pytest.mark.parametrize("boundary", DESTROY_BOUNDARIES, ids=lambda b: b.value)
-def test_destruction_converges_after_a_crash_with_one_certificate(life: Services, tmp_path: Path, boundary: Boundary) -> None:
+def test_destruction_converges_after_a_crash_with_one_certificate(
+    life: Services, tmp_path: Path, boundary: Boundary
+) -> None:
     seeded = seed_person(life, tmp_path, born=dt.date(2001, 11, 24), documents=2)
     neighbour = seed_person(life, tmp_path, born=dt.date(2009, 1, 1), documents=1)
 
@@ -97,7 +117,12 @@ def test_destruction_converges_after_a_crash_with_one_certificate(life: Services
         assert session.get(Person, seeded.person_id) is None
         assert session.exec(select(DestructionJob)).all() == []
         [certificate] = session.exec(select(DestructionCertificate)).all()
-        assert (certificate.subject, certificate.cases, certificate.documents, certificate.objects) == (seeded.pseudonym, 1, 2, 4)
+        assert (certificate.subject, certificate.cases, certificate.documents, certificate.objects) == (
+            seeded.pseudonym,
+            1,
+            2,
+            4,
+        )
         assert audit.verify_chain(session, mac_key=life.audit_mac_key).ok
     assert sorted(versions_in(life, Tier.active, neighbour.object_keys)) == sorted(neighbour.object_keys)
     assert not _claims_left(life)
@@ -117,7 +142,15 @@ def test_a_hold_cannot_be_placed_once_destruction_has_started(life: Services, tm
     with transaction(life.new_session) as session:
         manager, _ = create_user(session, username="maya", role=Role.manager, clock=life.clock)
     with pytest.raises(Conflict, match="being destroyed"), transaction(life.new_session) as session:
-        place_hold(session, person_id=seeded.person_id, case_id=None, kind=HoldKind.legal, reason="Too late.", user=manager, clock=life.clock)
+        place_hold(
+            session,
+            person_id=seeded.person_id,
+            case_id=None,
+            kind=HoldKind.legal,
+            reason="Too late.",
+            user=manager,
+            clock=life.clock,
+        )
 
 
 def _corrupt(life: Services, *, tier: Tier, key: str) -> None:
@@ -150,7 +183,12 @@ def test_a_restore_whose_archive_copy_is_corrupt_leaves_the_case_archived_and_sa
         person = session.get(Person, seeded.person_id)
         assert person is not None
         restore_on_referral(
-            session, person=person, referral_date=life.clock.today(), schedule=life.schedule, clock=life.clock, actor="user:1"
+            session,
+            person=person,
+            referral_date=life.clock.today(),
+            schedule=life.schedule,
+            clock=life.clock,
+            actor="user:1",
         )
 
     report = run_sweep(lifecycle_of(life), dry_run=False)

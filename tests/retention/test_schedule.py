@@ -14,6 +14,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from casevault.app.services import Services
 from casevault.cli.retention import retention
 from casevault.core.errors import ConfigurationError
 from casevault.core.settings import load_settings
@@ -24,7 +25,6 @@ from casevault.retention.schedule import (
     parse_schedule,
     schedule_from_mapping,
 )
-from casevault.app.services import Services
 
 SHIPPED_TEXT = default_schedule_path().read_text(encoding="utf-8")
 

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
+from casevault.app.services import Services
 from casevault.core import audit
 from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
@@ -33,10 +34,8 @@ from casevault.retention.decide import ActionKind
 from casevault.retention.holds import place_hold, release_hold
 from casevault.retention.moves import archive_case
 from casevault.retention.referral import restore_on_referral
-from casevault.retention.steps import StepOutcomeKind
+from casevault.retention.steps import Boundary, StepOutcomeKind
 from casevault.retention.sweep import due_list, run_sweep
-from casevault.app.services import Services
-from casevault.retention.steps import Boundary
 from tests.retention.seeding import add_document, lifecycle_of, seed_person, versions_in
 
 TODAY = dt.date(2026, 11, 24)
@@ -71,7 +70,13 @@ def test_a_real_sweep_refuses_a_date_after_today(life: Services) -> None:
 
 
 def test_archive_moves_every_object_to_the_archive_tier_verified_and_retagged(life: Services, tmp_path: Path) -> None:
-    seeded = seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1), last_correspondence=dt.date(2026, 9, 30))
+    seeded = seed_person(
+        life,
+        tmp_path,
+        born=dt.date(2010, 5, 1),
+        closed_on=dt.date(2026, 10, 1),
+        last_correspondence=dt.date(2026, 9, 30),
+    )
     before = {key: _plaintext(life, seeded.pseudonym, key, Tier.active, tmp_path) for key in seeded.object_keys}
 
     report = run_sweep(lifecycle_of(life), dry_run=False)
@@ -98,7 +103,15 @@ def test_a_hold_placed_after_planning_stops_the_archive(life: Services, tmp_path
     [planned], _ = due_list(lifecycle, as_of=TODAY)
     manager = _manager(life)
     with transaction(life.new_session) as session:
-        place_hold(session, person_id=None, case_id=seeded.case_id, kind=HoldKind.complaint, reason="Complaint open.", user=manager, clock=life.clock)
+        place_hold(
+            session,
+            person_id=None,
+            case_id=seeded.case_id,
+            kind=HoldKind.complaint,
+            reason="Complaint open.",
+            user=manager,
+            clock=life.clock,
+        )
 
     outcome = archive_case(lifecycle, action=planned.action, holder="late-sweep")
 
@@ -137,7 +150,9 @@ def test_destruction_at_25_removes_everything_and_certifies(life: Services, tmp_
         pages = session.exec(select(PageText)).all()
         assert {p.document_id for p in pages} == set(kept.document_ids)
         if session.get_bind().dialect.name == "sqlite":
-            hits = session.execute(sa.text("SELECT rowid FROM page_text_fts WHERE page_text_fts MATCH 'tribunal'")).all()
+            hits = session.execute(
+                sa.text("SELECT rowid FROM page_text_fts WHERE page_text_fts MATCH 'tribunal'")
+            ).all()
             assert {row[0] for row in hits} == {p.id for p in pages if "tribunal" in p.text}
         [certificate] = session.exec(select(DestructionCertificate)).all()
         assert certificate.subject == seeded.pseudonym
@@ -153,7 +168,15 @@ def test_a_hold_stops_destruction_until_released(life: Services, tmp_path: Path)
     seeded = seed_person(life, tmp_path, born=dt.date(2001, 11, 24))
     manager = _manager(life)
     with transaction(life.new_session) as session:
-        hold = place_hold(session, person_id=seeded.person_id, case_id=None, kind=HoldKind.legal, reason="Tribunal pending.", user=manager, clock=life.clock)
+        hold = place_hold(
+            session,
+            person_id=seeded.person_id,
+            case_id=None,
+            kind=HoldKind.legal,
+            reason="Tribunal pending.",
+            user=manager,
+            clock=life.clock,
+        )
 
     held = run_sweep(lifecycle_of(life), dry_run=False)
     assert held.due[0].action.held and held.count(StepOutcomeKind.done) == 0
@@ -184,7 +207,13 @@ def test_destruction_waits_for_a_managers_approval_when_the_setting_asks(life: S
 
     manager = _manager(life)
     with transaction(life.new_session) as session:
-        approve_destruction(session, person=session.get(Person, seeded.person_id), user=manager, schedule=life.schedule, clock=life.clock)
+        approve_destruction(
+            session,
+            person=session.get(Person, seeded.person_id),
+            user=manager,
+            schedule=life.schedule,
+            clock=life.clock,
+        )
     assert run_sweep(lifecycle, dry_run=False).count(StepOutcomeKind.done) == 1
     with life.new_session() as session:
         [certificate] = session.exec(select(DestructionCertificate)).all()
@@ -194,10 +223,15 @@ def test_destruction_waits_for_a_managers_approval_when_the_setting_asks(life: S
 def test_a_new_referral_restores_archived_cases_to_active(life: Services, tmp_path: Path) -> None:
     seeded = seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1))
     run_sweep(lifecycle_of(life), dry_run=False)
-    original = {key: hashlib.sha256(_plaintext(life, seeded.pseudonym, key, Tier.archive, tmp_path)).hexdigest() for key in seeded.object_keys}
+    original = {
+        key: hashlib.sha256(_plaintext(life, seeded.pseudonym, key, Tier.archive, tmp_path)).hexdigest()
+        for key in seeded.object_keys
+    }
     with transaction(life.new_session) as session:
         person = session.get(Person, seeded.person_id)
-        restoring = restore_on_referral(session, person=person, referral_date=TODAY, schedule=life.schedule, clock=life.clock, actor="user:1")
+        restoring = restore_on_referral(
+            session, person=person, referral_date=TODAY, schedule=life.schedule, clock=life.clock, actor="user:1"
+        )
     assert restoring == [seeded.case_id]
 
     report = run_sweep(lifecycle_of(life), dry_run=False)  # finishes every case left restoring
@@ -211,15 +245,25 @@ def test_a_new_referral_restores_archived_cases_to_active(life: Services, tmp_pa
         assert {o.tier for o in session.exec(select(StoredObject)).all()} == {Tier.active}
 
 
-def test_expiring_the_archive_destroys_that_cases_documents_when_the_schedule_says_so(life: Services, tmp_path: Path) -> None:
+def test_expiring_the_archive_destroys_that_cases_documents_when_the_schedule_says_so(
+    life: Services, tmp_path: Path
+) -> None:
     import dataclasses
 
     from casevault.retention.schedule import ExpiryAction
 
     schedule = life.schedule
-    destroying = dataclasses.replace(schedule, archive_expiry=dataclasses.replace(schedule.archive_expiry, action=ExpiryAction.destroy))
+    destroying = dataclasses.replace(
+        schedule, archive_expiry=dataclasses.replace(schedule.archive_expiry, action=ExpiryAction.destroy)
+    )
     clock: FixedClock = life.clock
-    seeded = seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1), last_correspondence=dt.date(2026, 9, 30))
+    seeded = seed_person(
+        life,
+        tmp_path,
+        born=dt.date(2010, 5, 1),
+        closed_on=dt.date(2026, 10, 1),
+        last_correspondence=dt.date(2026, 9, 30),
+    )
     run_sweep(lifecycle_of(life, schedule=destroying), dry_run=False)
     clock.set(dt.date(2027, 9, 29))
     assert run_sweep(lifecycle_of(life, schedule=destroying), dry_run=False).due == ()  # a day early: nothing
@@ -233,14 +277,24 @@ def test_expiring_the_archive_destroys_that_cases_documents_when_the_schedule_sa
         assert session.exec(select(Document)).all() == []
 
 
-def test_a_document_uploaded_during_the_move_keeps_the_case_closed_until_it_is_moved_too(life: Services, tmp_path: Path) -> None:
+def test_a_document_uploaded_during_the_move_keeps_the_case_closed_until_it_is_moved_too(
+    life: Services, tmp_path: Path
+) -> None:
     born = dt.date(2010, 5, 1)
     seeded = seed_person(life, tmp_path, born=born, closed_on=dt.date(2026, 10, 1), documents=1)
     late: list[str] = []
 
     def upload_midway(boundary: Boundary, item: str) -> None:
         if boundary is Boundary.after_delete and not late:
-            _, keys = add_document(life, tmp_path, case_id=seeded.case_id, subject=seeded.pseudonym, born=born, index=9, correspondence_date=dt.date(2026, 10, 5))
+            _, keys = add_document(
+                life,
+                tmp_path,
+                case_id=seeded.case_id,
+                subject=seeded.pseudonym,
+                born=born,
+                index=9,
+                correspondence_date=dt.date(2026, 10, 5),
+            )
             late.extend(keys)
 
     first = run_sweep(lifecycle_of(life), dry_run=False, on_step=upload_midway)

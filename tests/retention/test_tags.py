@@ -14,17 +14,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from casevault.api.app import create_app
+from casevault.app.services import Services
 from casevault.archive.s3 import S3Store
 from casevault.core.clock import FixedClock
 from casevault.core.models import DocumentStatus, Role, Tier
 from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import run_sweep
-from casevault.app.services import Services
 from tests.e2e.life import upload
-from tests.tokens import token
 from tests.ingest.scans import pdf_with_text_pages
 from tests.ingest.uploads import run_ocr
 from tests.retention.seeding import lifecycle_of, seed_person
+from tests.tokens import token
 
 BORN = dt.date(2004, 3, 10)  # 25 on 10 March 2029
 RETIRED_TAG = "casevault:disposition-month"
@@ -32,11 +32,16 @@ RETIRED_TAG = "casevault:disposition-month"
 
 def derived_from(born: dt.date) -> set[str]:
     birthday = born.replace(year=born.year + 25)
-    return {
-        f"{day:%Y}" for day in (born, birthday)
-    } | {f"{day:%Y-%m}" for day in (born, birthday)} | {f"{day:%Y%m}" for day in (born, birthday)} | {
-        born.isoformat(), birthday.isoformat(), f"{born:%m-%d}",
-    }
+    return (
+        {f"{day:%Y}" for day in (born, birthday)}
+        | {f"{day:%Y-%m}" for day in (born, birthday)}
+        | {f"{day:%Y%m}" for day in (born, birthday)}
+        | {
+            born.isoformat(),
+            birthday.isoformat(),
+            f"{born:%m-%d}",
+        }
+    )
 
 
 def everything_said_about_objects(life: Services) -> list[str]:
@@ -59,7 +64,9 @@ def everything_said_about_objects(life: Services) -> list[str]:
 def tag_as_before(life: Services, key: str) -> None:
     """Give an active object the tag casevault wrote before: its destruction month."""
     store = life.vault.store
-    store.set_tags(tier=Tier.active, key=key, tags={**store.get_tags(tier=Tier.active, key=key), RETIRED_TAG: "2029-03"})
+    store.set_tags(
+        tier=Tier.active, key=key, tags={**store.get_tags(tier=Tier.active, key=key), RETIRED_TAG: "2029-03"}
+    )
 
 
 @pytest.fixture

@@ -7,15 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
-
 from sqlmodel import col, select
 
+from casevault.app.celery_app import _beat_schedule
+from casevault.app.services import Services
 from casevault.core.db import transaction
 from casevault.core.errors import InvalidInput
 from casevault.core.models import AuditEvent, Case, CaseStatus, Person, Tier
 from casevault.retention.referral import restore_on_referral
-from casevault.app.celery_app import _beat_schedule
-from casevault.app.services import Services
 from tests.retention.seeding import seed_person, versions_in
 
 pytestmark = pytest.mark.parametrize("backend", ["filesystem"], indirect=True)
@@ -33,7 +32,14 @@ def test_the_daily_sweep_and_the_restore_task_do_the_work(life: Services, tmp_pa
     assert counts["done"] == 1
     with transaction(life.new_session) as session:
         person = session.get(Person, seeded.person_id)
-        restore_on_referral(session, person=person, referral_date=life.clock.today(), schedule=life.schedule, clock=life.clock, actor="user:1")
+        restore_on_referral(
+            session,
+            person=person,
+            referral_date=life.clock.today(),
+            schedule=life.schedule,
+            clock=life.clock,
+            actor="user:1",
+        )
 
     assert app.tasks["casevault.retention.restore_case"].apply(args=[seeded.case_id]).get() == "done"
     assert sorted(versions_in(life, Tier.active, seeded.object_keys)) == sorted(seeded.object_keys)
@@ -50,7 +56,9 @@ def _sweep_task(life: Services):
 
 def _sweeps_as_of(life: Services) -> list[str]:
     with life.new_session() as session:
-        events = session.exec(select(AuditEvent).where(AuditEvent.action == "retention.sweep").order_by(col(AuditEvent.id))).all()
+        events = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "retention.sweep").order_by(col(AuditEvent.id))
+        ).all()
     return [json.loads(event.details)["as_of"] for event in events]
 
 
@@ -69,7 +77,9 @@ def test_the_sweep_task_acts_as_of_the_day_an_operator_sends(life: Services, tmp
 
 
 @pytest.mark.parametrize("as_of", ["2026-02-30", "1 October 2026", "20261001", "2026-10-01T00:00", 20261001])
-def test_a_malformed_sweep_date_is_refused_saying_how_to_write_it(life: Services, tmp_path: Path, as_of: object) -> None:
+def test_a_malformed_sweep_date_is_refused_saying_how_to_write_it(
+    life: Services, tmp_path: Path, as_of: object
+) -> None:
     sweep = _sweep_task(life)
     seeded = seed_person(life, tmp_path, born=dt.date(2010, 5, 1), closed_on=dt.date(2026, 10, 1))
 

@@ -26,5 +26,8 @@ def list_events(
     if action:
         query = query.where(AuditEvent.action == action)
     events = session.exec(query).all()
-    public = [AuditEventPublic(**event.model_dump(exclude={"details", "prev_hash"}), details=json.loads(event.details)) for event in events]
+    public = [
+        AuditEventPublic(**event.model_dump(exclude={"details", "prev_hash"}), details=json.loads(event.details))
+        for event in events
+    ]
     return AuditPage(events=public, next_after_id=events[-1].id if len(events) == limit else None)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 from sqlmodel import Session
 
 from casevault.api.bounds import Offset, PathId
-from casevault.api.deps import ServicesDep, Officer, SessionDep, record
+from casevault.api.deps import Officer, ServicesDep, SessionDep, record
 from casevault.api.schemas import CaseClose, CaseCreate, CaseList, CasePublic, NoteCreate, NoteList, NotePublic
 from casevault.core import casework
 from casevault.core.errors import Forbidden
@@ -32,8 +32,12 @@ def _officer_for(session: Session, *, body: CaseCreate, user: User) -> User | No
 @router.post("", status_code=201, response_model=CasePublic)
 def open_case(body: CaseCreate, user: Officer, session: SessionDep, services: ServicesDep) -> CasePublic:
     case = services.cases.open(
-        session, person_id=body.person_id, referral_date=body.referral_date, referral_source=body.referral_source,
-        officer=_officer_for(session, body=body, user=user), user=user,
+        session,
+        person_id=body.person_id,
+        referral_date=body.referral_date,
+        referral_source=body.referral_source,
+        officer=_officer_for(session, body=body, user=user),
+        user=user,
     )
     return _public(session, case)
 
@@ -56,7 +60,9 @@ def read_case(case_id: PathId, user: Officer, session: SessionDep) -> CasePublic
 
 
 @router.post("/{case_id}/close", response_model=CasePublic)
-def close_case(case_id: PathId, body: CaseClose, user: Officer, session: SessionDep, services: ServicesDep) -> CasePublic:
+def close_case(
+    case_id: PathId, body: CaseClose, user: Officer, session: SessionDep, services: ServicesDep
+) -> CasePublic:
     case = services.cases.close(session, case_id=case_id, closed_on=body.closed_on, outcome=body.outcome, user=user)
     return _public(session, case)
 

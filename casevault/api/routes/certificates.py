@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from casevault.api.bounds import Offset
+from casevault.api.deps import Manager, ServicesDep, SessionDep, record
 from casevault.api.schemas import CertificateList, CertificatePublic
-from casevault.api.deps import ServicesDep, Manager, SessionDep, record
 from casevault.retention.certificates import list_certificates
 
 router = APIRouter(prefix="/certificates", tags=["retention"])

@@ -12,16 +12,16 @@ from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
 from casevault.api.bounds import DATE_RANGE, PathId, RealDate
-from casevault.api.deps import ServicesDep, Officer, SessionDep, record
+from casevault.api.deps import Officer, ServicesDep, SessionDep, record
 from casevault.api.downloads import VerifiedChunks, verified_chunks
 from casevault.api.schemas import DocumentPublic
 from casevault.api.uploads import receive_upload
+from casevault.app.services import Services
 from casevault.core import casework
 from casevault.core.db import transaction
 from casevault.core.errors import Conflict, IntegrityFailure, InvalidInput, NotFound
 from casevault.core.integrity import integrity_alert
 from casevault.core.models import Case, DocumentStatus, Person, ProvidedBy, StoredObject, Tier, User, Variant
-from casevault.app.services import Services
 
 router = APIRouter(tags=["documents"])
 
@@ -40,8 +40,13 @@ async def upload_document(case_id: PathId, request: Request, user: Officer, serv
     try:
         correspondence_date, provided_by = _form_fields(upload.fields)
         accepted = await run_in_threadpool(
-            documents.upload, target, user=user, upload=upload.path, filename=upload.filename,
-            correspondence_date=correspondence_date, provided_by=provided_by,
+            documents.upload,
+            target,
+            user=user,
+            upload=upload.path,
+            filename=upload.filename,
+            correspondence_date=correspondence_date,
+            provided_by=provided_by,
         )
     finally:
         upload.discard()
@@ -85,8 +90,9 @@ def download_document(
     chunks = _verified_chunks(services, download)  # a damaged copy answers an error before anything is sent
     try:
         with transaction(services.new_session) as session:
-            record(session, services, user, "document.read", subject_type="document", subject_id=document_id,
-                   part=variant)
+            record(
+                session, services, user, "document.read", subject_type="document", subject_id=document_id, part=variant
+            )
     except BaseException:
         chunks.close()
         raise
@@ -131,12 +137,22 @@ def _download_of(session: Session, *, document_id: int, user: User, variant: str
 
 def _verified_chunks(services: Services, download: _Download) -> VerifiedChunks:
     def alert(failure: IntegrityFailure) -> None:
-        integrity_alert(services.new_session, operation="download", object_key=download.object_key,
-                        document_id=download.document_id, detail=failure.detail)
+        integrity_alert(
+            services.new_session,
+            operation="download",
+            object_key=download.object_key,
+            document_id=download.document_id,
+            detail=failure.detail,
+        )
 
     try:
-        return verified_chunks(services.vault, subject=download.subject, object_key=download.object_key,
-                               tier=download.tier, on_failure=alert)
+        return verified_chunks(
+            services.vault,
+            subject=download.subject,
+            object_key=download.object_key,
+            tier=download.tier,
+            on_failure=alert,
+        )
     except IntegrityFailure:
         raise IntegrityFailure(
             f"The stored copy of document {download.document_id} failed its integrity check, so it cannot be sent. "

@@ -4,12 +4,11 @@ managers, never written to the audit log (ids and the kind only)."""
 
 from __future__ import annotations
 
-
 from fastapi import APIRouter
 
 from casevault.api.bounds import PathId
+from casevault.api.deps import Manager, ServicesDep, SessionDep, record
 from casevault.api.schemas import HoldCreate, HoldList, HoldPublic
-from casevault.api.deps import ServicesDep, Manager, SessionDep, record
 from casevault.retention.holds import list_holds, place_hold, release_hold
 
 router = APIRouter(prefix="/holds", tags=["retention"])
@@ -18,8 +17,17 @@ router = APIRouter(prefix="/holds", tags=["retention"])
 @router.post("", status_code=201, response_model=HoldPublic)
 def create_hold(body: HoldCreate, user: Manager, session: SessionDep, services: ServicesDep) -> HoldPublic:
     hold = place_hold(session, **body.model_dump(), user=user, clock=services.clock)
-    record(session, services, user, "hold.place", subject_type="hold", subject_id=hold.id,
-           kind=hold.kind.value, person=hold.person_id, case=hold.case_id)
+    record(
+        session,
+        services,
+        user,
+        "hold.place",
+        subject_type="hold",
+        subject_id=hold.id,
+        kind=hold.kind.value,
+        person=hold.person_id,
+        case=hold.case_id,
+    )
     return HoldPublic.of(hold)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from casevault.api.bounds import PathId
-from casevault.api.deps import ServicesDep, Officer, SessionDep, record
+from casevault.api.deps import Officer, ServicesDep, SessionDep, record
 from casevault.api.schemas import PersonCreate
 from casevault.core import casework
 from casevault.core.models import PersonPublic

@@ -3,12 +3,11 @@ and restoring one archived case."""
 
 from __future__ import annotations
 
-
 from fastapi import APIRouter
 
 from casevault.api.bounds import PathId, RealDate
+from casevault.api.deps import Manager, ServicesDep, SessionDep, record
 from casevault.api.schemas import ApprovalCreate, ApprovalPublic, CasePublic, DueItemPublic, DueList
-from casevault.api.deps import ServicesDep, Manager, SessionDep, record
 from casevault.core.models import User
 from casevault.retention.approvals import approve_destruction, find_person
 from casevault.retention.sweep import due_list
@@ -26,9 +25,16 @@ def read_due(user: Manager, session: SessionDep, services: ServicesDep, as_of: R
         as_of=day,
         items=[
             DueItemPublic(
-                kind=i.action.kind, person_id=i.action.person_id, pseudonym=i.action.pseudonym, case_id=i.action.case_id,
-                rule=i.action.rule_id, schedule_version=i.action.schedule_version, due_on=i.action.due_on,
-                reason=i.action.reason, held=i.action.held, hold_ids=list(i.action.hold_ids),
+                kind=i.action.kind,
+                person_id=i.action.person_id,
+                pseudonym=i.action.pseudonym,
+                case_id=i.action.case_id,
+                rule=i.action.rule_id,
+                schedule_version=i.action.schedule_version,
+                due_on=i.action.due_on,
+                reason=i.action.reason,
+                held=i.action.held,
+                hold_ids=list(i.action.hold_ids),
                 awaiting_approval=i.awaiting_approval,
             )
             for i in items

@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from casevault.api.bounds import QueryId
+from casevault.api.deps import Officer, ServicesDep, SessionDep, record
 from casevault.api.schemas import SearchHit, SearchResults
-from casevault.api.deps import ServicesDep, Officer, SessionDep, record
 from casevault.core import casework
 from casevault.ingest.search import search
 
@@ -25,5 +25,7 @@ def search_pages(
     if case_id is not None:
         casework.get_case(session, case_id=case_id, user=user)  # 404 / 403 rather than silently nothing
     hits = search(session, query=q, user=user, case_id=case_id, limit=limit)
-    record(session, services, user, "search", subject_type="case" if case_id else None, subject_id=case_id, hits=len(hits))
+    record(
+        session, services, user, "search", subject_type="case" if case_id else None, subject_id=case_id, hits=len(hits)
+    )
     return SearchResults(hits=[SearchHit(**hit.__dict__) for hit in hits])

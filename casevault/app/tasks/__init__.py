@@ -57,7 +57,7 @@ def casevault_task(name: str) -> Callable[[F], Task]:
     return register
 
 
-def services_of(task: Task) -> "Services":
+def services_of(task: Task) -> Services:
     return services_of_app(task.app)
 
 

@@ -50,11 +50,21 @@ def verify_audit_chain_weekly(task: Task) -> dict[str, Any]:
 def verify_storage_weekly(task: Task) -> dict[str, int]:
     services = services_of(task)
     report = verify_storage(vault=services.vault, new_session=services.new_session, clock=services.clock)
-    counts = {"checked": report.checked, "missing": len(report.missing), "corrupt": len(report.corrupt),
-              "orphans": len(report.orphans)}
+    counts = {
+        "checked": report.checked,
+        "missing": len(report.missing),
+        "corrupt": len(report.corrupt),
+        "orphans": len(report.orphans),
+    }
     with transaction(services.new_session) as session:
-        audit.record(session, clock=services.clock, actor="system", action="storage.verified",
-                     outcome="ok" if report.problems == 0 else "failed", details=counts)
+        audit.record(
+            session,
+            clock=services.clock,
+            actor="system",
+            action="storage.verified",
+            outcome="ok" if report.problems == 0 else "failed",
+            details=counts,
+        )
     if report.problems:
         log.error("storage verification found problems: %s; run `casevault storage verify` for the list", counts)
     return counts

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 class CaseWork:
     """Each takes the caller's session: the edge owns the transaction."""
 
-    def __init__(self, services: "Services") -> None:
+    def __init__(self, services: Services) -> None:
         self._services = services
 
     def add_person(
@@ -37,15 +37,32 @@ class CaseWork:
                 " the service keeps no records past that age",
                 field="date_of_birth",
             )
-        person = casework.add_person(session, full_name=full_name, date_of_birth=date_of_birth,
-                                     contact_details=contact_details, clock=services.clock)
-        audit.record(session, clock=services.clock, actor=f"user:{user.id}", action="person.create",
-                     subject_type="person", subject_id=person.id)
+        person = casework.add_person(
+            session,
+            full_name=full_name,
+            date_of_birth=date_of_birth,
+            contact_details=contact_details,
+            clock=services.clock,
+        )
+        audit.record(
+            session,
+            clock=services.clock,
+            actor=f"user:{user.id}",
+            action="person.create",
+            subject_type="person",
+            subject_id=person.id,
+        )
         return person
 
     def open(
-        self, session: Session, *, person_id: int, referral_date: dt.date, referral_source: ReferralSource,
-        officer: User | None, user: User,
+        self,
+        session: Session,
+        *,
+        person_id: int,
+        referral_date: dt.date,
+        referral_source: ReferralSource,
+        officer: User | None,
+        user: User,
     ) -> Case:
         """Open a case for a referral. If the person has archived cases, they start
         coming back at once (``restoring``), their restore tasks sent after the commit."""
@@ -54,12 +71,31 @@ class CaseWork:
         if person is None:
             raise NotFound(f"no person with id {person_id}; create the person first (POST /people)")
         check_referral_allowed(person.date_of_birth, referral_date, services.schedule)
-        case = casework.open_case(session, person=person, referral_date=referral_date,
-                                  referral_source=referral_source, officer=officer, clock=services.clock)
-        audit.record(session, clock=services.clock, actor=f"user:{user.id}", action="case.open",
-                     subject_type="case", subject_id=case.id, details={"person": person.id})
-        restoring = restore_on_referral(session, person=person, referral_date=referral_date,
-                                        schedule=services.schedule, clock=services.clock, actor=f"user:{user.id}")
+        case = casework.open_case(
+            session,
+            person=person,
+            referral_date=referral_date,
+            referral_source=referral_source,
+            officer=officer,
+            clock=services.clock,
+        )
+        audit.record(
+            session,
+            clock=services.clock,
+            actor=f"user:{user.id}",
+            action="case.open",
+            subject_type="case",
+            subject_id=case.id,
+            details={"person": person.id},
+        )
+        restoring = restore_on_referral(
+            session,
+            person=person,
+            referral_date=referral_date,
+            schedule=services.schedule,
+            clock=services.clock,
+            actor=f"user:{user.id}",
+        )
         if restoring:
             after_commit(session, lambda: services.tasks.restores(restoring))
         return case
@@ -68,6 +104,12 @@ class CaseWork:
         services = self._services
         case = casework.get_case(session, case_id=case_id, user=user)
         casework.close_case(session, case=case, closed_on=closed_on, outcome=outcome, clock=services.clock)
-        audit.record(session, clock=services.clock, actor=f"user:{user.id}", action="case.close",
-                     subject_type="case", subject_id=case.id)
+        audit.record(
+            session,
+            clock=services.clock,
+            actor=f"user:{user.id}",
+            action="case.close",
+            subject_type="case",
+            subject_id=case.id,
+        )
         return case

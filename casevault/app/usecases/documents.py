@@ -35,7 +35,7 @@ class Imported:
 
 
 class DocumentWork:
-    def __init__(self, services: "Services") -> None:
+    def __init__(self, services: Services) -> None:
         self._services = services
 
     def upload_target(self, *, case_id: int, user: User) -> UploadTarget:
@@ -51,15 +51,28 @@ class DocumentWork:
             return UploadTarget(case_id=case.id, subject=person.pseudonym, tags=tags)
 
     def upload(
-        self, target: UploadTarget, *, user: User, upload: Path, filename: str, correspondence_date: dt.date,
+        self,
+        target: UploadTarget,
+        *,
+        user: User,
+        upload: Path,
+        filename: str,
+        correspondence_date: dt.date,
         provided_by: ProvidedBy,
     ) -> Accepted:
         """Check and store the file encrypted, record it queued, and send it to OCR."""
         services = self._services
         accepted = accept(
-            new_session=services.new_session, vault=services.vault, target=target, user=user, upload=upload,
-            filename=filename, correspondence_date=correspondence_date, provided_by=provided_by,
-            limits=services.upload_limits, clock=services.clock,
+            new_session=services.new_session,
+            vault=services.vault,
+            target=target,
+            user=user,
+            upload=upload,
+            filename=filename,
+            correspondence_date=correspondence_date,
+            provided_by=provided_by,
+            limits=services.upload_limits,
+            clock=services.clock,
         )
         if accepted.created:
             assert accepted.document.id is not None
@@ -67,7 +80,12 @@ class DocumentWork:
         return accepted
 
     def import_folder(
-        self, *, directory: Path, reference: str, username: str, correspondence_date: dt.date | None,
+        self,
+        *,
+        directory: Path,
+        reference: str,
+        username: str,
+        correspondence_date: dt.date | None,
         provided_by: ProvidedBy,
     ) -> tuple[list[Path], Iterator[Imported]]:
         """Every scan in ``directory`` onto the case ``reference``, as the manager
@@ -90,8 +108,14 @@ class DocumentWork:
             for path in files:
                 on = correspondence_date or dt.date.fromtimestamp(path.stat().st_mtime)
                 try:
-                    accepted = self.upload(target, user=user, upload=path, filename=path.name,
-                                           correspondence_date=min(on, services.clock.today()), provided_by=provided_by)
+                    accepted = self.upload(
+                        target,
+                        user=user,
+                        upload=path,
+                        filename=path.name,
+                        correspondence_date=min(on, services.clock.today()),
+                        provided_by=provided_by,
+                    )
                 except CasevaultError as error:
                     yield Imported(path, None, error.detail)
                     continue
@@ -108,6 +132,12 @@ class DocumentWork:
             if document is None:
                 raise NotFound(f"no document with id {document_id}")
             requeue(session, document=document, clock=services.clock)
-            audit.record(session, clock=services.clock, actor=actor, action="document.requeue",
-                         subject_type="document", subject_id=document_id)
+            audit.record(
+                session,
+                clock=services.clock,
+                actor=actor,
+                action="document.requeue",
+                subject_type="document",
+                subject_id=document_id,
+            )
         return services.tasks.ocr(document_id)

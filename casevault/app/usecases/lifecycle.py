@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 class LifecycleWork:
-    def __init__(self, services: "Services") -> None:
+    def __init__(self, services: Services) -> None:
         self._services = services
 
     def sweep(self, *, as_of: dt.date | None = None, dry_run: bool = True, holder: str | None = None) -> SweepReport:
@@ -38,7 +38,13 @@ class LifecycleWork:
         if case is None:
             raise NotFound(f"no case with id {case_id}")
         schedule = services.schedule
-        mark_restoring(session, case=case, actor=f"user:{user.id}", rule=schedule.restore_rule_id,
-                       schedule_version=schedule.version, clock=services.clock)
+        mark_restoring(
+            session,
+            case=case,
+            actor=f"user:{user.id}",
+            rule=schedule.restore_rule_id,
+            schedule_version=schedule.version,
+            clock=services.clock,
+        )
         after_commit(session, lambda: services.tasks.restores([case_id]))
         return case
