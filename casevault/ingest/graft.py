@@ -77,7 +77,9 @@ def _graft_page(pdf: pikepdf.Pdf, page: pikepdf.Page, overlay: Overlay) -> None:
         left, bottom, right, top = (float(v) for v in text_page.mediabox)
         # text page points -> the image's pixels -> the original page
         width, height = overlay.image_size
-        to_image = Matrix().translated(-left, -bottom) @ Matrix().scaled(width / (right - left), height / (top - bottom))
+        to_image = Matrix().translated(-left, -bottom) @ Matrix().scaled(
+            width / (right - left), height / (top - bottom)
+        )
         matrix = to_image @ overlay.image_to_page
         _level_lines(text, text_page, matrix)
         form = pdf.copy_foreign(text_page.as_form_xobject())
