@@ -104,16 +104,17 @@ def _level_lines(text: pikepdf.Pdf, text_page: pikepdf.Page, to_page: Matrix) ->
     the skew across the line. Lines at right angles (a page read turned) stay at
     right angles: only the remainder to the nearest quarter turn is taken out.
     """
-    ops = pikepdf.parse_content_stream(text_page)
-    out: list[pikepdf.ContentStreamInstruction] = []
+    out: list[pikepdf.ContentStreamInstruction | pikepdf.ContentStreamInlineImage] = []
     block: list[pikepdf.ContentStreamInstruction] = []
-    for operands, operator in ops:
-        instruction = pikepdf.ContentStreamInstruction(operands, operator)
-        if str(operator) == "BT" or block:
+    for instruction in pikepdf.parse_content_stream(text_page):
+        operator = str(instruction.operator)
+        if isinstance(instruction, pikepdf.ContentStreamInlineImage):
+            out.append(instruction)  # never inside BT..ET
+        elif operator == "BT" or block:
             block.append(instruction)
         else:
             out.append(instruction)
-        if str(operator) == "ET" and block:
+        if operator == "ET" and block:
             out += _level_block(block, to_page)
             block = []
     out += block
