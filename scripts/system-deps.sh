@@ -3,7 +3,7 @@
 # As root it uses apt-get; otherwise it names the packages and stops.
 set -euo pipefail
 
-packages=(tesseract-ocr tesseract-ocr-eng)
+packages=(tesseract-ocr tesseract-ocr-eng poppler-utils)  # poppler-utils: pdftotext, for the text layer tests
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
