@@ -39,40 +39,211 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pikepdf
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from casevault.ingest.options import OcrOptions  # noqa: E402
-from casevault.ingest.searchable import make_searchable  # noqa: E402
+from casevault.ingest.options import OcrOptions
+from casevault.ingest.searchable import make_searchable
 
 CORES = os.cpu_count() or 1
 FONTS = [
     "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
 ]
-VOCABULARY = """
-about after again against all also always among annual another any appointment around
-assessment because been before being between both build called came care case child children
-class could council courses daily family father first following found friends from further
-future give going good group had has have health help her here his home hours however
-important include including information into just keep kind know language last learning
-letter like little local long made make many meeting more morning most mother much must
-need needs next night number occupational office only other our over parents part people
-physical plan place play please point progress provide provision read reading really
-receive recent record report review right said same say school second see should since
-skills small social some speech staff start still study such support take teacher teaching
-tell than thank that their them then there therapy these they thing think this those three
-through time today together towards two under understand until upon very want week weekly
-well were what when where which while will with within work working would write writing
-year years young
-""".split()
+VOCABULARY = [
+    "about",
+    "after",
+    "again",
+    "against",
+    "all",
+    "also",
+    "always",
+    "among",
+    "annual",
+    "another",
+    "any",
+    "appointment",
+    "around",
+    "assessment",
+    "because",
+    "been",
+    "before",
+    "being",
+    "between",
+    "both",
+    "build",
+    "called",
+    "came",
+    "care",
+    "case",
+    "child",
+    "children",
+    "class",
+    "could",
+    "council",
+    "courses",
+    "daily",
+    "family",
+    "father",
+    "first",
+    "following",
+    "found",
+    "friends",
+    "from",
+    "further",
+    "future",
+    "give",
+    "going",
+    "good",
+    "group",
+    "had",
+    "has",
+    "have",
+    "health",
+    "help",
+    "her",
+    "here",
+    "his",
+    "home",
+    "hours",
+    "however",
+    "important",
+    "include",
+    "including",
+    "information",
+    "into",
+    "just",
+    "keep",
+    "kind",
+    "know",
+    "language",
+    "last",
+    "learning",
+    "letter",
+    "like",
+    "little",
+    "local",
+    "long",
+    "made",
+    "make",
+    "many",
+    "meeting",
+    "more",
+    "morning",
+    "most",
+    "mother",
+    "much",
+    "must",
+    "need",
+    "needs",
+    "next",
+    "night",
+    "number",
+    "occupational",
+    "office",
+    "only",
+    "other",
+    "our",
+    "over",
+    "parents",
+    "part",
+    "people",
+    "physical",
+    "plan",
+    "place",
+    "play",
+    "please",
+    "point",
+    "progress",
+    "provide",
+    "provision",
+    "read",
+    "reading",
+    "really",
+    "receive",
+    "recent",
+    "record",
+    "report",
+    "review",
+    "right",
+    "said",
+    "same",
+    "say",
+    "school",
+    "second",
+    "see",
+    "should",
+    "since",
+    "skills",
+    "small",
+    "social",
+    "some",
+    "speech",
+    "staff",
+    "start",
+    "still",
+    "study",
+    "such",
+    "support",
+    "take",
+    "teacher",
+    "teaching",
+    "tell",
+    "than",
+    "thank",
+    "that",
+    "their",
+    "them",
+    "then",
+    "there",
+    "therapy",
+    "these",
+    "they",
+    "thing",
+    "think",
+    "this",
+    "those",
+    "three",
+    "through",
+    "time",
+    "today",
+    "together",
+    "towards",
+    "two",
+    "under",
+    "understand",
+    "until",
+    "upon",
+    "very",
+    "want",
+    "week",
+    "weekly",
+    "well",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "will",
+    "with",
+    "within",
+    "work",
+    "working",
+    "would",
+    "write",
+    "writing",
+    "year",
+    "years",
+    "young",
+]
 
 
 # --- corpus --------------------------------------------------------------------------
@@ -143,9 +314,17 @@ def jpeg_pdf(jpegs: list[Path], out: Path) -> None:
         with Image.open(jpeg) as im:
             width, height = im.size
         image = pikepdf.Stream(pdf, jpeg.read_bytes())
-        image.update(pikepdf.Dictionary(
-            Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Image, Width=width, Height=height,
-            ColorSpace=pikepdf.Name.DeviceGray, BitsPerComponent=8, Filter=pikepdf.Name.DCTDecode))
+        image.update(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.XObject,
+                Subtype=pikepdf.Name.Image,
+                Width=width,
+                Height=height,
+                ColorSpace=pikepdf.Name.DeviceGray,
+                BitsPerComponent=8,
+                Filter=pikepdf.Name.DCTDecode,
+            )
+        )
         w_pt, h_pt = width * 72 / 300, height * 72 / 300
         page = pdf.add_blank_page(page_size=(w_pt, h_pt))
         page.obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
@@ -156,8 +335,9 @@ def jpeg_pdf(jpegs: list[Path], out: Path) -> None:
 def text_pdf(rng: random.Random, pages: int, out: Path) -> None:
     """A word processor's PDF: every page carries real text."""
     pdf = pikepdf.new()
-    font = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
-                                                BaseFont=pikepdf.Name.Helvetica))
+    font = pdf.make_indirect(
+        pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)
+    )
     for _ in range(pages):
         text = paragraph(rng, 30)
         lines = re.findall(r".{1,90}(?:\s|$)", text)
@@ -229,7 +409,7 @@ def cpu_seconds() -> float:
 
 
 class Clock:
-    def __enter__(self) -> "Clock":
+    def __enter__(self) -> Clock:
         self.wall, self.cpu = time.perf_counter(), cpu_seconds()
         return self
 
@@ -271,8 +451,11 @@ def ocrmypdf_defaults(pdf: Path, pages: list[Page], out: Path) -> Run:
     ocrmypdf = Path(sys.executable).with_name("ocrmypdf")
     sidecar = out / "sidecar.txt"
     with Clock() as clock:
-        subprocess.run([str(ocrmypdf), "--quiet", "--sidecar", str(sidecar), str(pdf), str(out / pdf.name)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [str(ocrmypdf), "--quiet", "--sidecar", str(sidecar), str(pdf), str(out / pdf.name)],
+            check=True,
+            capture_output=True,
+        )
     return Run(clock.wall, clock.cpu, [sidecar.read_text()], [out / pdf.name])
 
 
@@ -287,18 +470,18 @@ class Deployment:
     """casevault on this machine as `make run` starts it: the API (served here through
     its ASGI app) and a real `casevault worker` process on the embedded SQLite broker."""
 
-    _current: "Deployment | None" = None
+    _current: Deployment | None = None
 
     def __init__(self, root: Path) -> None:
         from fastapi.testclient import TestClient
 
         from casevault.api.app import create_app
         from casevault.app.bootstrap import initialise
+        from casevault.app.services import Services as Container
         from casevault.core.db import transaction
         from casevault.core.models import Role
         from casevault.core.settings import load_settings
         from casevault.core.users import create_user
-        from casevault.app.services import Services as Container
 
         self.settings = load_settings(data_dir=root / "var")
         self.container = Container(self.settings)
@@ -309,19 +492,28 @@ class Deployment:
         env = {**os.environ, "CASEVAULT_DATA_DIR": str(self.settings.data_dir)}
         self.log = root / "worker.log"
         with self.log.open("wb") as sink:
-            self.worker = subprocess.Popen([sys.executable, "-m", "casevault", "worker", "--concurrency=1"],
-                                           env=env, stdout=sink, stderr=subprocess.STDOUT)
+            self.worker = subprocess.Popen(
+                [sys.executable, "-m", "casevault", "worker", "--concurrency=1"],
+                env=env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
         while b" ready." not in self.log.read_bytes():
             if self.worker.poll() is not None:
                 raise RuntimeError(self.log.read_text()[-2000:])
             time.sleep(0.2)
         self.client = TestClient(create_app(self.container))
-        person = self.client.post("/api/v1/people", json={"full_name": "Bench Person", "date_of_birth": "2012-01-01"}, headers=self.headers).json()
-        self.case = self.client.post("/api/v1/cases", json={"person_id": person["id"], "referral_date": "2026-01-05",
-                                                            "referral_source": "parent_carer"}, headers=self.headers).json()["id"]
+        person = self.client.post(
+            "/api/v1/people", json={"full_name": "Bench Person", "date_of_birth": "2012-01-01"}, headers=self.headers
+        ).json()
+        self.case = self.client.post(
+            "/api/v1/cases",
+            json={"person_id": person["id"], "referral_date": "2026-01-05", "referral_source": "parent_carer"},
+            headers=self.headers,
+        ).json()["id"]
 
     @classmethod
-    def current(cls, root: Path) -> "Deployment":
+    def current(cls, root: Path) -> Deployment:
         if cls._current is None:
             cls._current = cls(root)
         return cls._current
@@ -340,7 +532,10 @@ class Deployment:
         """The worker and its pool processes, with the tesseracts they waited for."""
         ticks = os.sysconf("SC_CLK_TCK")
         total = 0.0
-        pids = [self.worker.pid, *map(int, Path(f"/proc/{self.worker.pid}/task/{self.worker.pid}/children").read_text().split())]
+        pids = [
+            self.worker.pid,
+            *map(int, Path(f"/proc/{self.worker.pid}/task/{self.worker.pid}/children").read_text().split()),
+        ]
         for pid in pids:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             total += sum(int(value) for value in fields[11:15]) / ticks  # utime stime cutime cstime
@@ -358,15 +553,23 @@ def casevault_end_to_end(pdf: Path, pages: list[Page], out: Path) -> Run:
     before = service.worker_cpu_seconds()
     with Clock() as clock:
         with pdf.open("rb") as body:
-            response = service.client.post(f"/api/v1/cases/{service.case}/documents", files={"file": (pdf.name, body)},
-                                           data={"correspondence_date": "2026-02-01", "provided_by": "school"}, headers=service.headers)
+            response = service.client.post(
+                f"/api/v1/cases/{service.case}/documents",
+                files={"file": (pdf.name, body)},
+                data={"correspondence_date": "2026-02-01", "provided_by": "school"},
+                headers=service.headers,
+            )
         document = response.json()["id"]
-        while (status := service.client.get(f"/api/v1/documents/{document}", headers=service.headers).json()["status"]) not in ("ready", "failed"):
+        while (
+            status := service.client.get(f"/api/v1/documents/{document}", headers=service.headers).json()["status"]
+        ) not in ("ready", "failed"):
             time.sleep(0.1)
     if status != "ready":
         raise RuntimeError(f"document {document} failed: see {service.log}")
     searchable = out / "searchable.pdf"
-    searchable.write_bytes(service.client.get(f"/api/v1/documents/{document}/file?variant=searchable", headers=service.headers).content)
+    searchable.write_bytes(
+        service.client.get(f"/api/v1/documents/{document}/file?variant=searchable", headers=service.headers).content
+    )
     cpu = clock.cpu + service.worker_cpu_seconds() - before
     return Run(clock.wall, cpu, service.indexed_text(document), [searchable])
 
@@ -375,10 +578,14 @@ CONTENDERS: dict[str, tuple[Callable[[Path, list[Page], Path], Run], str]] = {
     "(a) tesseract alone, 1 process/core": (raw_tesseract, "page JPEGs, txt only"),
     "(b) OCRmyPDF": (
         ocrmypdf_defaults,
-        "defaults" if shutil.which("gs") else
-        "defaults; no Ghostscript here, so PDF/A is best effort (pikepdf) and pages rasterise with pdfium",
+        "defaults"
+        if shutil.which("gs")
+        else "defaults; no Ghostscript here, so PDF/A is best effort (pikepdf) and pages rasterise with pdfium",
     ),
-    "(c) casevault end to end": (casevault_end_to_end, "upload through the API to ready, a real worker on the SQLite broker"),
+    "(c) casevault end to end": (
+        casevault_end_to_end,
+        "upload through the API to ready, a real worker on the SQLite broker",
+    ),
     "(c') casevault make_searchable": (casevault_make_searchable, "the OCR core in process, one document at a time"),
 }
 
@@ -393,12 +600,19 @@ def measure(corpus: Corpus, rounds: int, only: list[str] | None) -> dict[str, Me
             for name, (contender, _) in chosen.items():
                 run = contender(pdf, pages, Path(tempfile.mkdtemp(dir=corpus.workdir)))
                 m = results[name]
-                m.pages, m.seconds, m.cpu_seconds = m.pages + len(pages), m.seconds + run.seconds, m.cpu_seconds + run.cpu_seconds
+                m.pages, m.seconds, m.cpu_seconds = (
+                    m.pages + len(pages),
+                    m.seconds + run.seconds,
+                    m.cpu_seconds + run.cpu_seconds,
+                )
                 m.walls.append(run.seconds)
                 if round_ == 0:
                     texts[name] += run.texts
                     read_back[name] += [pdftotext(path) for path in run.pdfs]
-        print(f"round {round_ + 1}: " + ", ".join(f"{n[:3]} {m.seconds:.0f} s" for n, m in results.items()), file=sys.stderr)
+        print(
+            f"round {round_ + 1}: " + ", ".join(f"{n[:3]} {m.seconds:.0f} s" for n, m in results.items()),
+            file=sys.stderr,
+        )
     expected = [w for page in corpus.pages for w in page.words]
     for name, m in results.items():
         m.recall = recall(expected, [t for text in texts[name] for t in tokens(text)])
@@ -411,7 +625,9 @@ def casevault_text_pdfs(corpus: Corpus) -> Measurement:
     m = Measurement(note="make_searchable on text PDFs")
     for pdf, count in corpus.text_pdfs:
         with Clock() as clock:
-            result = make_searchable(pdf, workdir=Path(tempfile.mkdtemp(dir=corpus.workdir)), options=OcrOptions(processes=CORES))
+            result = make_searchable(
+                pdf, workdir=Path(tempfile.mkdtemp(dir=corpus.workdir)), options=OcrOptions(processes=CORES)
+            )
         assert result.ocr_pages == 0
         m.pages, m.seconds, m.cpu_seconds = m.pages + count, m.seconds + clock.wall, m.cpu_seconds + clock.cpu
     return m
@@ -428,26 +644,44 @@ def table(results: dict[str, Measurement], text: Measurement) -> str:
         return f"{value * 100:.1f} %" if value is not None else "n/a"
 
     for name, m in {**results, "text-layer PDFs (casevault)": text}.items():
-        rows.append(f"| {name} | {m.pages} | {m.seconds:.1f} | {m.rate:.2f} | {m.cpu_seconds:.1f} | "
-                    f"{m.idle_rate:.2f} | {percent(m.recall)} | {percent(m.pdf_recall)} | {m.note} |")
+        rows.append(
+            f"| {name} | {m.pages} | {m.seconds:.1f} | {m.rate:.2f} | {m.cpu_seconds:.1f} | "
+            f"{m.idle_rate:.2f} | {percent(m.recall)} | {percent(m.pdf_recall)} | {m.note} |"
+        )
     a, b, c = (results.get(k) for k in list(CONTENDERS)[:3])
-    goals = ["", "| goal | target | wall | idle-equivalent | met (idle-equivalent) |", "| --- | --- | ---: | ---: | --- |"]
+    goals = [
+        "",
+        "| goal | target | wall | idle-equivalent | met (idle-equivalent) |",
+        "| --- | --- | ---: | ---: | --- |",
+    ]
     if a and c:
         wall, idle = c.rate / a.rate, c.idle_rate / a.idle_rate
-        goals.append(f"| (c) speed vs (a) | >= 0.85 x | {wall:.2f} x | {idle:.2f} x | {'yes' if idle >= 0.85 else 'no'} |")
+        goals.append(
+            f"| (c) speed vs (a) | >= 0.85 x | {wall:.2f} x | {idle:.2f} x | {'yes' if idle >= 0.85 else 'no'} |"
+        )
         # each document's (c) beside the (a) run just before it saw about the same load
         ratio = statistics.median(cw / aw for cw, aw in zip(c.walls, a.walls, strict=True))
-        goals.append(f"| (c) wall time per document / (a)'s, median | <= 1.25 x | {ratio:.2f} x | | "
-                     f"{'yes' if ratio <= 1.25 else 'no'} (wall) |")
+        goals.append(
+            f"| (c) wall time per document / (a)'s, median | <= 1.25 x | {ratio:.2f} x | | "
+            f"{'yes' if ratio <= 1.25 else 'no'} (wall) |"
+        )
         drop = (a.recall - c.recall) * 100
-        goals.append(f"| (c) recall vs (a) | at most 0.5 points below | {-drop:+.1f} points | | {'yes' if drop <= 0.5 else 'no'} |")
+        goals.append(
+            f"| (c) recall vs (a) | at most 0.5 points below | {-drop:+.1f} points | | {'yes' if drop <= 0.5 else 'no'} |"
+        )
         lost = (c.recall - c.pdf_recall) * 100
-        goals.append(f"| (c) pdftotext recall vs its own text | within 1 point | {-lost:+.1f} points | | "
-                     f"{'yes' if abs(lost) <= 1 else 'no'} |")
+        goals.append(
+            f"| (c) pdftotext recall vs its own text | within 1 point | {-lost:+.1f} points | | "
+            f"{'yes' if abs(lost) <= 1 else 'no'} |"
+        )
     if b and c:
         wall, idle = c.rate / b.rate, c.idle_rate / b.idle_rate
-        goals.append(f"| (c) speed vs (b) | >= 2.5 x | {wall:.2f} x | {idle:.2f} x | {'yes' if idle >= 2.5 else 'no'} |")
-    goals.append(f"| text-layer PDFs | >= 50 pages/s | {text.rate:.0f} | {text.idle_rate:.0f} | {'yes' if text.idle_rate >= 50 else 'no'} |")
+        goals.append(
+            f"| (c) speed vs (b) | >= 2.5 x | {wall:.2f} x | {idle:.2f} x | {'yes' if idle >= 2.5 else 'no'} |"
+        )
+    goals.append(
+        f"| text-layer PDFs | >= 50 pages/s | {text.rate:.0f} | {text.idle_rate:.0f} | {'yes' if text.idle_rate >= 50 else 'no'} |"
+    )
     return "\n".join(rows + goals)
 
 
@@ -466,15 +700,20 @@ def main() -> None:
     try:
         started = time.perf_counter()
         corpus = make_corpus(root, args.documents, args.pages, args.text_documents, args.text_pages)
-        print(f"corpus: {len(corpus.pages)} scanned pages, {sum(n for _, n in corpus.text_pdfs)} text pages "
-              f"({time.perf_counter() - started:.0f} s to generate)", file=sys.stderr)
+        print(
+            f"corpus: {len(corpus.pages)} scanned pages, {sum(n for _, n in corpus.text_pdfs)} text pages "
+            f"({time.perf_counter() - started:.0f} s to generate)",
+            file=sys.stderr,
+        )
         results = measure(corpus, args.rounds, args.only)
         text = casevault_text_pdfs(corpus)
         tesseract = subprocess.run(["tesseract", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
-        print(f"{datetime.date.today()}, {CORES} cores, {platform.python_implementation()} "
-              f"{platform.python_version()}, {tesseract}, gs: {shutil.which('gs') or 'not installed'}, "
-              f"contenders interleaved document by document, {args.rounds} round(s); "
-              f"load average before: {os.getloadavg()[0]:.1f}\n")
+        print(
+            f"{datetime.date.today()}, {CORES} cores, {platform.python_implementation()} "
+            f"{platform.python_version()}, {tesseract}, gs: {shutil.which('gs') or 'not installed'}, "
+            f"contenders interleaved document by document, {args.rounds} round(s); "
+            f"load average before: {os.getloadavg()[0]:.1f}\n"
+        )
         print(table(results, text))
     finally:
         if Deployment._current is not None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-
 from typing import TYPE_CHECKING
 
 from celery import Celery, current_app
@@ -21,13 +20,13 @@ from kombu.transport import sqlalchemy as sqla
 
 from casevault.app import task_logging
 from casevault.app.task_queue import (
-    broker_name,
     ANCHOR_AUDIT_TASK,
     LIFECYCLE_QUEUE,
     OCR_QUEUE,
     OCR_TASK,
     SWEEP_TASK,
     VERIFY_AUDIT_TASK,
+    broker_name,
 )
 from casevault.core.scratch import remove_stale
 from casevault.core.settings import Settings
@@ -40,24 +39,26 @@ LONGEST_TASK = dt.timedelta(hours=2)  # a 1000-page scan at 1 page/s, with room
 SQLITE_BROKER_POLL_S = 0.25
 # kombu's Redis options naming its keys for unacknowledged tasks, and their defaults
 REDIS_UNACKED_KEYS = {
-    "unacked_key": "unacked", "unacked_index_key": "unacked_index", "unacked_mutex_key": "unacked_mutex",
+    "unacked_key": "unacked",
+    "unacked_index_key": "unacked_index",
+    "unacked_mutex_key": "unacked_mutex",
 }
 
 
-class CasevaultCelery(Celery):
+class CasevaultCelery(Celery):  # type: ignore[misc]  # celery is untyped
     """The Celery app with the services its tasks run with."""
 
-    services: "Services"
+    services: Services
 
 
-def services_of_app(app: Celery) -> "Services":
+def services_of_app(app: Celery) -> Services:
     """The services a task or the scheduler runs with, set by ``make_celery``."""
     if not isinstance(app, CasevaultCelery):
         raise TypeError("this Celery app was not made by casevault.app.celery_app.make_celery")
     return app.services
 
 
-def make_celery(services: "Services") -> CasevaultCelery:
+def make_celery(services: Services) -> CasevaultCelery:
     settings = services.settings
     celery = CasevaultCelery("casevault")
     celery.conf.update(
@@ -119,17 +120,22 @@ def _poll_sqlite_broker_sooner() -> None:
     sqla.Transport.polling_interval = SQLITE_BROKER_POLL_S
 
 
-def _beat_schedule(settings: Settings) -> dict[str, dict]:
+def _beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
     return {
         "retention-sweep": {"task": SWEEP_TASK, "schedule": crontab(minute=0, hour=2)},
         "verify-audit-chain": {"task": VERIFY_AUDIT_TASK, "schedule": crontab(minute=30, hour=3, day_of_week=0)},
         "anchor-audit-chain": {"task": ANCHOR_AUDIT_TASK, "schedule": crontab(minute=15, hour=3)},
-        "requeue-stalled-ocr": {"task": "casevault.ingest.requeue_stalled", "schedule": dt.timedelta(seconds=settings.ocr_stall_seconds)},
-        "verify-storage": {"task": "casevault.archive.verify_storage", "schedule": crontab(minute=0, hour=4, day_of_week=6)},
+        "requeue-stalled-ocr": {
+            "task": "casevault.ingest.requeue_stalled",
+            "schedule": dt.timedelta(seconds=settings.ocr_stall_seconds),
+        },
+        "verify-storage": {
+            "task": "casevault.archive.verify_storage",
+            "schedule": crontab(minute=0, hour=4, day_of_week=6),
+        },
     }
 
 
-@worker_process_init.connect
 def _fresh_connections_after_fork(**_: object) -> None:
     # Pooled connections inherited through fork() must not be shared.
     services = getattr(current_app, "services", None)
@@ -137,17 +143,31 @@ def _fresh_connections_after_fork(**_: object) -> None:
         services.engine.dispose(close=False)
 
 
-def start_worker(services: "Services", *, concurrency: int, queues: str, loglevel: str) -> None:
+# Connected by a call, not as a decorator: celery is untyped, and its decorator would untype the function.
+worker_process_init.connect(_fresh_connections_after_fork)
+
+
+def start_worker(services: Services, *, concurrency: int, queues: str, loglevel: str) -> None:
     services.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # the SQLite broker lives there
     remove_stale(services.settings.data_dir / "tmp")  # plaintext a worker killed mid-OCR left behind
     logging.getLogger("casevault").setLevel(loglevel)
     # --quiet (celery's own option) drops the start-up banner, which is plain text, from JSON output.
     quiet = ["--quiet"] if services.settings.log_format == "json" else []
     queues = ",".join(broker_name(services.settings, queue.strip()) for queue in queues.split(","))
-    services.celery.worker_main([*quiet, "worker", f"--concurrency={concurrency}", f"--queues={queues}", f"--loglevel={loglevel}", "--without-mingle", "--without-gossip"])
+    services.celery.worker_main(
+        [
+            *quiet,
+            "worker",
+            f"--concurrency={concurrency}",
+            f"--queues={queues}",
+            f"--loglevel={loglevel}",
+            "--without-mingle",
+            "--without-gossip",
+        ]
+    )
 
 
-def start_beat(services: "Services", *, loglevel: str) -> None:
+def start_beat(services: Services, *, loglevel: str) -> None:
     services.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # the SQLite broker lives there
     quiet = ["--quiet"] if services.settings.log_format == "json" else []  # the banner is plain text
     services.celery.start([*quiet, "beat", f"--loglevel={loglevel}"])

@@ -59,7 +59,7 @@ def _own_xobjects(page: pikepdf.Dictionary) -> pikepdf.Dictionary:
     overlay there would name every page's text layer on every page. The copy
     refers to the very same fonts and images.
     """
-    node: pikepdf.Dictionary | None = page
+    node: pikepdf.Object | None = page
     resources = None
     while node is not None and resources is None:
         resources = node.get("/Resources")
@@ -68,7 +68,8 @@ def _own_xobjects(page: pikepdf.Dictionary) -> pikepdf.Dictionary:
     xobjects = own.get("/XObject")
     own.XObject = pikepdf.Dictionary(dict(xobjects.items())) if xobjects is not None else pikepdf.Dictionary()
     page.Resources = own
-    return own.XObject
+    xobjects_of_page: pikepdf.Dictionary = own.XObject  # attribute access on pikepdf objects is untyped
+    return xobjects_of_page
 
 
 def _graft_page(pdf: pikepdf.Pdf, page: pikepdf.Page, overlay: Overlay) -> None:
@@ -148,9 +149,9 @@ def _level_block(
     if abs(off_level) > _MAX_LEVELLING:
         return block
     middle = (line.a * end / 2 + line.e, line.b * end / 2 + line.f)
-    about_middle = (Matrix().translated(-middle[0], -middle[1]) @ Matrix().rotated(-off_level)
-                    @ Matrix().translated(*middle))
+    about_middle = (
+        Matrix().translated(-middle[0], -middle[1]) @ Matrix().rotated(-off_level) @ Matrix().translated(*middle)
+    )
     level = line @ about_middle @ to_page.inverse()
     block[tm_at] = pikepdf.ContentStreamInstruction([round(v, 4) for v in level.shorthand], pikepdf.Operator("Tm"))
     return block
-

@@ -79,7 +79,7 @@ def _count_chars(text: str) -> tuple[int, int]:
 def _image_cover(page: pdfium.PdfPage) -> float:
     """Share of the page the largest image covers (0..1)."""
     left, bottom, right, top = page.get_bbox()
-    area = max((right - left) * (top - bottom), 1e-6)
+    area: float = max((right - left) * (top - bottom), 1e-6)  # pypdfium2 is untyped
     largest = 0.0
     for image in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2):
         x0, y0, x1, y1 = image.get_bounds()
@@ -98,9 +98,7 @@ class Raster:
     how: str
 
 
-def make_raster(
-    doc: pdfium.PdfDocument, index: int, *, out_stem: Path, default_dpi: int, max_pixels: int
-) -> Raster:
+def make_raster(doc: pdfium.PdfDocument, index: int, *, out_stem: Path, default_dpi: int, max_pixels: int) -> Raster:
     """The scan's own JPEG when the page is just that, else a greyscale rendering;
     never more than ``max_pixels``."""
     page = doc[index]
@@ -137,7 +135,7 @@ def _mpx(pixels: float) -> str:
     return f"{pixels / 1e6:,.0f}" if pixels >= 10e6 else f"{pixels / 1e6:.1f}"
 
 
-def _lone_jpeg_scan(page: pdfium.PdfPage, images: list, max_pixels: int) -> object | None:
+def _lone_jpeg_scan(page: pdfium.PdfPage, images: list[pdfium.PdfImage], max_pixels: int) -> pdfium.PdfImage | None:
     """The page's only object, a grey/RGB JPEG drawn upright over the whole page,
     small enough to OCR as it is, if so."""
     if page.get_rotation() != 0 or len(images) != 1 or sum(1 for _ in page.get_objects(max_depth=2)) != 1:
@@ -159,7 +157,7 @@ def _lone_jpeg_scan(page: pdfium.PdfPage, images: list, max_pixels: int) -> obje
     return image
 
 
-def _extract_jpeg(index: int, image, out_stem: Path) -> Raster:
+def _extract_jpeg(index: int, image: pdfium.PdfImage, out_stem: Path) -> Raster:
     path = out_stem.with_suffix(".jpg")
     path.write_bytes(bytes(image.get_data(decode_simple=False)))
     meta = image.get_metadata()
@@ -171,7 +169,7 @@ def _extract_jpeg(index: int, image, out_stem: Path) -> Raster:
 
 
 def _render(
-    index: int, page: pdfium.PdfPage, images: list, out_stem: Path, default_dpi: int, max_pixels: int
+    index: int, page: pdfium.PdfPage, images: list[pdfium.PdfImage], out_stem: Path, default_dpi: int, max_pixels: int
 ) -> Raster:
     native = max(images, key=lambda im: im.get_px_size()[0] * im.get_px_size()[1], default=None)
     dpi = _clamp_dpi(native.get_metadata().horizontal_dpi) if native is not None else default_dpi

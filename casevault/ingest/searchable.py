@@ -176,7 +176,7 @@ class _Prepared:
     notes: tuple[str, ...]
     intermediate: bool = False  # image was made by a step here (not the raster itself)
 
-    def then(self, image: Path, size: tuple[int, int], to_previous: Matrix, note: str) -> "_Prepared":
+    def then(self, image: Path, size: tuple[int, int], to_previous: Matrix, note: str) -> _Prepared:
         """The next step's image; the previous intermediate is no longer needed."""
         self.discard()
         return _Prepared(image, size, to_previous @ self.to_raster, (*self.notes, note), intermediate=True)
@@ -192,10 +192,13 @@ def _read_page(engine: OcrEngine, raster: Raster, options: OcrOptions) -> _OcrPa
     prepared = _deskew(prepared, options)
     prepared, recognition, rotated = _recognise_upright(engine, prepared, raster.dpi)
     prepared.discard()
-    why = (*prepared.notes, f"OCR: {recognition.words} words, confidence {recognition.mean_confidence:.0f}, "
-           f"{recognition.seconds:.1f} s")
-    return _OcrPage(raster.index, recognition, prepared.size, prepared.to_raster @ raster.to_page, rotated,
-                    "; ".join(why))
+    why = (
+        *prepared.notes,
+        f"OCR: {recognition.words} words, confidence {recognition.mean_confidence:.0f}, {recognition.seconds:.1f} s",
+    )
+    return _OcrPage(
+        raster.index, recognition, prepared.size, prepared.to_raster @ raster.to_page, rotated, "; ".join(why)
+    )
 
 
 def _despeckle(prepared: _Prepared, dpi: int, options: OcrOptions) -> _Prepared:
@@ -220,7 +223,7 @@ def _deskew(prepared: _Prepared, options: OcrOptions) -> _Prepared:
         skew = estimate_skew_cw(picture)
         if abs(skew) < _MIN_DESKEW:
             return replace(prepared, notes=(*prepared.notes, f"skew {skew:+.1f} degrees: left as is"))
-        level = picture.convert("L").rotate(-skew, Image.BICUBIC, expand=True, fillcolor=255)
+        level = picture.convert("L").rotate(-skew, Image.Resampling.BICUBIC, expand=True, fillcolor=255)
     out = _sibling(prepared.image, "deskewed")
     level.save(out)
     forward, _, _ = turn(prepared.size[0], prepared.size[1], skew)
@@ -247,8 +250,10 @@ def _recognise_upright(engine: OcrEngine, prepared: _Prepared, dpi: int) -> tupl
         note = f"OSD suggested {orientation.cw_degrees} degrees but it read no better: kept"
         return replace(prepared, notes=(*prepared.notes, note)), first, 0
     forward, _, _ = turn(prepared.size[0], prepared.size[1], orientation.cw_degrees)
-    note = (f"OSD: turned {orientation.cw_degrees} degrees (confidence {orientation.confidence:.1f}); "
-            f"word confidence {first.mean_confidence:.0f} -> {second.mean_confidence:.0f}")
+    note = (
+        f"OSD: turned {orientation.cw_degrees} degrees (confidence {orientation.confidence:.1f}); "
+        f"word confidence {first.mean_confidence:.0f} -> {second.mean_confidence:.0f}"
+    )
     return prepared.then(out, turned.size, forward.inverse(), note), second, orientation.cw_degrees
 
 

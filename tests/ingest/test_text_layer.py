@@ -32,9 +32,7 @@ def pdftotext_words(pdf: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("deskew", [False, True], ids=["as scanned", "deskewed"])
-def test_slightly_rotated_scan_reads_back_as_the_whole_words_casevault_recognised(
-    tmp_path: Path, deskew: bool
-) -> None:
+def test_slightly_rotated_scan_reads_back_as_the_whole_words_casevault_recognised(tmp_path: Path, deskew: bool) -> None:
     page = text_strip(LETTER, size=(2480, 800)).rotate(1.5, expand=True, fillcolor=255)
     upload = pdf_from_image(page, tmp_path / "letter.pdf")
     result = make_searchable(upload, workdir=tmp_path / "work", options=OcrOptions(processes=2, deskew=deskew))
