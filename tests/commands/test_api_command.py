@@ -22,7 +22,7 @@ SEARCH_WORDS = "Jamie dyslexia"
 
 def get(url: str, headers: dict[str, str] | None = None) -> int:
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=5) as response:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=30) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
@@ -47,6 +47,8 @@ def test_two_api_workers_serve_log_no_search_words_and_stop_on_sigterm(settings:
     try:
         wait_for(lambda: get(f"{base}/healthz") == 200 or api.poll() is not None, 60, "the API answering /healthz")
         assert api.poll() is None, output.read_text()
+        # Both workers up before counting (on a loaded machine the second may start seconds later).
+        wait_for(lambda: output.read_text().count("Started server process") >= 2, 60, "both API workers")
         status = get(f"{base}/api/v1/search?q={SEARCH_WORDS.replace(' ', '+')}", {"X-Request-ID": "probe-search-0001"})
         assert status == 401  # no token: refused, and still logged
         wait_for(lambda: "probe-search-0001" in output.read_text(), 10, "the access line")
