@@ -8,14 +8,11 @@ rate or locked out.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import Request
 
-from casevault.core.auth_failures import FailureLimits, note_failure
+from casevault.core.auth_failures import note_failure
 from casevault.core.db import transaction
 from casevault.core.errors import CasevaultError, Unauthenticated
-from casevault.core.settings import Settings
 
 UNKNOWN_ADDRESS = "unknown"
 
@@ -30,15 +27,6 @@ class TooManyRequests(CasevaultError):
         self.retry_after = retry_after
 
 
-def failure_limits(settings: Settings) -> FailureLimits:
-    return FailureLimits(
-        per_minute=settings.auth_failures_per_minute,
-        lockout_failures=settings.auth_lockout_failures,
-        lockout_window=dt.timedelta(minutes=settings.auth_lockout_window_minutes),
-        lockout=dt.timedelta(minutes=settings.auth_lockout_minutes),
-    )
-
-
 def client_address(request: Request) -> str:
     # The network peer, or X-Forwarded-For from a proxy uvicorn trusts (FORWARDED_ALLOW_IPS):
     # otherwise every request behind a proxy would share the proxy's address.
@@ -50,7 +38,7 @@ def refuse_unauthenticated(request: Request, refusal: Unauthenticated) -> Caseva
     services = request.app.state.services
     with transaction(services.new_session) as session:
         wait = note_failure(
-            session, address=client_address(request), clock=services.clock, limits=failure_limits(services.settings)
+            session, address=client_address(request), clock=services.clock, limits=services.failure_limits
         )
     if wait is None:
         return refusal

@@ -20,6 +20,7 @@ from casevault.archive.provision import BucketRules, InitReport
 from casevault.archive.provision import init_storage as provision
 from casevault.archive.store import ObjectStore
 from casevault.archive.vault import Vault
+from casevault.core.auth_failures import FailureLimits
 from casevault.core.clock import Clock
 from casevault.core.db import SessionFactory
 from casevault.core.errors import ConfigurationError
@@ -153,4 +154,14 @@ def ocr_options(settings: Settings) -> OcrOptions:
         processes=settings.ocr_processes,
         max_pixels=settings.max_image_pixels,
         stall_after=dt.timedelta(seconds=settings.ocr_stall_seconds),
+    )
+
+
+def failure_limits(settings: Settings) -> FailureLimits:
+    """How many requests without a valid token an address may send before 429 and lockout."""
+    return FailureLimits(
+        per_minute=settings.auth_failures_per_minute,
+        lockout_failures=settings.auth_lockout_failures,
+        lockout_window=dt.timedelta(minutes=settings.auth_lockout_window_minutes),
+        lockout=dt.timedelta(minutes=settings.auth_lockout_minutes),
     )

@@ -20,6 +20,7 @@ from casevault.archive.key_providers import KeyProvider
 from casevault.archive.store import ObjectStore
 from casevault.archive.vault import Vault
 from casevault.core import audit
+from casevault.core.auth_failures import FailureLimits
 from casevault.core.clock import Clock, SystemClock
 from casevault.core.db import SessionFactory, make_engine, session_factory
 from casevault.core.settings import Settings
@@ -72,6 +73,10 @@ class Services:
     @cached_property
     def upload_limits(self) -> UploadLimits:
         return parts.upload_limits(self.settings)
+
+    @cached_property
+    def failure_limits(self) -> FailureLimits:
+        return parts.failure_limits(self.settings)
 
     @cached_property
     def ocr_options(self) -> OcrOptions:
