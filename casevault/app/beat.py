@@ -34,7 +34,7 @@ from celery.beat import ScheduleEntry, Scheduler
 from celery.schedules import BaseSchedule, maybe_schedule
 from sqlmodel import Session, select
 
-from casevault.app.celery_app import services_of_app
+from casevault.app.tasks import services_of_app
 from casevault.core.clock import Clock
 from casevault.core.db import transaction
 from casevault.core.lease import Lease, LeaseLost

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from celery import Celery, current_app
 from celery.schedules import crontab
@@ -31,9 +31,6 @@ from casevault.app.task_queue import (
 from casevault.core.scratch import remove_stale
 from casevault.core.settings import Settings
 
-if TYPE_CHECKING:
-    from casevault.app.services import Services
-
 TASK_MODULES = ["casevault.app.tasks.checks", "casevault.app.tasks.ingest", "casevault.app.tasks.retention"]
 LONGEST_TASK = dt.timedelta(hours=2)  # a 1000-page scan at 1 page/s, with room
 SQLITE_BROKER_POLL_S = 0.25
@@ -45,20 +42,24 @@ REDIS_UNACKED_KEYS = {
 }
 
 
+class CeleryHost(Protocol):
+    """What the Celery app needs of the services object that builds it (``Services``),
+    named here so this module does not import the object that imports it."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def celery(self) -> CasevaultCelery: ...
+
+
 class CasevaultCelery(Celery):  # type: ignore[misc]  # celery is untyped
-    """The Celery app with the services its tasks run with."""
+    """The Celery app with the services its tasks run with (``services_of`` in app.tasks)."""
 
-    services: Services
-
-
-def services_of_app(app: Celery) -> Services:
-    """The services a task or the scheduler runs with, set by ``make_celery``."""
-    if not isinstance(app, CasevaultCelery):
-        raise TypeError("this Celery app was not made by casevault.app.celery_app.make_celery")
-    return app.services
+    services: CeleryHost
 
 
-def make_celery(services: Services) -> CasevaultCelery:
+def make_celery(services: CeleryHost) -> CasevaultCelery:
     settings = services.settings
     celery = CasevaultCelery("casevault")
     celery.conf.update(
@@ -147,7 +148,7 @@ def _fresh_connections_after_fork(**_: object) -> None:
 worker_process_init.connect(_fresh_connections_after_fork)
 
 
-def start_worker(services: Services, *, concurrency: int, queues: str, loglevel: str) -> None:
+def start_worker(services: CeleryHost, *, concurrency: int, queues: str, loglevel: str) -> None:
     services.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # the SQLite broker lives there
     remove_stale(services.settings.data_dir / "tmp")  # plaintext a worker killed mid-OCR left behind
     logging.getLogger("casevault").setLevel(loglevel)
@@ -167,7 +168,7 @@ def start_worker(services: Services, *, concurrency: int, queues: str, loglevel:
     )
 
 
-def start_beat(services: Services, *, loglevel: str) -> None:
+def start_beat(services: CeleryHost, *, loglevel: str) -> None:
     services.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # the SQLite broker lives there
     quiet = ["--quiet"] if services.settings.log_format == "json" else []  # the banner is plain text
     services.celery.start([*quiet, "beat", f"--loglevel={loglevel}"])

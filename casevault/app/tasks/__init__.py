@@ -15,15 +15,12 @@ import functools
 import logging
 import secrets
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from celery import Task, shared_task
 
-from casevault.app.celery_app import services_of_app
+from casevault.app.services import Services
 from casevault.core.errors import CasevaultError
-
-if TYPE_CHECKING:
-    from casevault.app.services import Services
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -59,6 +56,14 @@ def casevault_task(name: str) -> Callable[[F], Task]:
 
 def services_of(task: Task) -> Services:
     return services_of_app(task.app)
+
+
+def services_of_app(app: object) -> Services:
+    """The services a task or the scheduler runs with, set by ``make_celery``."""
+    services = getattr(app, "services", None)
+    if not isinstance(services, Services):
+        raise TypeError("this Celery app was not made by casevault.app.celery_app.make_celery")
+    return services
 
 
 def holder_of(task: Task) -> str:

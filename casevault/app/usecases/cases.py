@@ -4,10 +4,10 @@ back) and closing one."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
+from casevault.app.usecases import Parts
 from casevault.core import audit, casework
 from casevault.core.db import after_commit
 from casevault.core.errors import InvalidInput, NotFound
@@ -15,14 +15,11 @@ from casevault.core.models import Case, Person, ReferralSource, User
 from casevault.retention.decide import check_referral_allowed, destruction_date
 from casevault.retention.referral import restore_on_referral
 
-if TYPE_CHECKING:
-    from casevault.app.services import Services
-
 
 class CaseWork:
     """Each takes the caller's session: the edge owns the transaction."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Parts) -> None:
         self._services = services
 
     def add_person(

@@ -6,10 +6,10 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlmodel import select
 
+from casevault.app.usecases import Parts
 from casevault.core import audit
 from casevault.core.casework import check_case_takes_documents, get_case
 from casevault.core.db import transaction
@@ -18,9 +18,6 @@ from casevault.core.models import Case, Document, Person, ProvidedBy, Role, Tier
 from casevault.ingest.accept import Accepted, UploadTarget, accept
 from casevault.ingest.stalls import requeue
 from casevault.retention.tagging import lifecycle_tags
-
-if TYPE_CHECKING:
-    from casevault.app.services import Services
 
 IMPORTABLE = {".pdf", ".jpg", ".jpeg", ".png", ".tif", ".tiff"}
 
@@ -35,7 +32,7 @@ class Imported:
 
 
 class DocumentWork:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Parts) -> None:
         self._services = services
 
     def upload_target(self, *, case_id: int, user: User) -> UploadTarget:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
+from casevault.app.usecases import Parts
 from casevault.core.db import after_commit
 from casevault.core.errors import NotFound
 from casevault.core.models import Case, User
@@ -14,12 +14,9 @@ from casevault.retention.moves import mark_restoring, restore_case
 from casevault.retention.steps import StepOutcome
 from casevault.retention.sweep import SweepReport, run_sweep
 
-if TYPE_CHECKING:
-    from casevault.app.services import Services
-
 
 class LifecycleWork:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Parts) -> None:
         self._services = services
 
     def sweep(self, *, as_of: dt.date | None = None, dry_run: bool = True, holder: str | None = None) -> SweepReport:
