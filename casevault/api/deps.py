@@ -46,7 +46,7 @@ def allow(*roles: Role) -> Callable[..., User]:
             user = _authenticated(request, authorization)
         except Unauthenticated as refusal:
             raise refuse_unauthenticated(request, refusal) from None
-        request.state.actor = f"user:{user.id}"  # a plain string: survives the rollback of a refused request
+        request.state.actor = audit.actor_of(user)  # a plain string: survives the rollback of a refused request
         if user.role not in roles:
             raise Forbidden(f"this needs the role {names}; you are {user.role.value}")
         return user
@@ -83,7 +83,7 @@ def record(
     audit.record(
         session,
         clock=services.clock,
-        actor=f"user:{user.id}",
+        actor=audit.actor_of(user),
         action=action,
         subject_type=subject_type,
         subject_id=subject_id,

@@ -35,7 +35,7 @@ from sqlmodel import Session, col, select
 
 from casevault.core.clock import Clock
 from casevault.core.errors import ConfigurationError
-from casevault.core.models import AuditEvent, AuditHead
+from casevault.core.models import AuditEvent, AuditHead, User
 
 GENESIS_HASH = "0" * 64
 MAC_KEY_INFO = "casevault.audit_mac_key"  # session.info: a callable returning the MAC key
@@ -59,6 +59,11 @@ def session_mac_key(session: Session) -> bytes:
         )
     key: bytes = source() if callable(source) else source
     return key
+
+
+def actor_of(user: User) -> str:
+    """How the audit log names a user acting: by id, never by name."""
+    return f"user:{user.id}"
 
 
 def record(

@@ -140,7 +140,7 @@ def _record_upload(
     audit.record(
         session,
         clock=clock,
-        actor=f"user:{user.id}",
+        actor=audit.actor_of(user),
         action="document.upload",
         subject_type="document",
         subject_id=document.id,

@@ -44,7 +44,7 @@ class CaseWork:
         audit.record(
             session,
             clock=services.clock,
-            actor=f"user:{user.id}",
+            actor=audit.actor_of(user),
             action="person.create",
             subject_type="person",
             subject_id=person.id,
@@ -79,7 +79,7 @@ class CaseWork:
         audit.record(
             session,
             clock=services.clock,
-            actor=f"user:{user.id}",
+            actor=audit.actor_of(user),
             action="case.open",
             subject_type="case",
             subject_id=case.id,
@@ -91,7 +91,7 @@ class CaseWork:
             referral_date=referral_date,
             schedule=services.schedule,
             clock=services.clock,
-            actor=f"user:{user.id}",
+            actor=audit.actor_of(user),
         )
         if restoring:
             after_commit(session, lambda: services.tasks.restores(restoring))
@@ -104,7 +104,7 @@ class CaseWork:
         audit.record(
             session,
             clock=services.clock,
-            actor=f"user:{user.id}",
+            actor=audit.actor_of(user),
             action="case.close",
             subject_type="case",
             subject_id=case.id,

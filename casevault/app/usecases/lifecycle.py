@@ -7,6 +7,7 @@ import datetime as dt
 from sqlmodel import Session
 
 from casevault.app.usecases import Parts
+from casevault.core import audit
 from casevault.core.db import after_commit
 from casevault.core.errors import NotFound
 from casevault.core.models import Case, User
@@ -38,7 +39,7 @@ class LifecycleWork:
         mark_restoring(
             session,
             case=case,
-            actor=f"user:{user.id}",
+            actor=audit.actor_of(user),
             rule=schedule.restore_rule_id,
             schedule_version=schedule.version,
             clock=services.clock,
