@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from casevault.api import API_PREFIX, health, metrics
 from casevault.api.docs import docs_router
 from casevault.api.last_resort import LastResort
 from casevault.api.limits import BodyLimits
+from casevault.api.paging import reject_unknown_query
 from casevault.api.problems import install_problem_handlers
 from casevault.api.request_id import RequestId
 from casevault.api.route_names import RouteTemplates
@@ -38,7 +39,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(health.router)  # /healthz, /readyz and /metrics: open, for probes and Prometheus
     app.include_router(metrics.router)
     for module in (people, cases, documents, search, audit, holds, retention, certificates):
-        app.include_router(module.router, prefix=API_PREFIX)
+        app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(reject_unknown_query)])
     app.include_router(docs_router(public_schema=settings.public_api_docs))
 
     # Each one added wraps the ones before it.
