@@ -43,7 +43,7 @@ def problem(
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(CasevaultError)
     async def _casevault_error(request: Request, exc: CasevaultError) -> JSONResponse:
-        if exc.http_status in AUDITED_STATUSES:
+        if exc.http_status in AUDITED_STATUSES or getattr(exc, "audited", False):
             _audit_refusal(request, exc.http_status)
         if exc.http_status >= 500:
             log.error("request failed: %s %s", type(exc).__name__, exc.detail)

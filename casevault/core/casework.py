@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from casevault.core.clock import Clock
-from casevault.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from casevault.core.errors import Conflict, Forbidden, InvalidInput, NotVisible
 from casevault.core.models import (
     Case,
     CaseNote,
@@ -30,45 +30,75 @@ from casevault.core.models import (
 
 SEES_EVERY_CASE = {Role.manager}
 GONE = {CaseStatus.destroyed}
+# A person's open case lets its officer read the person's earlier cases (read-only).
+OPEN = CaseStatus.open
 
 
 # --- access ---------------------------------------------------------------------------
+# What an officer may not see answers exactly as what does not exist (NotVisible is a
+# NotFound, audited as a refusal): a 403 would tell her which ids are real.
 
 
-def can_see_case(user: User, case: Case) -> bool:
+def can_change_case(user: User, case: Case) -> bool:
     if user.role in SEES_EVERY_CASE:
         return True
     return user.role == Role.officer and case.assigned_officer_id == user.id
 
 
+def can_read_case(session: Session, user: User, case: Case) -> bool:
+    """Her own cases, and the earlier cases of a person she has an open case for."""
+    if can_change_case(user, case):
+        return True
+    return user.role == Role.officer and _has_open_case_for(session, user, person_id=case.person_id)
+
+
+def _has_open_case_for(session: Session, user: User, *, person_id: int) -> bool:
+    mine = select(Case.id).where(Case.person_id == person_id, Case.assigned_officer_id == user.id, Case.status == OPEN)
+    return session.exec(mine.limit(1)).first() is not None
+
+
 def get_case(session: Session, *, case_id: int, user: User) -> Case:
+    """A case the caller may read."""
     case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"no case with id {case_id}")
-    if not can_see_case(user, case):
-        raise Forbidden(f"case {case_id} is not assigned to you; ask a manager to assign it")
+    if case is None or not can_read_case(session, user, case):
+        raise NotVisible(f"no case with id {case_id}")
+    return case
+
+
+def get_case_to_change(session: Session, *, case_id: int, user: User) -> Case:
+    """A case the caller may change: an earlier case she may only read is a 403 saying so
+    (she can see it, so refusing it tells her nothing new)."""
+    case = get_case(session, case_id=case_id, user=user)
+    if not can_change_case(user, case):
+        raise Forbidden(
+            f"case {case_id} is an earlier case of a person you support, which you may read but not change;"
+            " ask a manager to assign it to you"
+        )
     return case
 
 
 def get_person(session: Session, *, person_id: int, user: User) -> Person:
     person = session.get(Person, person_id)
-    if person is None:
-        raise NotFound(f"no person with id {person_id}")
-    if user.role in SEES_EVERY_CASE:
-        return person
-    assigned = session.exec(
-        select(Case.id).where(Case.person_id == person_id, Case.assigned_officer_id == user.id).limit(1)
-    ).first()
-    if user.role != Role.officer or assigned is None:
-        raise Forbidden(f"person {person_id} has no case assigned to you")
+    if person is None or not can_see_person(session, user, person_id=person_id):
+        raise NotVisible(f"no person with id {person_id}")
     return person
 
 
+def can_see_person(session: Session, user: User, *, person_id: int) -> bool:
+    if user.role in SEES_EVERY_CASE:
+        return True
+    assigned = select(Case.id).where(Case.person_id == person_id, Case.assigned_officer_id == user.id)
+    return user.role == Role.officer and session.exec(assigned.limit(1)).first() is not None
+
+
 def get_document(session: Session, *, document_id: int, user: User) -> Document:
+    """A document of a case the caller may read; one she may not see names no case."""
     document = session.get(Document, document_id)
     if document is None:
-        raise NotFound(f"no document with id {document_id}")
-    get_case(session, case_id=document.case_id, user=user)
+        raise NotVisible(f"no document with id {document_id}")
+    case = session.get(Case, document.case_id)
+    if case is None or not can_read_case(session, user, case):
+        raise NotVisible(f"no document with id {document_id}")
     return document
 
 

@@ -60,6 +60,14 @@ class NotFound(CasevaultError):
     http_status = 404
     title = "Not found"
     exit_code = 4
+    audited = False
+
+
+class NotVisible(NotFound):
+    """Exists, maybe, but not for this caller: answered exactly as missing, so ids cannot
+    be probed, and audited as a refusal, so the probing shows in the audit log."""
+
+    audited = True
 
 
 class Conflict(CasevaultError):

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from casevault.archive import LifecycleTags, PutResult, Vault
 from casevault.core import audit
-from casevault.core.casework import check_case_takes_documents, get_case, note_correspondence
+from casevault.core.casework import check_case_takes_documents, get_case_to_change, note_correspondence
 from casevault.core.clock import Clock
 from casevault.core.db import SessionFactory, transaction
 from casevault.core.errors import InvalidInput
@@ -72,7 +72,7 @@ def accept(
     stored = vault.put(subject=target.subject, source=upload, tier=Tier.active, tags=target.tags)
     try:
         with transaction(new_session) as session:
-            case = get_case(session, case_id=target.case_id, user=user)
+            case = get_case_to_change(session, case_id=target.case_id, user=user)
             check_case_takes_documents(case)
             document = _record_upload(
                 session,

@@ -54,14 +54,14 @@ def requests(person: dict, case: dict, document: int) -> dict[str, tuple[str, st
 # What each caller gets. The officer owns the case; the other officer does not.
 EXPECTED = {
     "create person": {"officer": 201, "other_officer": 201, "manager": 201, "admin": 403},
-    "read person": {"officer": 200, "other_officer": 403, "manager": 200, "admin": 403},
+    "read person": {"officer": 200, "other_officer": 404, "manager": 200, "admin": 403},
     "open case": {"officer": 201, "other_officer": 201, "manager": 201, "admin": 403},
-    "read case": {"officer": 200, "other_officer": 403, "manager": 200, "admin": 403},
+    "read case": {"officer": 200, "other_officer": 404, "manager": 200, "admin": 403},
     "list cases": {"officer": 200, "other_officer": 200, "manager": 200, "admin": 403},
-    "add note": {"officer": 201, "other_officer": 403, "manager": 201, "admin": 403},
-    "list notes": {"officer": 200, "other_officer": 403, "manager": 200, "admin": 403},
-    "close case": {"officer": 200, "other_officer": 403, "manager": 200, "admin": 403},
-    "read document": {"officer": 200, "other_officer": 403, "manager": 200, "admin": 403},
+    "add note": {"officer": 201, "other_officer": 404, "manager": 201, "admin": 403},
+    "list notes": {"officer": 200, "other_officer": 404, "manager": 200, "admin": 403},
+    "close case": {"officer": 200, "other_officer": 404, "manager": 200, "admin": 403},
+    "read document": {"officer": 200, "other_officer": 404, "manager": 200, "admin": 403},
     "read audit": {"officer": 403, "other_officer": 403, "manager": 200, "admin": 200},
 }
 
@@ -91,12 +91,28 @@ def test_officers_list_only_their_own_cases(client: TestClient, callers, case) -
     assert [c["id"] for c in every] == [case["id"]]
 
 
+def test_another_officers_items_answer_exactly_as_missing_ones(client: TestClient, callers, case) -> None:
+    officer, other = callers["officer"].headers, callers["other_officer"].headers
+    assert client.get(f"/api/v1/cases/{case['id']}", headers=officer).status_code == 200
+    probes = {
+        "case": (f"/api/v1/cases/{case['id']}", "/api/v1/cases/999999"),
+        "person": (f"/api/v1/people/{case['person_id']}", "/api/v1/people/999999"),
+    }
+    for real, missing in probes.values():
+        seen, absent = client.get(real, headers=other), client.get(missing, headers=other)
+        assert (seen.status_code, absent.status_code) == (404, 404)
+        assert seen.json()["detail"].replace(real.rsplit("/", 1)[1], "N") == absent.json()["detail"].replace(
+            "999999", "N"
+        )
+
+
 def test_refused_requests_are_audited(client: TestClient, callers, case) -> None:
     client.get(f"/api/v1/cases/{case['id']}", headers=callers["other_officer"].headers)
     client.get("/api/v1/cases")
     events = client.get("/api/v1/audit?action=request.refused", headers=callers["admin"].headers).json()["events"]
     # Requests without a token are audited per address and minute (see test_refusals), not here.
-    assert [(e["actor"], e["details"]["status"]) for e in events] == [(f"user:{callers['other_officer'].user_id}", 403)]
+    # Another officer's case answers 404 like a missing one, and the probe is still on record.
+    assert [(e["actor"], e["details"]["status"]) for e in events] == [(f"user:{callers['other_officer'].user_id}", 404)]
     assert events[0]["details"]["route"] == "/api/v1/cases/{case_id}"
 
 

@@ -71,7 +71,7 @@ def close_case(
 def add_note(
     case_id: PathId, body: NoteCreate, user: Officer, session: SessionDep, services: ServicesDep
 ) -> NotePublic:
-    case = casework.get_case(session, case_id=case_id, user=user)
+    case = casework.get_case_to_change(session, case_id=case_id, user=user)
     note = casework.add_note(session, case=case, **body.model_dump(), author=user, clock=services.clock)
     record(session, services, user, "note.create", subject_type="case", subject_id=case.id, note=note.id)
     return NotePublic.of(note)

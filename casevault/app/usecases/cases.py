@@ -99,7 +99,7 @@ class CaseWork:
 
     def close(self, session: Session, *, case_id: int, closed_on: dt.date, outcome: str, user: User) -> Case:
         services = self._services
-        case = casework.get_case(session, case_id=case_id, user=user)
+        case = casework.get_case_to_change(session, case_id=case_id, user=user)
         casework.close_case(session, case=case, closed_on=closed_on, outcome=outcome, clock=services.clock)
         audit.record(
             session,

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from casevault.app.usecases import Parts
 from casevault.core import audit
-from casevault.core.casework import check_case_takes_documents, get_case
+from casevault.core.casework import check_case_takes_documents, get_case_to_change
 from casevault.core.db import transaction
 from casevault.core.errors import CasevaultError, NotFound
 from casevault.core.models import Case, Document, Person, ProvidedBy, Role, Tier, User
@@ -40,7 +40,7 @@ class DocumentWork:
         caller's and take documents now. Also finds the person's pseudonym and tags."""
         services = self._services
         with services.new_session() as session:
-            case = get_case(session, case_id=case_id, user=user)
+            case = get_case_to_change(session, case_id=case_id, user=user)
             check_case_takes_documents(case)
             person = session.get(Person, case.person_id)
             assert person is not None and case.id is not None  # a case always has its person
