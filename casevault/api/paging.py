@@ -74,9 +74,7 @@ def _fits(value: object, kind: type) -> bool:
     return isinstance(value, str) and len(value) <= 200
 
 
-def page_of(
-    rows: Sequence[Row], *, limit: int, key: Callable[[Row], CursorKey], shape: Callable[[Row], T]
-) -> Page[T]:
+def page_of(rows: Sequence[Row], *, limit: int, key: Callable[[Row], CursorKey], shape: Callable[[Row], T]) -> Page[T]:
     """Shape a page from ``limit + 1`` rows read in key order: the extra row, when there
     is one, only says another page follows."""
     more = len(rows) > limit
