@@ -92,5 +92,4 @@ def user_list() -> None:
             click.echo(f"{row.username}\t{row.role.value}\t{state}\t{dates}")
 
 
-
 COMMANDS = [user]
