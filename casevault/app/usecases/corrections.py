@@ -51,6 +51,7 @@ from casevault.core.models import (
 from casevault.retention import claims
 from casevault.retention.decide import destruction_date
 from casevault.retention.holds import standing_hold_ids
+from casevault.retention.parts import DEFAULT_LEASE
 from casevault.retention.tagging import lifecycle_tags
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ class CorrectionWork:
             action="person.update",
             subject_type="person",
             subject_id=person.id,
-            details={"fields": ",".join(sorted(changes)), "approval_withdrawn": withdrawn},
+            details={**{f"changed_{field}": True for field in changes}, "approval_withdrawn": withdrawn},
         )
         if "date_of_birth" in changes:
             self._retag_after_commit(session, person_id=person_id)
@@ -419,12 +420,7 @@ class CorrectionWork:
         holder = f"dispose:{uuid.uuid4().hex}"
         with self._claims(holder, plan):
             keys = [stored.object_key for stored in plan.objects]
-            versions = [
-                v
-                for tier in Tier
-                for v in services.vault.store.versions_of(tier=tier, keys=keys)
-                if not v.is_delete_marker
-            ]
+            versions = _versions(services, keys)
             with transaction(services.new_session) as session:
                 disposal = self._dispose_rows(session, plan, versions=versions, reason=why, user=user)
                 _release(session, holder, plan)
@@ -485,7 +481,7 @@ class CorrectionWork:
         taken: list[str] = []
         try:
             for item in _items(*plans):
-                lease = services.lifecycle.lease
+                lease = DEFAULT_LEASE  # as long as the lifecycle's own claims last
                 if not claims.claim(services.new_session, item=item, holder=holder, clock=services.clock, lease=lease):
                     raise Conflict(f"{item} is under way in another process; try again once it has finished")
                 taken.append(item)
@@ -587,6 +583,14 @@ def _forget(services: Parts, keys: Sequence[str]) -> None:
         services.vault.delete_everywhere(keys)
     except CasevaultError:
         log.warning("%d unreferenced objects left for `storage verify --repair`", len(keys))
+
+
+def _versions(services: Parts, keys: list[str]) -> list[ObjectVersion]:
+    """Every stored version of ``keys`` in both tiers, delete markers left out."""
+    if not keys:  # a document whose upload never stored anything needs no store
+        return []
+    store = services.vault.store
+    return [v for tier in Tier for v in store.versions_of(tier=tier, keys=keys) if not v.is_delete_marker]
 
 
 def _objects_of_person(session: Session, *, person_id: int) -> list[_Object]:
