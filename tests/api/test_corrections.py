@@ -21,6 +21,7 @@ from casevault.core.errors import IntegrityFailure
 from casevault.core.models import (
     AuditEvent,
     Case,
+    CaseNoteVersion,
     CaseStatus,
     DestructionApproval,
     DestructionJob,
@@ -37,6 +38,7 @@ from casevault.core.models import (
     StoredObject,
     Tier,
 )
+from casevault.retention.destroy import delete_personal_rows
 from casevault.retention.tagging import lifecycle_tags
 from tests.ingest.scans import save, text_strip
 from tests.ingest.uploads import run_ocr, stored_bytes, upload
@@ -609,3 +611,21 @@ def test_a_new_date_of_birth_gives_the_objects_todays_tags(
     changed = backend_client.patch(f"{API}/people/{person['id']}", json={"date_of_birth": "2012-04-04"}, headers=olive)
     assert changed.status_code == 200, changed.text
     assert container.store.get_tags(tier=Tier.active, key=stored.object_key) == today
+
+
+def test_a_destruction_takes_the_corrections_and_their_reasons_along(
+    client: TestClient, container: Services, callers, person, case, note
+) -> None:
+    officer, manager = callers["officer"].headers, callers["manager"].headers
+    second = _case(client, officer, person["id"])
+    moved, removed = _document(container, case["id"]), _document(container, case["id"], sha256="1" * 64)
+    assert client.patch(f"{API}/notes/{note['id']}", json={"text": "New.", "reason": "x"}, headers=officer).is_success
+    move = {"case_id": second["id"], "reason": REASON}
+    assert client.post(f"{API}/documents/{moved}/move", json=move, headers=officer).is_success
+    assert client.request("DELETE", f"{API}/documents/{removed}", json={"reason": "x"}, headers=manager).is_success
+
+    with transaction(container.new_session) as session:
+        delete_personal_rows(session, person_id=person["id"])  # the destruction's row step
+    with container.new_session() as session:
+        for table in (CaseNoteVersion, DocumentMove, DocumentDisposal):
+            assert session.exec(select(func.count()).select_from(table)).one() == 0
