@@ -31,6 +31,7 @@ from casevault.core.models import (
     DocumentStatus,
     Hold,
     HoldKind,
+    LeaseRecord,
     PageText,
     Person,
     ProvidedBy,
@@ -38,7 +39,9 @@ from casevault.core.models import (
     StoredObject,
     Tier,
 )
+from casevault.retention import claims
 from casevault.retention.destroy import delete_personal_rows
+from casevault.retention.parts import DEFAULT_LEASE
 from casevault.retention.tagging import lifecycle_tags
 from tests.ingest.scans import save, text_strip
 from tests.ingest.uploads import run_ocr, stored_bytes, upload
@@ -629,3 +632,22 @@ def test_a_destruction_takes_the_corrections_and_their_reasons_along(
     with container.new_session() as session:
         for table in (CaseNoteVersion, DocumentMove, DocumentDisposal):
             assert session.exec(select(func.count()).select_from(table)).one() == 0
+
+
+def test_a_case_the_lifecycle_is_moving_waits_and_nothing_is_left_claimed(
+    client: TestClient, container: Services, callers, person, case
+) -> None:
+    second = _case(client, callers["officer"].headers, person["id"])
+    document = _document(container, case["id"])
+    item = f"archive:case:{second['id']}"
+    assert claims.claim(container.new_session, item=item, holder="sweep", clock=container.clock, lease=DEFAULT_LEASE)
+    move = {"case_id": second["id"], "reason": REASON}
+    refused = client.post(f"{API}/documents/{document}/move", json=move, headers=callers["manager"].headers)
+    assert refused.status_code == 409
+    assert f"{item} is under way" in refused.json()["detail"]
+
+    claims.release_now(container.new_session, item=item, holder="sweep")
+    moved = client.post(f"{API}/documents/{document}/move", json=move, headers=callers["manager"].headers)
+    assert moved.status_code == 200, moved.text
+    with container.new_session() as session:
+        assert session.exec(select(func.count()).select_from(LeaseRecord)).one() == 0

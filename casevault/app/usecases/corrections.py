@@ -27,9 +27,10 @@ from sqlmodel import Session, col, select
 from casevault.app.usecases import Parts
 from casevault.archive.store import ObjectVersion
 from casevault.core import audit, casework, scratch
+from casevault.core.clock import Clock
 from casevault.core.db import after_commit, transaction
 from casevault.core.errors import CasevaultError, Conflict, InvalidInput, NotVisible
-from casevault.core.lease import lease_name
+from casevault.core.lease import LeaseLost, lease_name
 from casevault.core.models import (
     Case,
     CaseNote,
@@ -104,6 +105,8 @@ class CorrectionWork:
         person = casework.get_person(session, person_id=person_id, user=user)
         if not changes:
             raise InvalidInput("send at least one of full_name, date_of_birth, contact_details")
+        if session.get(DestructionJob, person_id) is not None:
+            raise Conflict(f"person {person_id}'s records are being destroyed; nothing can be corrected")
         if "full_name" in changes:
             if changes["full_name"] is None:
                 raise InvalidInput("full_name cannot be removed, only corrected", field="full_name")
@@ -144,8 +147,6 @@ class CorrectionWork:
                 " manager to follow the destruction procedure instead",
                 field=field,
             )
-        if session.get(DestructionJob, person.id) is not None:
-            raise Conflict(f"person {person.id}'s records are being destroyed; nothing can be corrected")
         cases = session.exec(select(Case).where(Case.person_id == person.id).order_by(col(Case.id))).all()
         for case in cases:
             if case.referral_date < born:
@@ -167,12 +168,15 @@ class CorrectionWork:
         objects = _objects_of_person(session, person_id=person_id)
 
         def retag() -> None:
-            try:
-                for stored in objects:
-                    tags = lifecycle_tags(tier=stored.tier, schedule=services.schedule)
+            failed = 0
+            for stored in objects:
+                tags = lifecycle_tags(tier=stored.tier, schedule=services.schedule)
+                try:
                     services.vault.set_tags(object_key=stored.object_key, tier=stored.tier, tags=tags)
-            except CasevaultError:
-                log.warning("person %s: re-tagging after a date-of-birth change failed; run `storage retag`", person_id)
+                except Exception:  # committed already: the answer stands, and a retag repairs it
+                    failed += 1
+            if failed:
+                log.warning("person %s: %d objects not re-tagged; `casevault storage retag` does it", person_id, failed)
 
         after_commit(session, retag)
 
@@ -303,8 +307,12 @@ class CorrectionWork:
             written = self._reencrypt(source, target) if source.subject != target.subject else {}
             try:
                 with transaction(services.new_session) as session:
+                    _still_held(session, holder, services.clock, source, target)
                     document = self._switch(session, source, target, written=written, reason=why, user=user)
                     _release(session, holder, source, target)
+            except sa.exc.IntegrityError:  # the same file reached the case meanwhile
+                _forget(services, [put.object_key for put in written.values()])
+                raise Conflict(f"case {case_id} has this file already; remove the misfiled copy") from None
             except BaseException:
                 _forget(services, [put.object_key for put in written.values()])
                 raise
@@ -422,6 +430,7 @@ class CorrectionWork:
             keys = [stored.object_key for stored in plan.objects]
             versions = _versions(services, keys)
             with transaction(services.new_session) as session:
+                _still_held(session, holder, services.clock, plan)
                 disposal = self._dispose_rows(session, plan, versions=versions, reason=why, user=user)
                 _release(session, holder, plan)
         _forget(services, keys)
@@ -567,6 +576,13 @@ def _items(*plans: _Plan) -> list[str]:
     items = [claims.item_key(kind, "case", plan.case_id) for plan in plans for kind in CASE_MOVES]
     items.append(lease_name("ocr", "document", plans[0].document_id))
     return list(dict.fromkeys(items))
+
+
+def _still_held(session: Session, holder: str, clock: Clock, *plans: _Plan) -> None:
+    """Renew every claim in the transaction that acts, or stop: another process took one over."""
+    for item in _items(*plans):
+        if not claims.renew(session, item=item, holder=holder, clock=clock, lease=DEFAULT_LEASE):
+            raise LeaseLost(f"the claim {item} ran out during the work; nothing was changed, try again")
 
 
 def _release(session: Session, holder: str, *plans: _Plan) -> None:
