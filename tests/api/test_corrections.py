@@ -651,3 +651,17 @@ def test_a_case_the_lifecycle_is_moving_waits_and_nothing_is_left_claimed(
     assert moved.status_code == 200, moved.text
     with container.new_session() as session:
         assert session.exec(select(func.count()).select_from(LeaseRecord)).one() == 0
+
+
+def test_a_document_being_read_by_ocr_is_removed_only_after(
+    client: TestClient, container: Services, callers, case
+) -> None:
+    document = _document(container, case["id"])
+    item = f"ocr:document:{document}"
+    assert claims.claim(container.new_session, item=item, holder="task-1", clock=container.clock, lease=DEFAULT_LEASE)
+    body, manager = {"reason": "uploaded in error"}, callers["manager"].headers
+    refused = client.request("DELETE", f"{API}/documents/{document}", json=body, headers=manager)
+    assert refused.status_code == 409
+    assert f"{item} is under way" in refused.json()["detail"]
+    claims.release_now(container.new_session, item=item, holder="task-1")
+    assert client.request("DELETE", f"{API}/documents/{document}", json=body, headers=manager).status_code == 200
