@@ -13,9 +13,11 @@ from casevault.core.models import (
     Case,
     CaseNote,
     CaseNoteBase,
+    CaseNoteVersion,
     CaseStatus,
     DestructionCertificate,
     Document,
+    DocumentDisposal,
     DocumentStatus,
     Hold,
     HoldKind,
@@ -234,3 +236,62 @@ class SearchHit(BaseModel):
 
 class SearchResults(BaseModel):
     hits: list[SearchHit]
+
+
+# --- corrections ---
+
+
+class PersonUpdate(Strict):
+    """Only the fields sent change; ``contact_details: null`` removes them (consent withdrawn)."""
+
+    full_name: str | None = Field(default=None, min_length=1, max_length=200)
+    date_of_birth: RealDate | None = Field(default=None, description="YYYY-MM-DD, from 1900-01-01 to today")
+    contact_details: str | None = Field(default=None, max_length=2000)
+
+
+class Reason(Strict):
+    reason: str = Field(min_length=1, max_length=2000, description="why this is corrected; kept with the correction")
+
+
+class DocumentMoveRequest(Reason):
+    case_id: BodyId
+
+
+class DocumentDisposalPublic(BaseModel):
+    id: int
+    document_id: int
+    case_id: int
+    objects: int
+    object_versions: int
+    bytes: int
+    disposed_at: dt.datetime
+    disposed_by: int
+
+    @classmethod
+    def of(cls, row: DocumentDisposal) -> DocumentDisposalPublic:
+        return cls.model_validate(row, from_attributes=True)
+
+
+class NoteAmend(Reason):
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class NoteVersionPublic(BaseModel):
+    """An earlier text of a note: who wrote it when, who replaced it when and why."""
+
+    note_id: int
+    version: int
+    text: str
+    written_at: dt.datetime
+    written_by: int | None
+    replaced_at: dt.datetime
+    replaced_by: int
+    reason: str
+
+    @classmethod
+    def of(cls, row: CaseNoteVersion) -> NoteVersionPublic:
+        return cls.model_validate(row, from_attributes=True)
+
+
+class CaseAssign(Strict):
+    officer: str = Field(min_length=1, max_length=64, description="username of an active officer")

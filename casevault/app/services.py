@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from casevault.app import parts
 from casevault.app.usecases.cases import CaseWork
+from casevault.app.usecases.corrections import CorrectionWork
 from casevault.app.usecases.documents import DocumentWork
 from casevault.app.usecases.lifecycle import LifecycleWork
 from casevault.archive.key_providers import KeyProvider
@@ -119,6 +120,10 @@ class Services:
     @cached_property
     def retention(self) -> LifecycleWork:
         return LifecycleWork(self)
+
+    @cached_property
+    def corrections(self) -> CorrectionWork:
+        return CorrectionWork(self)
 
     def close(self) -> None:
         if "engine" in self.__dict__:

@@ -44,8 +44,8 @@ def main() -> None:
 
 
 # The command groups, each a module of its own (they import only the context above).
-from casevault.cli import audit, ingest, keys, processes, retention, storage, users  # noqa: E402
+from casevault.cli import audit, cases, ingest, keys, processes, retention, storage, users  # noqa: E402
 
-for _module in (processes, users, audit, ingest, keys, retention, storage):
+for _module in (processes, users, cases, audit, ingest, keys, retention, storage):
     for _command in _module.COMMANDS:
         cli.add_command(_command)

@@ -1,6 +1,8 @@
-"""``casevault user add | revoke | list``: people's access."""
+"""``casevault user add | revoke | token | reactivate | list``: people's access."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import click
 from sqlmodel import select
@@ -9,7 +11,7 @@ from casevault.cli.context import services_with_database
 from casevault.core import audit
 from casevault.core.db import transaction
 from casevault.core.models import Role, User
-from casevault.core.users import create_user, revoke_user
+from casevault.core.users import create_user, reactivate_user, replace_token, revoke_user
 
 
 @click.group()
@@ -50,13 +52,44 @@ def user_revoke(username: str) -> None:
     click.echo(f"revoked {username}")
 
 
+@user.command("token")
+@click.argument("username")
+def user_token(username: str) -> None:
+    """Give a user a new token and revoke the old one; prints it (shown only this once)."""
+    app = services_with_database()
+    with transaction(app.new_session) as session:
+        changed, token = replace_token(session, username=username)
+        audit.record(
+            session, clock=app.clock, actor="cli", action="user.token", subject_type="user", subject_id=changed.id
+        )
+    click.echo(token)
+
+
+@user.command("reactivate")
+@click.argument("username")
+def user_reactivate(username: str) -> None:
+    """Let a revoked user back in with a new token; prints it (shown only this once)."""
+    app = services_with_database()
+    with transaction(app.new_session) as session:
+        changed, token = reactivate_user(session, username=username)
+        audit.record(
+            session, clock=app.clock, actor="cli", action="user.reactivate", subject_type="user", subject_id=changed.id
+        )
+    click.echo(token)
+
+
+def _minute(at: dt.datetime | None) -> str:
+    return f"{at:%Y-%m-%d %H:%M}Z" if at else "-"
+
+
 @user.command("list")
 def user_list() -> None:
-    """Every user with role and status."""
+    """Every user: name, role, status (active or revoked), when created and when revoked."""
     with services_with_database().new_session() as session:
         for row in session.exec(select(User).order_by(User.id)).all():  # type: ignore[arg-type]  # SQLModel column
             state = "revoked" if row.revoked_at else "active"
-            click.echo(f"{row.username}\t{row.role.value}\t{state}")
+            dates = f"created {_minute(row.created_at)}\trevoked {_minute(row.revoked_at)}"
+            click.echo(f"{row.username}\t{row.role.value}\t{state}\t{dates}")
 
 
 COMMANDS = [user]

@@ -471,3 +471,64 @@ class MetricTotal(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     label: str = Field(primary_key=True, max_length=64, default="")
     value: float = 0.0
+
+
+# --- corrections: a note's earlier texts, a misfiled document's move, a removal ----------
+# The reason a person gives is free text, so it lives here, never in audit details. Rows
+# that name a note, document or case go with it (ON DELETE CASCADE), so a destruction
+# deletes them with the rows they describe.
+
+
+def _part_of(target: str, **column: Any) -> Any:
+    """A reference to the row this one describes: deleting that row deletes this one."""
+    return Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey(target, ondelete="CASCADE"), nullable=False, **column))
+
+
+class CaseNoteVersion(SQLModel, table=True):
+    """An earlier text of an amended note: what it said, who wrote it when, and who
+    replaced it when and why. Version 1 is the text as first written."""
+
+    __tablename__ = "case_note_version"
+    __table_args__ = (sa.UniqueConstraint("note_id", "version", name="uq_case_note_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    note_id: int = _part_of("case_note.id")
+    version: int
+    text: str = Field(max_length=20_000)
+    written_at: dt.datetime = _when()
+    written_by: int | None = Field(default=None, foreign_key="user_account.id")
+    replaced_at: dt.datetime = _when()
+    replaced_by: int = Field(foreign_key="user_account.id")
+    reason: str = Field(max_length=2000)
+
+
+class DocumentMove(SQLModel, table=True):
+    """A misfiled document moved to the right case."""
+
+    __tablename__ = "document_move"
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = _part_of("document.id", index=True)
+    from_case_id: int = _part_of("case_file.id")
+    to_case_id: int = _part_of("case_file.id")
+    reencrypted: bool  # under another person's data key
+    moved_by: int = Field(foreign_key="user_account.id")
+    moved_at: dt.datetime = _when()
+    reason: str = Field(max_length=2000)
+
+
+class DocumentDisposal(SQLModel, table=True):
+    """A document uploaded in error and removed: ids and counts (and the manager's reason),
+    no name and no text. It goes with its case when the person is destroyed."""
+
+    __tablename__ = "document_disposal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(unique=True)  # no foreign key: the document row is gone
+    case_id: int = _part_of("case_file.id", index=True)
+    objects: int
+    object_versions: int
+    bytes: int = Field(sa_type=BYTE_COUNT)
+    disposed_at: dt.datetime = _when()
+    disposed_by: int = Field(foreign_key="user_account.id")
+    reason: str = Field(max_length=2000)

@@ -34,11 +34,44 @@ def create_user(session: Session, *, username: str, role: Role, clock: Clock) ->
         )
     if session.exec(select(User).where(User.username == username)).first():
         raise Conflict(f"user {username!r} exists already; revoke it first or pick another name")
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = new_token()
     user = User(username=username, role=role, token_hash=hash_token(token), created_at=clock.now())
     session.add(user)
     session.flush()
     return user, token
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def replace_token(session: Session, *, username: str) -> tuple[User, str]:
+    """A new token for an active user; the old one stops working with this commit."""
+    user = _named(session, username)
+    if user.revoked_at is not None:
+        raise Conflict(f"user {username!r} is revoked; `casevault user reactivate {username}` gives a new token")
+    token = new_token()
+    user.token_hash = hash_token(token)
+    session.add(user)
+    return user, token
+
+
+def reactivate_user(session: Session, *, username: str) -> tuple[User, str]:
+    """Let a revoked user back in, with a new token (the old one never works again)."""
+    user = _named(session, username)
+    if user.revoked_at is None:
+        raise Conflict(f"user {username!r} is active; `casevault user token {username}` replaces its token")
+    token = new_token()
+    user.token_hash, user.revoked_at = hash_token(token), None
+    session.add(user)
+    return user, token
+
+
+def _named(session: Session, username: str) -> User:
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        raise NotFound(f"no user called {username!r}")
+    return user
 
 
 def revoke_user(session: Session, *, username: str, clock: Clock) -> User:

@@ -24,6 +24,11 @@ VALID_BODIES = {
     ("POST", "/api/v1/cases/{case_id}/notes"): {"kind": "progress_summary", "text": "Met.", "date": "2026-10-01"},
     ("POST", "/api/v1/holds"): {"person_id": 1, "kind": "safeguarding", "reason": "Concern."},
     ("POST", "/api/v1/retention/approvals"): {"person_id": 1},
+    ("PATCH", "/api/v1/people/{person_id}"): {"full_name": "Sam Example"},
+    ("POST", "/api/v1/documents/{document_id}/move"): {"case_id": 1, "reason": "Misfiled."},
+    ("DELETE", "/api/v1/documents/{document_id}"): {"reason": "Uploaded in error."},
+    ("PATCH", "/api/v1/notes/{note_id}"): {"text": "Met them.", "reason": "Typo."},
+    ("POST", "/api/v1/cases/{case_id}/assign"): {"officer": "olive"},
 }
 REQUIRED_QUERY = {"q": "letter"}
 

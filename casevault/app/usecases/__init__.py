@@ -14,6 +14,7 @@ from casevault.app.task_queue import TaskQueue
 from casevault.archive.vault import Vault
 from casevault.core.clock import Clock
 from casevault.core.db import SessionFactory
+from casevault.core.settings import Settings
 from casevault.ingest.options import UploadLimits
 from casevault.retention.parts import Lifecycle
 from casevault.retention.schedule import Schedule
@@ -25,6 +26,9 @@ class Parts(Protocol):
 
     @property
     def clock(self) -> Clock: ...
+
+    @property
+    def settings(self) -> Settings: ...
 
     @property
     def new_session(self) -> SessionFactory: ...
