@@ -40,6 +40,8 @@ def test_a_name_with_control_or_direction_characters_is_refused_naming_them(
         assert response.status_code == 422, path
         assert code in response.json()["detail"] and "full_name" in response.json()["detail"]
     assert _count(container, Person) == 0
+    found = client.get("/api/v1/people", params={"name": name}, headers=officer)
+    assert found.status_code == 422 and code in found.json()["detail"]
 
 
 def test_names_in_any_script_are_welcome(client: TestClient, callers) -> None:

@@ -19,7 +19,12 @@ from casevault.core.users import find_user
 router = APIRouter(prefix="/cases", tags=["cases"])
 
 ASSIGNED_OFFICER = f"a username; `{casework.UNASSIGNED}` (managers): no officer, or a revoked one"
-Reference = Annotated[str, Path(min_length=1, max_length=32, description="a case reference, e.g. SEN-2026-00042")]
+# Plain characters only: whatever else a client sends (a NUL, say) could not even be a query on PostgreSQL.
+REFERENCE_CHARACTERS = r"^[A-Za-z0-9-]+$"
+USERNAME_CHARACTERS = r"^[A-Za-z0-9._-]+$"
+Reference = Annotated[
+    str, Path(min_length=1, max_length=32, pattern=REFERENCE_CHARACTERS, description="e.g. SEN-2026-00042")
+]
 
 
 def publics(session: Session, cases: Sequence[Case]) -> list[CasePublic]:
@@ -88,8 +93,10 @@ def list_cases(
     services: ServicesDep,
     person_id: QueryId | None = None,
     status: CaseStatus | None = None,
-    assigned_officer: Annotated[str | None, Query(max_length=64, description=ASSIGNED_OFFICER)] = None,
-    reference: Annotated[str | None, Query(max_length=32)] = None,
+    assigned_officer: Annotated[
+        str | None, Query(max_length=64, pattern=USERNAME_CHARACTERS, description=ASSIGNED_OFFICER)
+    ] = None,
+    reference: Annotated[str | None, Query(max_length=32, pattern=REFERENCE_CHARACTERS)] = None,
     re_referral: bool | None = None,
     limit: Limit = 50,
     cursor: Cursor = None,

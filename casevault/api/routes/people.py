@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from casevault.api.bounds import LifeDate, PathId
+from casevault.api.bounds import LifeDate, Name, PathId
 from casevault.api.deps import Officer, ServicesDep, SessionDep, record
 from casevault.api.paging import Cursor, Limit, Page, decode_cursor, page_of
 from casevault.api.routes.cases import by_id, case_page
@@ -28,7 +28,7 @@ def find_people(
     session: SessionDep,
     services: ServicesDep,
     name: Annotated[
-        str | None,
+        Name | None,
         Query(
             max_length=200,
             description="every word must begin a word of the name; case, accents, spacing and order do not matter",
