@@ -11,15 +11,58 @@ answer 422 in problem+json, naming the range.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+import re
+import unicodedata
+from typing import Annotated, Any
 
 from fastapi import Path, Query
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 MAX_ID = 2**31 - 1  # PostgreSQL's INTEGER, the type of every id column
 EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2199, 12, 31)  # far from 9999-12-31, so no schedule arithmetic can overflow
 DATE_RANGE = f"dates must be between {EARLIEST_DATE} and {LATEST_DATE}"
+
+
+DAY_MONTH_YEAR = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*")
+# Characters that reorder or hide text (Trojan Source): a name must read as it is stored.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _iso_hint(value: Any) -> Any:
+    """A date written day/month/year (10/12/2001) is refused saying its ISO form, not guessed at."""
+    if not isinstance(value, str) or not (written := DAY_MONTH_YEAR.fullmatch(value)):
+        return value
+    day, month, year = (int(part) for part in written.groups())
+    try:
+        iso = dt.date(year, month, day).isoformat()
+    except ValueError:
+        raise ValueError(f"write dates as YYYY-MM-DD; {value.strip()} is not a date") from None
+    raise ValueError(f"write dates as YYYY-MM-DD: for {value.strip()} (day/month/year) write {iso}")
+
+
+def _in_the_real_world(day: dt.date) -> dt.date:
+    """A date something happened, or a near plan: from 1900 to a year from today (the real date)."""
+    latest = _a_year_from(dt.date.today())
+    if not EARLIEST_DATE <= day <= latest:
+        raise ValueError(f"dates must be between {EARLIEST_DATE} and {latest} (a year from today), not {day}")
+    return day
+
+
+def _a_year_from(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+def _a_plain_name(name: str) -> str:
+    """No control characters (newlines, NUL, ...) and none that reorder text."""
+    refused = sorted({char for char in name if char in BIDI_CONTROLS or unicodedata.category(char) == "Cc"})
+    if refused:
+        codes = ", ".join(f"U+{ord(char):04X}" for char in refused)
+        raise ValueError(f"names may not hold control or text-direction characters; remove {codes}")
+    return name
 
 
 def _within_range(day: dt.date) -> dt.date:
@@ -32,4 +75,7 @@ PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]
 BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
-RealDate = Annotated[dt.date, AfterValidator(_within_range)]
+RealDate = Annotated[dt.date, BeforeValidator(_iso_hint), AfterValidator(_within_range)]
+# The date something in a person's life happened (birth, referral, note, letter, closing).
+LifeDate = Annotated[dt.date, BeforeValidator(_iso_hint), AfterValidator(_in_the_real_world)]
+Name = Annotated[str, AfterValidator(_a_plain_name)]

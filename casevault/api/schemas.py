@@ -4,11 +4,13 @@ forbid unknown fields, so a typo is reported instead of silently ignored."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import re
+from collections.abc import Mapping
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from casevault.api.bounds import BodyId, RealDate
+from casevault.api.bounds import BodyId, LifeDate, Name
 from casevault.core.models import (
     Case,
     CaseNote,
@@ -35,30 +37,50 @@ class Strict(BaseModel):
 
 
 class PersonCreate(PersonBase, Strict):  # type: ignore[misc]  # SQLModel's own config TypedDict; pydantic merges both
-    date_of_birth: RealDate
+    full_name: Name = Field(min_length=1, max_length=200)
+    date_of_birth: LifeDate
 
 
 class CaseCreate(Strict):
-    person_id: BodyId
-    referral_date: RealDate
+    person_id: BodyId | None = Field(default=None, description="someone you already see; or send person instead")
+    person: PersonCreate | None = Field(
+        default=None,
+        description="the person as the referral names them: someone already recorded with the same name and"
+        " date of birth is that person (a re-referral), anyone else is recorded now",
+    )
+    referral_date: LifeDate
     referral_source: ReferralSource
     assigned_officer: str | None = Field(default=None, description="username; officers may only name themselves")
 
+    @model_validator(mode="after")
+    def _one_person(self) -> Self:
+        if (self.person_id is None) == (self.person is None):
+            raise ValueError("send either person_id or person (as the referral names them), not both")
+        return self
+
 
 class CaseClose(Strict):
-    closed_on: RealDate
+    closed_on: LifeDate
     outcome: str = Field(min_length=1, max_length=2000)
 
 
 class NoteCreate(CaseNoteBase, Strict):  # type: ignore[misc]  # SQLModel's own config TypedDict; pydantic merges both
     kind: NoteKind
-    date: RealDate
+    date: LifeDate
+
+
+Usernames = Mapping[int, str]  # user id to username, for answers that name users
+
+
+def _username(names: Usernames, user_id: int | None) -> str | None:
+    return names.get(user_id) if user_id is not None else None
 
 
 class CasePublic(BaseModel):
     id: int
     reference: str
     person_id: int
+    person_name: str | None = None  # for callers who may see the person
     status: CaseStatus
     referral_date: dt.date
     referral_source: ReferralSource
@@ -68,15 +90,13 @@ class CasePublic(BaseModel):
     last_correspondence: dt.date | None
     archive_until: dt.date | None
     restore_problem: str | None = None  # why the last restore stopped, until one succeeds
+    re_referral: bool = False  # opened for someone already known, with earlier cases
     created_at: dt.datetime
 
     @classmethod
-    def of(cls, case: Case, *, officer: str | None) -> CasePublic:
-        return cls(**case.model_dump(exclude={"assigned_officer_id", "updated_at"}), assigned_officer=officer)
-
-
-class CaseList(BaseModel):
-    cases: list[CasePublic]
+    def of(cls, case: Case, *, officer: str | None, person_name: str | None = None) -> CasePublic:
+        fields = case.model_dump(exclude={"assigned_officer_id", "updated_at"})
+        return cls(**fields, assigned_officer=officer, person_name=person_name)
 
 
 class NotePublic(BaseModel):
@@ -85,15 +105,13 @@ class NotePublic(BaseModel):
     kind: NoteKind
     text: str
     date: dt.date
+    author: str | None = None  # username
+    author_id: int | None = None
     created_at: dt.datetime
 
     @classmethod
-    def of(cls, note: CaseNote) -> NotePublic:
-        return cls(**note.model_dump(exclude={"author_id"}))
-
-
-class NoteList(BaseModel):
-    notes: list[NotePublic]
+    def of(cls, note: CaseNote, names: Usernames | None = None) -> NotePublic:
+        return cls(**note.model_dump(), author=_username(names or {}, note.author_id))
 
 
 class DocumentPublic(BaseModel):
@@ -109,18 +127,24 @@ class DocumentPublic(BaseModel):
     failure_reason: str | None
     pages: int | None
     tier: Tier
-    created_at: dt.datetime
+    uploaded_by: str | None = None  # username
+    uploaded_by_id: int | None = None
+    created_at: dt.datetime  # when it was uploaded
 
     @classmethod
-    def of(cls, document: Document) -> DocumentPublic:
+    def of(cls, document: Document, names: Usernames | None = None) -> DocumentPublic:
         fields = document.model_dump(exclude={"page_count", "uploaded_by", "updated_at"})
-        return cls(**fields, pages=document.page_count)
+        uploader = document.uploaded_by
+        return cls(
+            **fields, pages=document.page_count, uploaded_by=_username(names or {}, uploader), uploaded_by_id=uploader
+        )
 
 
 class AuditEventPublic(BaseModel):
     id: int
     at: dt.datetime
-    actor: str
+    actor: str  # as stored and hashed: "user:3", "system", ...
+    actor_username: str | None = None  # the user "user:3" names, when it is one
     action: str
     subject_type: str | None
     subject_id: str | None
@@ -150,14 +174,23 @@ class HoldPublic(BaseModel):
     case_id: int | None
     kind: HoldKind
     reason: str
-    placed_by: int | None
+    placed_by: str | None  # username
+    placed_by_id: int | None
     placed_at: dt.datetime
     released_at: dt.datetime | None
-    released_by: int | None
+    released_by: str | None  # username
+    released_by_id: int | None
 
     @classmethod
-    def of(cls, hold: Hold) -> HoldPublic:
-        return cls.model_validate(hold, from_attributes=True)
+    def of(cls, hold: Hold, names: Usernames) -> HoldPublic:
+        fields = hold.model_dump(exclude={"placed_by", "released_by"})
+        return cls(
+            **fields,
+            placed_by=_username(names, hold.placed_by),
+            placed_by_id=hold.placed_by,
+            released_by=_username(names, hold.released_by),
+            released_by_id=hold.released_by,
+        )
 
 
 class HoldList(BaseModel):
@@ -213,11 +246,21 @@ class CertificatePublic(BaseModel):
     object_versions: int
     bytes: int
     method: str
-    authorised_by: str
+    authorised_by: str  # the approving manager's username, or "system" (the schedule alone)
+    authorised_by_id: int | None  # the approving manager's id
 
     @classmethod
-    def of(cls, row: DestructionCertificate) -> CertificatePublic:
-        return cls.model_validate(row, from_attributes=True)
+    def of(cls, row: DestructionCertificate, names: Usernames) -> CertificatePublic:
+        approver = approver_id(row.authorised_by)
+        by = (names.get(approver) or f"user {approver}") if approver is not None else "system"
+        return cls(**row.model_dump(exclude={"authorised_by"}), authorised_by=by, authorised_by_id=approver)
+
+
+def approver_id(authorised_by: str) -> int | None:
+    """The manager a stored authority names ("manager user:3, schedule ... rule ..."), if any;
+    the schedule version and rule are fields of their own."""
+    found = re.match(r"manager user:(\d+)", authorised_by)
+    return int(found.group(1)) if found else None
 
 
 class CertificateList(BaseModel):

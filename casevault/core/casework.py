@@ -8,10 +8,12 @@ assigned to them (and the people of those cases); managers reach all.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from casevault.core.clock import Clock
@@ -26,6 +28,7 @@ from casevault.core.models import (
     ReferralSource,
     Role,
     User,
+    name_key,
 )
 
 SEES_EVERY_CASE = {Role.manager}
@@ -85,10 +88,30 @@ def get_person(session: Session, *, person_id: int, user: User) -> Person:
 
 
 def can_see_person(session: Session, user: User, *, person_id: int) -> bool:
+    """Managers: everyone. Officers: the people of cases assigned to them, and someone
+    they recorded themselves who has no case yet (so they can open the first one)."""
     if user.role in SEES_EVERY_CASE:
         return True
-    assigned = select(Case.id).where(Case.person_id == person_id, Case.assigned_officer_id == user.id)
-    return user.role == Role.officer and session.exec(assigned.limit(1)).first() is not None
+    if user.role != Role.officer:
+        return False
+    seen = select(Person.id).where(Person.id == person_id, _people_an_officer_sees(user))
+    return session.exec(seen.limit(1)).first() is not None
+
+
+def _people_an_officer_sees(user: User) -> sa.ColumnElement[bool]:
+    """can_see_person as a condition on Person, for lists."""
+    assigned = select(Case.person_id).where(Case.assigned_officer_id == user.id)
+    any_case = select(Case.id).where(Case.person_id == Person.id)
+    return sa.or_(
+        col(Person.id).in_(assigned),
+        sa.and_(col(Person.recorded_by) == user.id, ~any_case.exists()),
+    )
+
+
+def _cases_an_officer_reads(user: User) -> sa.ColumnElement[bool]:
+    """can_read_case as a condition on Case, for lists."""
+    open_for = select(Case.person_id).where(Case.assigned_officer_id == user.id, Case.status == OPEN)
+    return sa.or_(col(Case.assigned_officer_id) == user.id, col(Case.person_id).in_(open_for))
 
 
 def get_document(session: Session, *, document_id: int, user: User) -> Document:
@@ -102,18 +125,84 @@ def get_document(session: Session, *, document_id: int, user: User) -> Document:
     return document
 
 
-def visible_cases(
-    session: Session, *, user: User, status: CaseStatus | None, limit: int, offset: int
-) -> Sequence[Case]:
-    query = select(Case).order_by(col(Case.id)).limit(limit).offset(offset)
+def find_case_by_reference(session: Session, *, reference: str, user: User) -> Case:
+    """A case by its reference (any case of letters), answering as missing when the caller may not read it."""
+    wanted = reference.strip().upper()
+    case = session.exec(select(Case).where(Case.reference == wanted)).first()
+    if case is None or not can_read_case(session, user, case):
+        raise NotVisible("no case with that reference")
+    return case
+
+
+@dataclasses.dataclass(frozen=True)
+class CaseFilter:
+    """What GET /cases may ask; None asks nothing of that field."""
+
+    person_id: int | None = None
+    status: CaseStatus | None = None
+    assigned_officer: str | None = None  # a username, or UNASSIGNED
+    reference: str | None = None
+    re_referral: bool | None = None
+
+
+UNASSIGNED = "none"  # no officer, or one whose access was revoked: work a manager must hand on
+
+
+def list_cases(session: Session, *, user: User, where: CaseFilter, after: int | None, limit: int) -> Sequence[Case]:
+    """The cases the caller may read that match, by id, ``limit + 1`` of them after ``after``."""
+    query = select(Case).order_by(col(Case.id)).limit(limit + 1)
     if user.role not in SEES_EVERY_CASE:
-        query = query.where(Case.assigned_officer_id == user.id)
-    if status is not None:
-        query = query.where(Case.status == status)
+        query = query.where(_cases_an_officer_reads(user))
+    if after is not None:
+        query = query.where(col(Case.id) > after)
+    if where.person_id is not None:
+        query = query.where(Case.person_id == where.person_id)
+    if where.status is not None:
+        query = query.where(Case.status == where.status)
+    if where.reference is not None:
+        query = query.where(Case.reference == where.reference.strip().upper())
+    if where.re_referral is not None:
+        query = query.where(Case.re_referral == where.re_referral)
+    if where.assigned_officer is not None:
+        query = query.where(_assigned_to(user, where.assigned_officer))
     return session.exec(query).all()
 
 
+def _assigned_to(user: User, username: str) -> sa.ColumnElement[bool]:
+    if username != UNASSIGNED:
+        officer = select(User.id).where(User.username == username)
+        return col(Case.assigned_officer_id).in_(officer)
+    if user.role not in SEES_EVERY_CASE:
+        raise Forbidden(f"assigned_officer={UNASSIGNED} (cases nobody looks after) is for managers")
+    revoked = select(User.id).where(col(User.revoked_at).is_not(None))
+    return sa.or_(col(Case.assigned_officer_id).is_(None), col(Case.assigned_officer_id).in_(revoked))
+
+
+def list_documents(session: Session, *, case: Case, after: int | None, limit: int) -> Sequence[Document]:
+    query = select(Document).where(Document.case_id == case.id).order_by(col(Document.id)).limit(limit + 1)
+    if after is not None:
+        query = query.where(col(Document.id) > after)
+    return session.exec(query).all()
+
+
+def usernames(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    """Usernames by id, in one query, for answers that name users."""
+    wanted = {user_id for user_id in user_ids if user_id is not None}
+    if not wanted:
+        return {}
+    return dict(session.exec(select(User.id, User.username).where(col(User.id).in_(wanted))).all())  # type: ignore[arg-type]  # ids of stored rows are set
+
+
 # --- people ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class PersonDetails:
+    """A person as a referral names them."""
+
+    full_name: str
+    date_of_birth: dt.date
+    contact_details: str | None = None
 
 
 def add_person(
@@ -122,13 +211,15 @@ def add_person(
     full_name: str,
     date_of_birth: dt.date,
     contact_details: str | None,
+    recorded_by: User,
     clock: Clock,
 ) -> Person:
     _check_not_future(date_of_birth, "date_of_birth", clock)
     person = Person(
-        full_name=full_name.strip(),
+        full_name=" ".join(full_name.split()),
         date_of_birth=date_of_birth,
         contact_details=contact_details,
+        recorded_by=recorded_by.id,
         created_at=clock.now(),
     )
     if not person.full_name:
@@ -136,6 +227,38 @@ def add_person(
     session.add(person)
     session.flush()
     return person
+
+
+def find_known_person(session: Session, *, full_name: str, date_of_birth: dt.date) -> Person | None:
+    """The person a referral names, when the same name (as name_key sees it) and date of
+    birth are already recorded; the first recorded when there are several."""
+    query = select(Person).where(Person.name_key == name_key(full_name), Person.date_of_birth == date_of_birth)
+    return session.exec(query.order_by(col(Person.id)).limit(1)).first()
+
+
+def find_people(
+    session: Session,
+    *,
+    user: User,
+    name: str | None,
+    date_of_birth: dt.date | None,
+    after: int | None,
+    limit: int,
+) -> Sequence[Person]:
+    """People the caller may see, by id. Every word of ``name`` must begin a word of the
+    person's name, ignoring case, accents, spacing and order: "smi ame" finds Amelia Smith."""
+    query = select(Person).order_by(col(Person.id)).limit(limit + 1)
+    if user.role not in SEES_EVERY_CASE:
+        query = query.where(_people_an_officer_sees(user))
+    if after is not None:
+        query = query.where(col(Person.id) > after)
+    if date_of_birth is not None:
+        query = query.where(Person.date_of_birth == date_of_birth)
+    for word in name_key(name or "").split():
+        pattern = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        key = col(Person.name_key)
+        query = query.where(sa.or_(key.like(f"{pattern}%", escape="\\"), key.like(f"% {pattern}%", escape="\\")))
+    return session.exec(query).all()
 
 
 # --- cases ----------------------------------------------------------------------------
@@ -149,6 +272,7 @@ def open_case(
     referral_source: ReferralSource,
     officer: User | None,
     clock: Clock,
+    re_referral: bool = False,
 ) -> Case:
     """Open a case for a referral. Age limits are the retention schedule's to check."""
     _check_not_future(referral_date, "referral_date", clock)
@@ -162,6 +286,7 @@ def open_case(
         referral_source=referral_source,
         assigned_officer_id=officer.id if officer else None,
         status=CaseStatus.open,
+        re_referral=re_referral,
         created_at=now,
         updated_at=now,
     )
@@ -219,6 +344,9 @@ def add_note(
 ) -> CaseNote:
     check_case_writable(case)
     _check_not_future(date, "date", clock)
+    person = session.get(Person, case.person_id)
+    if person is not None and date < person.date_of_birth:
+        raise InvalidInput("date is before the person's date of birth", field="date")
     if not text.strip():
         raise InvalidInput("text must not be blank", field="text")
     note = CaseNote(case_id=case.id, kind=kind, text=text, date=date, author_id=author.id, created_at=clock.now())  # type: ignore[arg-type]  # ids of rows read from the database are set
@@ -229,10 +357,18 @@ def add_note(
     return note
 
 
-def list_notes(session: Session, *, case: Case) -> Sequence[CaseNote]:
-    return session.exec(
-        select(CaseNote).where(CaseNote.case_id == case.id).order_by(col(CaseNote.date), col(CaseNote.id))
-    ).all()
+def list_notes(
+    session: Session, *, case: Case, after: tuple[dt.date, int] | None = None, limit: int | None = None
+) -> Sequence[CaseNote]:
+    """A case's notes by date (then id): ``limit + 1`` after the (date, id) ``after`` when paging."""
+    query = select(CaseNote).where(CaseNote.case_id == case.id).order_by(col(CaseNote.date), col(CaseNote.id))
+    if after is not None:
+        day, note_id = after
+        later = sa.or_(col(CaseNote.date) > day, sa.and_(col(CaseNote.date) == day, col(CaseNote.id) > note_id))
+        query = query.where(later)
+    if limit is not None:
+        query = query.limit(limit + 1)
+    return session.exec(query).all()
 
 
 def _check_not_future(value: dt.date, field: str, clock: Clock) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import secrets
+import unicodedata
 from typing import Any
 
 import sqlalchemy as sa
@@ -142,10 +143,29 @@ class PersonBase(SQLModel):
     contact_details: str | None = Field(default=None, max_length=2000)
 
 
+def name_key(full_name: str) -> str:
+    """A name as finding it needs: "  SMITH  Zoë" and "Zoe Smith" both give "smith zoe".
+    Case, accents, spacing and word order are how a name is written, not who it names."""
+    decomposed = unicodedata.normalize("NFKD", full_name)
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+    return " ".join(sorted(plain.split()))
+
+
 class Person(PersonBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     pseudonym: str = Field(default_factory=new_pseudonym, max_length=32, unique=True)
+    # Derived from full_name whenever the row is written (see _keep_name_key below).
+    name_key: str = Field(default="")
+    # Who recorded the person: she may open their first case before any case makes them hers.
+    recorded_by: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: dt.datetime = _when()
+
+
+@sa.event.listens_for(Person, "before_insert")
+@sa.event.listens_for(Person, "before_update")
+def _keep_name_key(_mapper: Any, _connection: Any, person: Person) -> None:
+    # Every path that sets a name (a route, a correction, a command, a test) writes the row.
+    person.name_key = name_key(person.full_name)
 
 
 class PersonPublic(PersonBase):
@@ -182,6 +202,8 @@ class Case(CaseBase, table=True):
     archive_until: dt.date | None = None
     # Why the last restore stopped (ids only), shown to managers until a restore succeeds.
     restore_problem: str | None = Field(default=None, max_length=300)
+    # Opened for someone already known, with earlier cases: managers review these.
+    re_referral: bool = Field(default=False)
     created_at: dt.datetime = _when()
     updated_at: dt.datetime = _when()
 

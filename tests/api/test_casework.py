@@ -31,7 +31,7 @@ def test_a_case_is_opened_noted_and_closed(client: TestClient, callers, person) 
             headers=officer,
         )
         assert note.status_code == 201, note.text
-    notes = client.get(f"/api/v1/cases/{case['id']}/notes", headers=officer).json()["notes"]
+    notes = client.get(f"/api/v1/cases/{case['id']}/notes", headers=officer).json()["items"]
     assert [n["date"] for n in notes] == ["2026-09-20", "2026-10-05"]
 
     closed = client.post(
@@ -95,7 +95,7 @@ BAD_CASES = {
     "unknown person": (
         {"person_id": 999, "referral_date": "2026-09-01", "referral_source": "other"},
         404,
-        "POST /people",
+        "no person with id 999",
     ),
     "unknown source": ({"referral_date": "2026-09-01", "referral_source": "neighbour"}, 422, "referral_source"),
     "referral in the future": ({"referral_date": "2026-12-25", "referral_source": "other"}, 422, "future"),

@@ -1,24 +1,66 @@
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from sqlmodel import Session
+from fastapi import APIRouter, Path, Query
+from sqlmodel import Session, col, select
 
-from casevault.api.bounds import Offset, PathId
+from casevault.api.bounds import PathId, QueryId
 from casevault.api.deps import Officer, ServicesDep, SessionDep, record
-from casevault.api.schemas import CaseClose, CaseCreate, CaseList, CasePublic, NoteCreate, NoteList, NotePublic
+from casevault.api.paging import Cursor, CursorKey, Limit, Page, decode_cursor, page_of
+from casevault.api.schemas import CaseClose, CaseCreate, CasePublic, DocumentPublic, NoteCreate, NotePublic
 from casevault.core import casework
-from casevault.core.errors import Forbidden
-from casevault.core.models import Case, CaseStatus, Role, User
+from casevault.core.errors import BadQuery, Forbidden
+from casevault.core.models import Case, CaseNote, CaseStatus, Document, Person, Role, User
 from casevault.core.users import find_user
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
+ASSIGNED_OFFICER = f"a username; `{casework.UNASSIGNED}` (managers): no officer, or a revoked one"
+# Plain characters only: whatever else a client sends (a NUL, say) could not even be a query on PostgreSQL.
+REFERENCE_CHARACTERS = r"^[A-Za-z0-9-]+$"
+USERNAME_CHARACTERS = r"^[A-Za-z0-9._-]+$"
+Reference = Annotated[
+    str, Path(min_length=1, max_length=32, pattern=REFERENCE_CHARACTERS, description="e.g. SEN-2026-00042")
+]
+
+
+def publics(session: Session, cases: Sequence[Case]) -> list[CasePublic]:
+    """Cases as answered: officers by username and the person by name (whoever may read a
+    case sees its person: her own case, or her open case of the same person)."""
+    officers = casework.usernames(session, (case.assigned_officer_id for case in cases))
+    person_ids = {case.person_id for case in cases}
+    names = dict(session.exec(select(Person.id, Person.full_name).where(col(Person.id).in_(person_ids))).all())
+    return [
+        CasePublic.of(
+            case,
+            officer=officers.get(case.assigned_officer_id) if case.assigned_officer_id else None,
+            person_name=names.get(case.person_id),
+        )
+        for case in cases
+    ]
+
 
 def _public(session: Session, case: Case) -> CasePublic:
-    officer = session.get(User, case.assigned_officer_id) if case.assigned_officer_id else None
-    return CasePublic.of(case, officer=officer.username if officer else None)
+    return publics(session, [case])[0]
+
+
+def by_id(row: Case | Document | Person) -> CursorKey:
+    """The cursor key of a list in id order."""
+    assert row.id is not None  # rows read from the database
+    return (row.id,)
+
+
+def case_page(
+    session: Session, *, user: User, where: casework.CaseFilter, limit: int, cursor: str | None
+) -> Page[CasePublic]:
+    key = decode_cursor(cursor)
+    after = int(key[0]) if key else None
+    cases = casework.list_cases(session, user=user, where=where, after=after, limit=limit)
+    shaped = {case.id: public for case, public in zip(cases, publics(session, cases), strict=True)}
+    return page_of(cases, limit=limit, key=by_id, shape=lambda case: shaped[case.id])
 
 
 def _officer_for(session: Session, *, body: CaseCreate, user: User) -> User | None:
@@ -31,9 +73,11 @@ def _officer_for(session: Session, *, body: CaseCreate, user: User) -> User | No
 
 @router.post("", status_code=201, response_model=CasePublic)
 def open_case(body: CaseCreate, user: Officer, session: SessionDep, services: ServicesDep) -> CasePublic:
+    named = casework.PersonDetails(**body.person.model_dump()) if body.person else None
     case = services.cases.open(
         session,
         person_id=body.person_id,
+        named=named,
         referral_date=body.referral_date,
         referral_source=body.referral_source,
         officer=_officer_for(session, body=body, user=user),
@@ -42,16 +86,36 @@ def open_case(body: CaseCreate, user: Officer, session: SessionDep, services: Se
     return _public(session, case)
 
 
-@router.get("", response_model=CaseList)
+@router.get("", response_model=Page[CasePublic])
 def list_cases(
     user: Officer,
     session: SessionDep,
+    services: ServicesDep,
+    person_id: QueryId | None = None,
     status: CaseStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Offset = 0,
-) -> CaseList:
-    cases = casework.visible_cases(session, user=user, status=status, limit=limit, offset=offset)
-    return CaseList(cases=[_public(session, case) for case in cases])
+    assigned_officer: Annotated[
+        str | None, Query(max_length=64, pattern=USERNAME_CHARACTERS, description=ASSIGNED_OFFICER)
+    ] = None,
+    reference: Annotated[str | None, Query(max_length=32, pattern=REFERENCE_CHARACTERS)] = None,
+    re_referral: bool | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[CasePublic]:
+    """The cases you may read (officers: their own, and the earlier cases of a person they
+    have an open case for), by id."""
+    where = casework.CaseFilter(person_id, status, assigned_officer, reference, re_referral)
+    page = case_page(session, user=user, where=where, limit=limit, cursor=cursor)
+    record(session, services, user, "case.list", count=len(page.items))
+    return page
+
+
+@router.get("/by-reference/{reference}", response_model=CasePublic)
+def read_case_by_reference(
+    reference: Reference, user: Officer, session: SessionDep, services: ServicesDep
+) -> CasePublic:
+    case = casework.find_case_by_reference(session, reference=reference, user=user)
+    record(session, services, user, "case.read", subject_type="case", subject_id=case.id)
+    return _public(session, case)
 
 
 @router.get("/{case_id}", response_model=CasePublic)
@@ -74,12 +138,46 @@ def add_note(
     case = casework.get_case_to_change(session, case_id=case_id, user=user)
     note = casework.add_note(session, case=case, **body.model_dump(), author=user, clock=services.clock)
     record(session, services, user, "note.create", subject_type="case", subject_id=case.id, note=note.id)
-    return NotePublic.of(note)
+    return NotePublic.of(note, {user.id: user.username})  # type: ignore[dict-item]  # ids of stored rows are set
 
 
-@router.get("/{case_id}/notes", response_model=NoteList)
-def list_notes(case_id: PathId, user: Officer, session: SessionDep, services: ServicesDep) -> NoteList:
+@router.get("/{case_id}/notes", response_model=Page[NotePublic])
+def list_notes(
+    case_id: PathId, user: Officer, session: SessionDep, services: ServicesDep, limit: Limit = 50, cursor: Cursor = None
+) -> Page[NotePublic]:
+    """A case's notes by date, then the order they were written."""
     case = casework.get_case(session, case_id=case_id, user=user)
-    notes = casework.list_notes(session, case=case)
-    record(session, services, user, "note.read", subject_type="case", subject_id=case.id, count=len(notes))
-    return NoteList(notes=[NotePublic.of(note) for note in notes])
+    notes = casework.list_notes(session, case=case, after=_after_note(cursor), limit=limit)
+    names = casework.usernames(session, (note.author_id for note in notes))
+    page = page_of(notes, limit=limit, key=_by_date, shape=lambda note: NotePublic.of(note, names))
+    record(session, services, user, "note.read", subject_type="case", subject_id=case.id, count=len(page.items))
+    return page
+
+
+def _by_date(note: CaseNote) -> CursorKey:
+    assert note.id is not None  # rows read from the database
+    return (note.date.isoformat(), note.id)
+
+
+def _after_note(cursor: str | None) -> tuple[dt.date, int] | None:
+    key = decode_cursor(cursor, shape=(str, int))
+    if key is None:
+        return None
+    try:
+        return dt.date.fromisoformat(str(key[0])), int(key[1])
+    except ValueError:
+        raise BadQuery("cursor is not one this list gave out; leave it out to start from the first page") from None
+
+
+@router.get("/{case_id}/documents", response_model=Page[DocumentPublic])
+def list_documents(
+    case_id: PathId, user: Officer, session: SessionDep, services: ServicesDep, limit: Limit = 50, cursor: Cursor = None
+) -> Page[DocumentPublic]:
+    """A case's documents in the order they were uploaded: status (and why one failed), pages, tier."""
+    case = casework.get_case(session, case_id=case_id, user=user)
+    key = decode_cursor(cursor)
+    documents = casework.list_documents(session, case=case, after=int(key[0]) if key else None, limit=limit)
+    names = casework.usernames(session, (document.uploaded_by for document in documents))
+    page = page_of(documents, limit=limit, key=by_id, shape=lambda document: DocumentPublic.of(document, names))
+    record(session, services, user, "document.list", subject_type="case", subject_id=case.id, count=len(page.items))
+    return page

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query
 
 from casevault.api.bounds import Offset
 from casevault.api.deps import Manager, ServicesDep, SessionDep, record
-from casevault.api.schemas import CertificateList, CertificatePublic
+from casevault.api.schemas import CertificateList, CertificatePublic, approver_id
+from casevault.core import casework
 from casevault.retention.certificates import list_certificates
 
 router = APIRouter(prefix="/certificates", tags=["retention"])
@@ -24,4 +25,5 @@ def read_certificates(
 ) -> CertificateList:
     rows = list_certificates(session, limit=limit, offset=offset)
     record(session, services, user, "certificate.read", count=len(rows))
-    return CertificateList(certificates=[CertificatePublic.of(row) for row in rows])
+    names = casework.usernames(session, (approver_id(row.authorised_by) for row in rows))
+    return CertificateList(certificates=[CertificatePublic.of(row, names) for row in rows])

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from casevault.api.bounds import PathId
 from casevault.api.deps import Manager, ServicesDep, SessionDep, record
 from casevault.api.schemas import HoldCreate, HoldList, HoldPublic
+from casevault.core import casework
 from casevault.retention.holds import list_holds, place_hold, release_hold
 
 router = APIRouter(prefix="/holds", tags=["retention"])
@@ -28,16 +29,18 @@ def create_hold(body: HoldCreate, user: Manager, session: SessionDep, services: 
         person=hold.person_id,
         case=hold.case_id,
     )
-    return HoldPublic.of(hold)
+    return HoldPublic.of(hold, {user.id: user.username})  # type: ignore[dict-item]  # ids of stored rows are set
 
 
 @router.delete("/{hold_id}", response_model=HoldPublic)
 def delete_hold(hold_id: PathId, user: Manager, session: SessionDep, services: ServicesDep) -> HoldPublic:
     hold = release_hold(session, hold_id=hold_id, user=user, clock=services.clock)
     record(session, services, user, "hold.release", subject_type="hold", subject_id=hold.id)
-    return HoldPublic.of(hold)
+    return HoldPublic.of(hold, casework.usernames(session, (hold.placed_by, hold.released_by)))
 
 
 @router.get("", response_model=HoldList)
 def read_holds(user: Manager, session: SessionDep, standing: bool = True) -> HoldList:
-    return HoldList(holds=[HoldPublic.of(hold) for hold in list_holds(session, standing_only=standing)])
+    holds = list_holds(session, standing_only=standing)
+    names = casework.usernames(session, [hold.placed_by for hold in holds] + [hold.released_by for hold in holds])
+    return HoldList(holds=[HoldPublic.of(hold, names) for hold in holds])

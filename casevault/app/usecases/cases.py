@@ -3,14 +3,15 @@ back) and closing one."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from casevault.app.usecases import Parts
 from casevault.core import audit, casework
 from casevault.core.db import after_commit
-from casevault.core.errors import InvalidInput, NotFound
+from casevault.core.errors import InvalidInput
 from casevault.core.models import Case, Person, ReferralSource, User
 from casevault.retention.decide import check_referral_allowed, destruction_date
 from casevault.retention.referral import restore_on_referral
@@ -28,17 +29,13 @@ class CaseWork:
         """Record a young person; refused when the schedule would already have destroyed
         their records (the service keeps nothing past that age)."""
         services = self._services
-        if destruction_date(date_of_birth, services.schedule) <= services.clock.today():
-            raise InvalidInput(
-                f"date_of_birth {date_of_birth} makes the person {services.schedule.destruction.age_years} or older;"
-                " the service keeps no records past that age",
-                field="date_of_birth",
-            )
+        self._check_young_enough(date_of_birth)
         person = casework.add_person(
             session,
             full_name=full_name,
             date_of_birth=date_of_birth,
             contact_details=contact_details,
+            recorded_by=user,
             clock=services.clock,
         )
         audit.record(
@@ -51,23 +48,35 @@ class CaseWork:
         )
         return person
 
+    def _check_young_enough(self, date_of_birth: dt.date) -> None:
+        services = self._services
+        if destruction_date(date_of_birth, services.schedule) <= services.clock.today():
+            raise InvalidInput(
+                f"date_of_birth {date_of_birth} makes the person {services.schedule.destruction.age_years} or older;"
+                " the service keeps no records past that age",
+                field="date_of_birth",
+            )
+
     def open(
         self,
         session: Session,
         *,
-        person_id: int,
+        person_id: int | None = None,
+        named: casework.PersonDetails | None = None,
         referral_date: dt.date,
         referral_source: ReferralSource,
         officer: User | None,
         user: User,
     ) -> Case:
-        """Open a case for a referral. If the person has archived cases, they start
-        coming back at once (``restoring``), their restore tasks sent after the commit."""
+        """Open a case for a referral, of someone the caller already sees (``person_id``)
+        or as the referral names them (``named``): someone recorded with the same name and
+        date of birth is that person, anyone else is recorded now. A person with earlier
+        cases makes it a re-referral, flagged for managers; their archived cases start
+        coming back at once (``restoring``), the restore tasks sent after the commit."""
         services = self._services
-        person = session.get(Person, person_id)
-        if person is None:
-            raise NotFound(f"no person with id {person_id}; create the person first (POST /people)")
+        person = self._referred_person(session, person_id=person_id, named=named, user=user)
         check_referral_allowed(person.date_of_birth, referral_date, services.schedule)
+        earlier = session.exec(select(Case.id).where(Case.person_id == person.id).limit(1)).first()
         case = casework.open_case(
             session,
             person=person,
@@ -75,6 +84,7 @@ class CaseWork:
             referral_source=referral_source,
             officer=officer,
             clock=services.clock,
+            re_referral=earlier is not None,
         )
         audit.record(
             session,
@@ -83,7 +93,7 @@ class CaseWork:
             action="case.open",
             subject_type="case",
             subject_id=case.id,
-            details={"person": person.id},
+            details={"person": person.id, "re_referral": case.re_referral},
         )
         restoring = restore_on_referral(
             session,
@@ -96,6 +106,21 @@ class CaseWork:
         if restoring:
             after_commit(session, lambda: services.tasks.restores(restoring))
         return case
+
+    def _referred_person(
+        self, session: Session, *, person_id: int | None, named: casework.PersonDetails | None, user: User
+    ) -> Person:
+        if (person_id is None) == (named is None):
+            raise InvalidInput("send either person_id or person (as the referral names them), not both", field="person")
+        if person_id is not None:
+            # Only someone the caller already sees: a 404 exactly as for no one, so an
+            # officer cannot read (or restore the cases of) any id she guesses.
+            return casework.get_person(session, person_id=person_id, user=user)
+        assert named is not None
+        known = casework.find_known_person(session, full_name=named.full_name, date_of_birth=named.date_of_birth)
+        if known is not None:
+            return known  # what the referral says of their contact details is a correction, not ours to make
+        return self.add_person(session, **dataclasses.asdict(named), user=user)
 
     def close(self, session: Session, *, case_id: int, closed_on: dt.date, outcome: str, user: User) -> Case:
         services = self._services
