@@ -124,6 +124,10 @@ def _maybe_when(**column: Any) -> Any:
 
 class User(SQLModel, table=True):
     __tablename__ = "user_account"
+    # Audit rows, certificates and URLs name ids, so a deleted row's id is never handed out
+    # again: AUTOINCREMENT on SQLite (migration 0008) on every table whose ids they name;
+    # PostgreSQL's serial sequences never go back.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=64, unique=True)
@@ -143,6 +147,7 @@ class PersonBase(SQLModel):
 
 
 class Person(PersonBase, table=True):
+    __table_args__ = ({"sqlite_autoincrement": True},)
     id: int | None = Field(default=None, primary_key=True)
     pseudonym: str = Field(default_factory=new_pseudonym, max_length=32, unique=True)
     created_at: dt.datetime = _when()
@@ -167,6 +172,7 @@ class Case(CaseBase, table=True):
     __table_args__ = (
         sa.Index("ix_case_status_archive_until", "status", "archive_until"),
         sa.Index("ix_case_person_status", "person_id", "status"),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -197,6 +203,7 @@ class CaseNoteBase(SQLModel):
 
 class CaseNote(CaseNoteBase, table=True):
     __tablename__ = "case_note"
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case_file.id", index=True)
@@ -208,7 +215,7 @@ class CaseNote(CaseNoteBase, table=True):
 
 
 class Document(SQLModel, table=True):
-    __table_args__ = (sa.UniqueConstraint("case_id", "sha256", name="uq_document_case_sha256"),)
+    __table_args__ = (sa.UniqueConstraint("case_id", "sha256", name="uq_document_case_sha256"), {"sqlite_autoincrement": True})
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case_file.id", index=True)
@@ -235,7 +242,10 @@ class StoredObject(SQLModel, table=True):
     """
 
     __tablename__ = "stored_object"
-    __table_args__ = (sa.UniqueConstraint("document_id", "variant", name="uq_stored_object_variant"),)
+    __table_args__ = (
+        sa.UniqueConstraint("document_id", "variant", name="uq_stored_object_variant"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     document_id: int = Field(foreign_key="document.id", index=True)
@@ -250,7 +260,7 @@ class StoredObject(SQLModel, table=True):
 
 class PageText(SQLModel, table=True):
     __tablename__ = "page_text"
-    __table_args__ = (sa.UniqueConstraint("document_id", "page", name="uq_page_text_page"),)
+    __table_args__ = (sa.UniqueConstraint("document_id", "page", name="uq_page_text_page"), {"sqlite_autoincrement": True})
 
     id: int | None = Field(default=None, primary_key=True)
     document_id: int = Field(foreign_key="document.id", index=True)
@@ -262,6 +272,7 @@ class PageText(SQLModel, table=True):
 
 
 class Consent(SQLModel, table=True):
+    __table_args__ = ({"sqlite_autoincrement": True},)
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     scope: ConsentScope = _enum(ConsentScope)
@@ -271,6 +282,7 @@ class Consent(SQLModel, table=True):
 
 
 class Hold(SQLModel, table=True):
+    __table_args__ = ({"sqlite_autoincrement": True},)
     id: int | None = Field(default=None, primary_key=True)
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     case_id: int | None = Field(default=None, foreign_key="case_file.id", index=True)
@@ -317,6 +329,7 @@ class DestroyedKey(SQLModel, table=True):
 
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: int | None = Field(default=None, primary_key=True)
     at: dt.datetime = _when()
@@ -367,6 +380,7 @@ class AuthLockout(SQLModel, table=True):
 
 class DestructionCertificate(SQLModel, table=True):
     __tablename__ = "destruction_certificate"
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: int | None = Field(default=None, primary_key=True)
     subject: str = Field(max_length=32, unique=True)  # pseudonym; names no one
