@@ -215,7 +215,10 @@ class CaseNote(CaseNoteBase, table=True):
 
 
 class Document(SQLModel, table=True):
-    __table_args__ = (sa.UniqueConstraint("case_id", "sha256", name="uq_document_case_sha256"), {"sqlite_autoincrement": True})
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "sha256", name="uq_document_case_sha256"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case_file.id", index=True)
@@ -260,7 +263,10 @@ class StoredObject(SQLModel, table=True):
 
 class PageText(SQLModel, table=True):
     __tablename__ = "page_text"
-    __table_args__ = (sa.UniqueConstraint("document_id", "page", name="uq_page_text_page"), {"sqlite_autoincrement": True})
+    __table_args__ = (
+        sa.UniqueConstraint("document_id", "page", name="uq_page_text_page"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     document_id: int = Field(foreign_key="document.id", index=True)

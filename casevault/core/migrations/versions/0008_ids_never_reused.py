@@ -11,7 +11,8 @@ even the ids of rows deleted before this upgrade are not handed out again. Forei
 are off during the rebuild (dropping a parent table would fail them) and checked after it.
 Rebuilding page_text drops its full-text triggers (0002): they are made again, and the
 FTS5 table keeps working since the page ids do not change.
-PostgreSQL: nothing to do, serial sequences never go back.
+PostgreSQL: serial sequences never go back; each is only moved past the same ids (rows
+written with explicit ids, say by a restore, do not move a sequence on).
 
 Revision ID: 0008
 Revises: 0007
@@ -52,9 +53,8 @@ PAGE_TEXT_TRIGGERS = (
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "sqlite":
-        return
-    _rebuild_without_foreign_keys(autoincrement=True)
+    if op.get_bind().dialect.name == "sqlite":
+        _rebuild_without_foreign_keys(autoincrement=True)
     for table, subject_type in TABLES.items():
         _start_sequence_past_used_ids(table, subject_type)
 
@@ -91,14 +91,25 @@ def _start_sequence_past_used_ids(table: str, subject_type: str | None) -> None:
     bind = op.get_bind()
     highest = bind.execute(sa.text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar_one()
     if subject_type is not None:
+        number = "subject_id NOT GLOB '*[^0-9]*'" if bind.dialect.name == "sqlite" else "subject_id ~ '^[0-9]+$'"
         named = bind.execute(
             sa.text(
                 "SELECT coalesce(max(CAST(subject_id AS INTEGER)), 0) FROM audit_event"
-                " WHERE subject_type = :type AND subject_id NOT GLOB '*[^0-9]*' AND length(subject_id) <= 10"
+                f" WHERE subject_type = :type AND {number} AND length(subject_id) BETWEEN 1 AND 9"
             ),
             {"type": subject_type},
         ).scalar_one()
         highest = max(highest, named)
-    bind.execute(sa.text("DELETE FROM sqlite_sequence WHERE name = :table"), {"table": table})
-    if highest:
+    if not highest:
+        return
+    if bind.dialect.name == "sqlite":
+        bind.execute(sa.text("DELETE FROM sqlite_sequence WHERE name = :table"), {"table": table})
         bind.execute(sa.text("INSERT INTO sqlite_sequence (name, seq) VALUES (:table, :seq)"), {"table": table, "seq": highest})
+        return
+    # A row written with an explicit id (an import, a restored dump) does not move the
+    # sequence on: move it past every id in use, never back.
+    sequence = bind.execute(sa.text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table}).scalar_one()
+    bind.execute(
+        sa.text(f"SELECT setval(:sequence, greatest(:seq, (SELECT last_value FROM {sequence})))"),
+        {"sequence": sequence, "seq": highest},
+    )
