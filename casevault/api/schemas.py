@@ -4,7 +4,7 @@ forbid unknown fields, so a typo is reported instead of silently ignored."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -226,11 +226,16 @@ class CertificateList(BaseModel):
 
 
 class SearchHit(BaseModel):
-    document_id: int
+    """A page of a document or a case note whose words match; names as well as ids, since
+    the one who searched may see them."""
+
+    kind: Literal["page", "note"]
     case_id: int
-    page: int
-    snippet: str
-
-
-class SearchResults(BaseModel):
-    hits: list[SearchHit]
+    case_reference: str
+    person_id: int
+    person_name: str
+    document_id: int | None = Field(None, description="pages only")
+    filename: str | None = Field(None, description="pages only: the document's original file name")
+    page: int | None = Field(None, description="pages only, from 1")
+    note_id: int | None = Field(None, description="notes only")
+    snippet: str = Field(description="the matching words marked «like this»")

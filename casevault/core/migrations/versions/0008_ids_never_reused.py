@@ -17,6 +17,7 @@ written with explicit ids, say by a restore, do not move a sequence on).
 Revision ID: 0008
 Revises: 0007
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -73,9 +74,7 @@ def _rebuild_without_foreign_keys(*, autoincrement: bool) -> None:
     bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
     bind.exec_driver_sql("BEGIN IMMEDIATE")
     for table in TABLES:
-        with op.batch_alter_table(
-            table, recreate="always", table_kwargs={"sqlite_autoincrement": autoincrement}
-        ):
+        with op.batch_alter_table(table, recreate="always", table_kwargs={"sqlite_autoincrement": autoincrement}):
             pass
     for trigger in PAGE_TEXT_TRIGGERS:
         op.execute(trigger)
@@ -104,7 +103,9 @@ def _start_sequence_past_used_ids(table: str, subject_type: str | None) -> None:
         return
     if bind.dialect.name == "sqlite":
         bind.execute(sa.text("DELETE FROM sqlite_sequence WHERE name = :table"), {"table": table})
-        bind.execute(sa.text("INSERT INTO sqlite_sequence (name, seq) VALUES (:table, :seq)"), {"table": table, "seq": highest})
+        bind.execute(
+            sa.text("INSERT INTO sqlite_sequence (name, seq) VALUES (:table, :seq)"), {"table": table, "seq": highest}
+        )
         return
     # A row written with an explicit id (an import, a restored dump) does not move the
     # sequence on: move it past every id in use, never back.
