@@ -35,9 +35,6 @@ MAX_QUERY = 200
 # A query matching more pages (or notes) than this ranks the most recently added of them:
 # ranking is proportional to the rows it scores, and common words match most.
 CANDIDATES = 500
-# An officer's search starts from the pages of the cases she may see when they are this
-# few, instead of walking the whole index's matches for hers.
-FEW_PAGES = 20_000
 _TERM = re.compile(r'"([^"]*)"|(\S+)')
 _WORD = re.compile(r"[^\W_]+")  # letters and digits: FTS5's unicode61 splits on the rest, "_" too
 # PostgreSQL: the text its English parser reads, every ASCII punctuation mark a space
@@ -167,9 +164,8 @@ def _rank(session: Session, terms: list[str], cases: list[int] | None, *, postgr
         if postgres:
             statement, params = _postgres_rank(kind, terms, cases)
         else:
-            statement, params = _sqlite_rank(session, kind, terms, cases)
-        if statement is not None:
-            ranked += [_Ranked(kind, row.id, float(row.score)) for row in session.execute(statement, params)]
+            statement, params = _sqlite_rank(kind, terms, cases)
+        ranked += [_Ranked(kind, row.id, float(row.score)) for row in session.execute(statement, params)]
     # Most relevant first; pages before notes and newer before older among equals, so
     # the order (and so every cursor) is the same each time.
     return sorted(ranked, key=lambda r: (-r.score, r.kind, -r.id))
@@ -187,9 +183,7 @@ _SQLITE_SOURCES = {
 }
 
 
-def _sqlite_rank(
-    session: Session, kind: str, terms: list[str], cases: list[int] | None
-) -> tuple[sa.TextClause | None, dict[str, object]]:
+def _sqlite_rank(kind: str, terms: list[str], cases: list[int] | None) -> tuple[sa.TextClause, dict[str, object]]:
     fts, table, join, case_column = _SQLITE_SOURCES[kind]
     params: dict[str, object] = {"match": _fts_match(terms), "candidates": CANDIDATES}
     if cases is None:
@@ -208,36 +202,20 @@ def _sqlite_rank(
             ),
             params,
         )
-    in_cases = sa.bindparam("cases", expanding=True)
+    # Some cases only (an officer's, or one): the rows of those cases, found by the case
+    # indexes, are a set FTS5's matches are checked against as it walks them newest first
+    # ("+rowid": a filter, not a lookup FTS5 would make once per row of the set).
     joined = f"JOIN {join}" if join else ""
-    owned = sa.text(f"SELECT x.id FROM {table} x {joined} WHERE {case_column} IN :cases").bindparams(in_cases)
-    ids = session.execute(owned, {"cases": cases}).scalars().all()
-    if not ids:
-        return None, params
-    if len(ids) <= FEW_PAGES:
-        # Few rows to look in (an officer's cases, one case): FTS5 seeks each of them,
-        # rather than walking the whole index's matches to find hers.
-        params["ids"] = ids
-        return (
-            sa.text(
-                f"""
-                SELECT id, score FROM (
-                    SELECT rowid AS id, -bm25({fts}) AS score FROM {fts} WHERE {fts} MATCH :match AND rowid IN :ids
-                ) ORDER BY id DESC LIMIT :candidates
-                """
-            ).bindparams(sa.bindparam("ids", expanding=True)),
-            params,
-        )
     params["cases"] = cases
     return (
         sa.text(
             f"""
-            SELECT {fts}.rowid AS id, -bm25({fts}) AS score FROM {fts}
-            JOIN {table} x ON x.id = {fts}.rowid {joined}
-            WHERE {fts} MATCH :match AND {case_column} IN :cases
-            ORDER BY {fts}.rowid DESC LIMIT :candidates
+            SELECT rowid AS id, -bm25({fts}) AS score FROM {fts}
+            WHERE {fts} MATCH :match
+              AND +rowid IN (SELECT x.id FROM {table} x {joined} WHERE {case_column} IN :cases)
+            ORDER BY rowid DESC LIMIT :candidates
             """
-        ).bindparams(in_cases),
+        ).bindparams(sa.bindparam("cases", expanding=True)),
         params,
     )
 
