@@ -231,18 +231,11 @@ def _pg_query(terms: list[str], params: dict[str, object]) -> str:
 def _postgres_rank(kind: str, terms: list[str], cases: list[int] | None) -> tuple[sa.TextClause, dict[str, object]]:
     params: dict[str, object] = {"candidates": CANDIDATES}
     query = _pg_query(terms, params)
-    if kind == "page":
-        source = "page_text x JOIN document d ON d.id = x.document_id"
-        case_column = "d.case_id"
-    else:
-        source = "case_note x"
-        case_column = "x.case_id"
+    table, source, case_column = _POSTGRES_SOURCES[kind]
     where = ""
-    statement_binds = []
     if cases is not None:
-        where = f"AND {case_column} IN :cases"
+        where = f"AND {case_column} = ANY(:cases)"
         params["cases"] = cases
-        statement_binds.append(sa.bindparam("cases", expanding=True))
     # The query is written inline (not in a CTE) so the planner sees how common its
     # words are: a backward walk of the primary key for common words, the GIN index for
     # rare ones. ts_rank then scores only the candidates.
@@ -250,12 +243,17 @@ def _postgres_rank(kind: str, terms: list[str], cases: list[int] | None) -> tupl
         f"""
         SELECT x.id, ts_rank(x.tsv, {query}) AS score FROM (
             SELECT x.id FROM {source} WHERE x.tsv @@ {query} {where} ORDER BY x.id DESC LIMIT :candidates
-        ) AS candidates JOIN {"page_text" if kind == "page" else "case_note"} x ON x.id = candidates.id
+        ) AS candidates JOIN {table} x ON x.id = candidates.id
         """
     )
-    if statement_binds:
-        statement = statement.bindparams(*statement_binds)
     return statement, params
+
+
+_POSTGRES_SOURCES = {
+    # kind: (content table, the rows with their case, the case column)
+    "page": ("page_text", "page_text x JOIN document d ON d.id = x.document_id", "d.case_id"),
+    "note": ("case_note", "case_note x", "x.case_id"),
+}
 
 
 # --- what a hit shows ------------------------------------------------------------------
