@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import platform
 import random
 import secrets
 import statistics
@@ -252,6 +253,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
+    load_before = os.getloadavg()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         rows += bench(f"sqlite:///{Path(tmp) / 'search.db'}", "SQLite FTS5", pages=args.pages, count=args.queries)
@@ -277,6 +279,9 @@ def main() -> None:
     print(
         f"Ranking considers at most {CANDIDATES} matching pages, the most recent (casevault.ingest.search.CANDIDATES).\n"
     )
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    load = " / ".join(f"{a:.1f}-{b:.1f}" for a, b in zip(load_before, os.getloadavg(), strict=True))
+    print(f"Machine: {machine}; load average (1, 5, 15 min) at start-end: {load}.\n")
     print("| database | query | caller | p50 ms | p95 ms | goal p95 < 50 ms |")
     print("| --- | --- | --- | ---: | ---: | --- |")
     print("\n".join(rows))
