@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -271,14 +271,19 @@ class CertificateList(BaseModel):
 
 
 class SearchHit(BaseModel):
-    document_id: int
+    """A page of a document or a case note whose words match; names as well as ids, since
+    the one who searched may see them."""
+
+    kind: Literal["page", "note"]
     case_id: int
-    page: int
-    snippet: str
-
-
-class SearchResults(BaseModel):
-    hits: list[SearchHit]
+    case_reference: str
+    person_id: int
+    person_name: str
+    document_id: int | None = Field(None, description="pages only")
+    filename: str | None = Field(None, description="pages only: the document's original file name")
+    page: int | None = Field(None, description="pages only, from 1")
+    note_id: int | None = Field(None, description="notes only")
+    snippet: str = Field(description="the matching words marked «like this»")
 
 
 # --- corrections ---
@@ -287,8 +292,8 @@ class SearchResults(BaseModel):
 class PersonUpdate(Strict):
     """Only the fields sent change; ``contact_details: null`` removes them (consent withdrawn)."""
 
-    full_name: str | None = Field(default=None, min_length=1, max_length=200)
-    date_of_birth: RealDate | None = Field(default=None, description="YYYY-MM-DD, from 1900-01-01 to today")
+    full_name: Name | None = Field(default=None, min_length=1, max_length=200)
+    date_of_birth: LifeDate | None = Field(default=None, description="YYYY-MM-DD, from 1900-01-01 to today")
     contact_details: str | None = Field(default=None, max_length=2000)
 
 

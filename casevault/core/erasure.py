@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 log = logging.getLogger(__name__)
 
-FULL_TEXT_INDEX = "page_text_fts"  # SQLite's FTS5 table (migration 0002)
+FULL_TEXT_INDEXES = ("page_text_fts", "case_note_fts")  # SQLite's FTS5 tables (migrations 0002, 0011)
 
 SQLITE_METHOD = (
     "database: deleted rows zeroed in place (SQLite secure_delete), the full-text index rewritten without them,"
@@ -61,11 +61,12 @@ def erase_deleted(engine: sa.Engine, *, tables: Sequence[str]) -> Erasure:
 
 def _erase_sqlite(engine: sa.Engine) -> Erasure:
     with engine.begin() as connection:
-        has_index = connection.exec_driver_sql(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (FULL_TEXT_INDEX,)
-        ).first()
-        if has_index:
-            connection.exec_driver_sql(f"INSERT INTO {FULL_TEXT_INDEX}({FULL_TEXT_INDEX}) VALUES ('optimize')")
+        for index in FULL_TEXT_INDEXES:
+            has_index = connection.exec_driver_sql(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (index,)
+            ).first()
+            if has_index:
+                connection.exec_driver_sql(f"INSERT INTO {index}({index}) VALUES ('optimize')")
     # On the driver's connection: SQLAlchemy would open a transaction first, and a
     # checkpoint cannot empty the WAL while its own connection reads from it.
     raw = engine.raw_connection()

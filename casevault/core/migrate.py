@@ -14,8 +14,8 @@ from alembic.script import ScriptDirectory
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-# Full-text search lives outside the models (see migration 0002).
-FULL_TEXT_OBJECTS = ("page_text_fts", "tsv", "ix_page_text_tsv")
+# Full-text search lives outside the models (see migrations 0002 and 0011).
+FULL_TEXT_OBJECTS = ("page_text_fts", "case_note_fts", "tsv", "ix_page_text_tsv", "ix_case_note_tsv")
 
 
 def managed_by_models(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:

@@ -125,6 +125,10 @@ def _maybe_when(**column: Any) -> Any:
 
 class User(SQLModel, table=True):
     __tablename__ = "user_account"
+    # Audit rows, certificates and URLs name ids, so a deleted row's id is never handed out
+    # again: AUTOINCREMENT on SQLite (migration 0008) on every table whose ids they name;
+    # PostgreSQL's serial sequences never go back.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=64, unique=True)
@@ -152,6 +156,7 @@ def name_key(full_name: str) -> str:
 
 
 class Person(PersonBase, table=True):
+    __table_args__ = ({"sqlite_autoincrement": True},)
     id: int | None = Field(default=None, primary_key=True)
     pseudonym: str = Field(default_factory=new_pseudonym, max_length=32, unique=True)
     # Derived from full_name whenever the row is written (see _keep_name_key below).
@@ -187,6 +192,7 @@ class Case(CaseBase, table=True):
     __table_args__ = (
         sa.Index("ix_case_status_archive_until", "status", "archive_until"),
         sa.Index("ix_case_person_status", "person_id", "status"),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -219,6 +225,7 @@ class CaseNoteBase(SQLModel):
 
 class CaseNote(CaseNoteBase, table=True):
     __tablename__ = "case_note"
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case_file.id", index=True)
@@ -230,7 +237,10 @@ class CaseNote(CaseNoteBase, table=True):
 
 
 class Document(SQLModel, table=True):
-    __table_args__ = (sa.UniqueConstraint("case_id", "sha256", name="uq_document_case_sha256"),)
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "sha256", name="uq_document_case_sha256"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case_file.id", index=True)
@@ -257,7 +267,10 @@ class StoredObject(SQLModel, table=True):
     """
 
     __tablename__ = "stored_object"
-    __table_args__ = (sa.UniqueConstraint("document_id", "variant", name="uq_stored_object_variant"),)
+    __table_args__ = (
+        sa.UniqueConstraint("document_id", "variant", name="uq_stored_object_variant"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     document_id: int = Field(foreign_key="document.id", index=True)
@@ -272,7 +285,10 @@ class StoredObject(SQLModel, table=True):
 
 class PageText(SQLModel, table=True):
     __tablename__ = "page_text"
-    __table_args__ = (sa.UniqueConstraint("document_id", "page", name="uq_page_text_page"),)
+    __table_args__ = (
+        sa.UniqueConstraint("document_id", "page", name="uq_page_text_page"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     document_id: int = Field(foreign_key="document.id", index=True)
@@ -284,6 +300,7 @@ class PageText(SQLModel, table=True):
 
 
 class Consent(SQLModel, table=True):
+    __table_args__ = ({"sqlite_autoincrement": True},)
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     scope: ConsentScope = _enum(ConsentScope)
@@ -293,6 +310,7 @@ class Consent(SQLModel, table=True):
 
 
 class Hold(SQLModel, table=True):
+    __table_args__ = ({"sqlite_autoincrement": True},)
     id: int | None = Field(default=None, primary_key=True)
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     case_id: int | None = Field(default=None, foreign_key="case_file.id", index=True)
@@ -339,6 +357,7 @@ class DestroyedKey(SQLModel, table=True):
 
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: int | None = Field(default=None, primary_key=True)
     at: dt.datetime = _when()
@@ -389,6 +408,7 @@ class AuthLockout(SQLModel, table=True):
 
 class DestructionCertificate(SQLModel, table=True):
     __tablename__ = "destruction_certificate"
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: int | None = Field(default=None, primary_key=True)
     subject: str = Field(max_length=32, unique=True)  # pseudonym; names no one

@@ -530,7 +530,7 @@ def test_a_document_moved_to_another_persons_case_is_re_encrypted_under_their_ke
     download = backend_client.get(f"{API}/documents/{document}/file", headers=olive)
     assert download.content == scan.read_bytes()
     hits = backend_client.get(f"{API}/search", params={"q": "provision", "case_id": right["id"]}, headers=olive)
-    assert [hit["document_id"] for hit in hits.json()["hits"]] == [document]
+    assert [hit["document_id"] for hit in hits.json()["items"]] == [document]
     report = verify_storage(vault=container.vault, new_session=container.new_session, clock=container.clock)
     assert (report.problems, report.ok) == (0, 2)
     with container.new_session() as session:

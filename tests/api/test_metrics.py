@@ -156,7 +156,7 @@ def test_upload_ocr_sweep_and_destruction_show_in_metrics(ops: tuple[Services, T
     assert value(after_ocr, "casevault_documents", status="queued") == 0
 
     # --- activity whose paths, queries and bodies hold personal values
-    assert client.get("/api/v1/search", params={"q": "psychologist"}, headers=officer).json()["hits"]
+    assert client.get("/api/v1/search", params={"q": "psychologist"}, headers=officer).json()["items"]
     client.post(
         f"/api/v1/cases/{case['id']}/notes",
         json={"kind": "progress_summary", "text": "Met the family.", "date": "2026-10-05"},

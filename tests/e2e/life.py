@@ -87,7 +87,7 @@ def raw_store(container: Services, tier: Tier) -> list[str]:
 def hits(client: TestClient, headers: dict, words: str) -> list[dict]:
     answer = client.get("/api/v1/search", params={"q": words}, headers=headers)
     assert answer.status_code == 200, answer.text
-    return answer.json()["hits"]
+    return answer.json()["items"]
 
 
 def assert_nothing_left_but_a_certificate(

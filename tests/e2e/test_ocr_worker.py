@@ -68,7 +68,7 @@ def test_bad_files_are_refused_and_the_next_scan_becomes_searchable(
 
         wait_for(lambda: status() == "ready", 120, "the good scan processed after the bad files")
         hits = client.get("/api/v1/search", params={"q": "therapy", "case_id": case["id"]}, headers=headers).json()[
-            "hits"
+            "items"
         ]
         assert [hit["document_id"] for hit in hits] == [good]
     container.close()

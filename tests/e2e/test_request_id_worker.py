@@ -66,7 +66,7 @@ def test_the_worker_logs_the_ocr_of_an_upload_under_the_uploads_request_id(
         searched = client.get(
             "/api/v1/search", params={"q": "therapy"}, headers={**headers, "X-Request-ID": "search-req-0001"}
         )
-        assert [hit["document_id"] for hit in searched.json()["hits"]] == [upload.json()["id"]]
+        assert [hit["document_id"] for hit in searched.json()["items"]] == [upload.json()["id"]]
 
     lines = ocr_lines()
     assert len(lines) >= 2, "the OCR task logs its work and its end"

@@ -109,7 +109,7 @@ def test_a_worker_killed_mid_ocr_has_its_scan_finished_by_another(
         )
 
         hits = client.get("/api/v1/search", params={"q": "therapy", "case_id": case["id"]}, headers=headers).json()[
-            "hits"
+            "items"
         ]
         assert {hit["document_id"] for hit in hits} == {document_id}
     with container.new_session() as session:
@@ -173,7 +173,7 @@ def test_a_killed_ocr_pool_process_has_its_scan_redelivered_and_finished_at_once
             assert not any(path.exists() for path in left_behind), "a starting worker removes a dead process's scratch"
 
         query = {"q": "therapy", "case_id": case["id"]}
-        hits = client.get("/api/v1/search", params=query, headers=headers).json()["hits"]
+        hits = client.get("/api/v1/search", params=query, headers=headers).json()["items"]
         assert {hit["document_id"] for hit in hits} == {document_id}
     with container.new_session() as session:
         searchable = session.exec(

@@ -36,13 +36,13 @@ def test_a_scan_becomes_searchable_and_nothing_readable_is_stored(
     assert list((backend_container.settings.data_dir / "tmp").rglob("*")) == []  # upload and OCR scratch both gone
 
     hits = backend_client.get("/api/v1/search", params={"q": "speech therapies"}, headers=officer).json()[
-        "hits"
+        "items"
     ]  # stemmed
     assert [(h["document_id"], h["page"]) for h in hits] == [(document["id"], 1)]
     assert "«Speech»" in hits[0]["snippet"]
-    assert backend_client.get("/api/v1/search", params={"q": '"therapy twice weekly"'}, headers=officer).json()["hits"]
+    assert backend_client.get("/api/v1/search", params={"q": '"therapy twice weekly"'}, headers=officer).json()["items"]
     assert not backend_client.get("/api/v1/search", params={"q": '"weekly twice therapy"'}, headers=officer).json()[
-        "hits"
+        "items"
     ]
 
     original = backend_client.get(f"/api/v1/documents/{document['id']}/file", headers=officer)
@@ -133,7 +133,7 @@ def test_search_refuses_malformed_queries_and_hides_other_officers_cases(
     with transaction(backend_container.new_session) as session:
         _, token = create_user(session, username="oscar", role=Role.officer, clock=backend_container.clock)
     other = {"Authorization": f"Bearer {token}"}
-    assert backend_client.get("/api/v1/search", params={"q": "provision"}, headers=other).json()["hits"] == []
+    assert backend_client.get("/api/v1/search", params={"q": "provision"}, headers=other).json()["items"] == []
     assert (
         backend_client.get("/api/v1/search", params={"q": "provision", "case_id": case_id}, headers=other).status_code
         == 404

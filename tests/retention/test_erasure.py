@@ -114,7 +114,7 @@ def test_a_destroyed_persons_words_name_and_birth_date_are_in_no_file_after_the_
     for word in KEPT["words"]:
         assert "casevault.db" in found_in_data_dir(data_dir, word)
     manager = token(container, "maya", Role.manager)
-    assert client.get("/api/v1/search", params={"q": KEPT["words"][0]}, headers=manager).json()["hits"]
+    assert client.get("/api/v1/search", params={"q": KEPT["words"][0]}, headers=manager).json()["items"]
 
 
 def test_the_certificate_says_what_the_database_keeps_and_for_how_long(container: Services, tmp_path: Path) -> None:
