@@ -227,7 +227,7 @@ def test_an_amended_note_keeps_its_earlier_texts_page_by_page(
         (2, "Met the family.", callers["manager"].user_id)
     ]
     assert rest["next_cursor"] is None
-    notes = client.get(f"{API}/cases/{note['case_id']}/notes", headers=officer).json()["notes"]
+    notes = client.get(f"{API}/cases/{note['case_id']}/notes", headers=officer).json()["items"]
     assert [n["text"] for n in notes] == ["Met the family at school."]
     events = _events(container, "note.amend")
     assert [e.details for e in events] == [
