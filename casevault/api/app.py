@@ -12,7 +12,7 @@ from casevault.api.paging import reject_unknown_query
 from casevault.api.problems import install_problem_handlers
 from casevault.api.request_id import RequestId
 from casevault.api.route_names import RouteTemplates
-from casevault.api.routes import audit, cases, certificates, documents, holds, people, retention, search
+from casevault.api.routes import audit, cases, certificates, documents, holds, people, retention, search, todo
 from casevault.api.security_headers import SecurityHeaders
 from casevault.app.services import Services
 
@@ -38,7 +38,7 @@ def create_app(services: Services) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(health.router)  # /healthz, /readyz and /metrics: open, for probes and Prometheus
     app.include_router(metrics.router)
-    for module in (people, cases, documents, search, audit, holds, retention, certificates):
+    for module in (people, cases, documents, search, audit, holds, retention, certificates, todo):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(reject_unknown_query)])
     app.include_router(docs_router(public_schema=settings.public_api_docs))
 

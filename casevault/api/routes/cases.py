@@ -7,11 +7,22 @@ from sqlmodel import Session
 
 from casevault.api.bounds import Offset, PathId
 from casevault.api.deps import Officer, ServicesDep, SessionDep, record
-from casevault.api.schemas import CaseClose, CaseCreate, CaseList, CasePublic, NoteCreate, NoteList, NotePublic
+from casevault.api.schemas import (
+    CaseClose,
+    CaseClosurePublic,
+    CaseCreate,
+    CaseList,
+    CasePublic,
+    CaseReopen,
+    NoteCreate,
+    NoteList,
+    NotePublic,
+)
 from casevault.core import casework
 from casevault.core.errors import Forbidden
 from casevault.core.models import Case, CaseStatus, Role, User
 from casevault.core.users import find_user
+from casevault.retention.history import closures
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -56,7 +67,7 @@ def list_cases(
 
 @router.get("/{case_id}", response_model=CasePublic)
 def read_case(case_id: PathId, user: Officer, session: SessionDep) -> CasePublic:
-    return _public(session, casework.get_case(session, case_id=case_id, user=user))
+    return with_history(session, _public(session, casework.get_case(session, case_id=case_id, user=user)))
 
 
 @router.post("/{case_id}/close", response_model=CasePublic)
@@ -83,3 +94,22 @@ def list_notes(case_id: PathId, user: Officer, session: SessionDep, services: Se
     notes = casework.list_notes(session, case=case)
     record(session, services, user, "note.read", subject_type="case", subject_id=case.id, count=len(notes))
     return NoteList(notes=[NotePublic.of(note) for note in notes])
+
+
+# --- reopening, and the case's history -------------------------------------------------------
+
+
+@router.post("/{case_id}/reopen", response_model=CasePublic)
+def reopen_case(
+    case_id: PathId, body: CaseReopen, user: Officer, session: SessionDep, services: ServicesDep
+) -> CasePublic:
+    """A closed case open again; its closing stays in ``history``. Archived: a manager
+    restores it first (409 says so); destroyed: 409."""
+    case = services.cases.reopen(session, case_id=case_id, reason=body.reason, user=user)
+    return with_history(session, _public(session, case))
+
+
+def with_history(session: Session, public: CasePublic) -> CasePublic:
+    """The case's answer with every closing, oldest first."""
+    history = [CaseClosurePublic.model_validate(c, from_attributes=True) for c in closures(session, case_id=public.id)]
+    return public.model_copy(update={"history": history})
