@@ -33,9 +33,7 @@ class LifecycleWork:
     def due(self, session: Session, *, as_of: dt.date | None, within_days: int) -> DueWarnings:
         """What falls due within ``within_days`` of ``as_of`` (default today), overdue items too."""
         day = as_of or self._services.clock.today()
-        return due_warnings(
-            self._services.lifecycle, session, as_of=day, until=day + dt.timedelta(days=within_days)
-        )
+        return due_warnings(self._services.lifecycle, session, as_of=day, until=day + dt.timedelta(days=within_days))
 
     def todo(self, session: Session, *, user: User) -> Todo:
         """An officer's warnings on her cases (a manager's on every case): destructions in
