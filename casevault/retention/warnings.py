@@ -12,7 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -22,6 +22,7 @@ from casevault.retention.decide import ActionKind
 from casevault.retention.parts import Lifecycle
 from casevault.retention.sweep import DueItem, Unfinished, due_list
 
+Cases = sa.Select[Any]  # a subquery of case ids
 TODO_DAYS = 30  # how far ahead an officer's to-do warns of destructions
 TODO_CAP = 50  # items per to-do section; its total says how many there are
 
@@ -39,22 +40,23 @@ class PersonLabel:
     cases: tuple[CaseLabel, ...]  # every case of the person not destroyed, oldest first
 
 
-def label_people(session: Session, person_ids: Iterable[int]) -> dict[int, PersonLabel]:
-    """Names and case references of these people, for managers' warnings."""
+def label_people(session: Session, person_ids: Iterable[int], *, cases: Cases | None = None) -> dict[int, PersonLabel]:
+    """Names and case references of these people (only of ``cases``, when given)."""
     ids = sorted(set(person_ids))
     if not ids:
         return {}
     people = session.exec(select(Person).where(col(Person.id).in_(ids))).all()
-    cases: dict[int, list[CaseLabel]] = defaultdict(list)
-    rows = session.exec(
-        select(Case.person_id, Case.id, Case.reference)
-        .where(col(Case.person_id).in_(ids), Case.status != CaseStatus.destroyed)
-        .order_by(col(Case.id))
-    ).all()
+    labels: dict[int, list[CaseLabel]] = defaultdict(list)
+    query = select(Case.person_id, Case.id, Case.reference).where(
+        col(Case.person_id).in_(ids), Case.status != CaseStatus.destroyed
+    )
+    if cases is not None:
+        query = query.where(col(Case.id).in_(cases))
+    rows = session.exec(query.order_by(col(Case.id))).all()
     for person_id, case_id, reference in rows:
-        cases[person_id].append(CaseLabel(case_id, reference))  # type: ignore[arg-type]  # ids of rows read from the database are set
+        labels[person_id].append(CaseLabel(case_id, reference))  # type: ignore[arg-type]  # ids of rows read from the database are set
     return {
-        person.id: PersonLabel(person.id, person.full_name, tuple(cases[person.id]))  # type: ignore[index, arg-type, misc]  # ids of rows read from the database are set
+        person.id: PersonLabel(person.id, person.full_name, tuple(labels[person.id]))  # type: ignore[index, arg-type, misc]  # ids of rows read from the database are set
         for person in people
     }
 
@@ -126,22 +128,21 @@ class Todo:
     holds: Section[HoldTodo]
 
 
-def _capped(items: Sequence[T]) -> Section[T]:
-    return Section(len(items), tuple(items[:TODO_CAP]))
+def _capped(items: Sequence[T], total: int | None = None) -> Section[T]:
+    return Section(len(items) if total is None else total, tuple(items[:TODO_CAP]))
 
 
 def todo(session: Session, *, user: User, due: Sequence[DueItem], as_of: dt.date, until: dt.date) -> Todo:
     """``due``: the due list up to ``until``; its destructions of people on the caller's
-    cases (every person, for a manager) are the warnings."""
-    mine = _my_cases(session, user=user)
-    people = {case.person_id for case in mine}
+    cases (every person, for a manager) are the warnings. Each section is counted in
+    full and loaded only up to TODO_CAP, so a manager's view of everything stays cheap."""
+    cases = _cases_of(user)  # None: every case
     destructions = [item for item in due if item.action.kind is ActionKind.destroy_person]
-    if user.role is not Role.manager:
+    if cases is not None:
+        people = set(session.exec(select(Case.person_id).where(col(Case.id).in_(cases))).all())
         destructions = [item for item in destructions if item.action.person_id in people]
-    names = _names(session, people | {item.action.person_id for item in destructions})
-    references: dict[int, list[str]] = defaultdict(list)
-    for case in mine:
-        references[case.person_id].append(case.reference)
+    shown = destructions[:TODO_CAP]
+    labels = label_people(session, (item.action.person_id for item in shown), cases=cases)
     return Todo(
         as_of=as_of,
         until=until,
@@ -149,86 +150,90 @@ def todo(session: Session, *, user: User, due: Sequence[DueItem], as_of: dt.date
             [
                 DestructionTodo(
                     person_id=item.action.person_id,
-                    full_name=names.get(item.action.person_id, ""),
+                    full_name=labels[item.action.person_id].full_name,
                     due_on=item.action.due_on,
-                    case_references=tuple(references[item.action.person_id]),
+                    case_references=tuple(case.reference for case in labels[item.action.person_id].cases),
                     held=item.action.held,
                     awaiting=item.awaiting,
                 )
-                for item in destructions
-            ]
+                for item in shown
+                if item.action.person_id in labels
+            ],
+            total=len(destructions),
         ),
-        failed_documents=_capped(_failed_documents(session, mine, names)),
-        holds=_capped(_holds(session, mine, names, references)),
+        failed_documents=_failed_documents(session, cases),
+        holds=_holds(session, cases),
     )
 
 
-def _my_cases(session: Session, *, user: User) -> Sequence[Case]:
-    query = select(Case).where(Case.status != CaseStatus.destroyed).order_by(col(Case.id))
-    if user.role is not Role.manager:
-        query = query.where(Case.assigned_officer_id == user.id)
-    return session.exec(query).all()
+def _cases_of(user: User) -> Cases | None:
+    """The ids of the caller's cases (not destroyed), as a subquery; None for a manager: all."""
+    if user.role is Role.manager:
+        return None
+    return select(Case.id).where(Case.assigned_officer_id == user.id, Case.status != CaseStatus.destroyed)
 
 
-def _names(session: Session, person_ids: Iterable[int]) -> dict[int, str]:
-    ids = sorted(set(person_ids))
-    if not ids:
-        return {}
-    rows = session.exec(select(Person.id, Person.full_name).where(col(Person.id).in_(ids))).all()
-    return {person_id: name for person_id, name in rows if person_id is not None}
-
-
-def _failed_documents(session: Session, cases: Sequence[Case], names: dict[int, str]) -> list[FailedDocumentTodo]:
-    by_id = {case.id: case for case in cases}
-    if not by_id:
-        return []
-    documents = session.exec(
-        select(Document)
-        .where(col(Document.case_id).in_(by_id), Document.status == DocumentStatus.failed)
-        .order_by(col(Document.id))
-    ).all()
-    return [
+def _failed_documents(session: Session, cases: Cases | None) -> Section[FailedDocumentTodo]:
+    query = (
+        sa.select(
+            col(Document.id),
+            col(Document.case_id),
+            col(Document.failure_reason),
+            col(Case.reference),
+            col(Person.full_name),
+        )
+        .join(Case, col(Case.id) == col(Document.case_id))
+        .join(Person, col(Person.id) == col(Case.person_id))
+        .where(col(Document.status) == DocumentStatus.failed, col(Case.status) != CaseStatus.destroyed)
+    )
+    if cases is not None:
+        query = query.where(col(Document.case_id).in_(cases))
+    total = session.exec(select(sa.func.count()).select_from(query.subquery())).one()
+    rows = session.execute(query.order_by(col(Document.id)).limit(TODO_CAP)).all()
+    items = [
         FailedDocumentTodo(
-            document_id=document.id,  # type: ignore[arg-type]  # ids of rows read from the database are set
-            case_id=document.case_id,
-            case_reference=by_id[document.case_id].reference,
-            full_name=names.get(by_id[document.case_id].person_id, ""),
-            failure_reason=document.failure_reason,
+            document_id=document_id, case_id=case_id, case_reference=reference, full_name=name, failure_reason=why
         )
-        for document in documents
+        for document_id, case_id, why, reference, name in rows
     ]
+    return _capped(items, total=total)
 
 
-def _holds(
-    session: Session, cases: Sequence[Case], names: dict[int, str], references: dict[int, list[str]]
-) -> list[HoldTodo]:
+def _holds(session: Session, cases: Cases | None) -> Section[HoldTodo]:
     """Standing holds on the cases, or on their people (which stop all their cases)."""
-    by_id = {case.id: case for case in cases}
-    people = {case.person_id for case in cases}
-    if not by_id:
-        return []
-    holds = session.exec(
-        select(Hold)
-        .where(
-            col(Hold.released_at).is_(None),
-            sa.or_(col(Hold.case_id).in_(by_id), col(Hold.person_id).in_(people)),
-        )
-        .order_by(col(Hold.id))
-    ).all()
+    query = select(Hold).where(col(Hold.released_at).is_(None))
+    if cases is not None:
+        people = select(Case.person_id).where(col(Case.id).in_(cases))
+        query = query.where(sa.or_(col(Hold.case_id).in_(cases), col(Hold.person_id).in_(people)))
+    total = session.exec(select(sa.func.count()).select_from(query.subquery())).one()
+    holds = session.exec(query.order_by(col(Hold.id)).limit(TODO_CAP)).all()
+    on_cases = {
+        case.id: case
+        for case in session.exec(select(Case).where(col(Case.id).in_([h.case_id for h in holds if h.case_id]))).all()
+    }
+    person_of = {
+        hold.id: hold.person_id if hold.case_id is None else on_cases[hold.case_id].person_id for hold in holds
+    }
+    labels = label_people(session, (p for p in person_of.values() if p is not None), cases=cases)
     items = []
     for hold in holds:
-        case = by_id.get(hold.case_id) if hold.case_id is not None else None
-        person_id = case.person_id if case is not None else hold.person_id
+        person_id = person_of[hold.id]
         assert person_id is not None  # a hold names a case or a person
+        case = on_cases.get(hold.case_id) if hold.case_id is not None else None
+        label = labels.get(person_id)
         items.append(
             HoldTodo(
                 hold_id=hold.id,  # type: ignore[arg-type]  # ids of rows read from the database are set
                 kind=hold.kind,
                 person_id=person_id,
-                full_name=names.get(person_id, ""),
+                full_name=label.full_name if label else "",
                 case_id=hold.case_id,
-                case_references=(case.reference,) if case is not None else tuple(references[person_id]),
+                case_references=(case.reference,)
+                if case is not None
+                else tuple(c.reference for c in label.cases)
+                if label
+                else (),
                 placed_at=hold.placed_at,
             )
         )
-    return items
+    return _capped(items, total=total)

@@ -99,3 +99,25 @@ def test_a_manager_sees_every_case(client: TestClient, callers, work) -> None:
 def test_admins_and_strangers_have_no_todo(client: TestClient, callers, work, caller: str, status: int) -> None:
     headers = callers[caller].headers if caller in callers else {}
     assert client.get("/api/v1/me/todo", headers=headers).status_code == status
+
+
+def test_a_long_section_holds_its_first_50_and_counts_them_all(
+    client: TestClient, callers, work, container: Services
+) -> None:
+    with transaction(container.new_session) as session:
+        for index in range(55):
+            session.add(
+                Document(
+                    case_id=work["young"]["id"],
+                    original_filename=f"scan-{index}.pdf",
+                    content_type="application/pdf",
+                    size=10,
+                    sha256=f"{index:064d}",
+                    correspondence_date=dt.date(2026, 9, 2),
+                    provided_by=ProvidedBy.school,
+                    status=DocumentStatus.failed,
+                )
+            )
+    failed = _todo(client, callers["officer"].headers)["failed_documents"]
+    assert (failed["total"], len(failed["items"])) == (56, 50)
+    assert _todo(client, callers["other_officer"].headers)["failed_documents"]["total"] == 0
