@@ -22,6 +22,7 @@ from casevault.api.routes import (
     people,
     retention,
     search,
+    todo,
 )
 from casevault.api.security_headers import SecurityHeaders
 from casevault.app.services import Services
@@ -48,7 +49,7 @@ def create_app(services: Services) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(health.router)  # /healthz, /readyz and /metrics: open, for probes and Prometheus
     app.include_router(metrics.router)
-    for module in (people, cases, documents, search, audit, holds, retention, certificates, corrections):
+    for module in (people, cases, documents, search, audit, holds, retention, certificates, corrections, todo):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(reject_unknown_query)])
     app.include_router(docs_router(public_schema=settings.public_api_docs))
 

@@ -92,6 +92,7 @@ class CasePublic(BaseModel):
     restore_problem: str | None = None  # why the last restore stopped, until one succeeds
     re_referral: bool = False  # opened for someone already known, with earlier cases
     created_at: dt.datetime
+    history: list[CaseClosurePublic] = []  # every closing, oldest first (filled when one case is read)
 
     @classmethod
     def of(cls, case: Case, *, officer: str | None, person_name: str | None = None) -> CasePublic:
@@ -204,7 +205,10 @@ class DueItemPublic(BaseModel):
     kind: ActionKind
     person_id: int
     pseudonym: str
+    full_name: str = Field(description="the person's name, for managers deciding; never logged")
     case_id: int | None
+    case_reference: str | None = Field(description="the case acted on; None when the whole person is")
+    case_references: list[str] = Field(description="every case of the person not destroyed, oldest first")
     rule: str
     schedule_version: str
     due_on: dt.date
@@ -212,10 +216,15 @@ class DueItemPublic(BaseModel):
     held: bool
     hold_ids: list[int]
     awaiting_approval: bool
+    awaiting: str | None = Field(
+        description="why a destruction waits for a manager's approval: 'open case' (always needed then),"
+        " or 'approval required' (CASEVAULT_REQUIRE_DESTRUCTION_APPROVAL)"
+    )
 
 
 class DueList(BaseModel):
     as_of: dt.date
+    until: dt.date  # everything due on or before this day: as_of + within_days
     items: list[DueItemPublic]
     unfinished: list[str]  # work a dead worker left, which the next sweep finishes first
 
@@ -343,3 +352,81 @@ class NoteVersionPublic(BaseModel):
 
 class CaseAssign(Strict):
     officer: str = Field(min_length=1, max_length=64, description="username of an active officer")
+
+
+class SearchResults(BaseModel):
+    hits: list[SearchHit]
+
+
+# --- history and warnings ------------------------------------------------------------------
+
+
+class CaseClosurePublic(BaseModel):
+    """One closing of a case; who closed and reopened it by username."""
+
+    closed_on: dt.date
+    outcome: str
+    closed_by: str | None
+    closed_at: dt.datetime
+    reopened_at: dt.datetime | None
+    reopened_by: str | None
+    reopen_reason: str | None
+
+
+class CaseReopen(Strict):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class DestructionTodoPublic(BaseModel):
+    person_id: int
+    full_name: str
+    due_on: dt.date
+    case_references: list[str]
+    held: bool
+    awaiting: str | None
+
+
+class FailedDocumentTodoPublic(BaseModel):
+    document_id: int
+    case_id: int
+    case_reference: str
+    full_name: str
+    failure_reason: str | None
+
+
+class HoldTodoPublic(BaseModel):
+    hold_id: int
+    kind: HoldKind
+    person_id: int
+    full_name: str
+    case_id: int | None
+    case_references: list[str]
+    placed_at: dt.datetime
+
+
+class DestructionTodos(BaseModel):
+    total: int
+    items: list[DestructionTodoPublic]
+
+
+class FailedDocumentTodos(BaseModel):
+    total: int
+    items: list[FailedDocumentTodoPublic]
+
+
+class HoldTodos(BaseModel):
+    total: int
+    items: list[HoldTodoPublic]
+
+
+class TodoPublic(BaseModel):
+    """Each section holds its first 50 items and says how many there are in all."""
+
+    as_of: dt.date
+    until: dt.date  # destructions due up to this day (30 days ahead)
+    destructions: DestructionTodos
+    failed_documents: FailedDocumentTodos
+    holds: HoldTodos
+
+
+CasePublic.model_rebuild()  # its history field names a class defined above

@@ -574,3 +574,24 @@ class DocumentDisposal(SQLModel, table=True):
     disposed_at: dt.datetime = _when()
     disposed_by: int = Field(foreign_key="user_account.id")
     reason: str = Field(max_length=2000)
+
+
+# --- case history ------------------------------------------------------------------------
+
+
+class CaseClosure(SQLModel, table=True):
+    """One closing of a case, kept when the case is reopened and closed again, so every
+    earlier outcome stays. Written at every close; a reopen fills the reopened_* fields.
+    The outcome and reopen reason are personal text: destruction removes these rows."""
+
+    __tablename__ = "case_closure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
+    closed_on: dt.date
+    outcome: str = Field(max_length=2000)
+    closed_by: int | None = Field(default=None, foreign_key="user_account.id")
+    closed_at: dt.datetime = _when()
+    reopened_at: dt.datetime | None = _maybe_when()
+    reopened_by: int | None = Field(default=None, foreign_key="user_account.id")
+    reopen_reason: str | None = Field(default=None, max_length=2000)

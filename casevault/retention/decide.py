@@ -8,10 +8,12 @@ made it and a reason made of ids and dates only (no names, no dates of birth).
 Order of precedence for one person:
 1. On or after the destruction date (25th birthday) only ``destroy_person`` is due:
    destruction beats archive, so a closed case is destroyed, not archived first.
-2. Otherwise, per case: a ``closed`` case is archived from its closure date; an
-   ``archived`` case whose window has ended is destroyed only if the schedule's
-   expiry action is ``destroy``. ``open`` and ``restoring`` cases (including a
-   case closed and re-opened) are never archived.
+2. Otherwise, per case: a ``closed`` case is archived from its closure date, but
+   not while the person has an ``open`` case (a re-referral brought the earlier cases
+   back to work beside it; once no case is open, the next sweep archives them, their
+   window kept as it was); an ``archived`` case whose window has ended is destroyed
+   only if the schedule's expiry action is ``destroy``. ``open`` and ``restoring``
+   cases (including a case closed and re-opened) are never archived.
 Held actions are still returned, with ``held=True`` and the hold ids, so the due
 list can show them; the sweep must skip them.
 """
@@ -97,6 +99,9 @@ class Action:
     held: bool = False
     hold_ids: tuple[int, ...] = ()
     archive_until: dt.date | None = None  # for ``archive``: the window end to record on the case
+    # For ``destroy_person``: the person has an open case, so a manager approves first,
+    # whether or not the service asks for approval of every destruction.
+    open_case: bool = False
 
 
 # --- helpers the API and the sweep call directly ------------------------------------------
@@ -202,19 +207,22 @@ def _destruction(person: PersonFacts, schedule: Schedule, as_of: dt.date) -> Act
         due_on=due_on,
         reason=reason,
         hold_ids=hold_ids,
+        open_case=has_open_case(person),
     )
 
 
 def _archive(person: PersonFacts, case: CaseFacts, schedule: Schedule, as_of: dt.date) -> Action | None:
     # Only status closed is archived: an open case (even one closed before and re-opened)
     # is in use, and archived/restoring/destroyed cases are already on their way.
-    if case.status is not CaseStatus.closed:
+    if case.status is not CaseStatus.closed or has_open_case(person):
         return None
     assert case.closed_on is not None  # CaseFacts refuses a closed case without one
     due_on = case.closed_on
     if as_of < due_on:
         return None
     until = archive_until(case.last_correspondence, case.closed_on, schedule)
+    if case.archive_until is not None:  # archived before and restored: its window is not shortened
+        until = max(until, case.archive_until)
     started = "last correspondence" if case.last_correspondence is not None else "closure"
     reason = (
         f"case {case.case_id} closed on {case.closed_on}: archive until {until}"
@@ -258,6 +266,12 @@ def _expire_archive(person: PersonFacts, case: CaseFacts, schedule: Schedule, as
     )
 
 
+def has_open_case(person: PersonFacts) -> bool:
+    """An open case keeps the person's earlier cases active and needs a manager's
+    approval before the person is destroyed."""
+    return any(case.status is CaseStatus.open for case in person.cases)
+
+
 def _standing(*hold_groups: Sequence[HoldFacts]) -> tuple[int, ...]:
     return tuple(sorted({hold.hold_id for group in hold_groups for hold in group if hold.stands}))
 
@@ -273,6 +287,7 @@ def _action(
     reason: str,
     hold_ids: tuple[int, ...],
     until: dt.date | None = None,
+    open_case: bool = False,
 ) -> Action:
     if hold_ids:
         listed = ", ".join(str(hold_id) for hold_id in hold_ids)
@@ -289,4 +304,5 @@ def _action(
         held=bool(hold_ids),
         hold_ids=hold_ids,
         archive_until=until,
+        open_case=open_case,
     )

@@ -33,6 +33,7 @@ from casevault.core.db import transaction
 from casevault.core.models import (
     AuditEvent,
     Case,
+    CaseClosure,
     CaseNote,
     CaseStatus,
     Consent,
@@ -65,6 +66,7 @@ ERASED_TABLES = (
     "stored_object",
     "document",
     "case_note",
+    "case_closure",
     "hold",
     "consent",
     "destruction_approval",
@@ -168,9 +170,20 @@ def _refusal(session: Session, lifecycle: Lifecycle, *, person_id: int, action: 
     held = standing_hold_ids(session, person_id=person_id, case_ids=case_ids)  # type: ignore[arg-type]  # ids of rows read from the database are set
     if held:
         return f"held by hold {', '.join(map(str, held))}: not destroyed while it stands"
-    if lifecycle.require_approval and session.get(DestructionApproval, person_id) is None:
-        return f"person {person_id}: destruction waits for a manager's approval (POST /api/v1/retention/approvals)"
+    if session.get(DestructionApproval, person_id) is None:
+        if lifecycle.require_approval:
+            return f"person {person_id}: destruction waits for a manager's approval (POST /api/v1/retention/approvals)"
+        if _has_open_case(session, person_id=person_id):
+            return (
+                f"person {person_id} has an open case: destruction waits for a manager's approval"
+                " (POST /api/v1/retention/approvals)"
+            )
     return None
+
+
+def _has_open_case(session: Session, *, person_id: int) -> bool:
+    query = select(Case.id).where(Case.person_id == person_id, Case.status == CaseStatus.open).limit(1)
+    return session.exec(query).first() is not None
 
 
 def _start(session: Session, lifecycle: Lifecycle, *, person_id: int, action: Action) -> DestructionJob:
@@ -287,6 +300,7 @@ def delete_personal_rows(session: Session, *, person_id: int) -> None:
         sa.delete(StoredObject).where(col(StoredObject.document_id).in_(document_ids)),
         sa.delete(Document).where(col(Document.case_id).in_(case_ids)),
         sa.delete(CaseNote).where(col(CaseNote.case_id).in_(case_ids)),
+        sa.delete(CaseClosure).where(col(CaseClosure.case_id).in_(case_ids)),
         sa.delete(Hold).where(sa.or_(col(Hold.case_id).in_(case_ids), col(Hold.person_id) == person_id)),
         sa.delete(Consent).where(col(Consent.person_id) == person_id),
         sa.delete(DestructionApproval).where(col(DestructionApproval.person_id) == person_id),

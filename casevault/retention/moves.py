@@ -1,4 +1,6 @@
-"""Moving a case's documents between tiers: archive on closure, restore on referral.
+"""Moving a case's documents between tiers: archive on closure, restore on referral
+or at a manager's request. A restored case stays ``closed``, its closure date and
+outcome intact: restoring brings documents back, it does not reopen the case.
 
 Each object goes through the same script, each step committed before the next:
 
@@ -18,6 +20,7 @@ the archive and leaves the case ``archived``, with ``restore_problem`` saying wh
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -28,7 +31,7 @@ from casevault.core.clock import Clock
 from casevault.core.db import transaction
 from casevault.core.errors import Conflict, IntegrityFailure
 from casevault.core.integrity import integrity_alert
-from casevault.core.models import Case, CaseStatus, Document, DocumentStatus, Person, StoredObject, Tier
+from casevault.core.models import AuditEvent, Case, CaseStatus, Document, DocumentStatus, Person, StoredObject, Tier
 from casevault.retention import claims
 from casevault.retention.decide import Action
 from casevault.retention.holds import standing_hold_ids
@@ -37,6 +40,7 @@ from casevault.retention.steps import Boundary, StepHook, StepOutcome, StepOutco
 from casevault.retention.tagging import lifecycle_tags
 
 BUSY = (DocumentStatus.queued, DocumentStatus.processing)
+RESTORE_REQUESTED = "retention.restore.requested"
 
 
 @dataclass(frozen=True)
@@ -150,7 +154,7 @@ def mark_restoring(session: Session, *, case: Case, actor: str, rule: str, sched
         session,
         clock=clock,
         actor=actor,
-        action="retention.restore.requested",
+        action=RESTORE_REQUESTED,
         subject_type="case",
         subject_id=case.id,
         details={"rule": rule, "schedule": schedule_version},
@@ -158,7 +162,8 @@ def mark_restoring(session: Session, *, case: Case, actor: str, rule: str, sched
 
 
 def restore_case(lifecycle: Lifecycle, *, case_id: int, holder: str, on_step: StepHook = no_hook) -> StepOutcome:
-    """Bring a ``restoring`` case's documents back to the active tier; the case is open again.
+    """Bring a ``restoring`` case's documents back to the active tier; the case is
+    ``closed`` again (its closure date and outcome as they were), not open.
 
     From a cold storage class the objects must first be restored by the store: the
     restore is requested and the case stays ``restoring`` (``waiting``); the next
@@ -200,7 +205,7 @@ def restore_case(lifecycle: Lifecycle, *, case_id: int, holder: str, on_step: St
         _keep_claim(session, lifecycle, item=item, holder=holder)
         case = session.get(Case, case_id)
         assert case is not None
-        case.status, case.updated_at, case.restore_problem = CaseStatus.open, lifecycle.clock.now(), None
+        case.status, case.updated_at, case.restore_problem = CaseStatus.closed, lifecycle.clock.now(), None
         session.add(case)
         _set_document_tier(session, case_id=case_id, tier=Tier.active)
         claims.release(session, item=item, holder=holder)
@@ -209,10 +214,29 @@ def restore_case(lifecycle: Lifecycle, *, case_id: int, holder: str, on_step: St
             lifecycle,
             "retention.restore",
             case_id,
-            rule=lifecycle.schedule.restore_rule_id,
+            rule=requested_rule(session, case_id=case_id) or lifecycle.schedule.restore_rule_id,
             objects=len(view.objects),
         )
-    return StepOutcome(item, StepOutcomeKind.done, f"case {case_id} is active again", objects=len(view.objects))
+    return StepOutcome(
+        item, StepOutcomeKind.done, f"case {case_id}'s documents are active again", objects=len(view.objects)
+    )
+
+
+def requested_rule(session: Session, *, case_id: int) -> str | None:
+    """The rule the case's latest restore was requested under (a referral, or a manager),
+    so the row that finishes it names the same rule."""
+    row = session.exec(
+        select(AuditEvent)
+        .where(
+            AuditEvent.action == RESTORE_REQUESTED,
+            AuditEvent.subject_type == "case",
+            AuditEvent.subject_id == str(case_id),
+        )
+        .order_by(col(AuditEvent.id).desc())
+        .limit(1)
+    ).first()
+    rule = json.loads(row.details).get("rule") if row is not None else None
+    return rule if isinstance(rule, str) else None
 
 
 def _restore_failed(

@@ -77,6 +77,8 @@ class Schedule:
     destruction: DestructionRule
     restore_rule_id: str
     hold_rule_id: str
+    # A manager's restore of one archived case (audited apart from a referral's restore).
+    manager_restore_rule_id: str = "restore-by-manager"
     # Where it was read from; not part of what the schedule says.
     source: str = field(default="", compare=False)
 
@@ -98,7 +100,12 @@ class Schedule:
                 f"birthday at age {self.destruction.age_years} -> destroy everything about the person"
                 " (born 29 February: 1 March in common years)",
             ),
-            (self.restore_rule_id, "new referral -> restore the person's archived cases to active"),
+            (self.restore_rule_id, "new referral -> restore the person's archived cases to active (they stay closed)"),
+            (self.manager_restore_rule_id, "a manager's restore -> one archived case back to active (it stays closed)"),
+            (
+                self.archive.rule_id,
+                "a closed case is not archived while the person has an open case; then at the next sweep",
+            ),
             (self.hold_rule_id, "any standing hold on person or case -> nothing moves or is destroyed"),
         ]
 
@@ -181,11 +188,19 @@ class _ScheduleFile(_Table):
     archive_expiry: _ArchiveExpiryTable
     destruction: _DestructionTable
     restore: _RuleTable
+    manual_restore: _RuleTable = _RuleTable(rule="restore-by-manager")  # optional: older files have none
     holds: _RuleTable
 
     @model_validator(mode="after")
     def _each_rule_has_its_own_id(self) -> _ScheduleFile:
-        ids = [self.archive.rule, self.archive_expiry.rule, self.destruction.rule, self.restore.rule, self.holds.rule]
+        ids = [
+            self.archive.rule,
+            self.archive_expiry.rule,
+            self.destruction.rule,
+            self.restore.rule,
+            self.manual_restore.rule,
+            self.holds.rule,
+        ]
         repeated = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
         if repeated:
             raise PydanticCustomError(
@@ -206,6 +221,7 @@ class _ScheduleFile(_Table):
             destruction=DestructionRule(rule_id=self.destruction.rule, age_years=self.destruction.age_years),
             restore_rule_id=self.restore.rule,
             hold_rule_id=self.holds.rule,
+            manager_restore_rule_id=self.manual_restore.rule,
             source=source,
         )
 

@@ -36,6 +36,10 @@ from casevault.retention.steps import StepHook, StepOutcome, StepOutcomeKind, no
 log = logging.getLogger(__name__)
 
 
+OPEN_CASE = "open case"  # why a destruction waits for approval: the person has an open case
+APPROVAL_REQUIRED = "approval required"  # CASEVAULT_REQUIRE_DESTRUCTION_APPROVAL is on
+
+
 @dataclass(frozen=True)
 class DueItem:
     action: Action
@@ -45,10 +49,17 @@ class DueItem:
     def blocked(self) -> bool:
         return self.action.held or self.awaiting_approval
 
+    @property
+    def awaiting(self) -> str | None:
+        """Why a destruction waits for a manager's approval (an open case first)."""
+        if not self.awaiting_approval:
+            return None
+        return OPEN_CASE if self.action.open_case else APPROVAL_REQUIRED
+
     def describe(self) -> str:
         a = self.action
         target = f"case {a.case_id}" if a.case_id is not None else f"person {a.person_id} ({a.pseudonym})"
-        mark = " [HELD]" if a.held else " [AWAITING APPROVAL]" if self.awaiting_approval else ""
+        mark = " [HELD]" if a.held else f" [AWAITING APPROVAL: {self.awaiting}]" if self.awaiting_approval else ""
         return (
             f"{a.kind.value} {target} due {a.due_on} rule {a.rule_id} schedule {a.schedule_version}{mark}: {a.reason}"
         )
@@ -82,11 +93,7 @@ class SweepReport:
 def due_list(lifecycle: Lifecycle, *, as_of: dt.date) -> tuple[list[DueItem], Unfinished]:
     with lifecycle.new_session() as session:
         actions = plan(session, schedule=lifecycle.schedule, as_of=as_of)
-        approved = (
-            approved_people(session, [a.person_id for a in actions if a.kind is ActionKind.destroy_person])
-            if lifecycle.require_approval
-            else set()
-        )
+        approved = approved_people(session, [a.person_id for a in actions if _needs_approval(lifecycle, a)])
         unfinished = Unfinished(
             destructions=tuple(pending_destructions(session)),
             restoring=tuple(
@@ -94,17 +101,16 @@ def due_list(lifecycle: Lifecycle, *, as_of: dt.date) -> tuple[list[DueItem], Un
             ),
         )
     items = [
-        DueItem(
-            action,
-            awaiting_approval=(
-                lifecycle.require_approval
-                and action.kind is ActionKind.destroy_person
-                and action.person_id not in approved
-            ),
-        )
+        DueItem(action, awaiting_approval=_needs_approval(lifecycle, action) and action.person_id not in approved)
         for action in actions
     ]
     return items, unfinished
+
+
+def _needs_approval(lifecycle: Lifecycle, action: Action) -> bool:
+    """A destruction needs a manager's approval when the service asks for one for
+    every destruction, and always when the person has an open case."""
+    return action.kind is ActionKind.destroy_person and (lifecycle.require_approval or action.open_case)
 
 
 def run_sweep(
@@ -168,7 +174,8 @@ def _act(lifecycle: Lifecycle, item: DueItem, *, holder: str, on_step: StepHook)
     if action.held:
         return StepOutcome(name, StepOutcomeKind.skipped, action.reason)
     if item.awaiting_approval:
-        return StepOutcome(name, StepOutcomeKind.skipped, "destruction waits for a manager's approval")
+        why = f"destruction waits for a manager's approval ({item.awaiting})"
+        return StepOutcome(name, StepOutcomeKind.skipped, why)
     if action.kind is ActionKind.archive:
         return _guarded(lambda: archive_case(lifecycle, action=action, holder=holder, on_step=on_step), name)
     if action.kind is ActionKind.expire_archive:

@@ -22,6 +22,7 @@ VALID_BODIES = {
     ("POST", "/api/v1/people"): {"full_name": "Sam Example", "date_of_birth": "2012-03-04"},
     ("POST", "/api/v1/cases"): {"person_id": 1, "referral_date": "2026-09-01", "referral_source": "parent_carer"},
     ("POST", "/api/v1/cases/{case_id}/close"): {"closed_on": "2026-11-01", "outcome": "Resolved."},
+    ("POST", "/api/v1/cases/{case_id}/reopen"): {"reason": "Asked again."},
     ("POST", "/api/v1/cases/{case_id}/notes"): {"kind": "progress_summary", "text": "Met.", "date": "2026-10-01"},
     ("POST", "/api/v1/holds"): {"person_id": 1, "kind": "safeguarding", "reason": "Concern."},
     ("POST", "/api/v1/retention/approvals"): {"person_id": 1},

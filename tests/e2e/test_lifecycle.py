@@ -92,7 +92,8 @@ def test_a_young_persons_life_from_referral_to_destruction(
     assert again.status_code == 201, again.text
     assert backend_client.get(f"/api/v1/cases/{case['id']}", headers=officer).json()["status"] == "restoring"
     assert _sweep(backend_container).count(StepOutcomeKind.done) == 1  # finishes the restore (the task's work)
-    assert backend_client.get(f"/api/v1/cases/{case['id']}", headers=officer).json()["status"] == "open"
+    # The documents are back; the earlier case stays closed, its outcome kept.
+    assert backend_client.get(f"/api/v1/cases/{case['id']}", headers=officer).json()["status"] == "closed"
     assert keys_in(backend_container, Tier.archive) == set() and keys_in(backend_container, Tier.active) == keys
     assert hits(backend_client, officer, "psychologist")
 
@@ -116,6 +117,10 @@ def test_a_young_persons_life_from_referral_to_destruction(
     # --- release, destruction -----------------------------------------------------------------
     assert backend_client.delete(f"/api/v1/holds/{hold['id']}", headers=manager).status_code == 200
     clock.advance(dt.timedelta(days=1))
+    # The re-referral's case is still open: no destruction without a manager's approval.
+    assert _sweep(backend_container).count(StepOutcomeKind.done) == 0
+    approval = backend_client.post("/api/v1/retention/approvals", json={"person_id": person["id"]}, headers=manager)
+    assert approval.status_code == 201, approval.text
     assert _sweep(backend_container).count(StepOutcomeKind.done) == 1
     assert_nothing_left_but_a_certificate(
         backend_container, backend_client, manager, pseudonym=person["pseudonym"], born=BORN

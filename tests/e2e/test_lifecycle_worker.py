@@ -142,7 +142,7 @@ def test_a_worker_does_a_young_persons_lifecycle_from_referral_to_destruction(
             headers=officer,
         )
         assert again.status_code == 201, again.text
-        wait_for(lambda: status(case["id"]) == "open", WAIT, "the worker restoring the re-referred case")
+        wait_for(lambda: status(case["id"]) == "closed", WAIT, "the worker restoring the re-referred case")
         assert len(_sweeps(container)) == sweeps_so_far  # no sweep did it
         assert re.search(r"retention\.restore_case\[[-0-9a-f]+\] succeeded in [0-9.]+s: 'done'", log.read_text())
         assert keys_in(container, Tier.archive) == set() and keys_in(container, Tier.active) == keys
@@ -165,6 +165,9 @@ def test_a_worker_does_a_young_persons_lifecycle_from_referral_to_destruction(
 
         # --- release; the sweep as beat sends it (no argument: today) destroys -----------------
         assert client.delete(f"/api/v1/holds/{hold['id']}", headers=manager).status_code == 200
+        # The re-referral's case is still open: a manager approves the destruction.
+        approval = client.post("/api/v1/retention/approvals", json={"person_id": person["id"]}, headers=manager)
+        assert approval.status_code == 201, approval.text
         today = _sweep_by_worker(container)
         assert today["as_of"] > "2026-03-10" and (today["due"], today["done"], today["failed"]) == (1, 1, 0)
         assert_nothing_left_but_a_certificate(container, client, manager, pseudonym=person["pseudonym"], born=BORN)

@@ -110,5 +110,6 @@ def test_manager_restores_an_archived_case(api: TestClient, headers, life: Servi
     assert answer.status_code == 202 and answer.json()["status"] == "restoring"
 
     run_sweep(lifecycle_of(life), dry_run=False)  # the worker's task, or the next sweep, finishes it
-    assert api.get(f"/api/v1/cases/{seeded.case_id}", headers=headers["manager"]).json()["status"] == "open"
+    restored = api.get(f"/api/v1/cases/{seeded.case_id}", headers=headers["manager"]).json()
+    assert (restored["status"], restored["closed_on"], restored["outcome"]) == ("closed", "2026-10-01", "Resolved.")
     assert sorted(versions_in(life, Tier.active, seeded.object_keys)) == sorted(seeded.object_keys)

@@ -59,4 +59,4 @@ def test_restore_from_glacier_waits_for_the_store_then_copies_back(glacier: Serv
     assert second.count(StepOutcomeKind.done) == 1
     assert versions_in(glacier, Tier.archive, seeded.object_keys) == []
     with glacier.new_session() as session:
-        assert session.get(Case, seeded.case_id).status is CaseStatus.open
+        assert session.get(Case, seeded.case_id).status is CaseStatus.closed

@@ -271,7 +271,7 @@ def test_holds_mark_an_archive_as_held(
 ) -> None:
     facts = person(
         case(10, holds=case_holds),
-        case(11, CaseStatus.open, closed_on=None, holds=other_case_holds),
+        case(11, CaseStatus.archived, holds=other_case_holds),
         holds=person_holds,
     )
     action = only(decide([facts], SCHEDULE, D(2026, 4, 1)))
@@ -441,6 +441,7 @@ def test_nothing_is_ever_due_early(schedule: Schedule) -> None:
             assert action.due_on >= target.closed_on, (target, action)
             if action.kind is ActionKind.archive:
                 assert target.status is CaseStatus.closed
+                assert all(c.status is not CaseStatus.open for c in facts.cases), (facts, action)
                 start = target.last_correspondence or target.closed_on
                 assert _full_months(start, action.archive_until) >= 12
             else:
@@ -462,3 +463,36 @@ def test_nothing_is_ever_due_early(schedule: Schedule) -> None:
 )
 def test_archive_until(last_correspondence: dt.date | None, closed_on: dt.date, expected: dt.date) -> None:
     assert archive_until(last_correspondence, closed_on, SCHEDULE) == expected
+
+
+# --- earlier cases beside an open one ---------------------------------------------------------
+
+
+def test_a_closed_case_is_not_archived_while_the_person_has_an_open_case() -> None:
+    beside_open = person(case(10), case(11, CaseStatus.open, closed_on=None))
+    assert decide([beside_open], SCHEDULE, D(2026, 6, 1)) == []
+    alone = person(case(10), case(11, CaseStatus.closed, closed_on=D(2026, 5, 1)))
+    assert [(a.kind, a.case_id) for a in decide([alone], SCHEDULE, D(2026, 6, 1))] == [
+        (ActionKind.archive, 10),
+        (ActionKind.archive, 11),
+    ]
+
+
+def test_a_restored_case_archives_again_with_its_window_as_it_was() -> None:
+    """Restored (closed again, archive_until kept): once no case is open it archives at once,
+    its window not shortened, nor restarted from the day it archives again."""
+    restored = person(case(10, archive_until=D(2027, 6, 30)), case(11, CaseStatus.closed, closed_on=D(2027, 1, 5)))
+    action = next(a for a in decide([restored], SCHEDULE, D(2027, 2, 1)) if a.case_id == 10)
+    assert (action.kind, action.due_on, action.archive_until) == (ActionKind.archive, CLOSED_ON, D(2027, 6, 30))
+
+
+@pytest.mark.parametrize(
+    ("other", "open_case"),
+    [
+        pytest.param(case(11, CaseStatus.open, closed_on=None), True, id="open-case-needs-approval"),
+        pytest.param(case(11, CaseStatus.archived), False, id="no-open-case"),
+    ],
+)
+def test_destroying_a_person_with_an_open_case_is_marked(other: CaseFacts, open_case: bool) -> None:
+    action = only(decide([person(case(10, CaseStatus.archived), other)], SCHEDULE, D(2030, 6, 15)))
+    assert (action.kind, action.open_case) == (ActionKind.destroy_person, open_case)

@@ -23,7 +23,7 @@ def _anchored_rows(life: Services) -> list[int]:
 
 
 def test_a_destruction_is_anchored_outside_the_database_when_it_is_certified(life: Services, tmp_path: Path) -> None:
-    seed_person(life, tmp_path, born=dt.date(2001, 11, 24), documents=1)  # 25 today
+    seed_person(life, tmp_path, born=dt.date(2001, 11, 24), documents=1, closed_on=dt.date(2026, 10, 1))  # 25 today
     assert _anchored_rows(life) == []
 
     assert run_sweep(lifecycle_of(life), dry_run=False).count(StepOutcomeKind.done) == 1

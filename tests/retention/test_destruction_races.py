@@ -48,7 +48,7 @@ class DestroyedJustBeforeStoring(Vault):
 
 
 def test_an_upload_racing_the_destruction_cannot_recreate_the_data_key(life: Services, tmp_path: Path) -> None:
-    seeded = seed_person(life, tmp_path, born=TURNS_25_TODAY, documents=1)
+    seeded = seed_person(life, tmp_path, born=TURNS_25_TODAY, documents=1, closed_on=dt.date(2026, 10, 1))
     racing = DestroyedJustBeforeStoring(life.vault, life)
     life.__dict__["vault"] = racing  # what the upload route and the sweep use from now on
     manager = token(life, "maya", Role.manager)
@@ -74,7 +74,7 @@ def test_an_upload_racing_the_destruction_cannot_recreate_the_data_key(life: Ser
 
 
 def test_no_data_key_is_made_for_a_destroyed_pseudonym(life: Services, tmp_path: Path) -> None:
-    seeded = seed_person(life, tmp_path, born=TURNS_25_TODAY, documents=1)
+    seeded = seed_person(life, tmp_path, born=TURNS_25_TODAY, documents=1, closed_on=dt.date(2026, 10, 1))
     run_sweep(lifecycle_of(life), dry_run=False)
 
     with pytest.raises(KeyDestroyed, match="destroyed"):
@@ -85,7 +85,7 @@ def test_no_data_key_is_made_for_a_destroyed_pseudonym(life: Services, tmp_path:
 def test_a_destruction_cut_short_while_deleting_certifies_every_object_version_and_byte(
     life: Services, tmp_path: Path
 ) -> None:
-    seeded = seed_person(life, tmp_path, born=TURNS_25_TODAY, documents=2)
+    seeded = seed_person(life, tmp_path, born=TURNS_25_TODAY, documents=2, closed_on=dt.date(2026, 10, 1))
     with life.new_session() as session:
         stored_bytes = sum(row.stored_size for row in session.exec(select(StoredObject)).all())
     store = life.vault.store

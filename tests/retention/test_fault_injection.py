@@ -98,14 +98,14 @@ def test_restore_converges_after_a_crash_and_no_case_stays_restoring(
 
     assert_readable_only_in(life, seeded, Tier.active, tmp_path)
     with life.new_session() as session:
-        assert session.get(Case, seeded.case_id).status is CaseStatus.open
+        assert session.get(Case, seeded.case_id).status is CaseStatus.closed
 
 
 @pytest.mark.parametrize("boundary", DESTROY_BOUNDARIES, ids=lambda b: b.value)
 def test_destruction_converges_after_a_crash_with_one_certificate(
     life: Services, tmp_path: Path, boundary: Boundary
 ) -> None:
-    seeded = seed_person(life, tmp_path, born=dt.date(2001, 11, 24), documents=2)
+    seeded = seed_person(life, tmp_path, born=dt.date(2001, 11, 24), documents=2, closed_on=dt.date(2026, 10, 1))
     neighbour = seed_person(life, tmp_path, born=dt.date(2009, 1, 1), documents=1)
 
     crash_then_rerun(life, boundary)
@@ -136,7 +136,7 @@ def test_a_hold_cannot_be_placed_once_destruction_has_started(life: Services, tm
     from casevault.core.users import create_user
     from casevault.retention.holds import place_hold
 
-    seeded = seed_person(life, tmp_path, born=dt.date(2001, 11, 24), documents=1)
+    seeded = seed_person(life, tmp_path, born=dt.date(2001, 11, 24), documents=1, closed_on=dt.date(2026, 10, 1))
     with pytest.raises(WorkerKilled):
         run_sweep(lifecycle_of(life), dry_run=False, on_step=kill_at(Boundary.after_delete))
     with transaction(life.new_session) as session:

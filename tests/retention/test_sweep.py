@@ -133,7 +133,7 @@ def test_two_sweeps_never_hold_the_same_item(life: Services) -> None:
 
 def test_destruction_at_25_removes_everything_and_certifies(life: Services, tmp_path: Path) -> None:
     born = dt.date(2001, 11, 24)  # 25 today
-    seeded = seed_person(life, tmp_path, born=born, documents=3)
+    seeded = seed_person(life, tmp_path, born=born, documents=3, closed_on=dt.date(2026, 10, 1))
     kept = seed_person(life, tmp_path, born=dt.date(2001, 11, 25))  # 25 tomorrow: untouched
 
     report = run_sweep(lifecycle_of(life), dry_run=False)
@@ -165,7 +165,7 @@ def test_destruction_at_25_removes_everything_and_certifies(life: Services, tmp_
 
 
 def test_a_hold_stops_destruction_until_released(life: Services, tmp_path: Path) -> None:
-    seeded = seed_person(life, tmp_path, born=dt.date(2001, 11, 24))
+    seeded = seed_person(life, tmp_path, born=dt.date(2001, 11, 24), closed_on=dt.date(2026, 10, 1))
     manager = _manager(life)
     with transaction(life.new_session) as session:
         hold = place_hold(
@@ -190,16 +190,16 @@ def test_a_hold_stops_destruction_until_released(life: Services, tmp_path: Path)
 
 def test_born_on_29_february_is_destroyed_on_1_march_in_a_common_year(life: Services, tmp_path: Path) -> None:
     clock: FixedClock = life.clock
-    seeded = seed_person(life, tmp_path, born=dt.date(2004, 2, 29), documents=1)
+    seeded = seed_person(life, tmp_path, born=dt.date(2004, 2, 29), documents=1, closed_on=dt.date(2026, 10, 1))
     clock.set(dt.date(2029, 2, 28))
-    assert run_sweep(lifecycle_of(life), dry_run=False).due == ()
+    assert [item.action.kind for item in run_sweep(lifecycle_of(life), dry_run=False).due] == [ActionKind.archive]
     clock.set(dt.date(2029, 3, 1))
     assert run_sweep(lifecycle_of(life), dry_run=False).count(StepOutcomeKind.done) == 1
     assert not life.vault.has_key(subject=seeded.pseudonym)
 
 
 def test_destruction_waits_for_a_managers_approval_when_the_setting_asks(life: Services, tmp_path: Path) -> None:
-    seeded = seed_person(life, tmp_path, born=dt.date(2001, 11, 24), documents=1)
+    seeded = seed_person(life, tmp_path, born=dt.date(2001, 11, 24), documents=1, closed_on=dt.date(2026, 10, 1))
     lifecycle = lifecycle_of(life, require_approval=True)
     waiting = run_sweep(lifecycle, dry_run=False)
     assert waiting.due[0].awaiting_approval and waiting.count(StepOutcomeKind.done) == 0
@@ -241,7 +241,7 @@ def test_a_new_referral_restores_archived_cases_to_active(life: Services, tmp_pa
     for key, digest in original.items():
         assert hashlib.sha256(_plaintext(life, seeded.pseudonym, key, Tier.active, tmp_path)).hexdigest() == digest
     with life.new_session() as session:
-        assert session.get(Case, seeded.case_id).status is CaseStatus.open
+        assert session.get(Case, seeded.case_id).status is CaseStatus.closed
         assert {o.tier for o in session.exec(select(StoredObject)).all()} == {Tier.active}
 
 

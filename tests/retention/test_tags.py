@@ -107,7 +107,7 @@ def test_no_tag_or_metadata_of_any_object_derives_from_the_date_of_birth(
     again = client.post("/api/v1/cases", json=referral, headers=officer)
     assert again.status_code == 201, again.text
     run_sweep(lifecycle_of(life), dry_run=False)
-    assert client.get(f"/api/v1/cases/{case['id']}", headers=officer).json()["status"] == "open"
+    assert client.get(f"/api/v1/cases/{case['id']}", headers=officer).json()["status"] == "closed"
     check("restore")
     assert RETIRED_TAG not in seen
 

@@ -44,7 +44,7 @@ def test_the_daily_sweep_and_the_restore_task_do_the_work(life: Services, tmp_pa
     assert app.tasks["casevault.retention.restore_case"].apply(args=[seeded.case_id]).get() == "done"
     assert sorted(versions_in(life, Tier.active, seeded.object_keys)) == sorted(seeded.object_keys)
     with life.new_session() as session:
-        assert session.get(Case, seeded.case_id).status is CaseStatus.open
+        assert session.get(Case, seeded.case_id).status is CaseStatus.closed
 
 
 def _sweep_task(life: Services):

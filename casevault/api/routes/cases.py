@@ -10,11 +10,21 @@ from sqlmodel import Session, col, select
 from casevault.api.bounds import PathId, QueryId
 from casevault.api.deps import Officer, ServicesDep, SessionDep, record
 from casevault.api.paging import Cursor, CursorKey, Limit, Page, decode_cursor, page_of
-from casevault.api.schemas import CaseClose, CaseCreate, CasePublic, DocumentPublic, NoteCreate, NotePublic
+from casevault.api.schemas import (
+    CaseClose,
+    CaseClosurePublic,
+    CaseCreate,
+    CasePublic,
+    CaseReopen,
+    DocumentPublic,
+    NoteCreate,
+    NotePublic,
+)
 from casevault.core import casework
 from casevault.core.errors import BadQuery, Forbidden
 from casevault.core.models import Case, CaseNote, CaseStatus, Document, Person, Role, User
 from casevault.core.users import find_user
+from casevault.retention.history import closures
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -120,7 +130,7 @@ def read_case_by_reference(
 
 @router.get("/{case_id}", response_model=CasePublic)
 def read_case(case_id: PathId, user: Officer, session: SessionDep) -> CasePublic:
-    return _public(session, casework.get_case(session, case_id=case_id, user=user))
+    return with_history(session, _public(session, casework.get_case(session, case_id=case_id, user=user)))
 
 
 @router.post("/{case_id}/close", response_model=CasePublic)
@@ -181,3 +191,22 @@ def list_documents(
     page = page_of(documents, limit=limit, key=by_id, shape=lambda document: DocumentPublic.of(document, names))
     record(session, services, user, "document.list", subject_type="case", subject_id=case.id, count=len(page.items))
     return page
+
+
+# --- reopening, and the case's history -------------------------------------------------------
+
+
+@router.post("/{case_id}/reopen", response_model=CasePublic)
+def reopen_case(
+    case_id: PathId, body: CaseReopen, user: Officer, session: SessionDep, services: ServicesDep
+) -> CasePublic:
+    """A closed case open again; its closing stays in ``history``. Archived: a manager
+    restores it first (409 says so); destroyed: 409."""
+    case = services.cases.reopen(session, case_id=case_id, reason=body.reason, user=user)
+    return with_history(session, _public(session, case))
+
+
+def with_history(session: Session, public: CasePublic) -> CasePublic:
+    """The case's answer with every closing, oldest first."""
+    history = [CaseClosurePublic.model_validate(c, from_attributes=True) for c in closures(session, case_id=public.id)]
+    return public.model_copy(update={"history": history})

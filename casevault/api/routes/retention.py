@@ -1,45 +1,71 @@
-"""The lifecycle for managers: what the next sweep would do, approvals of destruction,
-and restoring one archived case."""
+"""The lifecycle for managers: what the next sweep would do and what falls due soon
+(with names and references: the warnings before destruction), approvals of
+destruction, and restoring one archived case."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from casevault.api.bounds import PathId, RealDate
 from casevault.api.deps import Manager, ServicesDep, SessionDep, record
 from casevault.api.schemas import ApprovalCreate, ApprovalPublic, CasePublic, DueItemPublic, DueList
 from casevault.core.models import User
 from casevault.retention.approvals import approve_destruction, find_person
-from casevault.retention.sweep import due_list
+from casevault.retention.sweep import DueItem
+from casevault.retention.warnings import PersonLabel
 
 router = APIRouter(tags=["retention"])
 
 
 @router.get("/retention/due", response_model=DueList)
-def read_due(user: Manager, session: SessionDep, services: ServicesDep, as_of: RealDate | None = None) -> DueList:
-    """What the sweep would do on ``as_of`` (default today; a later day is a preview)."""
-    day = as_of or services.clock.today()
-    items, unfinished = due_list(services.lifecycle, as_of=day)
-    record(session, services, user, "retention.due.read", as_of=day.isoformat(), count=len(items))
+def read_due(
+    user: Manager,
+    session: SessionDep,
+    services: ServicesDep,
+    as_of: RealDate | None = None,
+    within_days: Annotated[int, Query(ge=0, le=366, description="also what falls due this many days after as_of")] = 0,
+) -> DueList:
+    """What the sweep would do on ``as_of`` (default today; a later day is a preview), and with
+    ``within_days`` what falls due up to that many days later: the warnings before it acts."""
+    due = services.retention.due(session, as_of=as_of, within_days=within_days)
+    record(
+        session,
+        services,
+        user,
+        "retention.due.read",
+        as_of=due.as_of.isoformat(),
+        within_days=within_days,
+        count=len(due.items),
+    )
     return DueList(
-        as_of=day,
-        items=[
-            DueItemPublic(
-                kind=i.action.kind,
-                person_id=i.action.person_id,
-                pseudonym=i.action.pseudonym,
-                case_id=i.action.case_id,
-                rule=i.action.rule_id,
-                schedule_version=i.action.schedule_version,
-                due_on=i.action.due_on,
-                reason=i.action.reason,
-                held=i.action.held,
-                hold_ids=list(i.action.hold_ids),
-                awaiting_approval=i.awaiting_approval,
-            )
-            for i in items
-        ],
-        unfinished=unfinished.describe(),
+        as_of=due.as_of,
+        until=due.until,
+        items=[_due_item(item, due.people.get(item.action.person_id)) for item in due.items],
+        unfinished=due.unfinished.describe(),
+    )
+
+
+def _due_item(item: DueItem, person: PersonLabel | None) -> DueItemPublic:
+    action = item.action
+    cases = person.cases if person is not None else ()
+    return DueItemPublic(
+        kind=action.kind,
+        person_id=action.person_id,
+        pseudonym=action.pseudonym,
+        full_name=person.full_name if person is not None else "",
+        case_id=action.case_id,
+        case_reference=next((case.reference for case in cases if case.case_id == action.case_id), None),
+        case_references=[case.reference for case in cases],
+        rule=action.rule_id,
+        schedule_version=action.schedule_version,
+        due_on=action.due_on,
+        reason=action.reason,
+        held=action.held,
+        hold_ids=list(action.hold_ids),
+        awaiting_approval=item.awaiting_approval,
+        awaiting=item.awaiting,
     )
 
 

@@ -1,5 +1,5 @@
 """Recording a person, opening a case (a re-referral brings the person's archived cases
-back) and closing one."""
+back), closing one (each closing kept in its history) and reopening it."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from casevault.core.db import after_commit
 from casevault.core.errors import InvalidInput
 from casevault.core.models import Case, Person, ReferralSource, User
 from casevault.retention.decide import check_referral_allowed, destruction_date
+from casevault.retention.history import record_closure, reopen_case
 from casevault.retention.referral import restore_on_referral
 
 
@@ -126,6 +127,7 @@ class CaseWork:
         services = self._services
         case = casework.get_case_to_change(session, case_id=case_id, user=user)
         casework.close_case(session, case=case, closed_on=closed_on, outcome=outcome, clock=services.clock)
+        closure = record_closure(session, case=case, user=user, clock=services.clock)  # kept when reopened
         audit.record(
             session,
             clock=services.clock,
@@ -133,5 +135,23 @@ class CaseWork:
             action="case.close",
             subject_type="case",
             subject_id=case.id,
+            details={"closure": closure.id},
+        )
+        return case
+
+    def reopen(self, session: Session, *, case_id: int, reason: str, user: User) -> Case:
+        """A closed case open again (who may change it may reopen it); its earlier
+        closing stays in the history. Archived: restore first; destroyed: never."""
+        services = self._services
+        case = casework.get_case_to_change(session, case_id=case_id, user=user)
+        closure = reopen_case(session, case=case, reason=reason, user=user, clock=services.clock)
+        audit.record(
+            session,
+            clock=services.clock,
+            actor=audit.actor_of(user),
+            action="case.reopen",
+            subject_type="case",
+            subject_id=case.id,
+            details={"closure": closure.id},  # the reason is the case's text: not in the log
         )
         return case

@@ -1,4 +1,5 @@
-"""The lifecycle's use cases: the sweep, restoring a case, and a manager's restore request."""
+"""The lifecycle's use cases: the sweep, restoring a case, a manager's restore request,
+and the warnings before it acts (the due list, an officer's to-do)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from casevault.core.errors import NotFound
 from casevault.core.models import Case, User
 from casevault.retention.moves import mark_restoring, restore_case
 from casevault.retention.steps import StepOutcome
-from casevault.retention.sweep import SweepReport, run_sweep
+from casevault.retention.sweep import SweepReport, due_list, run_sweep
+from casevault.retention.warnings import TODO_DAYS, DueWarnings, Todo, due_warnings, todo
 
 
 class LifecycleWork:
@@ -28,6 +30,19 @@ class LifecycleWork:
         """Bring one ``restoring`` case's documents back to the active tier."""
         return restore_case(self._services.lifecycle, case_id=case_id, holder=holder)
 
+    def due(self, session: Session, *, as_of: dt.date | None, within_days: int) -> DueWarnings:
+        """What falls due within ``within_days`` of ``as_of`` (default today), overdue items too."""
+        day = as_of or self._services.clock.today()
+        return due_warnings(self._services.lifecycle, session, as_of=day, until=day + dt.timedelta(days=within_days))
+
+    def todo(self, session: Session, *, user: User) -> Todo:
+        """An officer's warnings on her cases (a manager's on every case): destructions in
+        the next TODO_DAYS days, documents whose OCR failed, standing holds."""
+        today = self._services.clock.today()
+        until = today + dt.timedelta(days=TODO_DAYS)
+        items, _ = due_list(self._services.lifecycle, as_of=until)
+        return todo(session, user=user, due=items, as_of=today, until=until)
+
     def request_restore(self, session: Session, *, case_id: int, user: User) -> Case:
         """A manager asks for one archived case back: it shows ``restoring`` at once,
         and the restore task is sent after the commit."""
@@ -40,7 +55,7 @@ class LifecycleWork:
             session,
             case=case,
             actor=audit.actor_of(user),
-            rule=schedule.restore_rule_id,
+            rule=schedule.manager_restore_rule_id,  # audited apart from a referral's restore
             schedule_version=schedule.version,
             clock=services.clock,
         )
