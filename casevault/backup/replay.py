@@ -51,12 +51,13 @@ class ReplayReport:
 
 
 def retire_anchors_after_head(lifecycle: Lifecycle) -> list[str]:
-    """Remove the anchors of rows past the restored head, recording their names first."""
+    """Remove the anchors of rows past the restored head, recording how many and how far first."""
     with lifecycle.new_session() as session:
         head = session.exec(select(AuditHead).where(AuditHead.id == 1)).one()
         mac_key = audit.session_mac_key(session)
     read = read_anchors(store=lifecycle.vault.store, mac_key=mac_key)
-    later = sorted(anchor.name for anchor in read.anchors if anchor.row_id > head.last_id and anchor.name)
+    retired = [anchor for anchor in read.anchors if anchor.row_id > head.last_id and anchor.name]
+    later = sorted(anchor.name for anchor in retired if anchor.name)
     if not later:
         return []
     with transaction(lifecycle.new_session) as session:
@@ -65,7 +66,11 @@ def retire_anchors_after_head(lifecycle: Lifecycle) -> list[str]:
             clock=lifecycle.clock,
             actor="system",
             action="backup.anchors_retired",
-            details={"restored_to_row": head.last_id, "anchors": later},
+            details={
+                "restored_to_row": head.last_id,
+                "anchors": len(later),
+                "last_anchored_row": max(anchor.row_id for anchor in retired),
+            },
         )
     lifecycle.vault.store.delete_all_versions(tier=Tier.active, keys=later)
     return later

@@ -25,7 +25,7 @@ from casevault.core.models import (
 from casevault.retention.tagging import lifecycle_tags
 
 # Words no other indexed word starts like, so the full-text index cannot keep them prefix-compressed.
-DOOMED = {"name": "Xanthe Brimblecombe", "born": dt.date(2001, 7, 13), "word": "Xylofrond"}
+DOOMED = {"name": "Xanthe Brimblecombe", "born": dt.date(1995, 3, 2), "word": "Xylofrond"}  # 25 long ago
 KEPT = {"name": "Quentin Ostrowski", "born": dt.date(2012, 2, 29), "word": "Quibbletorn"}
 LATER_WORD = "Vexmoorland"  # on a page stored after the backup
 

@@ -34,7 +34,7 @@ from tests.backup.drill import DOOMED, KEPT, LATER_WORD, add_document, add_perso
 from tests.tokens import new_user
 
 PASSPHRASE = "correct horse battery staple"
-BEFORE_25 = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)  # the doomed person turns 25 on 2026-07-13
+START = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
 
 
 def run(container: Services, group: object, *args: str, stdin: str | None = None) -> Result:
@@ -54,7 +54,7 @@ def settings(tmp_path: Path, sqlite_template: Path) -> Settings:
 
 @pytest.fixture
 def clock() -> FixedClock:
-    return FixedClock(BEFORE_25)
+    return FixedClock(START)
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def test_a_restored_backup_destroys_again_who_was_destroyed_after_it(
     assert exported.exit_code == 0, exported.output
     archive = _backup(container)
 
-    # After the backup: a page for one person, and the other reaches 25 and is destroyed.
+    # After the backup: a page for one person, and the other, long past 25, is destroyed by the sweep.
     clock.set(dt.datetime(2026, 7, 14, 2, 0, tzinfo=dt.UTC))
     later = add_document(container, tmp_path, kept, word=LATER_WORD, index=9)
     swept = run(container, retention, "run")
