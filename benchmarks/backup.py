@@ -123,7 +123,9 @@ def keep_serving(settings: Settings, stop: multiprocessing.synchronize.Event, re
     while not stop.is_set():
         started = time.perf_counter()
         with transaction(services.new_session) as session:
-            session.add(CaseNote(case_id=1, kind=NoteKind.progress_summary, text="Rang the school.", date=dt.date(2026, 1, 6)))
+            session.add(
+                CaseNote(case_id=1, kind=NoteKind.progress_summary, text="Rang the school.", date=dt.date(2026, 1, 6))
+            )
         with services.new_session() as session:
             session.get(Case, 1)
         slowest = max(slowest, time.perf_counter() - started)

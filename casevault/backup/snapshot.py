@@ -88,7 +88,8 @@ class BackupContents:
 
     @property
     def counts(self) -> dict[str, int]:
-        return dict(self.manifest.get("counts", {}))  # type: ignore[call-overload]  # written by us: a dict of ints
+        counts = self.manifest.get("counts", {})
+        return {str(name): int(value) for name, value in counts.items()} if isinstance(counts, dict) else {}
 
 
 def backup_name(created_at: dt.datetime, backup_id: str) -> str:
@@ -164,7 +165,7 @@ def _write_parts(
     hashes: dict[str, str] = {}
     objects = {tier: 0 for tier in Tier}
     stored_bytes = 0
-    with tarfile.open(fileobj=sealed, mode="w|", format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]  # a raw stream is a file object
+    with tarfile.open(fileobj=sealed, mode="w|", format=tarfile.PAX_FORMAT) as tar:
         with snapshot.open("rb") as database:
             hashes[DATABASE_PART] = _add(tar, DATABASE_PART, database, snapshot.stat().st_size, progress)
         for tier, key, size in _objects_to_copy(source.store, facts.referenced):
@@ -218,7 +219,7 @@ def _tier_in_backup(tier: Tier, key: str, referenced: dict[str, Tier], store: Ob
 
 def _add(tar: tarfile.TarFile, name: str, stream: BinaryIO, size: int, progress: Progress) -> str:
     hashing = _Hashing(stream, progress)
-    tar.addfile(_member(name, size), hashing)  # type: ignore[arg-type]  # reads like a file
+    tar.addfile(_member(name, size), hashing)
     return hashing.digest.hexdigest()
 
 

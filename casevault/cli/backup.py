@@ -22,9 +22,7 @@ def create(dest: Path | None) -> None:
     """Back up the database, every stored object and the settings that matter into one
     encrypted file in DEST (default: CASEVAULT_BACKUP_DIR). The service keeps serving."""
     app = services_with_database()
-    with click.progressbar(
-        length=app.backups.expected_bytes(), label="backing up", file=sys.stderr
-    ) as bar:
+    with click.progressbar(length=app.backups.expected_bytes(), label="backing up", file=sys.stderr) as bar:
         made = app.backups.create(destination=dest, progress=bar.update)
     click.echo(f"backup {made.header.backup_id}: {made.path} ({made.size} bytes)")
 
@@ -63,9 +61,7 @@ def restore(src: Path) -> None:
     serves: replay every destruction of the ledger newer than the backup, remove orphans,
     and verify the audit log. Import the keys first (`casevault keys import FILE`)."""
     app = services()
-    with click.progressbar(
-        length=2 * src.stat().st_size, label="restoring", file=sys.stderr
-    ) as bar:
+    with click.progressbar(length=2 * src.stat().st_size, label="restoring", file=sys.stderr) as bar:
         report = app.backups.restore(src, progress=bar.update)
     header = report.backup.header
     counts = report.backup.counts

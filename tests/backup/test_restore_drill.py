@@ -89,6 +89,9 @@ def test_a_restored_backup_destroys_again_who_was_destroyed_after_it(
     assert swept.exit_code == 0 and "certificate" in swept.output, swept.output
     with container.new_session() as session:
         original = session.exec(select(DestructionCertificate)).one()
+    # Where copies remain: backups made before it, for CASEVAULT_BACKUP_KEEP (7) days at most.
+    assert original.method.startswith("cryptographic erase: every object version")
+    assert "backups made before the destruction may hold copies until 2026-07-21" in original.method
 
     # The data directory is lost, keys and all; the backups and the ledger beside it are not.
     container.close()
@@ -137,6 +140,7 @@ def test_a_stolen_backup_without_the_key_reveals_no_name_and_no_word(container: 
     verified = run(container, backup, "verify", archive)
     assert verified.exit_code == 0, verified.output
     assert "verifies: " in verified.output and "2 documents" in verified.output
+    assert list((container.settings.data_dir / "tmp").iterdir()) == []  # the plaintext snapshot is gone
 
 
 def test_a_changed_byte_fails_verification(container: Services, tmp_path: Path) -> None:
@@ -214,3 +218,36 @@ def test_no_process_starts_on_a_restore_that_did_not_finish(
         assert result.exit_code != 0, command
         assert "did not finish" in result.output and "0123456789abcdef" in result.output
     assert CliRunner().invoke(cli, ["backup", "list"]).exit_code == 0
+
+
+def test_a_restore_stops_when_the_ledger_is_missing_entries_it_had_at_the_backup(
+    container: Services, settings: Settings, clock: FixedClock, tmp_path: Path
+) -> None:
+    add_person(container, tmp_path, DOOMED)
+    clock.set(dt.datetime(2026, 6, 2, 2, 0, tzinfo=dt.UTC))
+    assert run(container, retention, "run").exit_code == 0  # destroyed before the backup: one ledger entry
+    archive = _backup(container)
+    container.close()
+    shutil.rmtree(settings.data_dir / "objects")
+    for database in settings.data_dir.glob("casevault.db*"):
+        database.unlink()
+    shutil.rmtree(settings.data_dir / "tmp", ignore_errors=True)
+    assert settings.backup_dir is not None
+    shutil.rmtree(settings.backup_dir / "ledger")  # lost with a disk, say
+
+    result = run(Services(settings, clock=clock), backup, "restore", archive)
+
+    assert isinstance(result.exception, LedgerUnreadable)
+    assert "held 1 when this backup was made" in str(result.exception)
+    assert sorted(path.name for path in settings.data_dir.iterdir()) == ["keys"]
+
+
+def test_the_daily_backup_keeps_the_newest_ones(settings: Settings, clock: FixedClock, tmp_path: Path) -> None:
+    container = Services(settings.model_copy(update={"backup_keep": 2}), clock=clock)
+    add_person(container, tmp_path, KEPT, documents=1)
+    made = []
+    for _ in range(3):
+        made.append(container.backups.daily()[0].path)
+        clock.advance(dt.timedelta(days=1))
+    assert [backup.path for backup in container.backups.list()] == made[1:]
+    container.close()

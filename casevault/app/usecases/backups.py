@@ -146,7 +146,7 @@ class BackupWork:
             )
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         restoring.marker(settings.data_dir).write_text(checked.header.backup_id + "\n")
-        contents = restoring.extract(source, provider=provider, target=target, progress=_none)
+        contents = restoring.extract(source, provider=provider, target=target, progress=progress or _none)
         upgrade(settings.database_url)
         after = [entry for entry in self._services.ledger.entries() if entry.destroyed_at > checked.header.created_at]
         replayed = self._replay(rewound=True)
