@@ -22,6 +22,7 @@ from casevault.cli.backup import backup
 from casevault.cli.retention import retention
 from casevault.cli.storage import storage
 from casevault.core.clock import FixedClock
+from casevault.core.errors import ConfigurationError
 from casevault.core.migrate import upgrade
 from casevault.core.models import DataKey, DestructionCertificate, Document, Person, Role, Tier
 from casevault.core.settings import load_settings
@@ -102,3 +103,13 @@ def test_replaying_the_ledger_after_a_database_restore_destroys_again(database_u
     again = run(restored, backup, "replay-destructions")  # safe to repeat
     assert again.exit_code == 0 and "1 already destroyed in this database" in again.output, again.output
     restored.close()
+
+
+def test_backup_create_names_the_operators_tools_on_postgresql(database_url: str, tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path / "var", database_url=database_url)
+    init_storage(settings)
+    container = Services(settings)
+    result = run(container, backup, "create")
+    assert isinstance(result.exception, ConfigurationError)
+    assert "pg_dump" in str(result.exception) and "replay-destructions" in str(result.exception)
+    container.close()

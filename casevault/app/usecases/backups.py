@@ -162,16 +162,7 @@ class BackupWork:
                     "orphans_removed": replayed.storage.removed_orphans if replayed.storage else 0,
                 },
             )
-        chain = verify_audit_trail(store=self._services.store, new_session=self._services.new_session)
-        if not chain.ok:
-            raise IntegrityFailure(
-                f"the restored audit log does not verify (row {chain.first_broken_id}: {chain.problem}); the data"
-                f" directory stays marked ({restoring.MARKER}) so nothing serves it: restore another backup"
-            )
-        anchor_audit_chain(
-            store=self._services.store, new_session=self._services.new_session, clock=self._services.clock
-        )
-        restoring.marker(settings.data_dir).unlink()
+        chain = self._finish(replayed)
         assert replayed.storage is not None
         return RestoreReport(
             backup=contents,
@@ -186,10 +177,28 @@ class BackupWork:
         """After any database restore (pg_dump, PITR, a copied SQLite file): destroy again
         everyone the ledger says was destroyed, remove orphans, and anchor the log anew."""
         report = self._replay(rewound=True)
-        anchor_audit_chain(
-            store=self._services.store, new_session=self._services.new_session, clock=self._services.clock
-        )
+        self._finish(report)
         return report
+
+    def _finish(self, report: DatabaseReplayReport) -> audit.ChainReport:
+        """Hold the replayed database to its audit log and anchor it; only then may it serve
+        (a restore's marker goes)."""
+        if report.replay.unfinished:
+            raise IntegrityFailure(
+                f"{len(report.replay.unfinished)} destructions could not be replayed now (their people are claimed"
+                " by a sweep of before the backup, for up to an hour): nothing may serve this database; run"
+                " `casevault backup replay-destructions` again in an hour"
+            )
+        chain = verify_audit_trail(store=self._services.store, new_session=self._services.new_session)
+        if not chain.ok:
+            raise IntegrityFailure(
+                f"the restored audit log does not verify (row {chain.first_broken_id}: {chain.problem});"
+                " nothing may serve this database: restore another backup"
+            )
+        store, new_session, clock = self._services.store, self._services.new_session, self._services.clock
+        anchor_audit_chain(store=store, new_session=new_session, clock=clock)
+        restoring.marker(self._services.settings.data_dir).unlink(missing_ok=True)
+        return chain
 
     def _replay(self, *, rewound: bool) -> DatabaseReplayReport:
         lifecycle = self._services.lifecycle
