@@ -185,7 +185,7 @@ def main() -> None:
         load = os.getloadavg()[0]
         print(
             f"{dt.date.today()}, {os.cpu_count()} cores, CPython {platform.python_version()},"
-            f" load average before: {load:.1f}; seeding took {seeding:.0f} s"
+            f" load average at the end: {load:.1f}; seeding took {seeding:.0f} s"
         )
         print()
         print("| documents | stored | backup file | create s | create MB/s | create peak RSS MiB |"
