@@ -21,6 +21,7 @@ from kombu.transport import sqlalchemy as sqla
 from casevault.app import task_logging
 from casevault.app.task_queue import (
     ANCHOR_AUDIT_TASK,
+    BACKUP_TASK,
     LIFECYCLE_QUEUE,
     OCR_QUEUE,
     OCR_TASK,
@@ -31,7 +32,12 @@ from casevault.app.task_queue import (
 from casevault.core.scratch import remove_stale
 from casevault.core.settings import Settings
 
-TASK_MODULES = ["casevault.app.tasks.checks", "casevault.app.tasks.ingest", "casevault.app.tasks.retention"]
+TASK_MODULES = [
+    "casevault.app.tasks.backups",
+    "casevault.app.tasks.checks",
+    "casevault.app.tasks.ingest",
+    "casevault.app.tasks.retention",
+]
 LONGEST_TASK = dt.timedelta(hours=2)  # a 1000-page scan at 1 page/s, with room
 SQLITE_BROKER_POLL_S = 0.25
 # kombu's Redis options naming its keys for unacknowledged tasks, and their defaults
@@ -122,6 +128,14 @@ def _poll_sqlite_broker_sooner() -> None:
 
 
 def _beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
+    schedule = _every_day_and_week(settings)
+    if settings.database_url.startswith("sqlite") and settings.storage_url.startswith("file://"):
+        # The embedded default backs itself up; PostgreSQL and S3 are backed up by their operators.
+        schedule["backup"] = {"task": BACKUP_TASK, "schedule": crontab(minute=45, hour=1)}
+    return schedule
+
+
+def _every_day_and_week(settings: Settings) -> dict[str, dict[str, object]]:
     return {
         "retention-sweep": {"task": SWEEP_TASK, "schedule": crontab(minute=0, hour=2)},
         "verify-audit-chain": {"task": VERIFY_AUDIT_TASK, "schedule": crontab(minute=30, hour=3, day_of_week=0)},

@@ -16,6 +16,7 @@ from casevault.archive.aws import AwsEndpoint
 from casevault.archive.data_keys import DataKeys
 from casevault.archive.filesystem import FilesystemStore
 from casevault.archive.key_providers import KeyProvider, LocalKeyFile, init_key_file
+from casevault.archive.ledger import DestructionLedger
 from casevault.archive.provision import BucketRules, InitReport
 from casevault.archive.provision import init_storage as provision
 from casevault.archive.store import ObjectStore
@@ -165,3 +166,12 @@ def failure_limits(settings: Settings) -> FailureLimits:
         lockout_window=dt.timedelta(minutes=settings.auth_lockout_window_minutes),
         lockout=dt.timedelta(minutes=settings.auth_lockout_minutes),
     )
+
+
+def destruction_ledger(settings: Settings, *, store: ObjectStore) -> DestructionLedger:
+    """The ledger of destructions outside the database: in the store, and where the store lives
+    in the data directory (the embedded default) also beside the backups, so losing the data
+    directory does not lose it."""
+    in_data_dir = urlparse(settings.storage_url).scheme == "file"
+    mirror = settings.backup_dir / "ledger" if in_data_dir and settings.backup_dir is not None else None
+    return DestructionLedger(store=store, mirror=mirror)

@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from casevault.app import parts
+from casevault.app.usecases.backups import BackupWork
 from casevault.app.usecases.cases import CaseWork
 from casevault.app.usecases.corrections import CorrectionWork
 from casevault.app.usecases.documents import DocumentWork
 from casevault.app.usecases.lifecycle import LifecycleWork
 from casevault.archive.key_providers import KeyProvider
+from casevault.archive.ledger import DestructionLedger
 from casevault.archive.store import ObjectStore
 from casevault.archive.vault import Vault
 from casevault.core import audit
@@ -93,7 +95,13 @@ class Services:
             clock=self.clock,
             batch_size=self.settings.sweep_batch_size,
             require_approval=self.settings.require_destruction_approval,
+            ledger=self.ledger,
+            backups_kept_days=self.settings.backup_keep,
         )
+
+    @cached_property
+    def ledger(self) -> DestructionLedger:
+        return parts.destruction_ledger(self.settings, store=self.store)
 
     @cached_property
     def celery(self) -> CasevaultCelery:
@@ -124,6 +132,10 @@ class Services:
     @cached_property
     def corrections(self) -> CorrectionWork:
         return CorrectionWork(self)
+
+    @cached_property
+    def backups(self) -> BackupWork:
+        return BackupWork(self)
 
     def close(self) -> None:
         if "engine" in self.__dict__:

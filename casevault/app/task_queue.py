@@ -25,6 +25,7 @@ RESTORE_TASK = "casevault.retention.restore_case"
 SWEEP_TASK = "casevault.retention.sweep"
 ANCHOR_AUDIT_TASK = "casevault.archive.anchor_audit_chain"
 VERIFY_AUDIT_TASK = "casevault.archive.verify_audit_chain"
+BACKUP_TASK = "casevault.backup.daily"
 OCR_QUEUE = "ocr"
 LIFECYCLE_QUEUE = "lifecycle"
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from sqlmodel import select
 
 from casevault.archive.audit_keys import AWS_MAC_KEY_OBJECT, SERVICE_TAGS
+from casevault.archive.ledger import LEDGER_PREFIX
 from casevault.archive.store import ObjectStore
 from casevault.core import audit
 from casevault.core.clock import Clock
@@ -32,8 +33,9 @@ ANCHOR_PREFIX = "audit-anchor-"
 
 
 def is_audit_object(object_key: str) -> bool:
-    """Objects of the audit trail, which no database row points to and which are never orphans."""
-    return object_key.startswith(ANCHOR_PREFIX) or object_key == AWS_MAC_KEY_OBJECT
+    """Objects of the audit trail and the destruction ledger, which no database row points to and
+    which are never orphans."""
+    return object_key.startswith((ANCHOR_PREFIX, LEDGER_PREFIX)) or object_key == AWS_MAC_KEY_OBJECT
 
 
 def anchor_audit_chain(*, store: ObjectStore, new_session: SessionFactory, clock: Clock) -> audit.ChainAnchor:

@@ -12,9 +12,12 @@ import os
 import click
 
 from casevault.app.services import Services
+from casevault.backup.restore import MARKER, restore_pending
 from casevault.core.errors import CasevaultError
 from casevault.core.logs import configure_logging
 from casevault.core.settings import load_settings
+
+SERVES = {"run", "init", "api", "worker", "beat"}  # commands that start or prepare a serving process
 
 
 class _Commands(click.Group):
@@ -34,6 +37,14 @@ def cli(ctx: click.Context) -> None:
     """casevault: case documents kept searchable, encrypted, and on schedule."""
     settings = load_settings()
     configure_logging(settings)
+    pending = restore_pending(settings.data_dir)
+    if pending is not None and ctx.invoked_subcommand in SERVES:
+        # A restore that has not replayed the destruction ledger must never be served.
+        raise click.ClickException(
+            f"a restore of backup {pending} into {settings.data_dir} did not finish ({settings.data_dir / MARKER}"
+            " is there): the data directory may hold people destroyed since the backup. Empty it and run"
+            " `casevault backup restore` again"
+        )
     ctx.obj = Services(settings)
     ctx.call_on_close(ctx.obj.close)
 
@@ -44,8 +55,8 @@ def main() -> None:
 
 
 # The command groups, each a module of its own (they import only the context above).
-from casevault.cli import audit, cases, ingest, keys, processes, retention, storage, users  # noqa: E402
+from casevault.cli import audit, backup, cases, ingest, keys, processes, retention, storage, users  # noqa: E402
 
-for _module in (processes, users, cases, audit, ingest, keys, retention, storage):
+for _module in (processes, users, cases, audit, ingest, keys, retention, storage, backup):
     for _command in _module.COMMANDS:
         cli.add_command(_command)

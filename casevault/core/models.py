@@ -421,7 +421,7 @@ class DestructionCertificate(SQLModel, table=True):
     objects: int
     object_versions: int
     bytes: int = Field(sa_type=BYTE_COUNT)
-    method: str = Field(max_length=500)
+    method: str = Field(max_length=1000)  # also says until when backups may hold copies
     authorised_by: str = Field(max_length=200)
 
 

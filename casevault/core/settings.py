@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     # once the holder has not renewed it for this long.
     beat_lease_seconds: int = Field(default=60, ge=5)
 
+    # --- backups -------------------------------------------------------------------
+    # Default: beside the data directory, never inside it, so wiping or losing the data
+    # directory keeps the backups and the destruction ledger a restore replays.
+    backup_dir: Path | None = None  # default: <data dir>-backups, next to the data directory
+    backup_keep: int = Field(default=7, ge=1)  # daily backups kept; the oldest go first
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"  # json: one object per line, for collectors
 
@@ -113,6 +119,7 @@ class Settings(BaseSettings):
                 "storage_url": self.storage_url or f"file://{data_dir / 'objects'}",
                 "broker_url": self.broker_url or f"sqla+sqlite:///{data_dir / 'broker.db'}",
                 "key_file": (self.key_file or data_dir / "keys" / "kek.key").expanduser().resolve(),
+                "backup_dir": (self.backup_dir or data_dir.parent / f"{data_dir.name}-backups").expanduser().resolve(),
             }
         )
 

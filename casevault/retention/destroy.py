@@ -49,6 +49,7 @@ from casevault.core.models import (
     Tier,
 )
 from casevault.retention import claims
+from casevault.retention.certificates import copies_remain
 from casevault.retention.decide import Action, destruction_date
 from casevault.retention.holds import standing_hold_ids
 from casevault.retention.parts import Lifecycle
@@ -331,10 +332,19 @@ def _certify(lifecycle: Lifecycle, *, person_id: int, item: str, holder: str) ->
             objects=job.objects,
             object_versions=job.object_versions,
             bytes=job.bytes,
-            method=f"{METHOD}; {erasure.method_text(session.get_bind())}",  # type: ignore[arg-type]  # the session is bound to one engine
+            method=_method(lifecycle, session),
             authorised_by=job.authorised_by,
         )
         session.add(certificate)
+        session.flush()
+        if lifecycle.ledger is not None:  # recorded outside the database before the certificate commits
+            lifecycle.ledger.append(
+                subject=certificate.subject,
+                certificate_id=certificate.id,  # type: ignore[arg-type]  # flushed: the id is set
+                destroyed_at=certificate.destroyed_at,
+                schedule_version=certificate.schedule_version,
+                rule=certificate.rule,
+            )
         session.delete(job)
         session.execute(sa.delete(DestructionObject).where(col(DestructionObject.person_id) == person_id))
         counters.add(session, counters.DESTRUCTIONS.name)
@@ -352,6 +362,12 @@ def _certify(lifecycle: Lifecycle, *, person_id: int, item: str, holder: str) ->
             details={"subject": job.subject, "certificate": certificate.id},
         )
         return certificate.id  # type: ignore[return-value]  # ids of rows read from the database are set
+
+
+def _method(lifecycle: Lifecycle, session: Session) -> str:
+    database = erasure.method_text(session.get_bind())  # type: ignore[arg-type]  # the session is bound to one engine
+    copies = copies_remain(lifecycle.clock.now(), backups_kept_days=lifecycle.backups_kept_days)
+    return f"cryptographic erase: {METHOD}; {database}; {copies}"
 
 
 def erase_destroyed_rows(lifecycle: Lifecycle) -> erasure.Erasure | None:

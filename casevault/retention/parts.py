@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from casevault.archive import Vault
+from casevault.archive.ledger import DestructionLedger
 from casevault.core.clock import Clock
 from casevault.core.db import SessionFactory
 from casevault.retention.schedule import Schedule
@@ -23,3 +24,6 @@ class Lifecycle:
     batch_size: int = 200
     require_approval: bool = False
     lease: dt.timedelta = DEFAULT_LEASE
+    # Where every destruction is recorded outside the database, for restores to replay.
+    ledger: DestructionLedger | None = None
+    backups_kept_days: int = 0  # how long backups made before a destruction may still exist

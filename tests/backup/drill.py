@@ -1,0 +1,113 @@
+"""People and documents for the backup tests, written as the upload and OCR would write
+them (encrypted objects, one page of text each), and what a file search finds of them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from casevault.app.services import Services
+from casevault.core.db import transaction
+from casevault.core.models import (
+    Case,
+    CaseStatus,
+    Document,
+    DocumentStatus,
+    PageText,
+    Person,
+    ProvidedBy,
+    ReferralSource,
+    StoredObject,
+    Tier,
+    Variant,
+)
+from casevault.retention.tagging import lifecycle_tags
+
+# Words no other indexed word starts like, so the full-text index cannot keep them prefix-compressed.
+DOOMED = {"name": "Xanthe Brimblecombe", "born": dt.date(1995, 3, 2), "word": "Xylofrond"}  # 25 long ago
+KEPT = {"name": "Quentin Ostrowski", "born": dt.date(2012, 2, 29), "word": "Quibbletorn"}
+LATER_WORD = "Vexmoorland"  # on a page stored after the backup
+
+
+@dataclass(frozen=True)
+class Stored:
+    person_id: int
+    pseudonym: str
+    case_id: int
+    document_ids: list[int]
+    object_keys: list[str]
+
+
+def add_person(container: Services, tmp_path: Path, person: dict, *, documents: int = 2) -> Stored:
+    with transaction(container.new_session) as session:
+        row = Person(full_name=person["name"], date_of_birth=person["born"], contact_details="01234 000000")
+        session.add(row)
+        session.flush()
+        case = Case(
+            reference=f"SEN-B-{row.id:05d}",
+            person_id=row.id,
+            referral_date=dt.date(2026, 1, 5),
+            referral_source=ReferralSource.parent_carer,
+            status=CaseStatus.open,
+        )
+        session.add(case)
+        session.flush()
+        stored = Stored(row.id, row.pseudonym, case.id, [], [])
+    for index in range(documents):
+        add_document(container, tmp_path, stored, word=person["word"], index=index)
+    return stored
+
+
+def add_document(container: Services, tmp_path: Path, stored: Stored, *, word: str, index: int) -> int:
+    tags = lifecycle_tags(tier=Tier.active, schedule=container.schedule)
+    source = tmp_path / f"scan-{stored.case_id}-{index}-{word}.bin"
+    source.write_bytes(f"letter {index} about {word} ".encode() * 400)
+    puts = [container.vault.put(subject=stored.pseudonym, source=source, tier=Tier.active, tags=tags) for _ in Variant]
+    source.unlink()
+    with transaction(container.new_session) as session:
+        document = Document(
+            case_id=stored.case_id,
+            original_filename=f"letter-{index}.pdf",
+            content_type="application/pdf",
+            size=puts[0].size,
+            sha256=puts[0].sha256,
+            correspondence_date=dt.date(2026, 1, 5),
+            provided_by=ProvidedBy.school,
+            status=DocumentStatus.ready,
+            tier=Tier.active,
+            page_count=1,
+        )
+        session.add(document)
+        session.flush()
+        for variant, put in zip(Variant, puts, strict=True):
+            session.add(
+                StoredObject(
+                    document_id=document.id,
+                    variant=variant,
+                    object_key=put.object_key,
+                    tier=Tier.active,
+                    sha256=put.sha256,
+                    size=put.size,
+                    stored_size=put.stored_size,
+                )
+            )
+        session.add(PageText(document_id=document.id, page=1, text=f"The {word} letter, page one."))
+        document_id = document.id
+    stored.document_ids.append(document_id)
+    stored.object_keys.extend(put.object_key for put in puts)
+    return document_id
+
+
+def told_about(person: dict) -> list[str]:
+    return [person["word"], *person["name"].split(), person["born"].isoformat()]
+
+
+def files_holding(directory: Path, told: str) -> list[str]:
+    """Files under ``directory`` holding ``told`` (as written, or lower-cased as the index keeps words)."""
+    needles = {told.encode(), told.lower().encode()}
+    return sorted(
+        str(path.relative_to(directory))
+        for path in directory.rglob("*")
+        if path.is_file() and any(needle in path.read_bytes() for needle in needles)
+    )
