@@ -3,12 +3,14 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test check system-deps bench clean
+.PHONY: run test check system-deps bench assets clean
 
-run: system-deps $(VENV)/.installed
+STATIC := casevault/web/static
+
+run: system-deps $(VENV)/.installed $(STATIC)/.built
 	$(BIN)/casevault run
 
-test: check
+test: check $(STATIC)/.built
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The checks that keep the house: lint, formatting, types (docs/architecture.md).
@@ -44,5 +46,21 @@ $(VENV)/.installed-bench: pyproject.toml $(VENV)/.created
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	@touch $@ $(VENV)/.installed $(VENV)/.installed-test
 
+# The web pages' assets, from the pinned npm packages (package-lock.json): govuk-frontend's
+# styles compiled without the GOV.UK typeface, its script, and ours; served at /assets/.
+# npm runs again only when the lock file changes, so later builds need no network.
+assets: system-deps $(STATIC)/.built
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+$(STATIC)/.built: node_modules/.installed $(wildcard casevault/web/assets/*)
+	rm -rf $(STATIC) && mkdir -p $(STATIC)
+	node_modules/.bin/sass --pkg-importer=node --style=compressed --no-source-map --quiet-deps \
+		casevault/web/assets/casevault.scss $(STATIC)/casevault.css
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js casevault/web/assets/*.js $(STATIC)/
+	@touch $@
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules $(STATIC)
