@@ -53,10 +53,14 @@ def set_password(session: Session, *, username: str, password: str) -> User:
             f"a password is {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters; choose another",
             field="password",
         )
-    user.password_hash = _hasher.hash(password)
+    user.password_hash = hash_password(password)
     session.add(user)
     end_sessions_of(session, user_id=user.id)  # type: ignore[arg-type]  # ids of rows read from the database are set
     return user
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
 
 
 def check_password(session: Session, *, username: str, password: str) -> User:

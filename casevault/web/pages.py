@@ -176,15 +176,20 @@ def case_page(request: Request, case_id: str, signed_in: SignedInDep) -> Respons
     if user.role == Role.admin or not 1 <= number <= LARGEST_ID:
         return not_found(request, signed_in)
     services = guard.services_of(request)
+    case: Case | None = None
+    refused = False
     with services.new_session() as session:
         try:
             case = casework.get_case(session, case_id=number, user=user)
+            details = _case_details(session, case)
         except NotFound:
-            return not_found(request, signed_in)
+            pass
         except Forbidden:
-            _audit_refused(request, signed_in.user)
-            return not_found(request, signed_in)
-        details = _case_details(session, case)
+            refused = True
+    if case is None:
+        if refused:
+            _audit_refused(request, user)  # after the read closed: on SQLite a reader would block this write
+        return not_found(request, signed_in)
     return render(request, "case.html", signed_in, case=case, **details)
 
 
