@@ -116,7 +116,7 @@ def sign_in(
             return _sign_in_form(request, username=username, errors={"username": message}, status_code=429)
         if user is None:
             message = "Enter a correct username and password"
-            return _sign_in_form(request, username=username, errors={"username": message}, status_code=401)
+            return _sign_in_form(request, username=username, errors={"username": message}, status_code=400)
         session_id, _ = web_sessions.start(session, user=user, clock=services.clock)
         web_sessions.remove_ended(session, idle=guard.idle_limit(services), clock=services.clock)
         audit.record(session, clock=services.clock, actor=audit.actor_of(user), action="web.sign_in")

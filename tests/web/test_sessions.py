@@ -102,7 +102,7 @@ def test_officers_have_no_admin_home(client: TestClient, users) -> None:
 
 def test_a_wrong_password_is_refused_with_an_error_summary(client: TestClient, users) -> None:
     answer = sign_in(client, "olive", "not the password")
-    assert answer.status_code == 401
+    assert answer.status_code == 400
     assert "govuk-error-summary" in answer.text and "Enter a correct username and password" in answer.text
     assert answer.text.count("<title>Error: ") == 1
     assert "casevault_session" not in answer.headers.get("set-cookie", "")
@@ -200,7 +200,7 @@ def test_a_revoked_user_cannot_sign_in_and_is_signed_out(client: TestClient, con
     with transaction(container.new_session) as session:
         revoke_user(session, username="olive", clock=container.clock)
     assert client.get("/cases", follow_redirects=False).headers["location"] == "/"
-    assert sign_in(client, "olive").status_code == 401
+    assert sign_in(client, "olive").status_code == 400
 
 
 def test_repeated_failures_slow_down_then_lock_out_even_the_right_password(
@@ -208,11 +208,11 @@ def test_repeated_failures_slow_down_then_lock_out_even_the_right_password(
 ) -> None:
     # Here 3 failures a minute slow an address down, and 5 within 10 minutes lock it out.
     for _ in range(3):
-        assert sign_in(client, "olive", "guess number one").status_code == 401
+        assert sign_in(client, "olive", "guess number one").status_code == 400
     slowed = sign_in(client, "olive")
     assert slowed.status_code == 429 and "Too many failed sign-ins" in slowed.text
     clock.advance(dt.timedelta(minutes=1))
-    assert sign_in(client, "olive", "guess number two").status_code == 401
+    assert sign_in(client, "olive", "guess number two").status_code == 400
     assert sign_in(client, "olive", "guess number three").status_code == 429  # the fifth: locked out
     clock.advance(dt.timedelta(minutes=5))
     assert sign_in(client, "olive").status_code == 429  # still locked out, the right password too
@@ -224,7 +224,7 @@ def test_the_password_command_sets_a_password_that_signs_in(client: TestClient, 
     result = CliRunner().invoke(user_command, ["password", "maya"], input="a brand new passphrase\n", obj=container)
     assert result.exit_code == 0, result.output
     assert sign_in(client, "maya", "a brand new passphrase").status_code == 303
-    assert sign_in(client, "maya", PASSWORD).status_code == 401
+    assert sign_in(client, "maya", PASSWORD).status_code == 400
     with container.new_session() as session:
         maya = session.exec(select(User).where(User.username == "maya")).one()
         assert maya.password_hash is not None and maya.password_hash.startswith("$argon2id$")
