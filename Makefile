@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test check system-deps bench assets clean
+.PHONY: run test check system-deps test-system-deps bench assets clean
 
 STATIC := casevault/web/static
 
@@ -14,12 +14,12 @@ test: check $(STATIC)/.built
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The checks that keep the house: lint, formatting, types (docs/architecture.md).
-check: system-deps $(VENV)/.installed-test
+check: test-system-deps $(VENV)/.installed-test
 	$(BIN)/ruff check casevault tests benchmarks
 	$(BIN)/ruff format --check casevault tests benchmarks
 	$(BIN)/mypy
 
-bench: system-deps $(VENV)/.installed-bench
+bench: test-system-deps $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/storage.py
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/retention.py
@@ -27,6 +27,9 @@ bench: system-deps $(VENV)/.installed-bench
 
 system-deps:
 	@scripts/system-deps.sh
+
+test-system-deps:
+	@scripts/system-deps.sh test
 
 $(VENV)/.created:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "casevault needs Python 3.11 or newer")'

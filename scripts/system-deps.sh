@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Installs the system packages casevault needs when they are missing.
-# As root it uses apt-get; otherwise it names the packages and stops.
+# Installs the system packages casevault needs when they are missing; `system-deps.sh test`
+# adds those only the tests need. As root it uses apt-get; otherwise it names the packages and stops.
 set -euo pipefail
 
 packages=(
   tesseract-ocr tesseract-ocr-eng
-  poppler-utils             # pdftotext, for the text layer tests
-  chromium chromium-driver  # the web pages' tests drive a real browser
+  poppler-utils  # pdftotext, for the text layer tests
 )
+if [ "${1:-}" = test ]; then
+  packages+=(chromium chromium-driver)  # the web pages' tests drive a real browser
+fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
