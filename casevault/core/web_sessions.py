@@ -68,12 +68,13 @@ def check_password(session: Session, *, username: str, password: str) -> User:
     of which part was wrong."""
     refused = Unauthenticated("the username or password is not right")
     user = session.exec(select(User).where(User.username == username)).first()
-    stored = user.password_hash if user is not None and user.password_hash else _NO_SUCH_USER
+    usable = user is not None and user.password_hash is not None and len(password) <= MAX_PASSWORD_LENGTH
+    stored = user.password_hash if usable and user is not None and user.password_hash else _NO_SUCH_USER
     try:
-        _hasher.verify(stored, password[:MAX_PASSWORD_LENGTH])
+        _hasher.verify(stored, password[:MAX_PASSWORD_LENGTH])  # the same work whatever is wrong
     except (VerificationError, InvalidHashError):
         raise refused from None
-    if user is None or user.password_hash is None or user.revoked_at is not None:
+    if not usable or user is None or user.revoked_at is not None:
         raise refused
     if _hasher.check_needs_rehash(stored):  # argon2-cffi's parameters grew since this hash was made
         user.password_hash = _hasher.hash(password)

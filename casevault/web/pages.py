@@ -66,7 +66,7 @@ def sign_in_page(request: Request) -> Response:
 def _sign_in_form(
     request: Request, *, username: str = "", errors: dict[str, str] | None = None, status_code: int = 200
 ) -> Response:
-    token = guard.new_sign_in_token()
+    token = request.cookies.get(guard.SIGN_IN_COOKIE) or guard.new_sign_in_token()  # one for every open tab
     errors = errors or {}
     error_list = [{"text": text, "href": f"#{field}"} for field, text in errors.items()]  # the error summary's links
     response = render(

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
+from casevault.api.app import create_app
 from casevault.app.services import Services
 from casevault.cli.users import user as user_command
 from casevault.core.clock import FixedClock
@@ -242,3 +243,12 @@ def test_a_new_password_ends_the_users_sessions(client: TestClient, container: S
     signed_in_as(client, "olive")
     CliRunner().invoke(user_command, ["password", "olive"], input="another fine passphrase\n", obj=container)
     assert client.get("/cases", follow_redirects=False).headers["location"] == "/"
+
+
+def test_over_https_the_session_cookie_is_secure(container: Services, users) -> None:
+    with TestClient(create_app(container), base_url="https://testserver") as client:
+        token = form_token(client.get("/").text)
+        form = {"username": "olive", "password": PASSWORD, "csrf_token": token}
+        answer = client.post("/sign-in", data=form, headers={"Origin": "https://testserver"}, follow_redirects=False)
+    assert answer.status_code == 303
+    assert "Secure" in answer.headers["set-cookie"]
