@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 
@@ -10,7 +11,7 @@ from fastapi.testclient import TestClient
 from casevault.app.services import Services
 from casevault.core import web_sessions
 from casevault.core.db import transaction
-from casevault.core.models import Role, User
+from casevault.core.models import Case, ReferralSource, Role, User
 from tests.tokens import new_user
 
 PASSWORD = "a long enough passphrase"
@@ -43,3 +44,19 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD):  # typ
     token = form_token(client.get("/").text)
     form = {"username": username, "password": password, "csrf_token": token}
     return client.post("/sign-in", data=form, headers=ORIGIN, follow_redirects=False)
+
+
+def open_case(services: Services, officer: User, full_name: str) -> Case:
+    """As an officer opens one for herself, through the use cases the API calls."""
+    with transaction(services.new_session) as session:
+        person = services.cases.add_person(
+            session, full_name=full_name, date_of_birth=dt.date(2012, 3, 4), contact_details=None, user=officer
+        )
+        return services.cases.open(
+            session,
+            person_id=person.id,
+            referral_date=dt.date(2026, 9, 1),
+            referral_source=ReferralSource.parent_carer,
+            officer=officer,
+            user=officer,
+        )

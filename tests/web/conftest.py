@@ -4,7 +4,6 @@ The refusal limits are low here, so the lockout can be reached in a few attempts
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,10 +12,9 @@ from fastapi.testclient import TestClient
 
 from casevault.api.app import create_app
 from casevault.app.services import Services
-from casevault.core.db import transaction
-from casevault.core.models import Case, ReferralSource, Role, User
+from casevault.core.models import Case, Role, User
 from casevault.core.settings import Settings, load_settings
-from tests.web_pages import user_with_password
+from tests.web_pages import open_case, user_with_password
 
 
 @pytest.fixture
@@ -40,22 +38,6 @@ def users(container: Services) -> dict[str, User]:
         "manager": user_with_password(container, "maya", Role.manager),
         "admin": user_with_password(container, "adam", Role.admin),
     }
-
-
-def open_case(services: Services, officer: User, full_name: str) -> Case:
-    """As an officer opens one for herself, through the use cases the API calls."""
-    with transaction(services.new_session) as session:
-        person = services.cases.add_person(
-            session, full_name=full_name, date_of_birth=dt.date(2012, 3, 4), contact_details=None, user=officer
-        )
-        return services.cases.open(
-            session,
-            person_id=person.id,
-            referral_date=dt.date(2026, 9, 1),
-            referral_source=ReferralSource.parent_carer,
-            officer=officer,
-            user=officer,
-        )
 
 
 @pytest.fixture
