@@ -83,6 +83,12 @@ def _sign_in_form(
     return response
 
 
+@router.get("/sign-in")
+def sign_in_address(request: Request) -> Response:
+    """After a refused sign-in the address bar shows /sign-in: opening it again shows the form."""
+    return RedirectResponse("/", status_code=303)
+
+
 @router.post("/sign-in")
 def sign_in(
     request: Request,

@@ -110,6 +110,10 @@ def test_a_wrong_password_is_refused_with_an_error_summary(client: TestClient, u
     assert client.get("/cases", follow_redirects=False).headers["location"] == "/"
 
 
+def test_the_sign_in_address_opened_again_shows_the_form(client: TestClient) -> None:
+    assert client.get("/sign-in", follow_redirects=False).headers["location"] == "/"
+
+
 def test_empty_fields_are_named(client: TestClient) -> None:
     token = form_token(client.get("/").text)
     answer = client.post("/sign-in", data={"csrf_token": token}, headers=ORIGIN)
