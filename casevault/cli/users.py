@@ -62,7 +62,6 @@ def user_list() -> None:
             click.echo(f"{row.username}\t{row.role.value}\t{state}")
 
 
-
 @user.command("password")
 @click.argument("username")
 def user_password(username: str) -> None:
