@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import re
 
+import httpx
 from fastapi.testclient import TestClient
 
 from casevault.app.services import Services
@@ -37,7 +38,7 @@ def form_token(html: str) -> str:
     return found.group(1)
 
 
-def sign_in(client: TestClient, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> httpx.Response:
     """Open the sign-in page as a browser that is not signed in, and send its form;
     returns the answer, not followed."""
     client.cookies.clear()

@@ -22,6 +22,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 from casevault.api.app import create_app
@@ -72,7 +73,8 @@ def server(container: Services) -> Iterator[str]:
 def browser() -> Iterator[WebDriver]:
     assert AXE.exists(), "axe-core is missing from node_modules: run `make assets`"
     options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM  # type: ignore[assignment]
+    assert CHROMIUM is not None and CHROMEDRIVER is not None  # else the tests were skipped
+    options.binary_location = CHROMIUM
     for argument in ["--headless=new", "--disable-dev-shm-usage", "--window-size=1280,1024", "--disable-gpu"]:
         options.add_argument(argument)
     if os.geteuid() == 0:
@@ -109,7 +111,7 @@ def wait_for_heading(browser: WebDriver, text: str) -> None:
     )
 
 
-def field_labelled(browser: WebDriver, label: str):  # type: ignore[no-untyped-def]
+def field_labelled(browser: WebDriver, label: str) -> WebElement:
     """The input a person finds by its label, as a screen reader would."""
     for_id = browser.find_element(By.XPATH, f"//label[normalize-space()='{label}']").get_attribute("for")
     return browser.find_element(By.ID, for_id)
