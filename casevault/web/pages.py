@@ -123,6 +123,8 @@ def sign_in(
         if user is None:
             message = "Enter a correct username and password"
             return _sign_in_form(request, username=username, errors={"username": message}, status_code=400)
+        if previous := request.cookies.get(guard.SESSION_COOKIE):
+            web_sessions.end(session, session_id=previous)  # whoever this browser was signed in as before
         session_id, _ = web_sessions.start(session, user=user, clock=services.clock)
         web_sessions.remove_ended(session, idle=guard.idle_limit(services), clock=services.clock)
         audit.record(session, clock=services.clock, actor=audit.actor_of(user), action="web.sign_in")

@@ -149,6 +149,19 @@ def test_each_sign_in_gets_a_new_session_id(client: TestClient, users) -> None:
     assert client.cookies["casevault_session"] != first
 
 
+def test_signing_in_again_ends_the_browsers_earlier_session(client: TestClient, container: Services, users) -> None:
+    signed_in_as(client, "olive")
+    olives = client.cookies["casevault_session"]
+    client.cookies.delete("casevault_session")
+    form = {"username": "maya", "password": PASSWORD, "csrf_token": form_token(client.get("/").text)}
+    client.cookies.set("casevault_session", olives)  # the browser still holds olive's cookie
+    assert client.post("/sign-in", data=form, headers=ORIGIN, follow_redirects=False).status_code == 303
+    client.cookies.set("casevault_session", olives)
+    assert client.get("/cases", follow_redirects=False).headers["location"] == "/"  # olive's session is over
+    with container.new_session() as session:
+        assert len(session.exec(select(WebSession)).all()) == 1  # maya's
+
+
 def test_the_database_keeps_only_a_hash_of_the_session_id(client: TestClient, container: Services, users) -> None:
     signed_in_as(client, "olive")
     with container.new_session() as session:
