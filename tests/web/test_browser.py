@@ -128,6 +128,9 @@ def sign_in(browser: WebDriver, base: str, username: str, password: str) -> None
 def test_an_officer_signs_in_sees_her_case_and_signs_out(
     server: str, browser: WebDriver, users, cases: dict[str, Case]
 ) -> None:
+    browser.get(f"{server}/")
+    wait_for_heading(browser, "Sign in")
+    check_page(browser)  # the sign-in page as it first opens
     sign_in(browser, server, "olive", "not her password")
     wait_for_heading(browser, "Sign in")
     assert "Enter a correct username and password" in browser.find_element(By.CLASS_NAME, "govuk-error-summary").text
@@ -156,6 +159,7 @@ def test_an_officer_signs_in_sees_her_case_and_signs_out(
     browser.get(case_url)
     wait_for_heading(browser, "Sign in")
     assert browser.current_url == f"{server}/"
+    check_page(browser)
     assert "Jamie Example" not in browser.page_source
 
 
