@@ -26,6 +26,7 @@ from casevault.api.routes import (
 )
 from casevault.api.security_headers import SecurityHeaders
 from casevault.app.services import Services
+from casevault.web.site import install_web
 
 
 def is_upload(path: str) -> bool:
@@ -52,6 +53,7 @@ def create_app(services: Services) -> FastAPI:
     for module in (people, cases, documents, search, audit, holds, retention, certificates, corrections, todo):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(reject_unknown_query)])
     app.include_router(docs_router(public_schema=settings.public_api_docs))
+    install_web(app)  # the web pages: /, /cases, ... and their assets at /assets/
 
     # Each one added wraps the ones before it.
     app.add_middleware(

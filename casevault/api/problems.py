@@ -14,13 +14,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from casevault.api.route_names import route_template
 from casevault.core import audit
 from casevault.core.db import transaction
 from casevault.core.errors import CasevaultError
+from casevault.web.site import is_page, not_found_page
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -63,7 +64,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem(request, status=422, title="Invalid input", detail=summary, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404 and is_page(request.url.path):
+            return not_found_page(request)  # a person's browser gets a page, not JSON
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
         return problem(request, status=exc.status_code, title=title, detail=str(exc.detail))
 

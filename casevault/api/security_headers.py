@@ -5,8 +5,11 @@
 - ``Cache-Control: no-store``: nothing the API answers is kept by a browser or
   a proxy. Almost every answer is casework; the few that are not (the probes,
   the metrics, the docs page) gain nothing from a cache, and one rule for all
-  cannot miss a personal route.
+  cannot miss a personal route. Only the web pages' static assets (``/assets/``)
+  set their own, to be cached.
 - ``Referrer-Policy: no-referrer``: a URL of ours never travels to another site.
+  The web pages set ``same-origin`` instead, which still sends none to another site
+  but lets browsers send the ``Origin`` header their forms are checked by.
 - HTML (the API docs page) also gets a ``Content-Security-Policy`` that allows
   scripts and styles from the service itself only, never inline ones, and no
   framing.
@@ -41,7 +44,8 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in EVERY_RESPONSE.items():
-                    headers[name] = value
+                    if name not in headers or name == "X-Content-Type-Options":
+                        headers[name] = value
                 if headers.get("content-type", "").startswith("text/html"):
                     headers["Content-Security-Policy"] = HTML_CONTENT_SECURITY_POLICY
             await send(message)

@@ -1,14 +1,16 @@
-"""``casevault user add | revoke | token | reactivate | list``: people's access."""
+"""``casevault user add | revoke | token | reactivate | list | password``: people's access."""
 
 from __future__ import annotations
 
 import datetime as dt
+import getpass
+import sys
 
 import click
 from sqlmodel import select
 
 from casevault.cli.context import services_with_database
-from casevault.core import audit
+from casevault.core import audit, web_sessions
 from casevault.core.db import transaction
 from casevault.core.models import Role, User
 from casevault.core.users import create_user, reactivate_user, replace_token, revoke_user
@@ -90,6 +92,31 @@ def user_list() -> None:
             state = "revoked" if row.revoked_at else "active"
             dates = f"created {_minute(row.created_at)}\trevoked {_minute(row.revoked_at)}"
             click.echo(f"{row.username}\t{row.role.value}\t{state}\t{dates}")
+
+
+@user.command("password")
+@click.argument("username")
+def user_password(username: str) -> None:
+    """Set a user's password for the web pages, read from standard input (not echoed at a
+    terminal, where it is asked twice). The user's signed-in sessions end."""
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"New password for {username}: ")
+        if getpass.getpass("The same again: ") != password:
+            raise click.ClickException("the two passwords differ; nothing changed")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    app = services_with_database()
+    with transaction(app.new_session) as session:
+        changed = web_sessions.set_password(session, username=username, password=password)
+        audit.record(
+            session,
+            clock=app.clock,
+            actor="cli",
+            action="user.password_set",
+            subject_type="user",
+            subject_id=changed.id,
+        )
+    click.echo(f"password set for {username}")
 
 
 COMMANDS = [user]

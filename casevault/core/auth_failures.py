@@ -143,3 +143,18 @@ def _minute(at: dt.datetime) -> dt.datetime:
 
 def _seconds(delta: dt.timedelta) -> int:
     return max(1, math.ceil(delta.total_seconds()))
+
+
+def wait_before_trying(session: Session, *, address: str, clock: Clock, limits: FailureLimits) -> int | None:
+    """How many seconds ``address`` must wait before its next sign-in attempt counts (it is
+    locked out, or over the minute's rate), or None. Read before checking a password, so
+    an address refused for guessing is refused even when it guesses right."""
+    now = clock.now()
+    lockout = session.get(AuthLockout, address)
+    if lockout is not None and lockout.until > now:
+        return _seconds(lockout.until - now)
+    minute = _minute(now)
+    tally = session.get(AuthFailureTally, (address, minute))
+    if tally is not None and tally.count >= limits.per_minute:
+        return _seconds(minute + dt.timedelta(minutes=1) - now)
+    return None

@@ -148,9 +148,12 @@ class CaseFilter:
 UNASSIGNED = "none"  # no officer, or one whose access was revoked: work a manager must hand on
 
 
-def list_cases(session: Session, *, user: User, where: CaseFilter, after: int | None, limit: int) -> Sequence[Case]:
-    """The cases the caller may read that match, by id, ``limit + 1`` of them after ``after``."""
-    query = select(Case).order_by(col(Case.id)).limit(limit + 1)
+def list_cases(
+    session: Session, *, user: User, where: CaseFilter, after: int | None, limit: int, offset: int = 0
+) -> Sequence[Case]:
+    """The cases the caller may read that match, by id, ``limit + 1`` of them after ``after``
+    (the API's cursor) or past the first ``offset`` (the pages' numbered pages)."""
+    query = select(Case).order_by(col(Case.id)).limit(limit + 1).offset(offset)
     if user.role not in SEES_EVERY_CASE:
         query = query.where(_cases_an_officer_reads(user))
     if after is not None:

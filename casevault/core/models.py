@@ -136,6 +136,21 @@ class User(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     created_at: dt.datetime = _when()
     revoked_at: dt.datetime | None = _maybe_when()
+    # argon2id, for the web pages' sign-in; none until `casevault user password` sets one.
+    password_hash: str | None = Field(default=None, max_length=255)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random id; only its SHA-256 is kept here,
+    so a copy of the database cannot be used to take over a session."""
+
+    __tablename__ = "web_session"
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    csrf_token: str = Field(max_length=64)  # every form of this session carries it
+    created_at: dt.datetime = _when()
+    last_seen_at: dt.datetime = _when()
 
 
 # --- people -----------------------------------------------------------------------------

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     body_timeout_seconds: float = Field(default=30, gt=0)
     # The OpenAPI schema needs a user's token unless this opens it to anyone.
     public_api_docs: bool = False
+    # The web pages sign a browser out after this long without a request (and after 12 hours in any case).
+    session_idle_minutes: int = Field(default=30, ge=1, le=720)
 
     # --- object storage (S3) -----------------------------------------------------
     s3_endpoint_url: str | None = None

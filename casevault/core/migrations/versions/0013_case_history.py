@@ -15,7 +15,7 @@ import casevault.core.types
 
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,94 @@
+"""Who is signed in, and whether a form may change anything.
+
+A signed-in browser carries the session cookie (``casevault.core.web_sessions`` keeps the
+session). Every form carries a CSRF token: the session's own, or, on the sign-in form
+before there is a session, the value of a short-lived cookie set with the form (a
+login CSRF must not sign a victim in as the attacker). A state change is refused unless
+the token matches and the ``Origin`` header names this site: pages are served with
+``Referrer-Policy: same-origin``, so browsers send it on our own forms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.responses import Response
+
+from casevault.app.services import Services
+from casevault.core import web_sessions
+from casevault.core.db import transaction
+from casevault.core.web_sessions import SignedIn
+
+SESSION_COOKIE = "casevault_session"
+SIGN_IN_COOKIE = "casevault_sign_in"  # the sign-in form's CSRF token
+SIGN_IN_FORM_SECONDS = 3600
+
+
+class SignInRequired(Exception):
+    """Answered with a redirect to the sign-in page."""
+
+
+class FormRefused(Exception):
+    """A state change without a matching CSRF token or from another origin: answered 403."""
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def idle_limit(services: Services) -> dt.timedelta:
+    return dt.timedelta(minutes=services.settings.session_idle_minutes)
+
+
+def current(request: Request) -> SignedIn | None:
+    """The signed-in user of this request, or None; each request counts as activity."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
+        return None
+    services = services_of(request)
+    with transaction(services.new_session) as session:
+        return web_sessions.resume(session, session_id=session_id, idle=idle_limit(services), clock=services.clock)
+
+
+def signed_in(request: Request) -> SignedIn:
+    found = current(request)
+    if found is None:
+        raise SignInRequired
+    return found
+
+
+SignedInDep = Annotated[SignedIn, Depends(signed_in)]
+
+
+def from_this_site(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    return origin is not None and origin == f"{request.url.scheme}://{request.headers.get('host', '')}"
+
+
+def check_form(request: Request, *, expected: str | None, sent: str | None) -> None:
+    """Refuse the state change unless the form's token is the expected one and the
+    request comes from a page of this site."""
+    matches = expected is not None and sent is not None and hmac.compare_digest(expected.encode(), sent.encode())
+    if not (matches and from_this_site(request)):
+        raise FormRefused
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str, *, max_age: int | None = None) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def new_sign_in_token() -> str:
+    return secrets.token_urlsafe(32)

@@ -1,0 +1,76 @@
+"""The web pages put into the one FastAPI app: the templates, the assets at /assets/,
+the pages' router, and what a page answers when signed out or refused."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, select_autoescape
+from starlette.responses import RedirectResponse, Response
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+from starlette.types import Scope
+
+from casevault.web import guard, pages
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"  # built by `make` from the pinned npm packages
+NOT_PAGES = ("/api/", "/healthz", "/readyz", "/metrics")
+
+
+class Assets(StaticFiles):
+    """The built assets. Pages link them with ``?v=<hash of the files>``, so a versioned
+    URL never changes content and is kept for a year; any other, for an hour."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        versioned = b"v=" in scope.get("query_string", b"")
+        response.headers["Cache-Control"] = (
+            "public, max-age=31536000, immutable" if versioned else "public, max-age=3600"
+        )
+        return response
+
+
+def asset_version(directory: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(directory.glob("*")) if directory.is_dir() else []:
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def install_web(app: FastAPI) -> None:
+    if not (STATIC / "casevault.css").exists():
+        log.warning("the web pages' assets are not built; run `make assets`")
+    environment = Environment(
+        loader=ChoiceLoader(
+            [
+                PackageLoader("casevault.web", "templates"),
+                PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+            ]
+        ),
+        autoescape=select_autoescape(default=True),
+    )
+    app.state.web_templates = Jinja2Templates(env=environment)
+    app.state.web_asset_version = asset_version(STATIC)
+    app.mount("/assets", Assets(directory=STATIC, check_dir=False), name="assets")
+    app.include_router(pages.router)
+
+    @app.exception_handler(guard.SignInRequired)
+    async def _sign_in_first(request: Request, exc: guard.SignInRequired) -> Response:
+        return RedirectResponse("/", status_code=303)
+
+    @app.exception_handler(guard.FormRefused)
+    async def _form_refused(request: Request, exc: guard.FormRefused) -> Response:
+        return pages.render(request, "form_refused.html", None, status_code=403)
+
+
+def is_page(path: str) -> bool:
+    """Paths the web pages answer (an unknown one gets the HTML not-found page)."""
+    return not path.startswith(NOT_PAGES)
+
+
+def not_found_page(request: Request) -> Response:
+    return pages.not_found(request)
