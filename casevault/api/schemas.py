@@ -111,8 +111,8 @@ class NotePublic(BaseModel):
     created_at: dt.datetime
 
     @classmethod
-    def of(cls, note: CaseNote, names: Usernames | None = None) -> NotePublic:
-        return cls(**note.model_dump(), author=_username(names or {}, note.author_id))
+    def of(cls, note: CaseNote, names: Usernames) -> NotePublic:
+        return cls(**note.model_dump(), author=_username(names, note.author_id))
 
 
 class DocumentPublic(BaseModel):
@@ -133,11 +133,11 @@ class DocumentPublic(BaseModel):
     created_at: dt.datetime  # when it was uploaded
 
     @classmethod
-    def of(cls, document: Document, names: Usernames | None = None) -> DocumentPublic:
+    def of(cls, document: Document, names: Usernames) -> DocumentPublic:
         fields = document.model_dump(exclude={"page_count", "uploaded_by", "updated_at"})
         uploader = document.uploaded_by
         return cls(
-            **fields, pages=document.page_count, uploaded_by=_username(names or {}, uploader), uploaded_by_id=uploader
+            **fields, pages=document.page_count, uploaded_by=_username(names, uploader), uploaded_by_id=uploader
         )
 
 
@@ -236,7 +236,8 @@ class ApprovalCreate(Strict):
 
 class ApprovalPublic(BaseModel):
     person_id: int
-    approved_by: int
+    approved_by: str  # username
+    approved_by_id: int
     approved_at: dt.datetime
 
 
@@ -322,11 +323,13 @@ class DocumentDisposalPublic(BaseModel):
     object_versions: int
     bytes: int
     disposed_at: dt.datetime
-    disposed_by: int
+    disposed_by: str  # username
+    disposed_by_id: int
 
     @classmethod
-    def of(cls, row: DocumentDisposal) -> DocumentDisposalPublic:
-        return cls.model_validate(row, from_attributes=True)
+    def of(cls, row: DocumentDisposal, *, disposed_by: str) -> DocumentDisposalPublic:
+        fields = row.model_dump(exclude={"disposed_by", "reason"})
+        return cls(**fields, disposed_by=disposed_by, disposed_by_id=row.disposed_by)
 
 
 class NoteAmend(Reason):
@@ -340,14 +343,23 @@ class NoteVersionPublic(BaseModel):
     version: int
     text: str
     written_at: dt.datetime
-    written_by: int | None
+    written_by: str | None  # username
+    written_by_id: int | None
     replaced_at: dt.datetime
-    replaced_by: int
+    replaced_by: str | None  # username
+    replaced_by_id: int
     reason: str
 
     @classmethod
-    def of(cls, row: CaseNoteVersion) -> NoteVersionPublic:
-        return cls.model_validate(row, from_attributes=True)
+    def of(cls, row: CaseNoteVersion, names: Usernames) -> NoteVersionPublic:
+        fields = row.model_dump(exclude={"id", "written_by", "replaced_by"})
+        return cls(
+            **fields,
+            written_by=_username(names, row.written_by),
+            written_by_id=row.written_by,
+            replaced_by=_username(names, row.replaced_by),
+            replaced_by_id=row.replaced_by,
+        )
 
 
 class CaseAssign(Strict):

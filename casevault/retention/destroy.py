@@ -35,6 +35,7 @@ from casevault.core.models import (
     Case,
     CaseClosure,
     CaseNote,
+    CaseNoteVersion,
     CaseStatus,
     Consent,
     DestructionApproval,
@@ -42,6 +43,8 @@ from casevault.core.models import (
     DestructionJob,
     DestructionObject,
     Document,
+    DocumentDisposal,
+    DocumentMove,
     Hold,
     PageText,
     Person,
@@ -63,6 +66,9 @@ METHOD = (
 )
 # Tables whose deleted rows held personal data (or a data key): vacuumed on PostgreSQL.
 ERASED_TABLES = (
+    "case_note_version",
+    "document_move",
+    "document_disposal",
     "page_text",
     "stored_object",
     "document",
@@ -296,7 +302,18 @@ def delete_personal_rows(session: Session, *, person_id: int) -> None:
     """Every row about the person, children first (the full-text index follows page_text)."""
     case_ids = select(Case.id).where(Case.person_id == person_id)
     document_ids = select(Document.id).where(col(Document.case_id).in_(case_ids))
+    note_ids = select(CaseNote.id).where(col(CaseNote.case_id).in_(case_ids))
+    moves = sa.or_(
+        col(DocumentMove.document_id).in_(document_ids),
+        col(DocumentMove.from_case_id).in_(case_ids),
+        col(DocumentMove.to_case_id).in_(case_ids),
+    )
+    # The corrections' rows go with what they describe (their foreign keys cascade too;
+    # deleting them by name keeps the list of what a destruction removes in one place).
     for statement in (
+        sa.delete(CaseNoteVersion).where(col(CaseNoteVersion.note_id).in_(note_ids)),
+        sa.delete(DocumentMove).where(moves),
+        sa.delete(DocumentDisposal).where(col(DocumentDisposal.case_id).in_(case_ids)),
         sa.delete(PageText).where(col(PageText.document_id).in_(document_ids)),
         sa.delete(StoredObject).where(col(StoredObject.document_id).in_(document_ids)),
         sa.delete(Document).where(col(Document.case_id).in_(case_ids)),

@@ -39,8 +39,21 @@ def test_a_document_names_who_uploaded_it(client: TestClient, container: Service
                 uploaded_by=olive.user_id,
             )
         )
-    [document] = client.get(f"/api/v1/cases/{case['id']}/documents", headers=olive.headers).json()["items"]
-    assert (document["uploaded_by"], document["uploaded_by_id"]) == ("olive", olive.user_id)
+    [listed] = client.get(f"/api/v1/cases/{case['id']}/documents", headers=olive.headers).json()["items"]
+    read = client.get(f"/api/v1/documents/{listed['id']}", headers=callers["manager"].headers).json()
+
+    assert (listed["uploaded_by"], listed["uploaded_by_id"]) == ("olive", olive.user_id)
+    assert (read["uploaded_by"], read["uploaded_by_id"]) == ("olive", olive.user_id)
+
+
+def test_a_case_read_on_its_own_names_its_person_and_officer(client: TestClient, callers, case, person) -> None:
+    for caller in ("officer", "manager"):
+        read = client.get(f"/api/v1/cases/{case['id']}", headers=callers[caller].headers).json()
+        assert (read["reference"], read["person_name"], read["assigned_officer"]) == (
+            case["reference"],
+            person["full_name"],
+            "olive",
+        )
 
 
 def test_a_hold_names_who_placed_and_released_it(client: TestClient, callers, case) -> None:

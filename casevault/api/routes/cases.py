@@ -1,18 +1,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from casevault.api import answers
 from casevault.api.bounds import PathId, QueryId
 from casevault.api.deps import Officer, ServicesDep, SessionDep, record
 from casevault.api.paging import Cursor, CursorKey, Limit, Page, decode_cursor, page_of
 from casevault.api.schemas import (
     CaseClose,
-    CaseClosurePublic,
     CaseCreate,
     CasePublic,
     CaseReopen,
@@ -24,7 +23,6 @@ from casevault.core import casework
 from casevault.core.errors import BadQuery, Forbidden
 from casevault.core.models import Case, CaseNote, CaseStatus, Document, Person, Role, User
 from casevault.core.users import find_user
-from casevault.retention.history import closures
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -35,26 +33,6 @@ USERNAME_CHARACTERS = r"^[A-Za-z0-9._-]+$"
 Reference = Annotated[
     str, Path(min_length=1, max_length=32, pattern=REFERENCE_CHARACTERS, description="e.g. SEN-2026-00042")
 ]
-
-
-def publics(session: Session, cases: Sequence[Case]) -> list[CasePublic]:
-    """Cases as answered: officers by username and the person by name (whoever may read a
-    case sees its person: her own case, or her open case of the same person)."""
-    officers = casework.usernames(session, (case.assigned_officer_id for case in cases))
-    person_ids = {case.person_id for case in cases}
-    names = dict(session.exec(select(Person.id, Person.full_name).where(col(Person.id).in_(person_ids))).all())
-    return [
-        CasePublic.of(
-            case,
-            officer=officers.get(case.assigned_officer_id) if case.assigned_officer_id else None,
-            person_name=names.get(case.person_id),
-        )
-        for case in cases
-    ]
-
-
-def _public(session: Session, case: Case) -> CasePublic:
-    return publics(session, [case])[0]
 
 
 def by_id(row: Case | Document | Person) -> CursorKey:
@@ -69,7 +47,7 @@ def case_page(
     key = decode_cursor(cursor)
     after = int(key[0]) if key else None
     cases = casework.list_cases(session, user=user, where=where, after=after, limit=limit)
-    shaped = {case.id: public for case, public in zip(cases, publics(session, cases), strict=True)}
+    shaped = {case.id: public for case, public in zip(cases, answers.cases(session, cases), strict=True)}
     return page_of(cases, limit=limit, key=by_id, shape=lambda case: shaped[case.id])
 
 
@@ -93,7 +71,7 @@ def open_case(body: CaseCreate, user: Officer, session: SessionDep, services: Se
         officer=_officer_for(session, body=body, user=user),
         user=user,
     )
-    return _public(session, case)
+    return answers.case(session, case)
 
 
 @router.get("", response_model=Page[CasePublic])
@@ -125,12 +103,14 @@ def read_case_by_reference(
 ) -> CasePublic:
     case = casework.find_case_by_reference(session, reference=reference, user=user)
     record(session, services, user, "case.read", subject_type="case", subject_id=case.id)
-    return _public(session, case)
+    return answers.case(session, case)
 
 
 @router.get("/{case_id}", response_model=CasePublic)
-def read_case(case_id: PathId, user: Officer, session: SessionDep) -> CasePublic:
-    return with_history(session, _public(session, casework.get_case(session, case_id=case_id, user=user)))
+def read_case(case_id: PathId, user: Officer, session: SessionDep, services: ServicesDep) -> CasePublic:
+    case = casework.get_case(session, case_id=case_id, user=user)
+    record(session, services, user, "case.read", subject_type="case", subject_id=case.id)
+    return answers.case_with_history(session, case)
 
 
 @router.post("/{case_id}/close", response_model=CasePublic)
@@ -138,7 +118,7 @@ def close_case(
     case_id: PathId, body: CaseClose, user: Officer, session: SessionDep, services: ServicesDep
 ) -> CasePublic:
     case = services.cases.close(session, case_id=case_id, closed_on=body.closed_on, outcome=body.outcome, user=user)
-    return _public(session, case)
+    return answers.case_with_history(session, case)
 
 
 @router.post("/{case_id}/notes", status_code=201, response_model=NotePublic)
@@ -148,7 +128,7 @@ def add_note(
     case = casework.get_case_to_change(session, case_id=case_id, user=user)
     note = casework.add_note(session, case=case, **body.model_dump(), author=user, clock=services.clock)
     record(session, services, user, "note.create", subject_type="case", subject_id=case.id, note=note.id)
-    return NotePublic.of(note, {user.id: user.username})  # type: ignore[dict-item]  # ids of stored rows are set
+    return answers.note(session, note)
 
 
 @router.get("/{case_id}/notes", response_model=Page[NotePublic])
@@ -158,8 +138,8 @@ def list_notes(
     """A case's notes by date, then the order they were written."""
     case = casework.get_case(session, case_id=case_id, user=user)
     notes = casework.list_notes(session, case=case, after=_after_note(cursor), limit=limit)
-    names = casework.usernames(session, (note.author_id for note in notes))
-    page = page_of(notes, limit=limit, key=_by_date, shape=lambda note: NotePublic.of(note, names))
+    shaped = dict(zip((note.id for note in notes), answers.notes(session, notes), strict=True))
+    page = page_of(notes, limit=limit, key=_by_date, shape=lambda note: shaped[note.id])
     record(session, services, user, "note.read", subject_type="case", subject_id=case.id, count=len(page.items))
     return page
 
@@ -187,8 +167,8 @@ def list_documents(
     case = casework.get_case(session, case_id=case_id, user=user)
     key = decode_cursor(cursor)
     documents = casework.list_documents(session, case=case, after=int(key[0]) if key else None, limit=limit)
-    names = casework.usernames(session, (document.uploaded_by for document in documents))
-    page = page_of(documents, limit=limit, key=by_id, shape=lambda document: DocumentPublic.of(document, names))
+    shaped = dict(zip((document.id for document in documents), answers.documents(session, documents), strict=True))
+    page = page_of(documents, limit=limit, key=by_id, shape=lambda document: shaped[document.id])
     record(session, services, user, "document.list", subject_type="case", subject_id=case.id, count=len(page.items))
     return page
 
@@ -203,10 +183,4 @@ def reopen_case(
     """A closed case open again; its closing stays in ``history``. Archived: a manager
     restores it first (409 says so); destroyed: 409."""
     case = services.cases.reopen(session, case_id=case_id, reason=body.reason, user=user)
-    return with_history(session, _public(session, case))
-
-
-def with_history(session: Session, public: CasePublic) -> CasePublic:
-    """The case's answer with every closing, oldest first."""
-    history = [CaseClosurePublic.model_validate(c, from_attributes=True) for c in closures(session, case_id=public.id)]
-    return public.model_copy(update={"history": history})
+    return answers.case_with_history(session, case)

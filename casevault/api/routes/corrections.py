@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from casevault.api import answers
 from casevault.api.bounds import PathId
 from casevault.api.deps import Manager, Officer, ServicesDep, SessionDep
 from casevault.api.paging import Cursor, Limit, Page, decode_cursor, page_of
@@ -20,6 +21,7 @@ from casevault.api.schemas import (
     PersonUpdate,
     Reason,
 )
+from casevault.core import casework
 from casevault.core.models import PersonPublic
 
 router = APIRouter(tags=["corrections"])
@@ -49,7 +51,8 @@ def move_document(
     moved = services.corrections.move_document(
         document_id=document_id, case_id=body.case_id, reason=body.reason, user=user
     )
-    return DocumentPublic.of(moved)
+    with services.new_session() as session:
+        return answers.document(session, moved)
 
 
 @router.delete("/documents/{document_id}", response_model=DocumentDisposalPublic)
@@ -57,7 +60,7 @@ def remove_document(document_id: PathId, body: Reason, user: Manager, services: 
     """Remove a document uploaded in error: every stored version, its page text, its rows.
     Answers the disposal record; the document then answers 404."""
     disposal = services.corrections.remove_document(document_id=document_id, reason=body.reason, user=user)
-    return DocumentDisposalPublic.of(disposal)
+    return DocumentDisposalPublic.of(disposal, disposed_by=user.username)
 
 
 @router.patch("/notes/{note_id}", response_model=NotePublic)
@@ -66,7 +69,7 @@ def amend_note(
 ) -> NotePublic:
     """Correct a note's text; the earlier text is kept as a version, with who and why."""
     note = services.corrections.amend_note(session, note_id=note_id, text=body.text, reason=body.reason, user=user)
-    return NotePublic.of(note)
+    return answers.note(session, note)
 
 
 @router.get("/notes/{note_id}/versions", response_model=Page[NoteVersionPublic])
@@ -83,7 +86,10 @@ def note_versions(
     rows = services.corrections.note_versions(
         session, note_id=note_id, user=user, after=int(after[0]) if after else None, limit=limit + 1
     )
-    return page_of(rows, limit=limit, key=lambda row: (row.version,), shape=NoteVersionPublic.of)
+    names = casework.usernames(session, [user_id for row in rows for user_id in (row.written_by, row.replaced_by)])
+    return page_of(
+        rows, limit=limit, key=lambda row: (row.version,), shape=lambda row: NoteVersionPublic.of(row, names)
+    )
 
 
 @router.post("/cases/{case_id}/assign", response_model=CasePublic)
@@ -92,4 +98,4 @@ def assign_case(
 ) -> CasePublic:
     """Give a case to an active officer."""
     case = services.corrections.assign(session, case_id=case_id, officer=body.officer, user=user)
-    return CasePublic.of(case, officer=body.officer)
+    return answers.case(session, case)

@@ -11,7 +11,8 @@ from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
-from casevault.api.bounds import DATE_RANGE, PathId, RealDate
+from casevault.api import answers
+from casevault.api.bounds import LifeDate, PathId
 from casevault.api.deps import Officer, ServicesDep, SessionDep, record
 from casevault.api.downloads import VerifiedChunks, verified_chunks
 from casevault.api.schemas import DocumentPublic
@@ -21,7 +22,7 @@ from casevault.core import casework
 from casevault.core.db import transaction
 from casevault.core.errors import Conflict, IntegrityFailure, InvalidInput, NotFound
 from casevault.core.integrity import integrity_alert
-from casevault.core.models import Case, DocumentStatus, Person, ProvidedBy, StoredObject, Tier, User, Variant
+from casevault.core.models import Case, Document, DocumentStatus, Person, ProvidedBy, StoredObject, Tier, User, Variant
 
 router = APIRouter(tags=["documents"])
 
@@ -50,17 +51,21 @@ async def upload_document(case_id: PathId, request: Request, user: Officer, serv
         )
     finally:
         upload.discard()
-    body = DocumentPublic.of(accepted.document).model_dump(mode="json")
+    body = (await run_in_threadpool(_answer, services, accepted.document)).model_dump(mode="json")
     return JSONResponse(body, status_code=202 if accepted.created else 200)
+
+
+def _answer(services: Services, document: Document) -> DocumentPublic:
+    with services.new_session() as session:
+        return answers.document(session, document)
 
 
 def _form_fields(fields: dict[str, str]) -> tuple[dt.date, ProvidedBy]:
     try:
-        correspondence_date = TypeAdapter(RealDate).validate_python(fields.get("correspondence_date", ""))
-    except ValidationError:
-        raise InvalidInput(
-            f"correspondence_date must be a date as YYYY-MM-DD; {DATE_RANGE}", field="correspondence_date"
-        ) from None
+        correspondence_date = TypeAdapter(LifeDate).validate_python(fields.get("correspondence_date", ""))
+    except ValidationError as invalid:
+        why = invalid.errors()[0]["msg"].removeprefix("Value error, ")
+        raise InvalidInput(f"correspondence_date: {why}", field="correspondence_date") from None
     try:
         provided_by = ProvidedBy(fields.get("provided_by", ""))
     except ValueError:
@@ -73,7 +78,7 @@ def _form_fields(fields: dict[str, str]) -> tuple[dt.date, ProvidedBy]:
 def read_document(document_id: PathId, user: Officer, session: SessionDep, services: ServicesDep) -> DocumentPublic:
     document = casework.get_document(session, document_id=document_id, user=user)
     record(session, services, user, "document.read", subject_type="document", subject_id=document.id, part="metadata")
-    return DocumentPublic.of(document)
+    return answers.document(session, document)
 
 
 @router.get("/documents/{document_id}/file")

@@ -8,10 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from casevault.api import answers
 from casevault.api.bounds import PathId, RealDate
 from casevault.api.deps import Manager, ServicesDep, SessionDep, record
 from casevault.api.schemas import ApprovalCreate, ApprovalPublic, CasePublic, DueItemPublic, DueList
-from casevault.core.models import User
 from casevault.retention.approvals import approve_destruction, find_person
 from casevault.retention.sweep import DueItem
 from casevault.retention.warnings import PersonLabel
@@ -75,7 +75,12 @@ def approve(body: ApprovalCreate, user: Manager, session: SessionDep, services: 
     person = find_person(session, person_id=body.person_id, pseudonym=body.pseudonym)
     approval = approve_destruction(session, person=person, user=user, schedule=services.schedule, clock=services.clock)
     record(session, services, user, "retention.destroy.approved", subject_type="person", subject_id=person.id)
-    return ApprovalPublic.model_validate(approval, from_attributes=True)
+    return ApprovalPublic(
+        person_id=approval.person_id,
+        approved_by=user.username,
+        approved_by_id=approval.approved_by,
+        approved_at=approval.approved_at,
+    )
 
 
 @router.post("/cases/{case_id}/restore", status_code=202, response_model=CasePublic)
@@ -84,5 +89,4 @@ def restore(case_id: PathId, user: Manager, session: SessionDep, services: Servi
     documents are back (at once from instant tiers; after the store's restore from
     cold storage classes, finished by the worker or the next sweep)."""
     case = services.retention.request_restore(session, case_id=case_id, user=user)
-    officer = session.get(User, case.assigned_officer_id) if case.assigned_officer_id else None
-    return CasePublic.of(case, officer=officer.username if officer else None)
+    return answers.case(session, case)
