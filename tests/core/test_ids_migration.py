@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from sqlmodel import SQLModel
 
+import casevault.core.models  # noqa: F401  # the tables, for SQLModel.metadata
 from casevault.core.migrate import alembic_config, upgrade
 from tests.local_servers import fresh_postgres_database
 
@@ -91,7 +93,7 @@ def test_the_upgrade_keeps_every_row_and_the_full_text_index(empty_database: str
             _fill(connection)
             before = _kept(connection)
 
-        upgrade(empty_database, "0008")
+        upgrade(empty_database, "head")  # through every later migration, which may rebuild tables
 
         with engine.begin() as connection:
             assert _kept(connection) == before == [(5, "B", 4, "SEN-2026-00004", 6, "a.pdf", 7, "the tribunal letters")]
@@ -125,3 +127,19 @@ def test_the_downgrade_keeps_every_row(empty_database: str) -> None:
             assert _pages_matching(connection, "tribunal") == [7]
     finally:
         engine.dispose()
+
+
+def test_every_table_whose_ids_are_named_elsewhere_keeps_autoincrement_at_head(tmp_path: Path) -> None:
+    """A later migration that rebuilds one of these tables on SQLite must keep it (see
+    casevault/core/migrations/sqlite_rebuild.py), or a destroyed child's ids come back."""
+    url = f"sqlite:///{tmp_path / 'casevault.db'}"
+    upgrade(url, "head")
+    wanted = {name for name, table in SQLModel.metadata.tables.items() if table.kwargs.get("sqlite_autoincrement")}
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all()
+    finally:
+        engine.dispose()
+    assert {"person", "case_file", "document", "audit_event"} <= wanted
+    assert sorted(name for name, sql in rows if name in wanted and "AUTOINCREMENT" not in sql) == []

@@ -9,17 +9,21 @@ process; test_lifecycle_worker.py has a real worker do it through the broker.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from casevault.app.services import Services
+from casevault.app.task_queue import SWEEP_TASK
 from casevault.archive.audit_anchor import is_audit_object
 from casevault.cli.audit import audit_group
 from casevault.core.models import (
+    AuditEvent,
     Case,
     CaseNote,
     Consent,
@@ -31,6 +35,7 @@ from casevault.core.models import (
     StoredObject,
     Tier,
 )
+from tests.e2e.servers import wait_for
 from tests.ingest.scans import pdf_with_text_pages, save, text_strip
 
 PERSONAL_TABLES = (Person, Case, CaseNote, Document, StoredObject, PageText, Consent, Hold)
@@ -116,3 +121,21 @@ def assert_nothing_left_but_a_certificate(
     assert not [told for told in (*FULL_NAME.split(), born.isoformat()) if told in str(certificate)]
     verified = CliRunner().invoke(audit_group, ["verify"], obj=container)
     assert verified.exit_code == 0 and "audit chain intact" in verified.output
+
+
+def sweeps_done(container: Services) -> list[dict[str, Any]]:
+    """What each finished sweep recorded: as_of and how many items due, done, skipped..."""
+    with container.new_session() as session:
+        rows = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "retention.sweep").order_by(col(AuditEvent.id))
+        ).all()
+    return [json.loads(row.details) for row in rows]
+
+
+def sweep_by_worker(container: Services, *as_of: str, within: float = 60) -> dict[str, Any]:
+    """Send the sweep through the broker, as beat does, and wait until the worker has recorded it."""
+    before = len(sweeps_done(container))
+    container.celery.send_task(SWEEP_TASK, args=list(as_of))
+    wait_for(lambda: len(sweeps_done(container)) > before, within, f"the worker's sweep as of {as_of or 'today'}")
+    [report] = sweeps_done(container)[before:]
+    return report

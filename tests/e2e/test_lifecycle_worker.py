@@ -16,23 +16,28 @@ the last one carries nothing, exactly as beat sends it, and acts as of today.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import col, select
 
 from casevault.api.app import create_app
 from casevault.app.services import Services
-from casevault.app.task_queue import SWEEP_TASK
 from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
-from casevault.core.models import AuditEvent, Consent, ConsentScope, Role, Tier
-from tests.e2e.life import FULL_NAME, assert_nothing_left_but_a_certificate, hits, keys_in, stored_keys, upload_three
+from casevault.core.models import Consent, ConsentScope, Role, Tier
+from tests.e2e.life import (
+    FULL_NAME,
+    assert_nothing_left_but_a_certificate,
+    hits,
+    keys_in,
+    stored_keys,
+    sweep_by_worker,
+    sweeps_done,
+    upload_three,
+)
 from tests.e2e.servers import running_worker, wait_for
 from tests.fixtures_brokers import OnBroker
 from tests.tokens import token
@@ -47,24 +52,6 @@ def on_redis(backend_container: Services, clock: FixedClock, on_broker: OnBroker
     container = Services(on_broker("redis", backend_container.settings), clock=clock)
     yield container
     container.close()
-
-
-def _sweeps(container: Services) -> list[dict[str, Any]]:
-    """What each finished sweep recorded: as_of and how many items due, done, skipped..."""
-    with container.new_session() as session:
-        rows = session.exec(
-            select(AuditEvent).where(AuditEvent.action == "retention.sweep").order_by(col(AuditEvent.id))
-        ).all()
-    return [json.loads(row.details) for row in rows]
-
-
-def _sweep_by_worker(container: Services, *as_of: str) -> dict[str, Any]:
-    """Send the sweep through the broker and wait until the worker has recorded it."""
-    before = len(_sweeps(container))
-    container.celery.send_task(SWEEP_TASK, args=list(as_of))
-    wait_for(lambda: len(_sweeps(container)) > before, WAIT, f"the worker's sweep as of {as_of or 'today'}")
-    [report] = _sweeps(container)[before:]
-    return report
 
 
 def test_a_worker_does_a_young_persons_lifecycle_from_referral_to_destruction(
@@ -124,7 +111,7 @@ def test_a_worker_does_a_young_persons_lifecycle_from_referral_to_destruction(
             headers=officer,
         )
         assert closed.status_code == 200, closed.text
-        archived = _sweep_by_worker(container, "2023-11-24")
+        archived = sweep_by_worker(container, "2023-11-24")
         assert (archived["as_of"], archived["due"], archived["done"], archived["failed"]) == ("2023-11-24", 1, 1, 0)
         assert keys_in(container, Tier.active) == set() and keys_in(container, Tier.archive) == keys
         for key in keys:
@@ -135,7 +122,7 @@ def test_a_worker_does_a_young_persons_lifecycle_from_referral_to_destruction(
 
         # --- re-referral: the worker runs the restore task the API queued ------------------
         clock.set(dt.date(2024, 6, 1))
-        sweeps_so_far = len(_sweeps(container))
+        sweeps_so_far = len(sweeps_done(container))
         again = client.post(
             "/api/v1/cases",
             json={"person_id": person["id"], "referral_date": "2024-06-01", "referral_source": "young_person"},
@@ -143,7 +130,7 @@ def test_a_worker_does_a_young_persons_lifecycle_from_referral_to_destruction(
         )
         assert again.status_code == 201, again.text
         wait_for(lambda: status(case["id"]) == "closed", WAIT, "the worker restoring the re-referred case")
-        assert len(_sweeps(container)) == sweeps_so_far  # no sweep did it
+        assert len(sweeps_done(container)) == sweeps_so_far  # no sweep did it
         assert re.search(r"retention\.restore_case\[[-0-9a-f]+\] succeeded in [0-9.]+s: 'done'", log.read_text())
         assert keys_in(container, Tier.archive) == set() and keys_in(container, Tier.active) == keys
         assert hits(client, officer, "psychologist")
@@ -154,9 +141,9 @@ def test_a_worker_does_a_young_persons_lifecycle_from_referral_to_destruction(
             json={"person_id": person["id"], "kind": "legal", "reason": "Tribunal appeal pending"},
             headers=manager,
         ).json()
-        day_before = _sweep_by_worker(container, "2026-03-09")
+        day_before = sweep_by_worker(container, "2026-03-09")
         assert (day_before["due"], day_before["done"]) == (0, 0)
-        birthday = _sweep_by_worker(container, BORN.replace(year=2026).isoformat())
+        birthday = sweep_by_worker(container, BORN.replace(year=2026).isoformat())
         assert (birthday["due"], birthday["skipped"], birthday["done"]) == (1, 1, 0)
         clock.set(BORN.replace(year=2026))
         due = client.get("/api/v1/retention/due", headers=manager).json()["items"]
@@ -168,6 +155,6 @@ def test_a_worker_does_a_young_persons_lifecycle_from_referral_to_destruction(
         # The re-referral's case is still open: a manager approves the destruction.
         approval = client.post("/api/v1/retention/approvals", json={"person_id": person["id"]}, headers=manager)
         assert approval.status_code == 201, approval.text
-        today = _sweep_by_worker(container)
+        today = sweep_by_worker(container)
         assert today["as_of"] > "2026-03-10" and (today["due"], today["done"], today["failed"]) == (1, 1, 0)
         assert_nothing_left_but_a_certificate(container, client, manager, pseudonym=person["pseudonym"], born=BORN)

@@ -15,6 +15,8 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
+from casevault.core.migrations.sqlite_rebuild import rebuilt
+
 
 revision = '0009'
 down_revision = '0008'
@@ -31,11 +33,11 @@ def _name_key(full_name: str) -> str:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('person') as batch:
+    with rebuilt('person') as batch:
         batch.add_column(sa.Column('name_key', sqlmodel.sql.sqltypes.AutoString(), nullable=False, server_default=''))
         batch.add_column(sa.Column('recorded_by', sa.Integer(), nullable=True))
         batch.create_foreign_key('fk_person_recorded_by_user_account', 'user_account', ['recorded_by'], ['id'])
-    with op.batch_alter_table('case_file') as batch:
+    with rebuilt('case_file') as batch:
         batch.add_column(sa.Column('re_referral', sa.Boolean(), nullable=False, server_default=sa.false()))
     connection = op.get_bind()
     people = sa.table('person', sa.column('id', sa.Integer()), sa.column('full_name'), sa.column('name_key'))
@@ -46,9 +48,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('case_file') as batch:
+    with rebuilt('case_file') as batch:
         batch.drop_column('re_referral')
-    with op.batch_alter_table('person') as batch:
+    with rebuilt('person') as batch:
         batch.drop_constraint('fk_person_recorded_by_user_account', type_='foreignkey')
         batch.drop_column('recorded_by')
         batch.drop_column('name_key')

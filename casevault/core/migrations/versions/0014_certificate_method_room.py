@@ -10,6 +10,8 @@ Create Date: 2026-11-30 00:00:00
 from alembic import op
 import sqlmodel
 
+from casevault.core.migrations.sqlite_rebuild import rebuilt
+
 
 revision = '0014'
 down_revision = '0013'
@@ -18,7 +20,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('destruction_certificate') as batch:
+    with rebuilt('destruction_certificate') as batch:
         batch.alter_column(
             'method',
             existing_type=sqlmodel.sql.sqltypes.AutoString(length=500),
@@ -28,7 +30,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('destruction_certificate') as batch:
+    with rebuilt('destruction_certificate') as batch:
         batch.alter_column(
             'method',
             existing_type=sqlmodel.sql.sqltypes.AutoString(length=1000),
