@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from casevault.core.clock import Clock
-from casevault.core.errors import Conflict, Forbidden, InvalidInput, NotVisible
+from casevault.core.errors import Conflict, Forbidden, InvalidInput, NotFound, NotVisible
 from casevault.core.models import (
     Case,
     CaseNote,
@@ -39,7 +39,8 @@ OPEN = CaseStatus.open
 
 # --- access ---------------------------------------------------------------------------
 # What an officer may not see answers exactly as what does not exist (NotVisible is a
-# NotFound, audited as a refusal): a 403 would tell her which ids are real.
+# NotFound, the same answer, but audited as a refused probe): a 403 would tell her which
+# ids are real. A missing id is only a NotFound.
 
 
 def can_change_case(user: User, case: Case) -> bool:
@@ -63,7 +64,9 @@ def _has_open_case_for(session: Session, user: User, *, person_id: int) -> bool:
 def get_case(session: Session, *, case_id: int, user: User) -> Case:
     """A case the caller may read."""
     case = session.get(Case, case_id)
-    if case is None or not can_read_case(session, user, case):
+    if case is None:
+        raise NotFound(f"no case with id {case_id}")
+    if not can_read_case(session, user, case):
         raise NotVisible(f"no case with id {case_id}")
     return case
 
@@ -82,7 +85,9 @@ def get_case_to_change(session: Session, *, case_id: int, user: User) -> Case:
 
 def get_person(session: Session, *, person_id: int, user: User) -> Person:
     person = session.get(Person, person_id)
-    if person is None or not can_see_person(session, user, person_id=person_id):
+    if person is None:
+        raise NotFound(f"no person with id {person_id}")
+    if not can_see_person(session, user, person_id=person_id):
         raise NotVisible(f"no person with id {person_id}")
     return person
 
@@ -118,7 +123,7 @@ def get_document(session: Session, *, document_id: int, user: User) -> Document:
     """A document of a case the caller may read; one she may not see names no case."""
     document = session.get(Document, document_id)
     if document is None:
-        raise NotVisible(f"no document with id {document_id}")
+        raise NotFound(f"no document with id {document_id}")
     case = session.get(Case, document.case_id)
     if case is None or not can_read_case(session, user, case):
         raise NotVisible(f"no document with id {document_id}")
@@ -129,7 +134,9 @@ def find_case_by_reference(session: Session, *, reference: str, user: User) -> C
     """A case by its reference (any case of letters), answering as missing when the caller may not read it."""
     wanted = reference.strip().upper()
     case = session.exec(select(Case).where(Case.reference == wanted)).first()
-    if case is None or not can_read_case(session, user, case):
+    if case is None:
+        raise NotFound("no case with that reference")
+    if not can_read_case(session, user, case):
         raise NotVisible("no case with that reference")
     return case
 
@@ -214,7 +221,7 @@ def add_person(
     full_name: str,
     date_of_birth: dt.date,
     contact_details: str | None,
-    recorded_by: User,
+    recorded_by: User | None,  # None: recorded by the system (an import, a test)
     clock: Clock,
 ) -> Person:
     _check_not_future(date_of_birth, "date_of_birth", clock)
@@ -222,7 +229,7 @@ def add_person(
         full_name=" ".join(full_name.split()),
         date_of_birth=date_of_birth,
         contact_details=contact_details,
-        recorded_by=recorded_by.id,
+        recorded_by=recorded_by.id if recorded_by else None,
         created_at=clock.now(),
     )
     if not person.full_name:

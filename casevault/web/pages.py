@@ -14,7 +14,7 @@ from starlette.templating import Jinja2Templates
 from casevault.core import audit, casework, web_sessions
 from casevault.core.auth_failures import note_failure, wait_before_trying
 from casevault.core.db import transaction
-from casevault.core.errors import Forbidden, NotFound, Unauthenticated
+from casevault.core.errors import NotFound, NotVisible, Unauthenticated
 from casevault.core.models import Case, Person, Role, User
 from casevault.core.web_sessions import SignedIn
 from casevault.web import guard
@@ -192,10 +192,10 @@ def case_page(request: Request, case_id: str, signed_in: SignedInDep) -> Respons
         try:
             case = casework.get_case(session, case_id=number, user=user)
             details = _case_details(session, case)
+        except NotVisible:  # someone else's: answered as missing, audited as a refused probe
+            refused = True
         except NotFound:
             pass
-        except Forbidden:
-            refused = True
     if case is None:
         if refused:
             _audit_refused(request, user)  # after the read closed: on SQLite a reader would block this write

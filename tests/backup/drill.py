@@ -25,7 +25,13 @@ from casevault.core.models import (
 from casevault.retention.tagging import lifecycle_tags
 
 # Words no other indexed word starts like, so the full-text index cannot keep them prefix-compressed.
-DOOMED = {"name": "Xanthe Brimblecombe", "born": dt.date(1995, 3, 2), "word": "Xylofrond"}  # 25 long ago
+# 25 long ago, her case closed before: due for destruction without a manager's approval
+DOOMED = {
+    "name": "Xanthe Brimblecombe",
+    "born": dt.date(1995, 3, 2),
+    "word": "Xylofrond",
+    "closed_on": dt.date(2019, 6, 1),
+}
 KEPT = {"name": "Quentin Ostrowski", "born": dt.date(2012, 2, 29), "word": "Quibbletorn"}
 LATER_WORD = "Vexmoorland"  # on a page stored after the backup
 
@@ -47,9 +53,11 @@ def add_person(container: Services, tmp_path: Path, person: dict, *, documents: 
         case = Case(
             reference=f"SEN-B-{row.id:05d}",
             person_id=row.id,
-            referral_date=dt.date(2026, 1, 5),
+            referral_date=person.get("closed_on", dt.date(2026, 1, 5)),
             referral_source=ReferralSource.parent_carer,
-            status=CaseStatus.open,
+            status=CaseStatus.closed if "closed_on" in person else CaseStatus.open,
+            closed_on=person.get("closed_on"),
+            outcome="Advice given." if "closed_on" in person else None,
         )
         session.add(case)
         session.flush()

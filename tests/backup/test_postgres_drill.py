@@ -90,8 +90,8 @@ def test_replaying_the_ledger_after_a_database_restore_destroys_again(database_u
         assert session.get(DataKey, doomed.pseudonym) is None
         assert session.get(Document, later) is None
         assert "replay" in session.exec(select(DestructionCertificate)).one().authorised_by
-        assert search(session, query=DOOMED["word"], user=manager, case_id=None) == []
-        assert len(search(session, query=KEPT["word"], user=manager, case_id=None)) == 2
+        assert search(session, query=DOOMED["word"], user=manager, case_id=None).hits == []
+        assert len(search(session, query=KEPT["word"], user=manager, case_id=None).hits) == 2
     stored = [*doomed.object_keys, *later_keys]
     assert not any(restored.vault.exists(object_key=key, tier=tier) for key in stored for tier in Tier)
     for told in told_about(DOOMED):

@@ -112,8 +112,8 @@ def test_a_restored_backup_destroys_again_who_was_destroyed_after_it(
         assert session.get(DataKey, doomed.pseudonym) is None
         assert session.get(Document, later) is None  # stored after the backup: not in it
         replay = session.exec(select(DestructionCertificate)).one()
-        assert search(session, query=DOOMED["word"], user=manager, case_id=None) == []
-        hits = search(session, query=KEPT["word"], user=manager, case_id=None)
+        assert search(session, query=DOOMED["word"], user=manager, case_id=None).hits == []
+        hits = search(session, query=KEPT["word"], user=manager, case_id=None).hits
         assert sorted(hit.document_id for hit in hits) == kept.document_ids[:2]
     assert replay.subject == doomed.pseudonym
     assert "replay" in replay.authorised_by and f"certificate {original.id}" in replay.authorised_by

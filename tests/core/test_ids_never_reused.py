@@ -26,7 +26,12 @@ def _child(container: Services, tmp_path: Path, *, born: dt.date) -> tuple[int, 
     (person id, case id, case reference, document id)."""
     with transaction(container.new_session) as session:
         person = casework.add_person(
-            session, full_name="Robin Example", date_of_birth=born, contact_details=None, clock=container.clock
+            session,
+            full_name="Robin Example",
+            date_of_birth=born,
+            contact_details=None,
+            recorded_by=None,
+            clock=container.clock,
         )
         case = casework.open_case(
             session,

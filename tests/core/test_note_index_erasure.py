@@ -34,6 +34,7 @@ def test_a_deleted_notes_words_are_erased_from_the_note_index(container: Service
             full_name="Robin Example",
             date_of_birth=dt.date(2012, 1, 1),
             contact_details=None,
+            recorded_by=None,
             clock=container.clock,
         )
         case = casework.open_case(
