@@ -136,9 +136,7 @@ class DocumentPublic(BaseModel):
     def of(cls, document: Document, names: Usernames) -> DocumentPublic:
         fields = document.model_dump(exclude={"page_count", "uploaded_by", "updated_at"})
         uploader = document.uploaded_by
-        return cls(
-            **fields, pages=document.page_count, uploaded_by=_username(names, uploader), uploaded_by_id=uploader
-        )
+        return cls(**fields, pages=document.page_count, uploaded_by=_username(names, uploader), uploaded_by_id=uploader)
 
 
 class AuditEventPublic(BaseModel):

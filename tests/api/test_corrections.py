@@ -223,9 +223,7 @@ def test_an_amended_note_keeps_its_earlier_texts_page_by_page(
     rest = client.get(
         f"{API}/notes/{note['id']}/versions", params={"limit": 1, "cursor": page["next_cursor"]}, headers=officer
     ).json()
-    assert [(v["version"], v["text"], v["replaced_by"]) for v in rest["items"]] == [
-        (2, "Met the family.", "maya")
-    ]
+    assert [(v["version"], v["text"], v["replaced_by"]) for v in rest["items"]] == [(2, "Met the family.", "maya")]
     assert rest["next_cursor"] is None
     notes = client.get(f"{API}/cases/{note['case_id']}/notes", headers=officer).json()["items"]
     assert [n["text"] for n in notes] == ["Met the family at school."]
