@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
-from sqlmodel import col, select
+from sqlmodel import select
 
 from casevault.archive.audit_anchor import read_anchors
 from casevault.archive.ledger import LedgerEntry
@@ -25,16 +24,13 @@ from casevault.core import audit
 from casevault.core.db import transaction
 from casevault.core.models import (
     AuditHead,
-    Case,
-    CaseStatus,
     DataKey,
     DestructionCertificate,
     DestructionJob,
-    Document,
     Person,
     Tier,
 )
-from casevault.retention.destroy import destroy_person, erase_destroyed_rows
+from casevault.retention.destroy import destroy_person, erase_destroyed_rows, open_job
 from casevault.retention.parts import Lifecycle
 
 REPLAY_HOLDER = "backup-replay"
@@ -110,29 +106,18 @@ def _journal_replay(lifecycle: Lifecycle, *, person_id: int, entry: LedgerEntry)
     with transaction(lifecycle.new_session) as session:
         if session.get(DestructionJob, person_id) is not None:
             return  # a destruction of theirs was under way at the backup: it is finished as it was
-        cases = session.exec(select(Case).where(Case.person_id == person_id)).all()
-        case_ids = [case.id for case in cases]
-        documents = session.exec(
-            select(sa.func.count()).select_from(Document).where(col(Document.case_id).in_(case_ids))
-        ).one()
-        session.add(
-            DestructionJob(
-                person_id=person_id,
-                subject=entry.subject,
-                schedule_version=entry.schedule_version[:32],
-                rule=entry.rule[:64],
-                authorised_by=(
-                    f"replay after a restore of certificate {entry.certificate_id}"
-                    f" of {entry.destroyed_at:%Y-%m-%d %H:%M} UTC (destruction ledger {entry.name})"
-                )[:200],
-                started_at=lifecycle.clock.now(),
-                cases=len(cases),
-                documents=documents,
-            )
+        open_job(
+            session,
+            lifecycle,
+            person_id=person_id,
+            subject=entry.subject,
+            schedule_version=entry.schedule_version[:32],
+            rule=entry.rule[:64],
+            authorised_by=(
+                f"replay after a restore of certificate {entry.certificate_id}"
+                f" of {entry.destroyed_at:%Y-%m-%d %H:%M} UTC (destruction ledger {entry.name})"
+            )[:200],
         )
-        for case in cases:
-            case.status, case.updated_at = CaseStatus.destroyed, lifecycle.clock.now()
-            session.add(case)
         audit.record(
             session,
             clock=lifecycle.clock,

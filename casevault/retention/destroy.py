@@ -202,24 +202,15 @@ def _start(session: Session, lifecycle: Lifecycle, *, person_id: int, action: Ac
         if approval is not None
         else f"schedule {action.schedule_version} rule {action.rule_id}"
     )
-    cases = session.exec(select(Case).where(Case.person_id == person_id)).all()
-    documents = session.exec(
-        select(sa.func.count()).select_from(Document).where(col(Document.case_id).in_([case.id for case in cases]))
-    ).one()
-    job = DestructionJob(
+    job = open_job(
+        session,
+        lifecycle,
         person_id=person_id,
         subject=person.pseudonym,
         schedule_version=action.schedule_version,
         rule=action.rule_id,
         authorised_by=authorised_by,
-        started_at=lifecycle.clock.now(),
-        cases=len(cases),
-        documents=documents,
     )
-    session.add(job)
-    for case in cases:  # nothing can be added to them from now on
-        case.status, case.updated_at = CaseStatus.destroyed, lifecycle.clock.now()
-        session.add(case)
     audit.record(
         session,
         clock=lifecycle.clock,
@@ -230,6 +221,39 @@ def _start(session: Session, lifecycle: Lifecycle, *, person_id: int, action: Ac
         details={"subject": person.pseudonym, "rule": action.rule_id, "schedule": action.schedule_version},
     )
     session.flush()
+    return job
+
+
+def open_job(
+    session: Session,
+    lifecycle: Lifecycle,
+    *,
+    person_id: int,
+    subject: str,
+    schedule_version: str,
+    rule: str,
+    authorised_by: str,
+) -> DestructionJob:
+    """The journal row a destruction finishes from, with the person's cases and documents
+    counted, and every case marked destroyed: nothing can be added to them from now on."""
+    cases = session.exec(select(Case).where(Case.person_id == person_id)).all()
+    documents = session.exec(
+        select(sa.func.count()).select_from(Document).where(col(Document.case_id).in_([case.id for case in cases]))
+    ).one()
+    job = DestructionJob(
+        person_id=person_id,
+        subject=subject,
+        schedule_version=schedule_version,
+        rule=rule,
+        authorised_by=authorised_by,
+        started_at=lifecycle.clock.now(),
+        cases=len(cases),
+        documents=documents,
+    )
+    session.add(job)
+    for case in cases:
+        case.status, case.updated_at = CaseStatus.destroyed, lifecycle.clock.now()
+        session.add(case)
     return job
 
 
