@@ -146,19 +146,24 @@ def _session(request: Request, *, write: bool = False) -> AbstractContextManager
     return transaction(services.new_session) if write else services.new_session()
 
 
-def _not_found_after(request: Request, signed_in: SignedIn, refusal: NotFound, route: str) -> Response:
-    """The not-found page; a refusal (not just a missing id) is audited, in its own transaction."""
+def _audit_refusal(request: Request, user: User, refusal: NotFound, route: str) -> None:
+    """A refusal (not just a missing id) is audited as the API audits it: ids and the route,
+    in a transaction of its own (on SQLite a reader still open would block it)."""
     if getattr(refusal, "audited", False):
         services = guard.services_of(request)
         with transaction(services.new_session) as session:
             audit.record(
                 session,
                 clock=services.clock,
-                actor=audit.actor_of(signed_in.user),
+                actor=audit.actor_of(user),
                 action="request.refused",
                 outcome="refused",
                 details={"status": 404, "method": request.method, "route": route},
             )
+
+
+def _not_found_after(request: Request, signed_in: SignedIn, refusal: NotFound, route: str) -> Response:
+    _audit_refusal(request, signed_in.user, refusal, route)
     return not_found(request, signed_in)
 
 
@@ -198,9 +203,25 @@ class DateField:
         return day, None
 
 
+# The use cases' messages name the API's fields; the pages say what the form calls them.
+FIELD_WORDS = {
+    "date_of_birth": "the date of birth",
+    "referral_date": "the referral date",
+    "closed_on": "the closing date",
+    "correspondence_date": "the correspondence date",
+    "date": "the note's date",
+    "full_name": "the full name",
+    "text": "the note",
+    "outcome": "the outcome",
+}
+
+
 def _failure(error: CasevaultError) -> str:
-    """A use case's refusal as the page shows it: its message, a sentence."""
+    """A use case's refusal as the page shows it: its message, a sentence in the form's words."""
     detail = error.detail.strip()
+    field = getattr(error, "field", None)
+    if field in FIELD_WORDS and detail.startswith(field):
+        detail = FIELD_WORDS[field] + detail[len(field) :]
     return detail[:1].upper() + detail[1:]
 
 
@@ -239,7 +260,7 @@ def find_person(request: Request, signed_in: SignedInDep) -> Response:
         "officer/find_person.html",
         signed_in,
         status_code=400 if errors else 200,
-        name=name,
+        person_name=name,
         dob=born,
         asked=asked and not errors,
         people=people,
@@ -805,7 +826,8 @@ def document_statuses(request: Request, case_id: str, signed_in: SignedInDep) ->
         with _session(request) as session:
             case = casework.get_case(session, case_id=number, user=user)
             documents = casework.list_documents(session, case=case, after=None, limit=DOCUMENTS_SHOWN)
-    except NotFound:
+    except NotFound as refusal:
+        _audit_refusal(request, user, refusal, "/cases/{case_id}/documents/status")
         return missing
     return JSONResponse({"documents": [{"id": d.id, "status": d.status.value} for d in documents[:DOCUMENTS_SHOWN]]})
 
@@ -959,7 +981,8 @@ def page_image(request: Request, document_id: str, page: str, signed_in: SignedI
     try:
         with _session(request) as session:
             stored = _stored(session, document_id=number, user=user, variant=Variant.searchable)
-    except NotFound:
+    except NotFound as refusal:
+        _audit_refusal(request, user, refusal, "/documents/{document_id}/pages/{page}/image")
         return Response(status_code=404)
     pdf = b"".join(_chunks(request, stored))
     image = _draw(pdf, page_number - 1, IMAGE_WIDTHS[size])
