@@ -24,7 +24,7 @@ import pypdfium2 as pdfium
 from fastapi import APIRouter, Depends, Request
 from markupsafe import Markup, escape
 from python_multipart.multipart import MultipartParser, parse_options_header
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, SQLModel, col, func, select
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
@@ -37,6 +37,7 @@ from casevault.core.models import (
     CaseNote,
     CaseNoteVersion,
     CaseStatus,
+    Document,
     DocumentStatus,
     NoteKind,
     PageText,
@@ -146,24 +147,32 @@ def _session(request: Request, *, write: bool = False) -> AbstractContextManager
     return transaction(services.new_session) if write else services.new_session()
 
 
-def _audit_refusal(request: Request, user: User, refusal: NotFound, route: str) -> None:
-    """A refusal (not just a missing id) is audited as the API audits it: ids and the route,
-    in a transaction of its own (on SQLite a reader still open would block it)."""
-    if getattr(refusal, "audited", False):
-        services = guard.services_of(request)
-        with transaction(services.new_session) as session:
-            audit.record(
-                session,
-                clock=services.clock,
-                actor=audit.actor_of(user),
-                action="request.refused",
-                outcome="refused",
-                details={"status": 404, "method": request.method, "route": route},
-            )
+def _audit_refusal(request: Request, user: User, refusal: NotFound, row: tuple[type[SQLModel], int]) -> None:
+    """What exists but she may not see is audited as a refusal, as the API audits it: ids and
+    the route, in a transaction of its own (on SQLite a reader still open would block it).
+    A missing id is not a refusal."""
+    if not getattr(refusal, "audited", False):
+        return
+    route = getattr(request.scope.get("route"), "path", request.url.path)
+    services = guard.services_of(request)
+    with transaction(services.new_session) as session:
+        model, row_id = row
+        if session.get(model, row_id) is None:
+            return
+        audit.record(
+            session,
+            clock=services.clock,
+            actor=audit.actor_of(user),
+            action="request.refused",
+            outcome="refused",
+            details={"status": 404, "method": request.method, "route": route},
+        )
 
 
-def _not_found_after(request: Request, signed_in: SignedIn, refusal: NotFound, route: str) -> Response:
-    _audit_refusal(request, signed_in.user, refusal, route)
+def _not_found_after(
+    request: Request, signed_in: SignedIn, refusal: NotFound, row: tuple[type[SQLModel], int]
+) -> Response:
+    _audit_refusal(request, signed_in.user, refusal, row)
     return not_found(request, signed_in)
 
 
@@ -386,7 +395,7 @@ def _case_page(
             details = _case_details(session, case, user)
             _record(request, session, user, "case.read", subject_type="case", subject_id=case.id)
     except NotFound as refusal:
-        return _not_found_after(request, signed_in, refusal, "/cases/{case_id}")
+        return _not_found_after(request, signed_in, refusal, (Case, number))
     errors = errors or {}
     today = guard.services_of(request).clock.today()
     shown = {
@@ -450,7 +459,7 @@ def _case_refusal(
 ) -> Response:
     """A refused change: the not-found page for a case she may not see, else the case page saying why."""
     if isinstance(refusal, NotFound):
-        return _not_found_after(request, signed_in, refusal, request.scope.get("route").path)  # type: ignore[union-attr]  # routed requests have one
+        return _not_found_after(request, signed_in, refusal, (Case, case_id))
     return _case_page(
         request,
         signed_in,
@@ -587,7 +596,7 @@ def _note_page(
             )
             may_change = case is not None and casework.can_change_case(user, case)
     except NotFound as refusal:
-        return _not_found_after(request, signed_in, refusal, "/notes/{note_id}")
+        return _not_found_after(request, signed_in, refusal, (CaseNote, number))
     errors = errors or {}
     return render(
         request,
@@ -632,7 +641,7 @@ def amend_note(request: Request, note_id: str, signed_in: SignedInDep, form: For
             )
             case_id = note.case_id
     except NotFound as refusal:
-        return _not_found_after(request, signed_in, refusal, "/notes/{note_id}")
+        return _not_found_after(request, signed_in, refusal, (CaseNote, number))
     except CasevaultError as refusal:
         field = "amend-text" if getattr(refusal, "field", None) == "text" else "amend-reason"
         errors = {field: _failure(refusal)}
@@ -827,7 +836,7 @@ def document_statuses(request: Request, case_id: str, signed_in: SignedInDep) ->
             case = casework.get_case(session, case_id=number, user=user)
             documents = casework.list_documents(session, case=case, after=None, limit=DOCUMENTS_SHOWN)
     except NotFound as refusal:
-        _audit_refusal(request, user, refusal, "/cases/{case_id}/documents/status")
+        _audit_refusal(request, user, refusal, (Case, number))
         return missing
     return JSONResponse({"documents": [{"id": d.id, "status": d.status.value} for d in documents[:DOCUMENTS_SHOWN]]})
 
@@ -865,7 +874,7 @@ def document_page(request: Request, document_id: str, signed_in: SignedInDep) ->
                 first=first,
             )
     except NotFound as refusal:
-        return _not_found_after(request, signed_in, refusal, "/documents/{document_id}")
+        return _not_found_after(request, signed_in, refusal, (Document, number))
     if total and first > total:
         return not_found(request, signed_in)
     return render(
@@ -959,7 +968,7 @@ def download(request: Request, document_id: str, signed_in: SignedInDep, variant
         with _session(request) as session:
             stored = _stored(session, document_id=number, user=user, variant=Variant(variant))
     except NotFound as refusal:
-        return _not_found_after(request, signed_in, refusal, "/documents/{document_id}/file")
+        return _not_found_after(request, signed_in, refusal, (Document, number))
     body = _chunks(request, stored)
     with _session(request, write=True) as session:
         _record(request, session, user, "document.read", subject_type="document", subject_id=number, part=variant)
@@ -982,7 +991,7 @@ def page_image(request: Request, document_id: str, page: str, signed_in: SignedI
         with _session(request) as session:
             stored = _stored(session, document_id=number, user=user, variant=Variant.searchable)
     except NotFound as refusal:
-        _audit_refusal(request, user, refusal, "/documents/{document_id}/pages/{page}/image")
+        _audit_refusal(request, user, refusal, (Document, number))
         return Response(status_code=404)
     pdf = b"".join(_chunks(request, stored))
     image = _draw(pdf, page_number - 1, IMAGE_WIDTHS[size])
