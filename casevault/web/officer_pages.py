@@ -124,7 +124,9 @@ def _check_form(request: Request, signed_in: SignedIn, form: dict[str, str]) -> 
 
 
 def _error_list(errors: dict[str, str]) -> list[dict[str, str]]:
-    return [{"text": text, "href": f"#{field}"} for field, text in errors.items()]
+    """The error summary's entries, each linking to its field ("upload-files 2": the third
+    refused file, whose field is the file input)."""
+    return [{"text": text, "href": f"#{field.split(' ')[0]}"} for field, text in errors.items()]
 
 
 def _record(request: Request, session: Session, user: User, action: str, **details: Any) -> None:
@@ -404,6 +406,7 @@ def _case_page(
         "close-date": DateField.showing(today),
         **(values or {}),
     }
+    upload_errors = [text for field, text in errors.items() if field.split(" ")[0] == "upload-files"]
     if not uploaded and request.query_params.get("uploaded", "").isdigit():
         uploaded = int(request.query_params["uploaded"][:3])
     return render(
@@ -414,6 +417,7 @@ def _case_page(
         case=case,
         errors=errors,
         error_list=_error_list(errors),
+        upload_error=" ".join(upload_errors),
         values=shown,
         uploaded=uploaded,
         note_kinds=NOTE_KINDS,
@@ -816,10 +820,8 @@ def _accept_all(request: Request, signed_in: SignedIn, case_id: int, target: Any
             )
             accepted += 1
         except CasevaultError as refusal:
-            errors[f"upload-files-{len(errors)}"] = f"{filename}: {_failure(refusal)}"
-    if errors:
-        # Every refusal links to the file input; the ones accepted are on the case already.
-        errors = {"upload-files": " ".join(errors.values())} if len(errors) == 1 else errors
+            errors[f"upload-files {len(errors)}"] = f"{filename}: {_failure(refusal)}"
+    if errors:  # each refused file is named; the ones accepted are on the case already
         return _case_page(request, signed_in, case_id, errors=errors, values=values, status_code=422, uploaded=accepted)
     return RedirectResponse(f"/cases/{case_id}?uploaded={accepted}#documents", status_code=303)
 

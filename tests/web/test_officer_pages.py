@@ -273,13 +273,16 @@ def test_refused_files_are_named_in_the_error_summary_and_the_others_kept(
     client: TestClient, container: Services, storage: None, users, cases: dict[str, Case], scans, tmp_path: Path
 ) -> None:
     case_id = cases["officer"].id
-    junk = tmp_path / "junk.pdf"
+    junk, empty = tmp_path / "junk.pdf", tmp_path / "empty.png"
     junk.write_bytes(b"\x00\x01not a document" * 50)
+    empty.write_bytes(b"")
     sign_in(client, "olive")
-    answer = upload_files(client, case_id, [scans[0], junk])  # type: ignore[arg-type]
+    answer = upload_files(client, case_id, [junk, scans[0], empty])  # type: ignore[arg-type]
     assert answer.status_code == 422
-    [message] = error_summary(answer.text)
-    assert message.startswith("junk.pdf: ") and "PDF, JPEG, PNG" in message.upper()
+    junk_refused, empty_refused = error_summary(answer.text)
+    assert junk_refused.startswith("junk.pdf: ") and "PDF, JPEG, PNG" in junk_refused.upper()
+    assert empty_refused.startswith("empty.png: ")
+    assert answer.text.count('href="#upload-files"') == 2 and 'id="upload-files"' in answer.text
     assert "1 file was uploaded" in answer.text and "review.png" in main_text(answer.text)
 
     nothing = upload_files(client, case_id, [], day="2026-13-01", provided_by="")  # type: ignore[arg-type]
