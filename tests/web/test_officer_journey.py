@@ -15,8 +15,10 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from casevault.api.app import create_app
 from casevault.app.parts import audit_mac_key, init_storage
 from casevault.app.services import Services
+from casevault.core import casework
 from casevault.core.clock import SystemClock
-from casevault.core.models import Role
+from casevault.core.db import transaction
+from casevault.core.models import Case, Document, DocumentStatus, NoteKind, ProvidedBy, Role
 from casevault.core.settings import Settings
 from tests.e2e.servers import running_worker
 from tests.ingest.scans import save, text_strip
@@ -174,3 +176,61 @@ def _journey(browser: WebDriver, base: str, today: dt.date, scans: list[Path]) -
     browser.get(case_url)
     wait_for_heading(browser, "Sign in")
     assert "Jamie Example" not in browser.page_source
+
+
+def test_the_officers_pages_in_their_fuller_states_pass_axe(container: Services, users, cases: dict[str, Case]) -> None:
+    """States the journey does not reach: people found, a note's earlier versions, a case's
+    closings, note hits, a to-do with something in it, a form sent back with errors."""
+    init_storage(container.settings)
+    officer, case_id = users["officer"], cases["officer"].id
+    with transaction(container.new_session) as session:
+        note = casework.add_note(
+            session,
+            case=session.get(Case, case_id),  # type: ignore[arg-type]  # a stored case
+            kind=NoteKind.agreed_action,
+            text="Ask the school about therapy",
+            date=dt.date(2026, 10, 1),
+            author=officer,
+            clock=container.clock,
+        )
+        session.add(_failed_document(case_id))
+    with transaction(container.new_session) as session:
+        container.corrections.amend_note(
+            session, note_id=note.id, text="Ask the school about speech therapy", reason="Clearer", user=officer
+        )
+        container.cases.close(session, case_id=case_id, closed_on=dt.date(2026, 11, 1), outcome="Done", user=officer)
+    with transaction(container.new_session) as session:
+        container.cases.reopen(session, case_id=case_id, reason="New letter", user=officer)
+    with served(create_app(container)) as base, chromium() as browser:
+        browser.get(f"{base}/")
+        wait_for_heading(browser, "Sign in")
+        field_labelled(browser, "Username").send_keys("olive")
+        field_labelled(browser, "Password").send_keys(PASSWORD)
+        button(browser, "Sign in").click()
+        wait_for_heading(browser, "My cases")
+        for path, heading in [
+            ("/people?name=jamie&dob-day=&dob-month=&dob-year=", "Find a person"),
+            ("/people?name=&dob-day=31&dob-month=2&dob-year=2012", "Find a person"),  # errors
+            (f"/notes/{note.id}", "Agreed action"),
+            (f"/cases/{case_id}", cases["officer"].reference),
+            ("/search?q=therapy", "Search"),
+            ("/search?q=%22unclosed", "Search"),  # errors
+            ("/todo", "To do"),
+        ]:
+            browser.get(f"{base}{path}")
+            wait_for_heading(browser, heading)
+            check_page(browser)
+
+
+def _failed_document(case_id: int) -> Document:
+    return Document(
+        case_id=case_id,
+        original_filename="letter.pdf",
+        content_type="application/pdf",
+        size=10,
+        sha256="0" * 64,
+        correspondence_date=dt.date(2026, 10, 1),
+        provided_by=ProvidedBy.school,
+        status=DocumentStatus.failed,
+        failure_reason="unreadable scan",
+    )
