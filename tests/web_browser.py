@@ -17,7 +17,7 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -96,7 +96,9 @@ def check_page(browser: WebDriver) -> None:
 
 
 def wait_until(browser: WebDriver, condition: Callable[[WebDriver], object], seconds: float = PAGE_SECONDS) -> None:
-    WebDriverWait(browser, seconds, ignored_exceptions=[StaleElementReferenceException]).until(condition)
+    # A click that navigates returns at once: what the condition reads may belong to the page
+    # being replaced (stale, or "not in the document"); it is read again until the time is up.
+    WebDriverWait(browser, seconds, ignored_exceptions=[WebDriverException]).until(condition)
 
 
 def wait_for_heading(browser: WebDriver, text: str) -> None:

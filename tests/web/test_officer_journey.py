@@ -98,7 +98,7 @@ def _journey(browser: WebDriver, base: str, today: dt.date, scans: list[Path]) -
     field_labelled(browser, "Name").send_keys("Jamie Example")
     _type_date(browser, "dob", today.replace(year=today.year - 14))
     button(browser, "Find").click()
-    wait_until(browser, lambda page: "0 people found" in page.find_element(By.TAG_NAME, "main").text)
+    wait_until(browser, lambda page: "0 people found" in page.page_source)
     check_page(browser)
     _open(browser, "Open a referral for this name and date of birth", "Open a referral")
     assert browser.find_element(By.ID, "full-name").get_attribute("value") == "Jamie Example"
@@ -125,7 +125,7 @@ def _journey(browser: WebDriver, base: str, today: dt.date, scans: list[Path]) -
     _open(browser, "Search", "Search")
     field_labelled(browser, "Words to find in documents and notes").send_keys("mobility")
     button(browser, "Search").click()
-    wait_until(browser, lambda page: "Results" in page.find_element(By.TAG_NAME, "main").text)
+    wait_until(browser, lambda page: 'id="results"' in page.page_source)
     assert browser.find_element(By.TAG_NAME, "mark").text.lower() == "mobility"
     wait_until(browser, lambda page: page.execute_script("return [...document.images].every(i => i.complete)"))
     check_page(browser)
@@ -139,7 +139,7 @@ def _journey(browser: WebDriver, base: str, today: dt.date, scans: list[Path]) -
     browser.find_element(By.PARTIAL_LINK_TEXT, "Back to case").click()
     wait_for_heading(browser, "SEN-")
     button(browser, "Close case").click()  # without an outcome: the error summary says so
-    wait_until(browser, lambda page: "Enter how the case ended" in page.find_element(By.TAG_NAME, "main").text)
+    wait_until(browser, lambda page: "govuk-error-summary" in page.page_source)
     check_page(browser)
     browser.find_element(By.TAG_NAME, "body").click()  # start from the top, as a page opens
     tab_to(browser, browser.find_element(By.ID, "note-text"))
@@ -166,7 +166,7 @@ def _journey(browser: WebDriver, base: str, today: dt.date, scans: list[Path]) -
     # Close the case, look at the to-do, sign out.
     field_labelled(browser, "Outcome").send_keys("Transport arranged")
     button(browser, "Close case").click()
-    wait_for_heading(browser, "SEN-")
+    wait_until(browser, lambda page: "Reopen the case" in page.page_source)
     assert "Closed" in browser.find_element(By.CLASS_NAME, "govuk-summary-list").text
     assert "History of closings" in browser.page_source
     check_page(browser)
