@@ -141,7 +141,7 @@ def _journey(browser: WebDriver, base: str, today: dt.date, scans: list[Path]) -
     button(browser, "Close case").click()  # without an outcome: the error summary says so
     wait_until(browser, lambda page: "govuk-error-summary" in page.page_source)
     check_page(browser)
-    browser.find_element(By.TAG_NAME, "body").click()  # start from the top, as a page opens
+    # From where the page put the focus (its error summary), by Tab, typing and Enter only.
     tab_to(browser, browser.find_element(By.ID, "note-text"))
     ActionChains(browser).send_keys("Spoke to the school about transport").perform()
     tab_to(browser, button(browser, "Add note"))
