@@ -26,12 +26,13 @@ from casevault.api.routes import (
 )
 from casevault.api.security_headers import SecurityHeaders
 from casevault.app.services import Services
+from casevault.web import officer_pages
 from casevault.web.site import install_web
 
 
 def is_upload(path: str) -> bool:
-    """Document uploads are streamed and capped by their own route."""
-    return path.startswith(f"{API_PREFIX}/cases/") and path.endswith("/documents")
+    """Document uploads (the API's and the upload form's) are streamed and capped by their own route."""
+    return (path.startswith(f"{API_PREFIX}/cases/") and path.endswith("/documents")) or officer_pages.is_upload(path)
 
 
 def create_app(services: Services) -> FastAPI:

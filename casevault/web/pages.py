@@ -14,8 +14,8 @@ from starlette.templating import Jinja2Templates
 from casevault.core import audit, casework, web_sessions
 from casevault.core.auth_failures import note_failure, wait_before_trying
 from casevault.core.db import transaction
-from casevault.core.errors import NotFound, NotVisible, Unauthenticated
-from casevault.core.models import Case, Person, Role, User
+from casevault.core.errors import Unauthenticated
+from casevault.core.models import Role, User
 from casevault.core.web_sessions import SignedIn
 from casevault.web import guard
 from casevault.web.guard import SignedInDep
@@ -178,49 +178,7 @@ def my_cases(request: Request, signed_in: SignedInDep, page: str = "1") -> Respo
     )
 
 
-@router.get("/cases/{case_id}")
-def case_page(request: Request, case_id: str, signed_in: SignedInDep) -> Response:
-    """A case the user may not see answers exactly as a missing one."""
-    user = signed_in.user
-    number = int(case_id) if case_id.isascii() and case_id.isdigit() and len(case_id) <= 10 else 0
-    if user.role == Role.admin or not 1 <= number <= LARGEST_ID:
-        return not_found(request, signed_in)
-    services = guard.services_of(request)
-    case: Case | None = None
-    refused = False
-    with services.new_session() as session:
-        try:
-            case = casework.get_case(session, case_id=number, user=user)
-            details = _case_details(session, case)
-        except NotVisible:  # someone else's: answered as missing, audited as a refused probe
-            refused = True
-        except NotFound:
-            pass
-    if case is None:
-        if refused:
-            _audit_refused(request, user)  # after the read closed: on SQLite a reader would block this write
-        return not_found(request, signed_in)
-    return render(request, "case.html", signed_in, case=case, **details)
-
-
-def _case_details(session: Any, case: Case) -> dict[str, Any]:
-    officer = session.get(User, case.assigned_officer_id) if case.assigned_officer_id else None
-    person = session.get(Person, case.person_id)
-    return {"officer": officer.username if officer else None, "person": person}
-
-
-def _audit_refused(request: Request, user: User) -> None:
-    """As the API audits a refused read: ids and the route, nothing else."""
-    services = guard.services_of(request)
-    with transaction(services.new_session) as session:
-        audit.record(
-            session,
-            clock=services.clock,
-            actor=audit.actor_of(user),
-            action="request.refused",
-            outcome="refused",
-            details={"status": 404, "method": request.method, "route": "/cases/{case_id}"},
-        )
+# A case and the rest of casework: casevault.web.officer_pages.
 
 
 # --- the rest -------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -106,7 +107,8 @@ def check_page(browser: WebDriver) -> None:
 
 
 def wait_for_heading(browser: WebDriver, text: str) -> None:
-    WebDriverWait(browser, PAGE_SECONDS).until(
+    # A click that navigates returns at once: the old page's headings may go stale while they are read.
+    WebDriverWait(browser, PAGE_SECONDS, ignored_exceptions=[StaleElementReferenceException]).until(
         lambda page: any(text in heading.text for heading in page.find_elements(By.TAG_NAME, "h1"))
     )
 
