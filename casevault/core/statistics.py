@@ -164,7 +164,12 @@ def _row(period: str, values: list[int], columns: Sequence[str]) -> ReleasedRow:
         counts=dict(zip(columns, cells, strict=True)),
         total=shown(whole),
         percentages={
-            column: SUPPRESSED if cell == SUPPRESSED else percentage(value, whole)
+            column: _percent_shown(value, whole, cell)
             for column, value, cell in zip(columns, values, cells, strict=True)
         },
     )
+
+
+def _percent_shown(value: int, whole: int, cell: Shown) -> Percent:
+    percent = percentage(value, whole)
+    return SUPPRESSED if percent is not None and cell == SUPPRESSED else percent
