@@ -35,6 +35,7 @@ VALID_BODIES = {
     ("DELETE", "/api/v1/documents/{document_id}"): {"reason": "Uploaded in error."},
     ("PATCH", "/api/v1/notes/{note_id}"): {"text": "Met them.", "reason": "Typo."},
     ("POST", "/api/v1/cases/{case_id}/assign"): {"officer": "olive"},
+    ("POST", "/api/v1/people/{person_id}/notices"): {"version": "2026-1", "how": "written"},
 }
 REQUIRED_QUERY = {"q": "letter"}
 
