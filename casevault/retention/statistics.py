@@ -20,10 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 from sqlmodel import Session, col, select
 
 from casevault.core.models import Case, CaseStatus, DestroyedCaseTally, OutcomeCode, Person, ReferralSource
 from casevault.core.statistics import AGE_BANDS, By, period_label, whole_periods
+
+UNKNOWN_AGE = "unknown"  # no date of birth recorded (anonymous contact)
 
 
 class Table(str, enum.Enum):
@@ -35,7 +38,7 @@ class Table(str, enum.Enum):
 COLUMNS: dict[Table, list[str]] = {
     Table.referral_source: [source.value for source in ReferralSource],
     Table.outcome: [code.value for code in OutcomeCode],
-    Table.age_band: [band.label for band in AGE_BANDS],
+    Table.age_band: [*(band.label for band in AGE_BANDS), UNKNOWN_AGE],
 }
 
 
@@ -64,13 +67,17 @@ def _live(session: Session, table: Table, start: dt.date, end: dt.date, by: By) 
     category: Any = {
         Table.referral_source: col(Case.referral_source),
         Table.outcome: _coded(col(Case.outcome_code)),
-        Table.age_band: band_at_referral(),
+        Table.age_band: band_index_at_referral(),
     }[table]
     query = _grouped(_year(day), _quarter(day), category, by).select_from(Case)
     query = query.where(day >= start, day <= end, col(Case.status) != CaseStatus.destroyed)
-    if table is Table.age_band:
-        query = query.join(Person, col(Person.id) == col(Case.person_id))
-    return [_plain(row) for row in session.exec(query).all()]
+    if table is not Table.age_band:
+        return [_plain(row) for row in session.exec(query).all()]
+    query = query.join(Person, col(Person.id) == col(Case.person_id))
+    return [
+        (year, quarter, BAND_LABELS.get(index, UNKNOWN_AGE), number)  # None: no date of birth
+        for year, quarter, index, number in map(_plain, session.exec(query).all())
+    ]
 
 
 def _tallied(session: Session, table: Table, start: dt.date, end: dt.date, by: By) -> Grouped:
@@ -116,29 +123,56 @@ def _plain(row: Any) -> tuple[int, int | None, Any, int]:
 # --- the same arithmetic in SQL, on SQLite and PostgreSQL ----------------------------------
 
 
-def _part(name: str, day: Any) -> Any:
-    return sa.cast(sa.extract(name, day), sa.Integer)
+class _DayNumber(sa.sql.functions.FunctionElement[int]):
+    """core.statistics.day_number of a date column, in SQL: 20260301 for 1 March 2026."""
+
+    type = sa.Integer()
+    name = "day_number"
+    inherit_cache = True
 
 
-def _year(day: Any) -> Any:
-    return _part("year", day)
+@compiles(_DayNumber, "sqlite")
+def _day_number_sqlite(element: _DayNumber, compiler: Any, **kw: Any) -> str:
+    # SQLite keeps a date as its ISO text: one string function a row, not three strftime calls.
+    return f"CAST(replace({compiler.process(element.clauses, **kw)}, '-', '') AS INTEGER)"
 
 
-def _quarter(day: Any) -> Any:
-    return (_part("month", day) + 2) // 3
+@compiles(_DayNumber)
+def _day_number_default(element: _DayNumber, compiler: Any, **kw: Any) -> str:
+    return f"CAST(to_char({compiler.process(element.clauses, **kw)}, 'YYYYMMDD') AS INTEGER)"
 
 
 def _day_number(day: Any) -> Any:
-    """core.statistics.day_number in SQL."""
-    return _part("year", day) * 10_000 + _part("month", day) * 100 + _part("day", day)
+    return _DayNumber(day)
+
+
+def _year(day: Any) -> Any:
+    return _day_number(day) // 10_000
+
+
+def _quarter(day: Any) -> Any:
+    return ((_day_number(day) // 100) % 100 + 2) // 3
+
+
+# The band of each age in whole years as one character, the index in AGE_BANDS: one substr a
+# row finds it, where a CASE would subtract the dates again for each band. Ages below 0
+# (never: a referral before birth is refused) fall in the first band, 120 and above in the last.
+BELOW_ZERO = 200
+BAND_OF_AGE = "0" * BELOW_ZERO + "".join(
+    str(max(index for index, band in enumerate(AGE_BANDS) if band.from_years <= age)) for age in range(120)
+)
+BAND_LABELS = {str(index): band.label for index, band in enumerate(AGE_BANDS)} | {"": AGE_BANDS[-1].label}
+
+
+def band_index_at_referral() -> Any:
+    """The AGE_BANDS index (a character) of the person's age at the case's referral (needs Person joined)."""
+    years = (_day_number(col(Case.referral_date)) - _day_number(col(Person.date_of_birth))) // 10_000
+    return sa.func.substr(BAND_OF_AGE, years + (BELOW_ZERO + 1), 1)
 
 
 def band_at_referral() -> Any:
-    """core.statistics.age_band of the person at the case's referral, in SQL (needs Person joined)."""
-    age = _day_number(col(Case.referral_date)) - _day_number(col(Person.date_of_birth))
-    bands = list(AGE_BANDS)
-    whens = [(age < upper.from_years * 10_000, band.label) for band, upper in zip(bands, bands[1:], strict=False)]
-    return sa.case(*whens, else_=bands[-1].label)
+    """core.statistics.age_band of the person at the case's referral, as its label, in SQL."""
+    return sa.case(BAND_LABELS, value=band_index_at_referral(), else_=UNKNOWN_AGE)  # else: no date of birth
 
 
 def tally_destroyed_cases(session: Session, *, person_id: int) -> None:

@@ -102,9 +102,9 @@ def test_cases_by_age_band_at_referral(client: TestClient, headers, add_cases: A
     add_cases(9, referred=referred, born=dt.date(2014, 2, 11))  # 11 until the next day
     table = _get(client, headers["manager"], "age-band", **YEAR_2026)
     assert table.status_code == 200, table.text
-    assert table.json()["columns"] == ["0-4", "5-11", "12-15", "16-17", "18-25"]
+    assert table.json()["columns"] == ["0-4", "5-11", "12-15", "16-17", "18-25", "unknown"]
     row = _row(table.json(), "2026-Q1")
-    assert row["counts"] == {"0-4": 0, "5-11": 10, "12-15": 10, "16-17": 0, "18-25": 0}
+    assert row["counts"] == {"0-4": 0, "5-11": 10, "12-15": 10, "16-17": 0, "18-25": 0, "unknown": 0}
 
 
 @pytest.mark.parametrize(
