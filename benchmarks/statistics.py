@@ -130,11 +130,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     args = parser.parse_args()
     load_before = os.getloadavg()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        rows += bench(f"sqlite:///{Path(tmp) / 'statistics.db'}", "SQLite", cases=args.cases, runs=args.runs)
+        if not args.no_sqlite:
+            rows += bench(f"sqlite:///{Path(tmp) / 'statistics.db'}", "SQLite", cases=args.cases, runs=args.runs)
     server = os.environ.get("CASEVAULT_TEST_DATABASE_URL")
     if server:
         name = f"casevault_bench_{secrets.token_hex(4)}"

@@ -123,40 +123,60 @@ def _plain(row: Any) -> tuple[int, int | None, Any, int]:
 # --- the same arithmetic in SQL, on SQLite and PostgreSQL ----------------------------------
 
 
-class _DayNumber(sa.sql.functions.FunctionElement[int]):
-    """core.statistics.day_number of a date column, in SQL: 20260301 for 1 March 2026."""
+# Each is one construct compiled for each database, the cheapest way each has (100,000 rows
+# in well under 500 ms): SQLite keeps a date as ISO text, so string functions; PostgreSQL
+# has date parts and interval arithmetic. tests/statistics holds both to core.statistics.
 
+
+class _Year(sa.sql.functions.FunctionElement[int]):
     type = sa.Integer()
-    name = "day_number"
+    name = "year_of"
     inherit_cache = True
 
 
-@compiles(_DayNumber, "sqlite")
-def _day_number_sqlite(element: _DayNumber, compiler: Any, **kw: Any) -> str:
-    # SQLite keeps a date as its ISO text: one string function a row, not three strftime calls.
-    return f"CAST(replace({compiler.process(element.clauses, **kw)}, '-', '') AS INTEGER)"
+class _Quarter(sa.sql.functions.FunctionElement[int]):
+    type = sa.Integer()
+    name = "quarter_of"
+    inherit_cache = True
 
 
-@compiles(_DayNumber)
-def _day_number_default(element: _DayNumber, compiler: Any, **kw: Any) -> str:
-    return f"CAST(to_char({compiler.process(element.clauses, **kw)}, 'YYYYMMDD') AS INTEGER)"
+class _BandIndex(sa.sql.functions.FunctionElement[str]):
+    """The index in AGE_BANDS, as one character, of the age on a day (first argument) of
+    someone born on another (second); NULL without a date of birth."""
+
+    type = sa.String()
+    name = "band_index"
+    inherit_cache = True
 
 
-def _day_number(day: Any) -> Any:
-    return _DayNumber(day)
+def _arguments(element: Any, compiler: Any, **kw: Any) -> list[str]:
+    return [compiler.process(clause, **kw) for clause in element.clauses]
 
 
-def _year(day: Any) -> Any:
-    return _day_number(day) // 10_000
+@compiles(_Year, "sqlite")
+def _year_sqlite(element: _Year, compiler: Any, **kw: Any) -> str:
+    return f"CAST(substr({_arguments(element, compiler, **kw)[0]}, 1, 4) AS INTEGER)"
 
 
-def _quarter(day: Any) -> Any:
-    return ((_day_number(day) // 100) % 100 + 2) // 3
+@compiles(_Year)
+def _year_postgresql(element: _Year, compiler: Any, **kw: Any) -> str:
+    return f"CAST(date_part('year', {_arguments(element, compiler, **kw)[0]}) AS INTEGER)"
 
 
-# The band of each age in whole years as one character, the index in AGE_BANDS: one substr a
-# row finds it, where a CASE would subtract the dates again for each band. Ages below 0
-# (never: a referral before birth is refused) fall in the first band, 120 and above in the last.
+@compiles(_Quarter, "sqlite")
+def _quarter_sqlite(element: _Quarter, compiler: Any, **kw: Any) -> str:
+    return f"((CAST(substr({_arguments(element, compiler, **kw)[0]}, 6, 2) AS INTEGER) + 2) / 3)"
+
+
+@compiles(_Quarter)
+def _quarter_postgresql(element: _Quarter, compiler: Any, **kw: Any) -> str:
+    return f"CAST(date_part('quarter', {_arguments(element, compiler, **kw)[0]}) AS INTEGER)"
+
+
+# SQLite: the whole years between the two days as core.statistics.day_number does it (the
+# ISO text without its dashes, subtracted), then the band of each age as one character of a
+# string: one lookup, where a CASE would subtract again for each band. Ages below 0 (never:
+# a referral before birth is refused) fall in the first band, 120 and above in the last.
 BELOW_ZERO = 200
 BAND_OF_AGE = "0" * BELOW_ZERO + "".join(
     str(max(index for index, band in enumerate(AGE_BANDS) if band.from_years <= age)) for age in range(120)
@@ -164,10 +184,36 @@ BAND_OF_AGE = "0" * BELOW_ZERO + "".join(
 BAND_LABELS = {str(index): band.label for index, band in enumerate(AGE_BANDS)} | {"": AGE_BANDS[-1].label}
 
 
+@compiles(_BandIndex, "sqlite")
+def _band_index_sqlite(element: _BandIndex, compiler: Any, **kw: Any) -> str:
+    on, born = (f"CAST(replace({day}, '-', '') AS INTEGER)" for day in _arguments(element, compiler, **kw))
+    return f"substr('{BAND_OF_AGE}', ({on} - {born}) / 10000 + {BELOW_ZERO + 1}, 1)"
+
+
+@compiles(_BandIndex)
+def _band_index_postgresql(element: _BandIndex, compiler: Any, **kw: Any) -> str:
+    # Someone is N on the day when born on or before that day N years earlier (PostgreSQL takes
+    # 29 February back to the 28th in a common year: born on 29 February, N on 1 March).
+    on, born = _arguments(element, compiler, **kw)
+    bands = list(enumerate(AGE_BANDS))
+    whens = " ".join(
+        f"WHEN {born} > {on} - interval '{upper.from_years} years' THEN '{index}'"
+        for (index, _), (_, upper) in zip(bands, bands[1:], strict=False)
+    )
+    return f"CASE WHEN {born} IS NULL THEN NULL {whens} ELSE '{bands[-1][0]}' END"
+
+
+def _year(day: Any) -> Any:
+    return _Year(day)
+
+
+def _quarter(day: Any) -> Any:
+    return _Quarter(day)
+
+
 def band_index_at_referral() -> Any:
     """The AGE_BANDS index (a character) of the person's age at the case's referral (needs Person joined)."""
-    years = (_day_number(col(Case.referral_date)) - _day_number(col(Person.date_of_birth))) // 10_000
-    return sa.func.substr(BAND_OF_AGE, years + (BELOW_ZERO + 1), 1)
+    return _BandIndex(col(Case.referral_date), col(Person.date_of_birth))
 
 
 def band_at_referral() -> Any:

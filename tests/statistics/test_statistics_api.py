@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from casevault.app.services import Services
 from casevault.core.db import transaction
 from casevault.core.models import AuditEvent, DestroyedCaseTally, OutcomeCode, ReferralSource
-from casevault.core.statistics import By
+from casevault.core.statistics import By, age_band
 from casevault.retention.destroy import delete_personal_rows
 from casevault.retention.statistics import Table, count_cases
 from tests.statistics.conftest import AddCases
@@ -140,6 +140,23 @@ def test_born_on_29_february_is_a_year_older_on_1_march(container: Services, add
             session, table=Table.age_band, start=dt.date(2026, 1, 1), end=dt.date(2026, 3, 31), by=By.year
         )
     assert counted.counts == {("2026", "16-17"): 1, ("2026", "18-25"): 1}
+
+
+def test_referred_on_29_february(container: Services, add_cases: AddCases) -> None:
+    add_cases(1, referred=dt.date(2024, 2, 29), born=dt.date(2006, 3, 1))  # 18 the next day
+    add_cases(1, referred=dt.date(2024, 2, 29), born=dt.date(2006, 2, 28))  # 18 the day before
+    with container.new_session() as session:
+        counted = count_cases(
+            session, table=Table.age_band, start=dt.date(2024, 1, 1), end=dt.date(2024, 3, 31), by=By.year
+        )
+    assert counted.counts == {("2024", "16-17"): 1, ("2024", "18-25"): 1}
+    assert (
+        age_band(dt.date(2006, 3, 1), dt.date(2024, 2, 29)),
+        age_band(dt.date(2006, 2, 28), dt.date(2024, 2, 29)),
+    ) == (
+        "16-17",
+        "18-25",
+    )
 
 
 def test_csv_carries_the_same_released_numbers(client: TestClient, headers, add_cases: AddCases) -> None:
