@@ -20,8 +20,10 @@ from casevault.api.routes import (
     documents,
     holds,
     people,
+    policy,
     retention,
     search,
+    statistics,
     todo,
 )
 from casevault.api.security_headers import SecurityHeaders
@@ -51,7 +53,20 @@ def create_app(services: Services) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(health.router)  # /healthz, /readyz and /metrics: open, for probes and Prometheus
     app.include_router(metrics.router)
-    for module in (people, cases, documents, search, audit, holds, retention, certificates, corrections, todo):
+    for module in (
+        people,
+        cases,
+        documents,
+        search,
+        audit,
+        holds,
+        retention,
+        certificates,
+        corrections,
+        todo,
+        policy,
+        statistics,
+    ):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(reject_unknown_query)])
     app.include_router(docs_router(public_schema=settings.public_api_docs))
     install_web(app)  # the web pages: /, /cases, ... and their assets at /assets/

@@ -24,11 +24,14 @@ from casevault.core.models import (
     Hold,
     HoldKind,
     NoteKind,
+    NoticeMethod,
+    OutcomeCode,
     PersonBase,
     ProvidedBy,
     ReferralSource,
     Tier,
 )
+from casevault.core.statistics import By, Percent, ReleasedRow, ReleasedTable, Shown
 from casevault.retention.decide import ActionKind
 
 
@@ -62,6 +65,10 @@ class CaseCreate(Strict):
 class CaseClose(Strict):
     closed_on: LifeDate
     outcome: str = Field(min_length=1, max_length=2000)
+    outcome_code: OutcomeCode = Field(
+        description="how the case ended, for the anonymised statistics (not_recorded is only for cases closed"
+        " before codes existed)"
+    )
 
 
 class NoteCreate(CaseNoteBase, Strict):  # type: ignore[misc]  # SQLModel's own config TypedDict; pydantic merges both
@@ -87,6 +94,7 @@ class CasePublic(BaseModel):
     assigned_officer: str | None
     closed_on: dt.date | None
     outcome: str | None
+    outcome_code: OutcomeCode | None = None
     last_correspondence: dt.date | None
     archive_until: dt.date | None
     restore_problem: str | None = None  # why the last restore stopped, until one succeeds
@@ -440,3 +448,87 @@ class TodoPublic(BaseModel):
 
 
 CasePublic.model_rebuild()  # its history field names a class defined above
+
+
+# --- notices and statistics ----------------------------------------------------------------
+
+NOTICE_VERSION = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"
+
+
+class PolicyVersionPublic(BaseModel):
+    version: str
+    published_at: dt.datetime
+    sha256: str  # of the notice's text, as UTF-8
+
+
+class PolicyVersionText(PolicyVersionPublic):
+    text: str
+
+
+class NoticeCreate(Strict):
+    version: str = Field(min_length=1, max_length=32, pattern=NOTICE_VERSION, description="a published version")
+    how: NoticeMethod = Field(description="how the person, or their parent or carer, was given it")
+
+
+class NoticePublic(BaseModel):
+    id: int
+    person_id: int
+    version: str
+    how: NoticeMethod
+    recorded_by: str | None  # username
+    recorded_by_id: int
+    recorded_at: dt.datetime
+
+
+class NotificationPublic(BaseModel):
+    """Someone whose parents or carers must be told of a version (listed when it was published)."""
+
+    person_id: int
+    full_name: str
+    case_references: list[str] = Field(description="the person's active cases now")
+    listed_at: dt.datetime
+    told_at: dt.datetime | None
+    notice_id: int | None = Field(description="the notice that told them (of this version or a later one)")
+
+
+class StatisticsRow(BaseModel):
+    period: str = Field(description="2026-Q3, 2026, or total (every period)")
+    counts: dict[str, Shown] = Field(
+        description="0, [c] (1 to 7, or the row's only non-zero cell), or rounded to the nearest 5"
+    )
+    total: Shown
+    percentages: dict[str, Percent] = Field(
+        description="of the row's total; null when that is under 20, [c] where the count is"
+    )
+
+    @classmethod
+    def of(cls, row: ReleasedRow) -> StatisticsRow:
+        return cls(period=row.period, counts=row.counts, total=row.total, percentages=row.percentages)
+
+
+class StatisticsTablePublic(BaseModel):
+    """A fixed table of cases, anonymised (every count through the disclosure control)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    table: str
+    by: By
+    from_: dt.date = Field(alias="from", description="the first day counted: from widened to a whole period")
+    to: dt.date = Field(description="the last day counted: to widened to a whole period")
+    counted_by: str = Field(description="which date puts a case in a period")
+    columns: list[str]
+    rows: list[StatisticsRow]
+    total: StatisticsRow
+
+    @classmethod
+    def of(cls, released: ReleasedTable, *, table: str, by: By, start: dt.date, end: dt.date, counted_by: str) -> Self:
+        return cls(
+            table=table,
+            by=by,
+            from_=start,
+            to=end,
+            counted_by=counted_by,
+            columns=released.columns,
+            rows=[StatisticsRow.of(row) for row in released.rows],
+            total=StatisticsRow.of(released.total),
+        )

@@ -55,8 +55,8 @@ def main() -> None:
 
 
 # The command groups, each a module of its own (they import only the context above).
-from casevault.cli import audit, backup, cases, ingest, keys, processes, retention, storage, users  # noqa: E402
+from casevault.cli import audit, backup, cases, ingest, keys, policy, processes, retention, storage, users  # noqa: E402
 
-for _module in (processes, users, cases, audit, ingest, keys, retention, storage, backup):
+for _module in (processes, users, cases, audit, ingest, keys, retention, storage, backup, policy):
     for _command in _module.COMMANDS:
         cli.add_command(_command)

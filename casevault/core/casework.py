@@ -24,6 +24,7 @@ from casevault.core.models import (
     CaseStatus,
     Document,
     NoteKind,
+    OutcomeCode,
     Person,
     ReferralSource,
     Role,
@@ -309,7 +310,9 @@ def open_case(
     return case
 
 
-def close_case(session: Session, *, case: Case, closed_on: dt.date, outcome: str, clock: Clock) -> Case:
+def close_case(
+    session: Session, *, case: Case, closed_on: dt.date, outcome: str, outcome_code: OutcomeCode, clock: Clock
+) -> Case:
     if case.status != CaseStatus.open:
         raise Conflict(f"case {case.id} is {case.status.value}, not open; only an open case can be closed")
     _check_not_future(closed_on, "closed_on", clock)
@@ -317,9 +320,16 @@ def close_case(session: Session, *, case: Case, closed_on: dt.date, outcome: str
         raise InvalidInput("closed_on is before the referral date", field="closed_on")
     if not outcome.strip():
         raise InvalidInput("outcome must say how the case ended", field="outcome")
+    if outcome_code is OutcomeCode.not_recorded:
+        choices = ", ".join(code.value for code in OutcomeCode if code is not OutcomeCode.not_recorded)
+        raise InvalidInput(
+            f"outcome_code not_recorded is kept for cases closed before codes existed; choose one of {choices}",
+            field="outcome_code",
+        )
     case.status = CaseStatus.closed
     case.closed_on = closed_on
     case.outcome = outcome.strip()
+    case.outcome_code = outcome_code
     case.updated_at = clock.now()
     session.add(case)
     session.flush()

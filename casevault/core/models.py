@@ -47,6 +47,30 @@ class ReferralSource(str, enum.Enum):
     other = "other"
 
 
+class OutcomeCode(str, enum.Enum):
+    """How a case ended, from a fixed list, for the anonymised statistics (the free-text
+    outcome says the rest). ``not_recorded``: closed before codes existed; never chosen."""
+
+    advice_given = "advice_given"
+    resolved_informally = "resolved_informally"
+    ehcp_issued = "ehcp_issued"
+    tribunal = "tribunal"
+    referred_on = "referred_on"
+    no_longer_needed = "no_longer_needed"
+    withdrawn = "withdrawn"
+    other = "other"
+    not_recorded = "not_recorded"
+
+
+class NoticeMethod(str, enum.Enum):
+    """How a person (or their parent or carer) was given the policy notice."""
+
+    verbal = "verbal"
+    written = "written"
+    email = "email"
+    online = "online"
+
+
 class ProvidedBy(str, enum.Enum):
     young_person = "young_person"
     parent_carer = "parent_carer"
@@ -107,6 +131,10 @@ def new_pseudonym() -> str:
 
 def _enum(enum_type: type[enum.Enum], **column: Any) -> Any:
     return Field(sa_column=sa.Column(enum_column(enum_type), nullable=column.pop("nullable", False), **column))
+
+
+def _maybe_enum(enum_type: type[enum.Enum]) -> Any:
+    return Field(default=None, sa_column=sa.Column(enum_column(enum_type), nullable=True))
 
 
 def _when(**column: Any) -> Any:
@@ -217,6 +245,7 @@ class Case(CaseBase, table=True):
     assigned_officer_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
     closed_on: dt.date | None = None
     outcome: str | None = Field(default=None, max_length=2000)
+    outcome_code: OutcomeCode | None = _maybe_enum(OutcomeCode)
     # Derived from documents and notes, kept current by the services that add them.
     last_correspondence: dt.date | None = None
     # When a closed case's archive window ends (last correspondence + 12 months).
@@ -610,3 +639,73 @@ class CaseClosure(SQLModel, table=True):
     reopened_at: dt.datetime | None = _maybe_when()
     reopened_by: int | None = Field(default=None, foreign_key="user_account.id")
     reopen_reason: str | None = Field(default=None, max_length=2000)
+
+
+# --- policy notices ----------------------------------------------------------------------
+
+
+class PolicyVersion(SQLModel, table=True):
+    """A published version of the service's privacy notice. The notice is the service's
+    own text, not personal data: it is kept whole, with its sha256."""
+
+    __tablename__ = "policy_version"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: str = Field(max_length=32, unique=True)
+    published_at: dt.datetime = _when()
+    sha256: str = Field(max_length=64)
+    text: str
+    published_by: str = Field(max_length=64)  # an audit actor: "cli", "user:3"
+
+
+class PolicyNotice(SQLModel, table=True):
+    """A person (or their parent or carer) was given a version of the notice, and how.
+    It goes with the person when they are destroyed."""
+
+    __tablename__ = "policy_notice"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _part_of("person.id", index=True)
+    version: str = Field(max_length=32, foreign_key="policy_version.version")
+    how: NoticeMethod = _enum(NoticeMethod)
+    recorded_by: int = Field(foreign_key="user_account.id")
+    recorded_at: dt.datetime = _when()
+
+
+class PolicyNotification(SQLModel, table=True):
+    """Someone whose parents or carers must be told of a version: listed when it was
+    published (the people of active cases then), told once a notice is recorded."""
+
+    __tablename__ = "policy_notification"
+    __table_args__ = (sa.UniqueConstraint("version", "person_id", name="uq_policy_notification_person"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: str = Field(max_length=32, foreign_key="policy_version.version")
+    person_id: int = _part_of("person.id", index=True)
+    listed_at: dt.datetime = _when()
+    told_at: dt.datetime | None = _maybe_when()
+    notice_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("policy_notice.id", ondelete="SET NULL"), nullable=True),
+    )
+
+
+# --- statistics --------------------------------------------------------------------------
+
+
+class DestroyedCaseTally(SQLModel, table=True):
+    """What the anonymised statistics count of a case whose person was destroyed: no id,
+    no pseudonym, no date; bands and quarters only. Written in the destruction's transaction."""
+
+    __tablename__ = "destroyed_case_tally"
+
+    id: int | None = Field(default=None, primary_key=True)
+    referral_source: ReferralSource = _enum(ReferralSource)
+    age_band: str = Field(max_length=8)  # at referral: 0-4, 5-11, 12-15, 16-17, 18-25
+    referral_year: int
+    referral_quarter: int
+    outcome_code: OutcomeCode | None = _maybe_enum(OutcomeCode)  # None: never closed
+    closed_year: int | None = None
+    closed_quarter: int | None = None

@@ -56,6 +56,7 @@ from casevault.retention.certificates import copies_remain
 from casevault.retention.decide import Action, destruction_date
 from casevault.retention.holds import standing_hold_ids
 from casevault.retention.parts import Lifecycle
+from casevault.retention.statistics import tally_destroyed_cases
 from casevault.retention.steps import Boundary, StepHook, StepOutcome, StepOutcomeKind, no_hook
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,8 @@ ERASED_TABLES = (
     "case_closure",
     "hold",
     "consent",
+    "policy_notice",
+    "policy_notification",
     "destruction_approval",
     "case_file",
     "person",
@@ -323,7 +326,9 @@ def _delete_rows(lifecycle: Lifecycle, *, person_id: int, holder: str) -> None:
 
 
 def delete_personal_rows(session: Session, *, person_id: int) -> None:
-    """Every row about the person, children first (the full-text index follows page_text)."""
+    """Every row about the person, children first (the full-text index follows page_text).
+    The statistics keep an anonymous tally of each case; policy notices go by cascade."""
+    tally_destroyed_cases(session, person_id=person_id)
     case_ids = select(Case.id).where(Case.person_id == person_id)
     document_ids = select(Document.id).where(col(Document.case_id).in_(case_ids))
     note_ids = select(CaseNote.id).where(col(CaseNote.case_id).in_(case_ids))

@@ -66,6 +66,7 @@ def reopen_case(session: Session, *, case: Case, reason: str, user: User, clock:
     closure.reopened_at, closure.reopened_by, closure.reopen_reason = now, user.id, reason.strip()
     # Its window is counted afresh when it closes again.
     case.status, case.closed_on, case.outcome, case.archive_until = CaseStatus.open, None, None, None
+    case.outcome_code = None
     case.updated_at = now
     session.add_all([closure, case])
     session.flush()

@@ -44,7 +44,7 @@ def requests(person: dict, case: dict, document: int) -> dict[str, tuple[str, st
         "close case": (
             "POST",
             f"/api/v1/cases/{case['id']}/close",
-            {"closed_on": "2026-11-01", "outcome": "Resolved."},
+            {"closed_on": "2026-11-01", "outcome": "Resolved.", "outcome_code": "advice_given"},
         ),
         "read document": ("GET", f"/api/v1/documents/{document}", None),
         "read audit": ("GET", "/api/v1/audit", None),

@@ -21,7 +21,11 @@ DATE_RANGE = re.compile(r"dates must be between 1900-01-01 and (2199-12-31|\d{4}
 VALID_BODIES = {
     ("POST", "/api/v1/people"): {"full_name": "Sam Example", "date_of_birth": "2012-03-04"},
     ("POST", "/api/v1/cases"): {"person_id": 1, "referral_date": "2026-09-01", "referral_source": "parent_carer"},
-    ("POST", "/api/v1/cases/{case_id}/close"): {"closed_on": "2026-11-01", "outcome": "Resolved."},
+    ("POST", "/api/v1/cases/{case_id}/close"): {
+        "closed_on": "2026-11-01",
+        "outcome": "Resolved.",
+        "outcome_code": "advice_given",
+    },
     ("POST", "/api/v1/cases/{case_id}/reopen"): {"reason": "Asked again."},
     ("POST", "/api/v1/cases/{case_id}/notes"): {"kind": "progress_summary", "text": "Met.", "date": "2026-10-01"},
     ("POST", "/api/v1/holds"): {"person_id": 1, "kind": "safeguarding", "reason": "Concern."},
@@ -31,6 +35,7 @@ VALID_BODIES = {
     ("DELETE", "/api/v1/documents/{document_id}"): {"reason": "Uploaded in error."},
     ("PATCH", "/api/v1/notes/{note_id}"): {"text": "Met them.", "reason": "Typo."},
     ("POST", "/api/v1/cases/{case_id}/assign"): {"officer": "olive"},
+    ("POST", "/api/v1/people/{person_id}/notices"): {"version": "2026-1", "how": "written"},
 }
 REQUIRED_QUERY = {"q": "letter"}
 

@@ -36,7 +36,7 @@ def test_a_case_is_opened_noted_and_closed(client: TestClient, callers, person) 
 
     closed = client.post(
         f"/api/v1/cases/{case['id']}/close",
-        json={"closed_on": "2026-11-01", "outcome": "Plan agreed."},
+        json={"closed_on": "2026-11-01", "outcome": "Plan agreed.", "outcome_code": "advice_given"},
         headers=officer,
     )
     assert closed.status_code == 200
@@ -149,7 +149,7 @@ def test_unknown_ids_are_404(client: TestClient, callers) -> None:
 
 
 def test_closing_a_closed_case_is_a_conflict(client: TestClient, callers, case) -> None:
-    close = {"closed_on": "2026-11-01", "outcome": "Done."}
+    close = {"closed_on": "2026-11-01", "outcome": "Done.", "outcome_code": "advice_given"}
     assert (
         client.post(f"/api/v1/cases/{case['id']}/close", json=close, headers=callers["officer"].headers).status_code
         == 200
@@ -162,7 +162,7 @@ def test_closing_a_closed_case_is_a_conflict(client: TestClient, callers, case) 
 def test_closing_before_the_referral_is_refused(client: TestClient, callers, case) -> None:
     response = client.post(
         f"/api/v1/cases/{case['id']}/close",
-        json={"closed_on": "2026-08-01", "outcome": "x"},
+        json={"closed_on": "2026-08-01", "outcome": "x", "outcome_code": "advice_given"},
         headers=callers["officer"].headers,
     )
     assert response.status_code == 422

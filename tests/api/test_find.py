@@ -148,7 +148,9 @@ def test_an_officer_reads_the_earlier_cases_of_someone_she_supports_now(client: 
     olive, oscar = callers["officer"].headers, callers["other_officer"].headers
     earlier = _open(client, oscar, "Amelia Smith")
     client.post(
-        f"/api/v1/cases/{earlier['id']}/close", json={"closed_on": "2026-10-01", "outcome": "Done."}, headers=oscar
+        f"/api/v1/cases/{earlier['id']}/close",
+        json={"closed_on": "2026-10-01", "outcome": "Done.", "outcome_code": "advice_given"},
+        headers=oscar,
     )
     now = _open(client, olive, "Amelia Smith")
 
@@ -166,7 +168,9 @@ def test_cases_are_filtered_by_what_is_asked(client: TestClient, container: Serv
     ben = _open(client, manager, "Ben Jones", assigned_officer="oscar")
     nobody = _open(client, manager, "Cara Brown")
     closed = client.post(
-        f"/api/v1/cases/{ben['id']}/close", json={"closed_on": "2026-10-01", "outcome": "Done."}, headers=manager
+        f"/api/v1/cases/{ben['id']}/close",
+        json={"closed_on": "2026-10-01", "outcome": "Done.", "outcome_code": "advice_given"},
+        headers=manager,
     )
     assert closed.status_code == 200
 

@@ -13,9 +13,8 @@ from casevault.core.models import Case, CaseStatus
 
 
 def _close(client: TestClient, headers: dict, case_id: int, closed_on: str, outcome: str) -> dict:
-    answer = client.post(
-        f"/api/v1/cases/{case_id}/close", json={"closed_on": closed_on, "outcome": outcome}, headers=headers
-    )
+    closing = {"closed_on": closed_on, "outcome": outcome, "outcome_code": "advice_given"}
+    answer = client.post(f"/api/v1/cases/{case_id}/close", json=closing, headers=headers)
     assert answer.status_code == 200, answer.text
     return answer.json()
 

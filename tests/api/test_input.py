@@ -91,7 +91,7 @@ def test_notes_and_closing_lie_in_the_real_world(client: TestClient, container: 
     officer = callers["officer"].headers
     note = {"kind": "progress_summary", "text": "Met.", "date": day}
     assert client.post(f"/api/v1/cases/{case['id']}/notes", json=note, headers=officer).status_code == 422
-    closing = {"closed_on": day, "outcome": "Done."}
+    closing = {"closed_on": day, "outcome": "Done.", "outcome_code": "advice_given"}
     assert client.post(f"/api/v1/cases/{case['id']}/close", json=closing, headers=officer).status_code == 422
     assert _count(container, CaseNote) == 0
 

@@ -170,7 +170,7 @@ def test_upload_ocr_sweep_and_destruction_show_in_metrics(ops: tuple[Services, T
     assert (
         client.post(
             f"/api/v1/cases/{case['id']}/close",
-            json={"closed_on": "2026-11-20", "outcome": "Plan agreed."},
+            json={"closed_on": "2026-11-20", "outcome": "Plan agreed.", "outcome_code": "advice_given"},
             headers=officer,
         ).status_code
         == 200

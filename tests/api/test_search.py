@@ -193,7 +193,9 @@ def test_an_officer_reads_the_earlier_cases_of_the_people_whose_open_case_she_ha
     _document(container, earlier["id"], "old.pdf", ["The earlier placement letter."])
     _note(client, manager, earlier["id"], "Earlier placement agreed.")
     closed = client.post(
-        f"/api/v1/cases/{earlier['id']}/close", json={"closed_on": "2026-10-05", "outcome": "Placed."}, headers=manager
+        f"/api/v1/cases/{earlier['id']}/close",
+        json={"closed_on": "2026-10-05", "outcome": "Placed.", "outcome_code": "advice_given"},
+        headers=manager,
     )
     assert closed.status_code == 200, closed.text
     assert _found(client, olive.headers, "placement") == set()  # nothing of Robin's is hers yet

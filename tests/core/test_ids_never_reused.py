@@ -12,7 +12,7 @@ from casevault.app.parts import init_storage
 from casevault.app.services import Services
 from casevault.core import casework
 from casevault.core.db import transaction
-from casevault.core.models import AuditEvent, Case, Person, ReferralSource
+from casevault.core.models import AuditEvent, Case, OutcomeCode, Person, ReferralSource
 from casevault.core.settings import Settings
 from casevault.retention.destroy import destroy_person
 from casevault.retention.facts import plan
@@ -62,6 +62,7 @@ def _destroy(container: Services, person_id: int) -> None:
             case=session.exec(select(Case).where(Case.person_id == person_id)).one(),
             closed_on=dt.date(2026, 2, 1),
             outcome="Resolved.",
+            outcome_code=OutcomeCode.advice_given,
             clock=container.clock,
         )
     with container.new_session() as session:

@@ -70,7 +70,7 @@ def test_a_young_persons_life_from_referral_to_destruction(
     # --- closure and archive ---------------------------------------------------------------
     closed = backend_client.post(
         f"/api/v1/cases/{case['id']}/close",
-        json={"closed_on": "2026-11-20", "outcome": "Plan agreed."},
+        json={"closed_on": "2026-11-20", "outcome": "Plan agreed.", "outcome_code": "advice_given"},
         headers=officer,
     )
     assert closed.status_code == 200, closed.text

@@ -107,7 +107,7 @@ def test_a_worker_does_a_young_persons_lifecycle_from_referral_to_destruction(
         # --- closure; the worker's sweep archives -----------------------------------------------
         closed = client.post(
             f"/api/v1/cases/{case['id']}/close",
-            json={"closed_on": "2023-11-20", "outcome": "Plan agreed."},
+            json={"closed_on": "2023-11-20", "outcome": "Plan agreed.", "outcome_code": "advice_given"},
             headers=officer,
         )
         assert closed.status_code == 200, closed.text

@@ -97,7 +97,7 @@ def test_a_destroyed_persons_words_name_and_birth_date_are_in_no_file_after_the_
             )
         assert answer.status_code == 415, answer.text
         if person is DESTROYED:  # an open case would wait for a manager's approval
-            closure = {"closed_on": "2026-06-01", "outcome": f"Agreed with {first}."}
+            closure = {"closed_on": "2026-06-01", "outcome": f"Agreed with {first}.", "outcome_code": "advice_given"}
             assert client.post(f"/api/v1/cases/{case['id']}/close", json=closure, headers=officer).status_code == 200
 
     # The same grep finds the person while they exist (so its silence later means something),

@@ -70,7 +70,7 @@ def _first_case(api: TestClient, life: Services, headers: dict, tmp_path: Path) 
         keys += stored
     letter = {"kind": "progress_summary", "text": "The school's letter.", "date": "2026-09-10"}
     assert api.post(f"/api/v1/cases/{case['id']}/notes", json=letter, headers=headers["olive"]).status_code == 201
-    closure = {"closed_on": "2026-10-01", "outcome": "Plan agreed with the school."}
+    closure = {"closed_on": "2026-10-01", "outcome": "Plan agreed with the school.", "outcome_code": "advice_given"}
     assert api.post(f"/api/v1/cases/{case['id']}/close", json=closure, headers=headers["olive"]).status_code == 200
     return case, documents, keys
 
@@ -129,7 +129,7 @@ def test_a_re_referral_restores_the_earlier_case_closed_readable_and_archived_ag
     assert api.get(f"/api/v1/documents/{documents[0]}", headers=headers["otto"]).status_code == 404
 
     # Closing the new case keeps both outcomes; with no case open, both archive at the next sweep.
-    closure = {"closed_on": "2026-11-24", "outcome": "Support in place."}
+    closure = {"closed_on": "2026-11-24", "outcome": "Support in place.", "outcome_code": "advice_given"}
     assert api.post(f"/api/v1/cases/{second['id']}/close", json=closure, headers=headers["oscar"]).status_code == 200
     assert _case(api, headers, first["id"])["outcome"] == "Plan agreed with the school."
     assert _case(api, headers, second["id"])["outcome"] == "Support in place."

@@ -97,7 +97,7 @@ def test_no_tag_or_metadata_of_any_object_derives_from_the_date_of_birth(
         seen.extend(said)
 
     check("upload and OCR")
-    closure = {"closed_on": "2026-11-20", "outcome": "Agreed."}
+    closure = {"closed_on": "2026-11-20", "outcome": "Agreed.", "outcome_code": "advice_given"}
     closed = client.post(f"/api/v1/cases/{case['id']}/close", json=closure, headers=officer)
     assert closed.status_code == 200, closed.text
     assert run_sweep(lifecycle_of(life), dry_run=False).count(StepOutcomeKind.done) == 1

@@ -117,7 +117,7 @@ def read_case(case_id: PathId, user: Officer, session: SessionDep, services: Ser
 def close_case(
     case_id: PathId, body: CaseClose, user: Officer, session: SessionDep, services: ServicesDep
 ) -> CasePublic:
-    case = services.cases.close(session, case_id=case_id, closed_on=body.closed_on, outcome=body.outcome, user=user)
+    case = services.cases.close(session, case_id=case_id, **body.model_dump(), user=user)
     return answers.case_with_history(session, case)
 
 

@@ -12,7 +12,7 @@ from casevault.app.usecases import Parts
 from casevault.core import audit, casework
 from casevault.core.db import after_commit
 from casevault.core.errors import InvalidInput
-from casevault.core.models import Case, Person, ReferralSource, User
+from casevault.core.models import Case, OutcomeCode, Person, ReferralSource, User
 from casevault.retention.decide import check_referral_allowed, destruction_date
 from casevault.retention.history import record_closure, reopen_case
 from casevault.retention.referral import restore_on_referral
@@ -123,10 +123,14 @@ class CaseWork:
             return known  # what the referral says of their contact details is a correction, not ours to make
         return self.add_person(session, **dataclasses.asdict(named), user=user)
 
-    def close(self, session: Session, *, case_id: int, closed_on: dt.date, outcome: str, user: User) -> Case:
+    def close(
+        self, session: Session, *, case_id: int, closed_on: dt.date, outcome: str, outcome_code: OutcomeCode, user: User
+    ) -> Case:
         services = self._services
         case = casework.get_case_to_change(session, case_id=case_id, user=user)
-        casework.close_case(session, case=case, closed_on=closed_on, outcome=outcome, clock=services.clock)
+        casework.close_case(
+            session, case=case, closed_on=closed_on, outcome=outcome, outcome_code=outcome_code, clock=services.clock
+        )
         closure = record_closure(session, case=case, user=user, clock=services.clock)  # kept when reopened
         audit.record(
             session,
