@@ -40,6 +40,7 @@ from casevault.core.models import (
     Document,
     DocumentStatus,
     NoteKind,
+    OutcomeCode,
     PageText,
     Person,
     ProvidedBy,
@@ -89,6 +90,16 @@ PROVIDERS = {
     ProvidedBy.school: "School",
     ProvidedBy.professional: "Another professional",
     ProvidedBy.officer: "An officer",
+}
+OUTCOMES = {  # the coded outcome a closing records for the statistics (not_recorded is never chosen)
+    OutcomeCode.advice_given: "Advice given",
+    OutcomeCode.resolved_informally: "Resolved informally",
+    OutcomeCode.ehcp_issued: "EHC plan issued",
+    OutcomeCode.tribunal: "Went to tribunal",
+    OutcomeCode.referred_on: "Referred on",
+    OutcomeCode.no_longer_needed: "Support no longer needed",
+    OutcomeCode.withdrawn: "Withdrawn",
+    OutcomeCode.other: "Other",
 }
 SOURCES = {
     ReferralSource.parent_carer: "Parent or carer",
@@ -422,6 +433,7 @@ def _case_page(
         uploaded=uploaded,
         note_kinds=NOTE_KINDS,
         providers=PROVIDERS,
+        outcomes=OUTCOMES,
         status_tags=STATUS_TAGS,
         status_tags_json=json.dumps({status.value: tag for status, tag in STATUS_TAGS.items()}),
         max_files=MAX_FILES,
@@ -525,22 +537,28 @@ def close_case(request: Request, case_id: str, signed_in: SignedInDep, form: For
     if not _does_casework(user) or number is None:
         return not_found(request, signed_in)
     outcome, when = form.get("close-outcome", "").strip(), DateField.of(form, "close-date")
-    values = {"close-outcome": outcome, "close-date": when}
+    code = form.get("close-outcome-code", "")
+    values = {"close-outcome": outcome, "close-date": when, "close-outcome-code": code}
     errors: dict[str, str] = {}
     closed_on, problem = when.read("the closing date")
     if problem:
         errors["close-date-day"] = problem
+    outcome_code = next((choice for choice in OUTCOMES if choice.value == code), None)
+    if outcome_code is None:
+        errors["close-outcome-code"] = "Choose how the case ended"
     if not outcome:
         errors["close-outcome"] = "Enter how the case ended"
     elif len(outcome) > 2000:
         errors["close-outcome"] = "The outcome must be 2000 characters or fewer"
     if errors:
         return _case_page(request, signed_in, number, errors=errors, values=values, status_code=422)
-    assert closed_on is not None
+    assert closed_on is not None and outcome_code is not None
     services = guard.services_of(request)
     try:
         with transaction(services.new_session) as session:
-            services.cases.close(session, case_id=number, closed_on=closed_on, outcome=outcome, user=user)
+            services.cases.close(
+                session, case_id=number, closed_on=closed_on, outcome=outcome, outcome_code=outcome_code, user=user
+            )
     except CasevaultError as refusal:
         field = "close-date-day" if getattr(refusal, "field", None) == "closed_on" else "close-outcome"
         return _case_refusal(request, signed_in, number, refusal, field, values)

@@ -18,7 +18,7 @@ from casevault.app.services import Services
 from casevault.core import casework
 from casevault.core.clock import SystemClock
 from casevault.core.db import transaction
-from casevault.core.models import Case, Document, DocumentStatus, NoteKind, ProvidedBy, Role
+from casevault.core.models import Case, Document, DocumentStatus, NoteKind, OutcomeCode, ProvidedBy, Role
 from casevault.core.settings import Settings
 from tests.e2e.servers import running_worker
 from tests.ingest.scans import save, text_strip
@@ -164,6 +164,7 @@ def _journey(browser: WebDriver, base: str, today: dt.date, scans: list[Path]) -
     check_page(browser)
 
     # Close the case, look at the to-do, sign out.
+    field_labelled(browser, "Advice given").click()
     field_labelled(browser, "Outcome").send_keys("Transport arranged")
     button(browser, "Close case").click()
     wait_until(browser, lambda page: "Reopen the case" in page.page_source)
@@ -198,7 +199,14 @@ def test_the_officers_pages_in_their_fuller_states_pass_axe(container: Services,
         container.corrections.amend_note(
             session, note_id=note.id, text="Ask the school about speech therapy", reason="Clearer", user=officer
         )
-        container.cases.close(session, case_id=case_id, closed_on=dt.date(2026, 11, 1), outcome="Done", user=officer)
+        container.cases.close(
+            session,
+            case_id=case_id,
+            closed_on=dt.date(2026, 11, 1),
+            outcome="Done",
+            outcome_code=OutcomeCode.advice_given,
+            user=officer,
+        )
     with transaction(container.new_session) as session:
         container.cases.reopen(session, case_id=case_id, reason="New letter", user=officer)
     with served(create_app(container)) as base, chromium() as browser:

@@ -170,7 +170,8 @@ def test_forms_are_refused_without_their_token_or_from_another_site(
         f"/cases/{case_id}/notes": {"note-kind": "progress_summary", "note-text": "x"}
         | date_fields("note-date", "2026-11-01"),
         f"/notes/{note.id}": {"amend-text": "changed", "amend-reason": "typo"},
-        f"/cases/{case_id}/close": {"close-outcome": "done"} | date_fields("close-date", "2026-11-01"),
+        f"/cases/{case_id}/close": {"close-outcome": "done", "close-outcome-code": "advice_given"}
+        | date_fields("close-date", "2026-11-01"),
         f"/cases/{case_id}/reopen": {"reopen-reason": "again"},
     }
     for action, fields in forms.items():
@@ -394,12 +395,17 @@ def test_a_case_is_closed_then_reopened_and_its_history_kept(client: TestClient,
     case_id = cases["officer"].id
     sign_in(client, "olive")
     missing = send_form(client, f"/cases/{case_id}", f"/cases/{case_id}/close", {"close-outcome": ""})
-    assert error_summary(missing.text) == ["Enter the closing date", "Enter how the case ended"]
+    assert error_summary(missing.text) == [
+        "Enter the closing date",
+        "Choose how the case ended",
+        "Enter how the case ended",
+    ]
     closed = send_form(
         client,
         f"/cases/{case_id}",
         f"/cases/{case_id}/close",
-        {"close-outcome": "Plan agreed"} | date_fields("close-date", "2026-11-21"),
+        {"close-outcome": "Plan agreed", "close-outcome-code": "resolved_informally"}
+        | date_fields("close-date", "2026-11-21"),
     )
     assert closed.status_code == 303
     page = main_text(client.get(f"/cases/{case_id}").text)
