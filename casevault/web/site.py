@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import Scope
 
-from casevault.web import guard, pages
+from casevault.web import admin_pages, guard, manager_pages, pages
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"  # built by `make` from the pinned npm packages
@@ -57,6 +57,8 @@ def install_web(app: FastAPI) -> None:
     app.state.web_asset_version = asset_version(STATIC)
     app.mount("/assets", Assets(directory=STATIC, check_dir=False), name="assets")
     app.include_router(pages.router)
+    app.include_router(manager_pages.router)
+    app.include_router(admin_pages.router)
 
     @app.exception_handler(guard.SignInRequired)
     async def _sign_in_first(request: Request, exc: guard.SignInRequired) -> Response:
