@@ -121,3 +121,23 @@ def test_an_admin_reissues_a_token_and_revokes_a_user(client: TestClient, contai
     assert "Revoked" in client.get("/admin/users").text
     assert client.get("/api/v1/cases", headers=bearer(token)).status_code == 401
     assert sign_in(client, "olive").status_code == 400  # no longer signs in
+
+
+def test_the_first_start_prints_the_first_admins_password_once_and_she_signs_in(
+    client: TestClient, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from casevault.cli import cli
+
+    for name, value in {"DATA_DIR": settings.data_dir, "DATABASE_URL": settings.database_url}.items():
+        monkeypatch.setenv(f"CASEVAULT_{name}", str(value))
+    first = CliRunner().invoke(cli, ["init"])
+    assert first.exit_code == 0, first.output
+    password = re.search(r"password \(sign in at http://127\.0\.0\.1:8000/\): (\S+)", first.output).group(1)
+    assert re.search(r"API token: cv_\S+", first.output)
+    again = CliRunner().invoke(cli, ["init"])
+    assert again.exit_code == 0 and password not in again.output and "password" not in again.output
+
+    answer = sign_in(client, "admin", password)
+    assert (answer.status_code, answer.headers["location"]) == (303, "/admin")
