@@ -149,9 +149,13 @@ def dashboard(request: Request, signed_in: SignedInDep) -> Response:
         return pages.not_found(request, signed_in)
     services = guard.services_of(request)
     user = signed_in.user
+    # One session each: on SQLite a session holds the database once it has read, and each of
+    # these opens one of its own for the due list first.
     with services.new_session() as session:
         due = services.retention.due(session, as_of=None, within_days=DUE_SOON_DAYS)
+    with services.new_session() as session:
         todo = services.retention.todo(session, user=user)
+    with services.new_session() as session:
         re_referrals = _count(session, CASE_VIEWS["re-referrals"][1], user)
         unassigned = _count(session, CASE_VIEWS["unassigned"][1], user)
         alerts = sum(
