@@ -19,7 +19,7 @@ from casevault.app.parts import init_storage
 from casevault.app.services import Services
 from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
-from casevault.core.models import Case, ReferralSource, User
+from casevault.core.models import Case, ReferralSource, Role, User
 from tests.web_browser import (
     CHROMEDRIVER,
     CHROMIUM,
@@ -217,3 +217,23 @@ def test_an_admin_adds_an_officer_who_then_signs_in(server: str, browser: WebDri
     sign_in(browser, server, "nina", PASSWORD)
     wait_for_heading(browser, "My cases")
     check_page(browser)
+
+
+def test_the_api_docs_page_works_offline_with_authorize_and_a_file_picker(
+    server: str, browser: WebDriver, container: Services
+) -> None:
+    from tests.tokens import new_user
+
+    _, headers = new_user(container, "maya", Role.manager)
+    browser.get(f"{server}/api/v1/docs")
+    field_labelled(browser, "Your casevault token").send_keys(headers["Authorization"].removeprefix("Bearer "))
+    press(browser, "Show the API")
+    wait = WebDriverWait(browser, PAGE_SECONDS)
+    wait.until(lambda page: page.find_elements(By.CSS_SELECTOR, "button.authorize"))
+    upload = "#operations-documents-upload_document_api_v1_cases__case_id__documents_post"
+    wait.until(lambda page: page.find_elements(By.CSS_SELECTOR, upload))
+    browser.find_element(By.CSS_SELECTOR, f"{upload} .opblock-summary-control").click()
+    wait.until(lambda page: page.find_elements(By.CSS_SELECTOR, f"{upload} .try-out__btn")).pop().click()
+    wait.until(lambda page: page.find_elements(By.CSS_SELECTOR, f"{upload} input[type=file]"))
+    loaded = browser.execute_script("return performance.getEntriesByType('resource').map(entry => entry.name)")
+    assert loaded and all(url.startswith(server) for url in loaded), loaded  # nothing from outside
