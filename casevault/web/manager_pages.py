@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Form, Request
@@ -159,9 +160,7 @@ def dashboard(request: Request, signed_in: SignedInDep) -> Response:
         re_referrals = _count(session, CASE_VIEWS["re-referrals"][1], user)
         unassigned = _count(session, CASE_VIEWS["unassigned"][1], user)
         alerts = sum(
-            value
-            for (name, _), value in counters.totals(session).items()
-            if name == counters.INTEGRITY_ALERTS.name
+            value for (name, _), value in counters.totals(session).items() if name == counters.INTEGRITY_ALERTS.name
         )
     awaiting = [item for item in due.items if item.awaiting_approval]
     return pages.render(
@@ -222,7 +221,11 @@ def _case_rows(session: Session, cases: Any) -> list[dict[str, Any]]:
         session.exec(select(Person.id, Person.full_name).where(col(Person.id).in_({c.person_id for c in cases}))).all()
     )
     return [
-        {"case": case, "person_name": names.get(case.person_id, ""), "officer": officers.get(case.assigned_officer_id or 0)}
+        {
+            "case": case,
+            "person_name": names.get(case.person_id, ""),
+            "officer": officers.get(case.assigned_officer_id or 0),
+        }
         for case in cases
     ]
 
@@ -252,7 +255,12 @@ def due_list(request: Request, signed_in: SignedInDep, within_days: str = str(DU
     with services.new_session() as session:
         due = services.retention.due(session, as_of=None, within_days=days)
     audited(
-        request, signed_in.user, "retention.due.read", as_of=due.as_of.isoformat(), within_days=days, count=len(due.items)
+        request,
+        signed_in.user,
+        "retention.due.read",
+        as_of=due.as_of.isoformat(),
+        within_days=days,
+        count=len(due.items),
     )
     return pages.render(
         request,
@@ -409,7 +417,9 @@ def place(
                 target = {"case_id": case.id, "person_id": None} if on == "case" else {
                     "case_id": None, "person_id": case.person_id,
                 }  # fmt: skip
-                hold = place_hold(session, **target, kind=HoldKind(kind), reason=reason, user=user, clock=services.clock)
+                hold = place_hold(
+                    session, **target, kind=HoldKind(kind), reason=reason, user=user, clock=services.clock
+                )
                 audit.record(
                     session,
                     clock=services.clock,
@@ -443,7 +453,9 @@ def _release_page(request: Request, hold_id: str, signed_in: SignedIn, *, errors
         rows = _hold_rows(session, found)
     if not rows:
         return pages.not_found(request, signed_in)
-    return form_page(request, "manager/hold_release.html", signed_in, errors=errors, row=rows[0], hold_labels=HOLD_LABELS)
+    return form_page(
+        request, "manager/hold_release.html", signed_in, errors=errors, row=rows[0], hold_labels=HOLD_LABELS
+    )
 
 
 @router.post("/manager/holds/{hold_id}/release")
@@ -583,7 +595,9 @@ def assign(
 def handover_form(request: Request, signed_in: SignedInDep) -> Response:
     if not is_manager(signed_in):
         return pages.not_found(request, signed_in)
-    return form_page(request, "manager/handover.html", signed_in, form={}, leaving=_leaving(request), officers=_officers(request))
+    return form_page(
+        request, "manager/handover.html", signed_in, form={}, leaving=_leaving(request), officers=_officers(request)
+    )
 
 
 def _leaving(request: Request) -> list[str]:
@@ -768,8 +782,6 @@ def audit_log(request: Request, signed_in: SignedInDep) -> Response:
 
 def _link(query: dict[str, str]) -> Callable[[int], str]:
     """The address of another page of the same filtered log."""
-    from urllib.parse import urlencode
-
     kept = {key: value for key, value in query.items() if key != "page" and value}
     return lambda number: "/audit?" + urlencode({**kept, "page": number})
 
@@ -794,8 +806,8 @@ def _audit_conditions(session: Session, query: dict[str, str]) -> tuple[list[Any
     if subject:
         try:
             conditions.append(_subject_condition(session, subject))
-        except InvalidInput as problem:
-            errors["subject"] = problem.detail
+        except InvalidInput as refusal:
+            errors["subject"] = refusal.detail
     since, problem = read_date(query, "from", "The first day")
     if problem:
         errors["from"] = problem
@@ -820,10 +832,10 @@ def _subject_condition(session: Session, subject: str) -> sa.ColumnElement[bool]
         if case is None:
             raise InvalidInput("There is no case with that reference; a destroyed case is found as case and its id")
         words = ["case", str(case)]
-    if len(words) != 2 or not words[1].isdigit() or not words[0].isalpha():
+    if len(words) != 2 or not (words[1].isascii() and words[1].isdigit()) or not words[0].isalpha():
         raise InvalidInput("Enter a case reference like SEN-2026-00042, or a kind and an id like person 7")
     kind, number = words[0].lower(), words[1]
-    about = sa.and_(AuditEvent.subject_type == kind, AuditEvent.subject_id == number)
+    about = sa.and_(col(AuditEvent.subject_type) == kind, col(AuditEvent.subject_id) == number)
     details = col(AuditEvent.details)
     named = sa.or_(details.contains(f'"{kind}":{number},'), details.contains(f'"{kind}":{number}}}'))
     return sa.or_(about, named)

@@ -16,4 +16,3 @@ def test_the_served_schema_declares_bearer_tokens_and_the_upload_form(client: Te
     assert form["properties"]["file"] == {"type": "string", "format": "binary", "description": "PDF, JPEG, PNG or TIFF"}
     assert set(form["required"]) == {"file", "correspondence_date", "provided_by"}
     assert "school" in form["properties"]["provided_by"]["enum"]
-

@@ -99,7 +99,9 @@ def test_an_admin_adds_an_officer_sets_her_password_and_she_signs_in(
     assert short.status_code == 400 and "12 to 256 characters" in short.text
     differ = _send(client, f"/admin/users/{nina.id}/password", {"password": PASSWORD, "again": PASSWORD + "!"})
     assert differ.status_code == 400 and 'href="#again"' in differ.text
-    assert _send(client, f"/admin/users/{nina.id}/password", {"password": PASSWORD, "again": PASSWORD}).status_code == 303
+    assert (
+        _send(client, f"/admin/users/{nina.id}/password", {"password": PASSWORD, "again": PASSWORD}).status_code == 303
+    )
     with container.new_session() as session:
         actions = session.exec(select(AuditEvent.action, AuditEvent.actor).where(AuditEvent.subject_id == str(nina.id)))
         assert set(actions.all()) >= {("user.create", f"user:{users['admin'].id}"),

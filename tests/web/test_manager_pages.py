@@ -13,7 +13,7 @@ from casevault.app.parts import init_storage
 from casevault.app.services import Services
 from casevault.core.db import transaction
 from casevault.core.models import AuditEvent, Case, CaseStatus, Hold, User
-from tests.web_pages import ORIGIN, form_token, open_case, sign_in
+from tests.web_pages import ORIGIN, form_token, sign_in
 
 USERNAMES = {"officer": "olive", "manager": "maya", "admin": "adam"}
 MANAGER_PAGES = [
@@ -42,9 +42,7 @@ def storage(container: Services) -> None:
 
 
 @pytest.mark.parametrize("role", ["manager", "officer", "admin", "anonymous"])
-def test_each_manager_page_for_each_role(
-    client: TestClient, users, storage, case_pages: list[str], role: str
-) -> None:
+def test_each_manager_page_for_each_role(client: TestClient, users, storage, case_pages: list[str], role: str) -> None:
     if role != "anonymous":
         assert sign_in(client, USERNAMES[role]).status_code == 303
     missing = client.get("/manager/no-such-page").text if role != "anonymous" else ""
@@ -115,7 +113,9 @@ def test_every_managers_form_needs_its_token_and_this_origin(
 
 def _audit_count(container: Services) -> int:
     with container.new_session() as session:
-        return len(session.exec(select(AuditEvent.id).where(AuditEvent.action.in_(["hold.place", "case.assign"]))).all())
+        return len(
+            session.exec(select(AuditEvent.id).where(AuditEvent.action.in_(["hold.place", "case.assign"]))).all()
+        )
 
 
 def test_a_manager_places_and_releases_a_hold(
@@ -203,7 +203,7 @@ def test_the_audit_log_comes_25_rows_to_a_page(client: TestClient, users) -> Non
     first = client.get("/audit", params={"action": "web.sign_in"}).text
     assert first.count("web.sign_in") >= 25 and "action=web.sign_in&amp;page=2" in first
     second = client.get("/audit", params={"action": "web.sign_in", "page": "2"}).text
-    assert second.count("<td class=\"govuk-table__cell\">web.sign_in</td>") == 5
+    assert second.count('<td class="govuk-table__cell">web.sign_in</td>') == 5
     assert client.get("/audit", params={"page": "0"}).status_code == 404
 
 
