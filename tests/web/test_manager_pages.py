@@ -268,3 +268,30 @@ def test_a_manager_restores_an_archived_case_and_watches_it_come_back(
     assert 'data-watch-status="closed"' in client.get(f"/manager/cases/{case.id}/restore").text
     with container.new_session() as session:
         assert session.get(Case, case.id).status == CaseStatus.closed
+
+
+def test_the_dashboard_counts_what_needs_a_manager(
+    client: TestClient, container: Services, clock, users, cases: dict[str, Case], storage
+) -> None:
+    from casevault.core import counters
+    from casevault.core.models import Document, DocumentStatus, ProvidedBy
+
+    due = _due_for_destruction(container, clock, users["officer"])
+    with transaction(container.new_session) as session:
+        counters.add(session, counters.INTEGRITY_ALERTS.name, label="download")
+        session.add(
+            Document(case_id=cases["officer"].id, original_filename="scan.pdf", content_type="application/pdf", size=1,
+                     sha256="1" * 64, correspondence_date=dt.date(2026, 9, 2), provided_by=ProvidedBy.school,
+                     status=DocumentStatus.failed, failure_reason="unreadable")
+        )  # fmt: skip
+        session.get(Case, cases["other_officer"].id).re_referral = True
+    sign_in(client, "maya")
+    page = client.get("/manager").text
+    rows = dict(re.findall(r'<th scope="row" class="govuk-table__header">(.*?)</th>\s*<td[^>]*>(\d+)</td>', page, re.S))
+    counted = {re.sub(r"<[^>]+>", "", key).strip(): int(value) for key, value in rows.items()}
+    assert counted["Awaiting your approval"] == 1 and counted["Documents whose OCR failed"] == 1
+    assert counted["Re-referrals (open)"] == 1 and counted["Standing holds"] == 0
+    assert counted["Integrity alerts (stored objects that failed their check)"] == 1
+    assert "A stored object failed its integrity check" in page and due.reference in client.get("/manager/due").text
+    assert cases["other_officer"].reference in client.get("/manager/cases?show=re-referrals").text
+    assert client.get("/manager/certificates/1").status_code == 404  # nothing destroyed yet
