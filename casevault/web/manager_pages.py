@@ -737,7 +737,7 @@ def audit_log(request: Request, signed_in: SignedInDep) -> Response:
         return pages.not_found(request, signed_in)
     services = guard.services_of(request)
     with services.new_session() as session:
-        conditions, errors = _audit_conditions(session, query)
+        conditions, errors = _audit_conditions(session, query, by_reference=signed_in.user.role == Role.manager)
         events: list[AuditEvent] = []
         names: dict[int, str] = {}
         if not errors:
@@ -791,7 +791,9 @@ def _user_id(actor: str) -> int | None:
     return int(number) if kind == "user" and number.isdigit() else None
 
 
-def _audit_conditions(session: Session, query: dict[str, str]) -> tuple[list[Any], dict[str, str]]:
+def _audit_conditions(
+    session: Session, query: dict[str, str], *, by_reference: bool
+) -> tuple[list[Any], dict[str, str]]:
     conditions: list[Any] = []
     errors: dict[str, str] = {}
     who = query.get("who", "").strip()
@@ -805,7 +807,7 @@ def _audit_conditions(session: Session, query: dict[str, str]) -> tuple[list[Any
     subject = query.get("subject", "").strip()
     if subject:
         try:
-            conditions.append(_subject_condition(session, subject))
+            conditions.append(_subject_condition(session, subject, by_reference=by_reference))
         except InvalidInput as refusal:
             errors["subject"] = refusal.detail
     since, problem = read_date(query, "from", "The first day")
@@ -823,11 +825,13 @@ def _audit_conditions(session: Session, query: dict[str, str]) -> tuple[list[Any
     return conditions, errors
 
 
-def _subject_condition(session: Session, subject: str) -> sa.ColumnElement[bool]:
-    """A case reference (SEN-2026-00042), ``case 12``, ``person 7``, or any ``<kind> <id>``
-    the log names: rows about it, and rows whose details name it."""
+def _subject_condition(session: Session, subject: str, *, by_reference: bool) -> sa.ColumnElement[bool]:
+    """A case reference (SEN-2026-00042; managers, who see cases), ``case 12``, ``person 7``, or
+    any ``<kind> <id>`` the log names: rows about it, and rows whose details name it."""
     words = subject.replace(":", " ").split()
     if len(words) == 1 and "-" in subject:
+        if not by_reference:  # admins do no casework: not even which references exist
+            raise InvalidInput("Enter a kind and an id, like case 12 or person 7")
         case = session.exec(select(Case.id).where(Case.reference == subject.upper())).first()
         if case is None:
             raise InvalidInput("There is no case with that reference; a destroyed case is found as case and its id")

@@ -295,3 +295,12 @@ def test_the_dashboard_counts_what_needs_a_manager(
     assert "A stored object failed its integrity check" in page and due.reference in client.get("/manager/due").text
     assert cases["other_officer"].reference in client.get("/manager/cases?show=re-referrals").text
     assert client.get("/manager/certificates/1").status_code == 404  # nothing destroyed yet
+
+
+def test_admins_filter_the_audit_log_by_ids_not_case_references(
+    client: TestClient, users, cases: dict[str, Case]
+) -> None:
+    sign_in(client, "adam")
+    refused = client.get("/audit", params={"subject": cases["officer"].reference})
+    assert refused.status_code == 400 and "like case 12 or person 7" in refused.text
+    assert client.get("/audit", params={"subject": f"case {cases['officer'].id}"}).status_code == 200
