@@ -304,3 +304,22 @@ def test_admins_filter_the_audit_log_by_ids_not_case_references(
     refused = client.get("/audit", params={"subject": cases["officer"].reference})
     assert refused.status_code == 400 and "like case 12 or person 7" in refused.text
     assert client.get("/audit", params={"subject": f"case {cases['officer'].id}"}).status_code == 200
+
+
+@pytest.mark.parametrize("role", ["officer", "admin"])
+def test_a_managers_form_sent_by_anyone_else_answers_not_found_and_changes_nothing(
+    client: TestClient, container: Services, users, cases: dict[str, Case], storage, role: str
+) -> None:
+    sign_in(client, USERNAMES[role])
+    token = form_token(client.get("/accessibility").text)  # the sign-out form's: her own session's token
+    olive = cases["officer"]
+    forms = _forms(cases, hold_id=1, person_id=olive.person_id)
+    for path, form in forms.items():
+        answer = client.post(path, data={"csrf_token": token, **form}, headers=ORIGIN, follow_redirects=False)
+        assert answer.status_code == 404, path
+    with container.new_session() as session:
+        assert session.exec(select(Hold)).all() == []
+        assert {case.assigned_officer_id for case in session.exec(select(Case))} == {
+            users["officer"].id,
+            users["other_officer"].id,
+        }
