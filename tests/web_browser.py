@@ -20,6 +20,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from casevault.api.app import create_app
@@ -105,7 +106,10 @@ def field_labelled(browser: WebDriver, label: str) -> WebElement:
 
 
 def press(browser: WebDriver, text: str) -> None:
+    """Press a form's button and wait for the page it sends back (which may look the same)."""
+    page = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.XPATH, f"//button[normalize-space()='{text}']").click()
+    WebDriverWait(browser, PAGE_SECONDS).until(staleness_of(page))
 
 
 def sign_in(browser: WebDriver, base: str, username: str, password: str) -> None:
