@@ -1,7 +1,6 @@
 """Helpers for browser journeys: casevault served by uvicorn on a loopback port, Debian's
 chromium driven by Selenium, and axe-core's check of each page (WCAG 2.0, 2.1 and 2.2 A
-and AA) with the browser's console kept clean. As tests/web/test_browser.py does it, for
-journeys in other test modules."""
+and AA) with the browser's console kept clean, for the journeys of every test module."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import uvicorn
@@ -24,7 +23,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
+
+from casevault.api.app import create_app
+from casevault.app.services import Services
 
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -122,3 +125,23 @@ def tab_to(browser: WebDriver, element: WebElement, most: int = 80) -> None:
             return
         ActionChains(browser).send_keys(Keys.TAB).perform()
     raise AssertionError(f"{element.get_attribute('id') or element.text!r} is not reachable by Tab")
+
+
+def serving(services: Services) -> AbstractContextManager[str]:
+    """casevault itself, as ``create_app`` builds it, served as ``served`` serves an app."""
+    return served(create_app(services))
+
+
+def press(browser: WebDriver, text: str) -> None:
+    """Press a form's button and wait for the page it sends back (which may look the same)."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    button(browser, text).click()
+    WebDriverWait(browser, PAGE_SECONDS).until(staleness_of(page))
+
+
+def sign_in(browser: WebDriver, base: str, username: str, password: str) -> None:
+    browser.get(f"{base}/")
+    wait_for_heading(browser, "Sign in")
+    field_labelled(browser, "Username").send_keys(username)
+    field_labelled(browser, "Password").send_keys(password)
+    press(browser, "Sign in")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
@@ -44,7 +45,7 @@ def docs_router(*, public_schema: bool) -> APIRouter:
 
     @router.get(OPENAPI_URL, dependencies=any_user)
     def openapi(request: Request) -> JSONResponse:
-        return JSONResponse(request.app.openapi())
+        return JSONResponse(with_bearer_auth(request.app.openapi()))
 
     @router.get(DOCS_URL, response_class=HTMLResponse)
     def docs_page() -> HTMLResponse:
@@ -58,6 +59,13 @@ def docs_router(*, public_schema: bool) -> APIRouter:
         return FileResponse(path, media_type=media_type)
 
     return router
+
+
+def with_bearer_auth(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema saying every operation takes a bearer token, so Swagger UI shows its
+    Authorize button (the token typed in above the page is sent as well)."""
+    components = {**schema.get("components", {}), "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}}
+    return {**schema, "components": components, "security": [{"bearer": []}]}
 
 
 def _page(*, public_schema: bool) -> str:

@@ -6,18 +6,24 @@ import functools
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from casevault.cli.context import services
 
+if TYPE_CHECKING:
+    from casevault.app.bootstrap import FirstAdmin
+
 log = logging.getLogger("casevault")
 
 
-def _say_first_admin(token: str | None) -> None:
-    if token:
-        click.echo("Created the first admin user 'admin'. Its token, shown only this once:")
-        click.echo(f"  {token}")
+def _say_first_admin(admin: FirstAdmin | None) -> None:
+    if admin:
+        settings = services().settings
+        click.echo(f"Created the first admin user {admin.username!r}; shown only this once, keep them:")
+        click.echo(f"  password (sign in at http://{settings.host}:{settings.port}/): {admin.password}")
+        click.echo(f"  API token: {admin.token}")
 
 
 @click.command()

@@ -26,8 +26,34 @@ from casevault.core.models import Case, Document, DocumentStatus, Person, Provid
 
 router = APIRouter(tags=["documents"])
 
+# The upload reads its body by hand (streamed, capped, timed), so FastAPI cannot see its form:
+# declared here, so the schema shows it and Swagger UI offers a file picker.
+UPLOAD_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file", "correspondence_date", "provided_by"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "PDF, JPEG, PNG or TIFF"},
+                        "correspondence_date": {"type": "string", "format": "date"},
+                        "provided_by": {"type": "string", "enum": [member.value for member in ProvidedBy]},
+                    },
+                }
+            }
+        },
+    }
+}
 
-@router.post("/cases/{case_id}/documents", status_code=202, responses={202: {"model": DocumentPublic}})
+
+@router.post(
+    "/cases/{case_id}/documents",
+    status_code=202,
+    responses={202: {"model": DocumentPublic}},
+    openapi_extra=UPLOAD_FORM,
+)
 async def upload_document(case_id: PathId, request: Request, user: Officer, services: ServicesDep) -> JSONResponse:
     """multipart/form-data: `file`, `correspondence_date` (YYYY-MM-DD), `provided_by`.
 
