@@ -19,7 +19,7 @@ from casevault.app.parts import init_storage
 from casevault.app.services import Services
 from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
-from casevault.core.models import Case, ReferralSource, Role, User
+from casevault.core.models import Case, OutcomeCode, ReferralSource, Role, User
 from tests.web_browser import (
     CHROMEDRIVER,
     CHROMIUM,
@@ -83,7 +83,14 @@ def lifecycle_cases(container: Services, clock: FixedClock, users: dict[str, Use
     clock.set(dt.date(2026, 11, 24))
     sam = _open(container, olive, "Sam Example", dt.date(2012, 3, 4))
     with transaction(container.new_session) as session:
-        container.cases.close(session, case_id=sam.id, closed_on=dt.date(2026, 10, 1), outcome="Done.", user=olive)
+        container.cases.close(
+            session,
+            case_id=sam.id,
+            closed_on=dt.date(2026, 10, 1),
+            outcome="Done.",
+            outcome_code=OutcomeCode.advice_given,
+            user=olive,
+        )
     init_storage(container.settings)
     container.retention.sweep(dry_run=False)  # archives Sam's case; Robin's destruction waits
     return {"robin": robin, "sam": sam}

@@ -12,7 +12,7 @@ from sqlmodel import select
 from casevault.app.parts import init_storage
 from casevault.app.services import Services
 from casevault.core.db import transaction
-from casevault.core.models import AuditEvent, Case, CaseStatus, Hold, User
+from casevault.core.models import AuditEvent, Case, CaseStatus, Hold, OutcomeCode, User
 from tests.web_pages import ORIGIN, form_token, sign_in
 
 USERNAMES = {"officer": "olive", "manager": "maya", "admin": "adam"}
@@ -250,8 +250,14 @@ def test_a_manager_restores_an_archived_case_and_watches_it_come_back(
 ) -> None:
     case = open_case_born(container, users["officer"], dt.date(2012, 3, 4))
     with transaction(container.new_session) as session:
-        container.cases.close(session, case_id=case.id, closed_on=dt.date(2026, 10, 1), outcome="Resolved.",
-                              user=users["officer"])  # fmt: skip
+        container.cases.close(
+            session,
+            case_id=case.id,
+            closed_on=dt.date(2026, 10, 1),
+            outcome="Resolved.",
+            outcome_code=OutcomeCode.advice_given,
+            user=users["officer"],
+        )
     container.retention.sweep(dry_run=False)
     sign_in(client, "maya")
     assert case.reference in client.get("/manager/cases?show=archived").text
