@@ -16,7 +16,9 @@ from casevault.api.routes import (
     audit,
     cases,
     certificates,
+    consents,
     corrections,
+    disclosures,
     documents,
     holds,
     people,
@@ -50,7 +52,8 @@ def create_app(services: Services) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(health.router)  # /healthz, /readyz and /metrics: open, for probes and Prometheus
     app.include_router(metrics.router)
-    for module in (people, cases, documents, search, audit, holds, retention, certificates, corrections, todo):
+    routers = (people, cases, documents, search, audit, holds, retention, certificates, corrections, todo)
+    for module in (*routers, consents, disclosures):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(reject_unknown_query)])
     app.include_router(docs_router(public_schema=settings.public_api_docs))
     install_web(app)  # the web pages: /, /cases, ... and their assets at /assets/

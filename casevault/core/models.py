@@ -695,5 +695,7 @@ class Disclosure(SQLModel, table=True):
     withheld: str = Field(default="")  # ids withheld, comma-separated
     recorded_by: int = Field(foreign_key="user_account.id")
     recorded_at: dt.datetime = _when()
+    # Without consent (an exception): a second person, a manager, approves it.
     approved_by: int | None = Field(default=None, foreign_key="user_account.id")
+    approved_at: dt.datetime | None = _maybe_when()
     hold_id: int | None = None  # the safeguarding hold an exception placed

@@ -7,11 +7,11 @@ Revision ID: 0015
 Revises: 0014
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import casevault.core.types
+from alembic import op
 
+import casevault.core.types
 
 revision = "0015"
 down_revision = "0014"
@@ -88,6 +88,7 @@ def upgrade() -> None:
         sa.Column("recorded_by", sa.Integer(), nullable=False),
         sa.Column("recorded_at", _when(), nullable=False),
         sa.Column("approved_by", sa.Integer(), nullable=True),
+        sa.Column("approved_at", _when(), nullable=True),
         sa.Column("hold_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["case_id"], ["case_file.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["recorded_by"], ["user_account.id"]),
