@@ -103,6 +103,7 @@ class CasePublic(BaseModel):
     archive_until: dt.date | None
     restore_problem: str | None = None  # why the last restore stopped, until one succeeds
     re_referral: bool = False  # opened for someone already known, with earlier cases
+    referral_declined: bool = False  # a third party's referral declined without the family's permission
     created_at: dt.datetime
     history: list[CaseClosurePublic] = []  # every closing, oldest first (filled when one case is read)
 

@@ -250,6 +250,8 @@ class Case(CaseBase, table=True):
     restore_problem: str | None = Field(default=None, max_length=300)
     # Opened for someone already known, with earlier cases: managers review these.
     re_referral: bool = Field(default=False)
+    # A third party's referral a manager declined without the family's permission (migration 0015).
+    referral_declined: bool = Field(default=False)
     created_at: dt.datetime = _when()
     updated_at: dt.datetime = _when()
 

@@ -220,3 +220,22 @@ def test_the_young_persons_own_consent_is_on_the_to_do_at_12_and_16(
     reviews = client.get(f"{API}/me/todo", headers=olive).json()["consent_reviews"]["items"]
     assert [item["age"] for item in reviews] == ([due] if due else [])
     assert client.get(f"{API}/me/todo", headers=headers["oscar"]).json()["consent_reviews"]["items"] == []
+
+
+def test_a_manager_declines_a_referral_that_awaits_permission(client: TestClient, headers, storage) -> None:
+    olive = headers["olive"]
+    person = _person(client, olive, consent=BY_MOTHER)
+    case = _case(client, olive, person["id"], source="other")
+    path = f"{API}/cases/{case['id']}/decline-referral"
+    assert client.post(path, headers=olive).status_code == 403
+    assert client.post(path, headers=headers["adam"]).status_code == 403
+
+    declined = client.post(path, headers=headers["maya"])
+
+    assert declined.status_code == 200, declined.text
+    assert declined.json()["status"] == "closed" and declined.json()["referral_declined"] is True
+    assert client.get(f"{API}/me/todo", headers=olive).json()["awaiting_permission"]["total"] == 0
+    assert client.post(path, headers=headers["maya"]).status_code == 409
+    with_permission = _case(client, olive, person["id"], source="parent_carer")
+    refused = client.post(f"{API}/cases/{with_permission['id']}/decline-referral", headers=headers["maya"])
+    assert refused.status_code == 409

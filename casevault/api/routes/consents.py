@@ -10,6 +10,7 @@ from casevault.api.paging import Cursor, Limit, Page, decode_cursor, page_of
 from casevault.api.schemas import (
     AccessRefusalPublic,
     AccessRefusalSet,
+    CasePublic,
     ConsentGiven,
     ConsentList,
     ConsentPublic,
@@ -105,3 +106,11 @@ def set_access_refusal(
         user=user,
     )
     return AccessRefusalPublic.of(person_id, row)
+
+
+@router.post("/cases/{case_id}/decline-referral", response_model=CasePublic)
+def decline_referral(case_id: PathId, user: Manager, session: SessionDep, services: ServicesDep) -> CasePublic:
+    """Decline a third party's referral that awaits the family's permission: the case closes,
+    marked declined."""
+    case = services.consents.decline_referral(session, case_id=case_id, user=user)
+    return CasePublic.of(case, officer=None)

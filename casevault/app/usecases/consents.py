@@ -20,6 +20,7 @@ from casevault.core.errors import Conflict, Forbidden, InvalidInput, NotVisible
 from casevault.core.models import (
     AccessRefusal,
     Case,
+    CaseStatus,
     Consent,
     ConsentMethod,
     ConsentScope,
@@ -31,8 +32,10 @@ from casevault.core.models import (
     User,
 )
 from casevault.core.release import EXCEPTIONS, Basis, Item, Recipient, Release, Subject, may_release
+from casevault.retention.history import record_closure
 
 log = logging.getLogger(__name__)
+DECLINED = "Referral declined: no permission from the young person or their parent or carer."
 
 
 class ConsentWork:
@@ -109,6 +112,29 @@ class ConsentWork:
         people = session.exec(select(Person).where(col(Person.id).in_(ids)).order_by(col(Person.id))).all()
         self._audit(session, user, "consent.storage_withdrawn.list", "person", None, count=min(len(ids), limit))
         return people
+
+    # --- a third party's referral -------------------------------------------------------
+
+    def decline_referral(self, session: Session, *, case_id: int, user: User) -> Case:
+        """A manager declines a third party's referral that has no permission: the case is
+        closed and marked declined; nothing can have been uploaded to it."""
+        services = self._services
+        case = session.get(Case, case_id)
+        if case is None:
+            raise NotVisible(f"no case with id {case_id}")
+        scopes = consent.standing_scopes(session, person_id=case.person_id)
+        if case.status is not CaseStatus.open or not consent.awaiting_permission(case, scopes):
+            raise Conflict(
+                f"case {case.id} is not a referral awaiting permission; only such a referral can be declined"
+            )
+        casework.close_case(
+            session, case=case, closed_on=services.clock.today(), outcome=DECLINED, clock=services.clock
+        )
+        case.referral_declined = True
+        session.add(case)
+        closure = record_closure(session, case=case, user=user, clock=services.clock)
+        self._audit(session, user, "referral.decline", "case", case.id, closure=closure.id)
+        return case
 
     # --- the young person's say ---------------------------------------------------------
 

@@ -55,6 +55,10 @@ def upgrade() -> None:
     # SQLite's table is not rebuilt and keeps its AUTOINCREMENT.
     for name, column_type in CONSENT_COLUMNS:
         op.add_column("consent", sa.Column(name, column_type(), nullable=True))
+    op.add_column(
+        "case_file",
+        sa.Column("referral_declined", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     op.create_table(
         "access_refusal",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -103,5 +107,6 @@ def downgrade() -> None:
     op.drop_table("disclosure")
     op.drop_index(op.f("ix_access_refusal_person_id"), table_name="access_refusal")
     op.drop_table("access_refusal")
+    op.drop_column("case_file", "referral_declined")
     for name, _type in reversed(CONSENT_COLUMNS):
         op.drop_column("consent", name)  # SQLite 3.35+ drops a column in place
