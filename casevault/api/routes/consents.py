@@ -49,7 +49,7 @@ def list_consents(
 ) -> Page[ConsentPublic]:
     """A person's consents, withdrawn ones too, oldest first."""
     key = decode_cursor(cursor)
-    rows = services.consents.list(
+    rows = services.consents.listed(
         session, person_id=person_id, user=user, after=int(key[0]) if key else None, limit=limit
     )
     shaped = {row.id: public for row, public in zip(rows, _publics(session, list(rows)), strict=True)}

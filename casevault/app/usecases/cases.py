@@ -141,7 +141,11 @@ class CaseWork:
         assert named is not None
         known = casework.find_known_person(session, full_name=named.full_name, date_of_birth=named.date_of_birth)
         if known is not None:
-            return known  # what the referral says of their contact details is a correction, not ours to make
+            # What the referral says of their contact details is a correction, not ours to make;
+            # a consent given now is theirs, and goes in the register.
+            if consent_given is not None:
+                record_consents(session, person=known, given=consent_given, user=user, clock=self._services.clock)
+            return known
         return self.add_person(
             session,
             full_name=named.full_name,

@@ -67,7 +67,9 @@ class ConsentWork:
         person = casework.get_person(session, person_id=person_id, user=user)
         return record_consents(session, person=person, given=given, user=user, clock=self._services.clock)
 
-    def list(self, session: Session, *, person_id: int, user: User, after: int | None, limit: int) -> Sequence[Consent]:
+    def listed(
+        self, session: Session, *, person_id: int, user: User, after: int | None, limit: int
+    ) -> Sequence[Consent]:
         person = casework.get_person(session, person_id=person_id, user=user)
         rows = consent.consents_of(session, person_id=person_id, after=after, limit=limit)
         self._audit(session, user, "consent.list", "person", person.id, count=min(len(rows), limit))
