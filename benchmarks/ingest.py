@@ -504,7 +504,13 @@ class Deployment:
             time.sleep(0.2)
         self.client = TestClient(create_app(self.container))
         person = self.client.post(
-            "/api/v1/people", json={"full_name": "Bench Person", "date_of_birth": "2012-01-01"}, headers=self.headers
+            "/api/v1/people",
+            json={
+                "full_name": "Bench Person",
+                "date_of_birth": "2012-01-01",
+                "consent": {"given_by": "young_person", "how": "verbal"},
+            },
+            headers=self.headers,
         ).json()
         self.case = self.client.post(
             "/api/v1/cases",

@@ -261,7 +261,12 @@ def client(stack: Stack, token: str, uploads: list[Path], outcome: Outcome) -> N
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=stack.url, headers=headers, timeout=120) as http:
         person = http.post(
-            "/api/v1/people", json={"full_name": "Load Test Person", "date_of_birth": "2012-01-01"}
+            "/api/v1/people",
+            json={
+                "full_name": "Load Test Person",
+                "date_of_birth": "2012-01-01",
+                "consent": {"given_by": "young_person", "how": "verbal"},
+            },
         ).json()
         case = http.post(
             "/api/v1/cases",

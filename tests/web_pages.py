@@ -11,8 +11,9 @@ from fastapi.testclient import TestClient
 
 from casevault.app.services import Services
 from casevault.core import web_sessions
+from casevault.core.consent import Given
 from casevault.core.db import transaction
-from casevault.core.models import Case, ReferralSource, Role, User
+from casevault.core.models import Case, ConsentGiver, ConsentMethod, ConsentScope, ReferralSource, Role, User
 from tests.tokens import new_user
 
 PASSWORD = "a long enough passphrase"
@@ -51,7 +52,16 @@ def open_case(services: Services, officer: User, full_name: str) -> Case:
     """As an officer opens one for herself, through the use cases the API calls."""
     with transaction(services.new_session) as session:
         person = services.cases.add_person(
-            session, full_name=full_name, date_of_birth=dt.date(2012, 3, 4), contact_details=None, user=officer
+            session,
+            full_name=full_name,
+            date_of_birth=dt.date(2012, 3, 4),
+            contact_details=None,
+            consent_given=Given(
+                scopes=(ConsentScope.record_personal_details,),
+                given_by=ConsentGiver.young_person,
+                method=ConsentMethod.verbal,
+            ),
+            user=officer,
         )
         return services.cases.open(
             session,

@@ -16,7 +16,9 @@ from casevault.api.routes import (
     audit,
     cases,
     certificates,
+    consents,
     corrections,
+    disclosures,
     documents,
     holds,
     people,
@@ -66,6 +68,8 @@ def create_app(services: Services) -> FastAPI:
         todo,
         policy,
         statistics,
+        consents,
+        disclosures,
     ):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(reject_unknown_query)])
     app.include_router(docs_router(public_schema=settings.public_api_docs))

@@ -5,24 +5,32 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from casevault.api.bounds import BodyId, LifeDate, Name
+from casevault.api.bounds import BodyId, LifeDate, Name, RealDate
+from casevault.core.consent import Given
 from casevault.core.models import (
+    AccessRefusal,
     Case,
     CaseNote,
     CaseNoteBase,
     CaseNoteVersion,
     CaseStatus,
+    Consent,
+    ConsentGiver,
+    ConsentMethod,
+    ConsentScope,
     DestructionCertificate,
+    Disclosure,
     Document,
     DocumentDisposal,
     DocumentStatus,
     Hold,
     HoldKind,
+    LawfulBasis,
     NoteKind,
     NoticeMethod,
     OutcomeCode,
@@ -31,6 +39,7 @@ from casevault.core.models import (
     ReferralSource,
     Tier,
 )
+from casevault.core.release import Basis, Recipient
 from casevault.core.statistics import By, Percent, ReleasedRow, ReleasedTable, Shown
 from casevault.retention.decide import ActionKind
 
@@ -42,6 +51,9 @@ class Strict(BaseModel):
 class PersonCreate(PersonBase, Strict):  # type: ignore[misc]  # SQLModel's own config TypedDict; pydantic merges both
     full_name: Name = Field(min_length=1, max_length=200)
     date_of_birth: LifeDate
+    consent: ConsentGiven | None = Field(
+        default=None, description="the permission to record them (record_personal_details), given now; required"
+    )
 
 
 class CaseCreate(Strict):
@@ -99,6 +111,7 @@ class CasePublic(BaseModel):
     archive_until: dt.date | None
     restore_problem: str | None = None  # why the last restore stopped, until one succeeds
     re_referral: bool = False  # opened for someone already known, with earlier cases
+    referral_declined: bool = False  # a third party's referral declined without the family's permission
     created_at: dt.datetime
     history: list[CaseClosurePublic] = []  # every closing, oldest first (filled when one case is read)
 
@@ -445,6 +458,204 @@ class TodoPublic(BaseModel):
     destructions: DestructionTodos
     failed_documents: FailedDocumentTodos
     holds: HoldTodos
+    consent_reviews: ConsentReviewTodos  # the young person's own consent to ask again (at 12 and 16)
+    awaiting_permission: AwaitingPermissionTodos  # third parties' referrals without the family's permission
+
+
+# --- consent and disclosures ---
+
+
+class ConsentGiven(Strict):
+    """Consents given in one conversation: one row per scope."""
+
+    scopes: list[ConsentScope] = Field(
+        default=[ConsentScope.record_personal_details], min_length=1, max_length=len(ConsentScope)
+    )
+    given_by: ConsentGiver
+    parent_name: Name | None = Field(default=None, max_length=200, description="when a parent or carer gave it")
+    relationship: str | None = Field(
+        default=None, min_length=1, max_length=100, description="e.g. mother, foster carer"
+    )
+    how: ConsentMethod
+    given_on: LifeDate | None = Field(default=None, description="today when left out")
+    evidence_document_id: BodyId | None = Field(default=None, description="a document of this person: the signed form")
+    notice_version: str | None = Field(default=None, min_length=1, max_length=32, description="the policy notice given")
+    lawful_basis: LawfulBasis = LawfulBasis.consent
+    review_on: RealDate | None = Field(default=None, description="when to ask again")
+
+    def given(self) -> Given:
+        return Given(
+            scopes=tuple(self.scopes),
+            given_by=self.given_by,
+            method=self.how,
+            given_on=self.given_on,
+            parent_name=self.parent_name,
+            relationship=self.relationship,
+            evidence_document_id=self.evidence_document_id,
+            notice_version=self.notice_version,
+            lawful_basis=self.lawful_basis,
+            review_on=self.review_on,
+        )
+
+
+class ConsentWithdrawal(Strict):
+    how: ConsentMethod
+
+
+class ConsentPublic(BaseModel):
+    id: int
+    person_id: int
+    scope: ConsentScope
+    standing: bool  # given and not withdrawn
+    given_on: dt.date
+    given_by: ConsentGiver | None
+    parent_name: str | None
+    relationship: str | None
+    how: ConsentMethod | None
+    evidence_document_id: int | None
+    notice_version: str | None
+    lawful_basis: LawfulBasis | None
+    recorded_by: str | None  # username
+    recorded_at: dt.datetime | None
+    review_on: dt.date | None
+    withdrawn_on: dt.date | None
+    withdrawn_how: ConsentMethod | None
+    withdrawn_at: dt.datetime | None
+    withdrawn_by: str | None
+
+    @classmethod
+    def of(cls, row: Consent, names: Usernames) -> ConsentPublic:
+        fields = row.model_dump(exclude={"method", "withdrawn_method", "recorded_by", "withdrawn_by"})
+        return cls(
+            **fields,
+            standing=row.withdrawn_on is None,
+            how=row.method,
+            withdrawn_how=row.withdrawn_method,
+            recorded_by=_username(names, row.recorded_by),
+            withdrawn_by=_username(names, row.withdrawn_by),
+        )
+
+
+class ConsentList(BaseModel):
+    items: list[ConsentPublic]
+
+
+class AccessRefusalSet(Strict):
+    refused: list[Recipient] = Field(
+        max_length=len(Recipient), description="who may not see their records; an empty list withdraws the refusal"
+    )
+    method: ConsentMethod
+    note: str | None = Field(default=None, max_length=2000)
+    maturity_recorded: bool = Field(
+        default=False, description="under 12: the officer records the young person's maturity and capacity"
+    )
+
+
+class AccessRefusalPublic(BaseModel):
+    person_id: int
+    refused: list[Recipient]  # empty: no refusal stands
+    method: ConsentMethod | None
+    note: str | None
+    age_at_time: int | None
+    maturity_recorded: bool
+    recorded_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, person_id: int, row: AccessRefusal | None) -> AccessRefusalPublic:
+        if row is None:
+            return cls(
+                person_id=person_id,
+                refused=[],
+                method=None,
+                note=None,
+                age_at_time=None,
+                maturity_recorded=False,
+                recorded_at=None,
+            )
+        return cls(
+            person_id=person_id,
+            refused=[Recipient(kind) for kind in row.refused.split(",")],
+            method=row.method,
+            note=row.note,
+            age_at_time=row.age_at_time,
+            maturity_recorded=row.maturity_recorded,
+            recorded_at=row.recorded_at,
+        )
+
+
+class DisclosureCreate(Strict):
+    recipient_kind: Recipient
+    recipient: str = Field(min_length=1, max_length=200, description="who receives it (a school, a named person)")
+    documents: list[BodyId] = Field(default=[], max_length=500)
+    basis: Basis
+    reason: str | None = Field(default=None, max_length=2000, description="required for risk_of_harm, illegal_activity")
+
+
+class MarkedDocument(BaseModel):
+    document_id: int
+    disclosed: bool
+    reason: str
+
+
+def _ids(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part]
+
+
+class DisclosurePublic(BaseModel):
+    id: int
+    case_id: int
+    recipient_kind: Recipient
+    recipient: str
+    basis: Basis
+    reason: str | None
+    disclosed: list[int]  # document ids released
+    withheld: list[int]  # document ids kept back (the release rules)
+    documents: list[MarkedDocument] = []  # each with its reason, when just recorded
+    status: Literal["recorded", "awaiting_approval", "approved"]
+    recorded_by: int
+    recorded_at: dt.datetime
+    approved_by: int | None
+    approved_at: dt.datetime | None
+    hold_id: int | None
+
+    @classmethod
+    def of(cls, row: Disclosure, marked: Sequence[MarkedDocument] = ()) -> DisclosurePublic:
+        exception = Basis(row.basis) is not Basis.consent
+        status = "approved" if row.approved_by else "awaiting_approval" if exception else "recorded"
+        fields = row.model_dump(exclude={"documents", "withheld"})
+        return cls(
+            **fields, disclosed=_ids(row.documents), withheld=_ids(row.withheld), documents=list(marked), status=status
+        )
+
+
+class PersonToDecide(BaseModel):
+    person_id: int
+    full_name: str
+
+
+class ConsentReviewTodoPublic(BaseModel):
+    person_id: int
+    full_name: str
+    age: int  # 12 or 16: the birthday since which their own consent has not been asked
+    case_references: list[str]
+
+
+class AwaitingPermissionTodoPublic(BaseModel):
+    case_id: int
+    case_reference: str
+    person_id: int
+    full_name: str
+    referral_source: ReferralSource
+
+
+class ConsentReviewTodos(BaseModel):
+    total: int
+    items: list[ConsentReviewTodoPublic]
+
+
+class AwaitingPermissionTodos(BaseModel):
+    total: int
+    items: list[AwaitingPermissionTodoPublic]
 
 
 CasePublic.model_rebuild()  # its history field names a class defined above
@@ -532,3 +743,8 @@ class StatisticsTablePublic(BaseModel):
             rows=[StatisticsRow.of(row) for row in released.rows],
             total=StatisticsRow.of(released.total),
         )
+
+
+PersonCreate.model_rebuild()  # its consent field names a class defined below it
+CaseCreate.model_rebuild()
+TodoPublic.model_rebuild()

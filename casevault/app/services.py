@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from casevault.app import parts
 from casevault.app.usecases.backups import BackupWork
 from casevault.app.usecases.cases import CaseWork
+from casevault.app.usecases.consents import ConsentWork
 from casevault.app.usecases.corrections import CorrectionWork
 from casevault.app.usecases.documents import DocumentWork
 from casevault.app.usecases.lifecycle import LifecycleWork
@@ -132,6 +133,10 @@ class Services:
     @cached_property
     def corrections(self) -> CorrectionWork:
         return CorrectionWork(self)
+
+    @cached_property
+    def consents(self) -> ConsentWork:
+        return ConsentWork(self)
 
     @cached_property
     def backups(self) -> BackupWork:

@@ -118,6 +118,31 @@ class ConsentScope(str, enum.Enum):
     keep_contact_details = "keep_contact_details"
     contact_professionals = "contact_professionals"
     third_party_referral = "third_party_referral"
+    share_with_parent = "share_with_parent"
+
+
+class ConsentGiver(str, enum.Enum):
+    young_person = "young_person"
+    parent_carer = "parent_carer"
+
+
+class ConsentMethod(str, enum.Enum):
+    """How a consent (or its withdrawal, or a refusal) was given."""
+
+    verbal = "verbal"
+    written = "written"
+    email = "email"
+    online = "online"
+
+
+class LawfulBasis(str, enum.Enum):
+    """The UK GDPR Article 6 basis relied on."""
+
+    consent = "consent"
+    public_task = "public_task"
+    legitimate_interests = "legitimate_interests"
+    legal_obligation = "legal_obligation"
+    vital_interests = "vital_interests"
 
 
 def _utcnow() -> dt.datetime:
@@ -254,6 +279,8 @@ class Case(CaseBase, table=True):
     restore_problem: str | None = Field(default=None, max_length=300)
     # Opened for someone already known, with earlier cases: managers review these.
     re_referral: bool = Field(default=False)
+    # A third party's referral a manager declined without the family's permission (migration 0015).
+    referral_declined: bool = Field(default=False)
     created_at: dt.datetime = _when()
     updated_at: dt.datetime = _when()
 
@@ -344,6 +371,9 @@ class PageText(SQLModel, table=True):
 
 
 class Consent(SQLModel, table=True):
+    """One permission a service user gave, and its withdrawal (the row is kept: the register
+    shows what stood when). The parent's name is personal data: destruction removes the row."""
+
     __table_args__ = ({"sqlite_autoincrement": True},)
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
@@ -351,6 +381,21 @@ class Consent(SQLModel, table=True):
     given_on: dt.date
     recorded_by: int | None = Field(default=None, foreign_key="user_account.id")
     withdrawn_on: dt.date | None = None
+    # Migration 0015: who gave it, how, on what notice and basis; nullable for rows from before.
+    given_by: ConsentGiver | None = _enum(ConsentGiver, nullable=True)
+    parent_name: str | None = Field(default=None, max_length=200)
+    relationship: str | None = Field(default=None, max_length=100)
+    method: ConsentMethod | None = _enum(ConsentMethod, nullable=True)
+    # A document of the same person, checked when recorded. No foreign key: a destruction
+    # deletes documents before consents, and a removed document leaves only its id.
+    evidence_document_id: int | None = None
+    notice_version: str | None = Field(default=None, max_length=32)
+    lawful_basis: LawfulBasis | None = _enum(LawfulBasis, nullable=True)
+    recorded_at: dt.datetime | None = _maybe_when()
+    review_on: dt.date | None = None
+    withdrawn_method: ConsentMethod | None = _enum(ConsentMethod, nullable=True)
+    withdrawn_at: dt.datetime | None = _maybe_when()
+    withdrawn_by: int | None = None  # a user id (added in place, so without a foreign key)
 
 
 class Hold(SQLModel, table=True):
@@ -709,3 +754,49 @@ class DestroyedCaseTally(SQLModel, table=True):
     outcome_code: OutcomeCode | None = _maybe_enum(OutcomeCode)  # None: never closed
     closed_year: int | None = None
     closed_quarter: int | None = None
+
+
+# --- the young person's say, disclosures (migration 0015) --------------------------------
+# Personal text (a note, a recipient, a reason) lives in these rows, never in the audit log;
+# they go with the person or case they describe (ON DELETE CASCADE) when it is destroyed.
+
+
+class AccessRefusal(SQLModel, table=True):
+    """A young person's refusal of access to their records by others (parents and carers
+    included). One stands at a time: a new one, or a withdrawal, ends the last."""
+
+    __tablename__ = "access_refusal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _part_of("person.id", index=True)
+    refused: str = Field(max_length=200)  # recipient kinds, comma-separated (see core.release)
+    method: ConsentMethod = _enum(ConsentMethod)
+    note: str | None = Field(default=None, max_length=2000)
+    age_at_time: int  # whole years when recorded
+    maturity_recorded: bool = False  # under 12: the officer recorded maturity and capacity
+    recorded_by: int = Field(foreign_key="user_account.id")
+    recorded_at: dt.datetime = _when()
+    withdrawn_at: dt.datetime | None = _maybe_when()
+    withdrawn_by: int | None = Field(default=None, foreign_key="user_account.id")
+    withdrawn_method: ConsentMethod | None = _enum(ConsentMethod, nullable=True)
+
+
+class Disclosure(SQLModel, table=True):
+    """Information released from a case: to whom, on what basis, which documents."""
+
+    __tablename__ = "disclosure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = _part_of("case_file.id", index=True)
+    recipient_kind: str = Field(max_length=32)
+    recipient: str = Field(max_length=200)
+    basis: str = Field(max_length=32)
+    reason: str | None = Field(default=None, max_length=2000)
+    documents: str = Field(default="")  # ids released, comma-separated
+    withheld: str = Field(default="")  # ids withheld, comma-separated
+    recorded_by: int = Field(foreign_key="user_account.id")
+    recorded_at: dt.datetime = _when()
+    # Without consent (an exception): a second person, a manager, approves it.
+    approved_by: int | None = Field(default=None, foreign_key="user_account.id")
+    approved_at: dt.datetime | None = _maybe_when()
+    hold_id: int | None = None  # the safeguarding hold an exception placed

@@ -21,6 +21,7 @@ from casevault.archive import LifecycleTags, PutResult, Vault
 from casevault.core import audit
 from casevault.core.casework import check_case_takes_documents, get_case_to_change, note_correspondence
 from casevault.core.clock import Clock
+from casevault.core.consent import check_uploads_allowed
 from casevault.core.db import SessionFactory, transaction
 from casevault.core.errors import InvalidInput
 from casevault.core.models import Case, Document, DocumentStatus, ProvidedBy, StoredObject, Tier, User, Variant
@@ -74,6 +75,7 @@ def accept(
         with transaction(new_session) as session:
             case = get_case_to_change(session, case_id=target.case_id, user=user)
             check_case_takes_documents(case)
+            check_uploads_allowed(session, case=case)  # consent may have been withdrawn meanwhile
             document = _record_upload(
                 session,
                 case=case,

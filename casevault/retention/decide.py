@@ -67,7 +67,7 @@ class CaseFacts:
 class PersonFacts:
     person_id: int
     pseudonym: str
-    date_of_birth: dt.date
+    date_of_birth: dt.date | None  # None: recorded without one (anonymous contact)
     cases: tuple[CaseFacts, ...] = ()
     holds: tuple[HoldFacts, ...] = ()  # holds placed on the person
 
@@ -145,7 +145,8 @@ def cases_to_restore_on_referral(person: PersonFacts, *, referral_date: dt.date,
     destroys nothing, and a hold exists to stop data being moved away or destroyed.
     A referral the schedule refuses (age) restores nothing: it raises InvalidInput.
     """
-    check_referral_allowed(person.date_of_birth, referral_date, schedule)
+    if person.date_of_birth is not None:
+        check_referral_allowed(person.date_of_birth, referral_date, schedule)
     return [
         Action(
             kind=ActionKind.restore,
@@ -186,6 +187,8 @@ def decide_person(person: PersonFacts, schedule: Schedule, as_of: dt.date) -> li
 
 
 def _destruction(person: PersonFacts, schedule: Schedule, as_of: dt.date) -> Action | None:
+    if person.date_of_birth is None:
+        return _undated_destruction(person, schedule, as_of)
     due_on = destruction_date(person.date_of_birth, schedule)
     if as_of < due_on:
         return None
@@ -209,6 +212,39 @@ def _destruction(person: PersonFacts, schedule: Schedule, as_of: dt.date) -> Act
         hold_ids=hold_ids,
         open_case=has_open_case(person),
     )
+
+
+def _undated_destruction(person: PersonFacts, schedule: Schedule, as_of: dt.date) -> Action | None:
+    """No date of birth: due when every case is archived (or gone) and the last archive window
+    has ended. Someone with no case, or a case still in use, is not due."""
+    remaining = [case for case in person.cases if case.status is not CaseStatus.destroyed]
+    if not remaining or any(case.status is not CaseStatus.archived for case in remaining):
+        return None
+    due_on = max(_window_end(case, schedule) for case in remaining)
+    if as_of < due_on:
+        return None
+    reason = (
+        f"person {person.person_id} has no date of birth and every case's archive window ended by {due_on}:"
+        f" destroy everything, {len(remaining)} case(s)"
+    )
+    return _action(
+        ActionKind.destroy_person,
+        person=person,
+        case_id=None,
+        rule_id=schedule.undated_rule_id,
+        schedule=schedule,
+        due_on=due_on,
+        reason=reason,
+        hold_ids=_standing(person.holds, *(case.holds for case in person.cases)),
+        open_case=False,
+    )
+
+
+def _window_end(case: CaseFacts, schedule: Schedule) -> dt.date:
+    """The later of the stored window end and today's reckoning (as the archive expiry takes it)."""
+    assert case.closed_on is not None  # CaseFacts refuses an archived case without one
+    computed = archive_until(case.last_correspondence, case.closed_on, schedule)
+    return max(computed, case.archive_until) if case.archive_until is not None else computed
 
 
 def _archive(person: PersonFacts, case: CaseFacts, schedule: Schedule, as_of: dt.date) -> Action | None:

@@ -79,6 +79,9 @@ class Schedule:
     hold_rule_id: str
     # A manager's restore of one archived case (audited apart from a referral's restore).
     manager_restore_rule_id: str = "restore-by-manager"
+    # Someone recorded without a date of birth (anonymous contact) cannot be destroyed at an
+    # age: everything about them goes when the archive window of their last case ends.
+    undated_rule_id: str = "destroy-undated-after-archive"
     # Where it was read from; not part of what the schedule says.
     source: str = field(default="", compare=False)
 
@@ -107,6 +110,11 @@ class Schedule:
                 "a closed case is not archived while the person has an open case; then at the next sweep",
             ),
             (self.hold_rule_id, "any standing hold on person or case -> nothing moves or is destroyed"),
+            (
+                self.undated_rule_id,
+                "no date of birth (anonymous contact): every case archived and the last archive window ended"
+                " -> destroy everything about the person",
+            ),
         ]
 
 
@@ -190,6 +198,7 @@ class _ScheduleFile(_Table):
     restore: _RuleTable
     manual_restore: _RuleTable = _RuleTable(rule="restore-by-manager")  # optional: older files have none
     holds: _RuleTable
+    undated: _RuleTable = _RuleTable(rule="destroy-undated-after-archive")  # optional: older files have none
 
     @model_validator(mode="after")
     def _each_rule_has_its_own_id(self) -> _ScheduleFile:
@@ -200,6 +209,7 @@ class _ScheduleFile(_Table):
             self.restore.rule,
             self.manual_restore.rule,
             self.holds.rule,
+            self.undated.rule,
         ]
         repeated = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
         if repeated:
@@ -222,6 +232,7 @@ class _ScheduleFile(_Table):
             restore_rule_id=self.restore.rule,
             hold_rule_id=self.holds.rule,
             manager_restore_rule_id=self.manual_restore.rule,
+            undated_rule_id=self.undated.rule,
             source=source,
         )
 

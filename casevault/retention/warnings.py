@@ -17,7 +17,21 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from casevault.core.models import Case, CaseStatus, Document, DocumentStatus, Hold, HoldKind, Person, Role, User
+from casevault.core import consent
+from casevault.core.models import (
+    Case,
+    CaseStatus,
+    Consent,
+    ConsentScope,
+    Document,
+    DocumentStatus,
+    Hold,
+    HoldKind,
+    Person,
+    ReferralSource,
+    Role,
+    User,
+)
 from casevault.retention.decide import ActionKind
 from casevault.retention.parts import Lifecycle
 from casevault.retention.sweep import DueItem, Unfinished, due_list
@@ -110,6 +124,23 @@ class HoldTodo:
     placed_at: dt.datetime
 
 
+@dataclass(frozen=True)
+class ConsentReviewTodo:
+    person_id: int
+    full_name: str
+    age: int  # 12 or 16: their own consent has not been asked since that birthday
+    case_references: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AwaitingPermissionTodo:
+    case_id: int
+    case_reference: str
+    person_id: int
+    full_name: str
+    referral_source: ReferralSource
+
+
 T = TypeVar("T")
 
 
@@ -126,6 +157,8 @@ class Todo:
     destructions: Section[DestructionTodo]
     failed_documents: Section[FailedDocumentTodo]
     holds: Section[HoldTodo]
+    consent_reviews: Section[ConsentReviewTodo]
+    awaiting_permission: Section[AwaitingPermissionTodo]
 
 
 def _capped(items: Sequence[T], total: int | None = None) -> Section[T]:
@@ -163,6 +196,8 @@ def todo(session: Session, *, user: User, due: Sequence[DueItem], as_of: dt.date
         ),
         failed_documents=_failed_documents(session, cases),
         holds=_holds(session, cases),
+        consent_reviews=_consent_reviews(session, cases, today=as_of),
+        awaiting_permission=_awaiting_permission(session, cases),
     )
 
 
@@ -236,4 +271,55 @@ def _holds(session: Session, cases: Cases | None) -> Section[HoldTodo]:
                 placed_at=hold.placed_at,
             )
         )
+    return _capped(items, total=total)
+
+
+def _open_cases(cases: Cases | None) -> Any:  # a Select of (id, reference, person_id, referral_source)
+    query = sa.select(col(Case.id), col(Case.reference), col(Case.person_id), col(Case.referral_source))
+    query = query.where(col(Case.status) == CaseStatus.open)
+    return query if cases is None else query.where(col(Case.id).in_(cases))
+
+
+def _consent_reviews(session: Session, cases: Cases | None, *, today: dt.date) -> Section[ConsentReviewTodo]:
+    """People of open cases who turned 12 or 16 since they last gave their own consent."""
+    twelve_ago = consent.birthday(today, -12)  # a first cut; review_due decides
+    rows = session.execute(_open_cases(cases).order_by(col(Case.id))).all()
+    references: dict[int, list[str]] = defaultdict(list)
+    for _case_id, reference, person_id, _source in rows:
+        references[person_id].append(reference)
+    born = sa.select(col(Person.id), col(Person.full_name), col(Person.date_of_birth)).where(
+        col(Person.id).in_(list(references)), col(Person.date_of_birth) <= twelve_ago
+    )
+    people = session.execute(born.order_by(col(Person.id))).all()
+    given: dict[int, list[Consent]] = defaultdict(list)
+    for row in session.exec(select(Consent).where(col(Consent.person_id).in_([p[0] for p in people]))).all():
+        given[row.person_id].append(row)
+    items = []
+    for person_id, full_name, date_of_birth in people:
+        age = consent.review_due(date_of_birth, given[person_id], today=today)
+        if age is not None:
+            items.append(ConsentReviewTodo(person_id, full_name, age, tuple(references[person_id])))
+    return _capped(items)
+
+
+def _awaiting_permission(session: Session, cases: Cases | None) -> Section[AwaitingPermissionTodo]:
+    """Open cases a third party referred, without the family's permission yet."""
+    permitted = select(Consent.person_id).where(
+        Consent.scope == ConsentScope.third_party_referral, col(Consent.withdrawn_on).is_(None)
+    )
+    query = (
+        _open_cases(cases)
+        .add_columns(col(Person.full_name))
+        .join(Person, col(Person.id) == col(Case.person_id))
+        .where(
+            col(Case.referral_source).in_(sorted(consent.THIRD_PARTY_SOURCES)),
+            col(Case.person_id).not_in(permitted),
+        )
+    )
+    total = session.exec(select(sa.func.count()).select_from(query.subquery())).one()
+    rows = session.execute(query.order_by(col(Case.id)).limit(TODO_CAP)).all()
+    items = [
+        AwaitingPermissionTodo(case_id, reference, person_id, name, source)
+        for case_id, reference, person_id, source, name in rows
+    ]
     return _capped(items, total=total)

@@ -15,6 +15,7 @@ from casevault.app.parts import init_storage
 from casevault.app.services import Services
 from casevault.core.db import transaction
 from casevault.core.models import Document, ProvidedBy, Role
+from tests.people import CONSENT
 from tests.tokens import new_user
 
 
@@ -49,7 +50,12 @@ def callers(container: Services) -> dict[str, Caller]:
 
 @pytest.fixture
 def person(client: TestClient, callers: dict[str, Caller]) -> dict:
-    body = {"full_name": "Jamie Example", "date_of_birth": "2012-03-04", "contact_details": "01234 567890"}
+    body = {
+        "full_name": "Jamie Example",
+        "date_of_birth": "2012-03-04",
+        "contact_details": "01234 567890",
+        "consent": CONSENT,
+    }
     response = client.post("/api/v1/people", json=body, headers=callers["officer"].headers)
     assert response.status_code == 201, response.text
     return response.json()
@@ -79,7 +85,7 @@ def seeded(app: FastAPI, container: Services, callers: dict[str, Caller]) -> dic
     init_storage(container.settings)  # keys and the object store: the retention routes read them
     officer, manager = callers["officer"].headers, callers["manager"].headers
     with TestClient(app) as client:
-        someone = {"full_name": "Sam Example", "date_of_birth": "2012-03-04"}
+        someone = {"full_name": "Sam Example", "date_of_birth": "2012-03-04", "consent": CONSENT}
         person = client.post("/api/v1/people", json=someone, headers=officer)
         body = {"person_id": person.json()["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"}
         case = client.post("/api/v1/cases", json=body, headers=officer).json()

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from casevault.app.services import Services
 from casevault.core.db import transaction
 from casevault.core.models import Document, ProvidedBy
+from tests.people import CONSENT
 
 
 @pytest.fixture
@@ -34,7 +35,11 @@ def requests(person: dict, case: dict, document: int) -> dict[str, tuple[str, st
     note = {"kind": "progress_summary", "text": "Met the family.", "date": "2026-10-01"}
     new_case = {"person_id": person["id"], "referral_date": "2026-10-01", "referral_source": "young_person"}
     return {
-        "create person": ("POST", "/api/v1/people", {"full_name": "Sam Example", "date_of_birth": "2010-01-01"}),
+        "create person": (
+            "POST",
+            "/api/v1/people",
+            {"full_name": "Sam Example", "date_of_birth": "2010-01-01", "consent": CONSENT},
+        ),
         "read person": ("GET", f"/api/v1/people/{person['id']}", None),
         "open case": ("POST", "/api/v1/cases", new_case),
         "read case": ("GET", f"/api/v1/cases/{case['id']}", None),

@@ -12,6 +12,7 @@ from casevault.app.services import Services
 from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
 from casevault.core.models import Case, CaseNote, CaseStatus, Person
+from tests.people import CONSENT
 
 
 def test_a_case_is_opened_noted_and_closed(client: TestClient, callers, person) -> None:
@@ -64,12 +65,12 @@ def _count(container: Services, model: type) -> int:
 
 
 BAD_PEOPLE = {
-    "malformed date": ({"full_name": "A B", "date_of_birth": "04/03/2012"}, 422, "date_of_birth"),
-    "impossible date": ({"full_name": "A B", "date_of_birth": "2011-02-29"}, 422, "date_of_birth"),
-    "born in the future": ({"full_name": "A B", "date_of_birth": "2027-01-01"}, 422, "future"),
-    "already 25": ({"full_name": "A B", "date_of_birth": "2001-11-24"}, 422, "25 or older"),
-    "blank name": ({"full_name": "", "date_of_birth": "2012-01-01"}, 422, "full_name"),
-    "unknown field": ({"full_name": "A B", "date_of_birth": "2012-01-01", "nhs": "x"}, 422, "nhs"),
+    "malformed date": ({"full_name": "A B", "date_of_birth": "04/03/2012", "consent": CONSENT}, 422, "date_of_birth"),
+    "impossible date": ({"full_name": "A B", "date_of_birth": "2011-02-29", "consent": CONSENT}, 422, "date_of_birth"),
+    "born in the future": ({"full_name": "A B", "date_of_birth": "2027-01-01", "consent": CONSENT}, 422, "future"),
+    "already 25": ({"full_name": "A B", "date_of_birth": "2001-11-24", "consent": CONSENT}, 422, "25 or older"),
+    "blank name": ({"full_name": "", "date_of_birth": "2012-01-01", "consent": CONSENT}, 422, "full_name"),
+    "unknown field": ({"full_name": "A B", "date_of_birth": "2012-01-01", "nhs": "x", "consent": CONSENT}, 422, "nhs"),
     "not json": ("{not json", 422, "JSON"),
 }
 
@@ -126,7 +127,9 @@ def test_a_referral_at_25_or_older_is_refused(
     client: TestClient, container: Services, clock: FixedClock, callers
 ) -> None:
     person = client.post(
-        "/api/v1/people", json={"full_name": "A B", "date_of_birth": "2001-12-20"}, headers=callers["officer"].headers
+        "/api/v1/people",
+        json={"full_name": "A B", "date_of_birth": "2001-12-20", "consent": CONSENT},
+        headers=callers["officer"].headers,
     ).json()
     clock.set(dt.date(2027, 1, 5))
     response = client.post(
@@ -197,7 +200,7 @@ def test_bad_notes_are_refused(client: TestClient, container: Services, callers,
 
 
 def test_oversized_bodies_are_413_before_anything_is_read(client: TestClient, container: Services, callers) -> None:
-    huge = {"full_name": "A B", "date_of_birth": "2012-01-01", "contact_details": "x" * 200_000}
+    huge = {"full_name": "A B", "date_of_birth": "2012-01-01", "contact_details": "x" * 200_000, "consent": CONSENT}
     response = client.post("/api/v1/people", json=huge, headers=callers["officer"].headers)
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
@@ -221,5 +224,6 @@ def test_every_change_and_read_is_audited_with_ids_only(client: TestClient, call
     client.get(f"/api/v1/people/{person['id']}", headers=callers["officer"].headers)
     events = client.get("/api/v1/audit", headers=callers["admin"].headers).json()["events"]
     actions = [e["action"] for e in events]
-    assert actions[-3:] == ["person.create", "case.open", "person.read"]
-    assert "Jamie" not in str(events) and "2012-03-04" not in str(events)
+    consents = ["consent.record"] * len(CONSENT["scopes"])  # one per scope given with the person
+    assert actions[-6:] == ["person.create", *consents, "case.open", "person.read"]
+    assert "Jamie" not in str(events) and "2012-03-04" not in str(events) and "Pat" not in str(events)

@@ -45,6 +45,7 @@ from casevault.retention.parts import DEFAULT_LEASE
 from casevault.retention.tagging import lifecycle_tags
 from tests.ingest.scans import save, text_strip
 from tests.ingest.uploads import run_ocr, stored_bytes, upload
+from tests.people import CONSENT
 from tests.tokens import token
 
 API = "/api/v1"
@@ -52,7 +53,9 @@ REASON = "Filed under the wrong young person by mistake"
 
 
 def _person(client: TestClient, headers: dict, *, name: str = "Alex Other", born: str = "2013-05-06") -> dict:
-    response = client.post(f"{API}/people", json={"full_name": name, "date_of_birth": born}, headers=headers)
+    response = client.post(
+        f"{API}/people", json={"full_name": name, "date_of_birth": born, "consent": CONSENT}, headers=headers
+    )
     assert response.status_code == 201, response.text
     return response.json()
 

@@ -12,12 +12,13 @@ from casevault.app.services import Services
 from casevault.core.db import transaction
 from casevault.core.models import Document, DocumentStatus, ProvidedBy
 from casevault.core.users import revoke_user
+from tests.people import CONSENT
 
 
 def _open(client: TestClient, headers: dict, name: str, born: str = "2012-03-04", **extra: str) -> dict:
     """A case opened for someone named as a referral names them."""
     body = {
-        "person": {"full_name": name, "date_of_birth": born},
+        "person": {"full_name": name, "date_of_birth": born, "consent": CONSENT},
         "referral_date": "2026-09-01",
         "referral_source": "parent_carer",
         **extra,

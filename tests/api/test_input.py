@@ -10,6 +10,7 @@ from sqlmodel import func, select
 from casevault.app.services import Services
 from casevault.core.db import transaction
 from casevault.core.models import Case, CaseNote, Person
+from tests.people import CONSENT
 
 
 def _count(container: Services, table: type) -> int:
@@ -32,7 +33,7 @@ def test_a_name_with_control_or_direction_characters_is_refused_naming_them(
     client: TestClient, container: Services, callers, name: str, code: str
 ) -> None:
     officer = callers["officer"].headers
-    person = {"full_name": name, "date_of_birth": "2012-03-04"}
+    person = {"full_name": name, "date_of_birth": "2012-03-04", "consent": CONSENT}
     referral = {"person": person, "referral_date": "2026-09-01", "referral_source": "other"}
 
     for path, body in (("/api/v1/people", person), ("/api/v1/cases", referral)):
@@ -46,7 +47,7 @@ def test_a_name_with_control_or_direction_characters_is_refused_naming_them(
 
 def test_names_in_any_script_are_welcome(client: TestClient, callers) -> None:
     for name in ("Zoë Ó Briain", "محمد علي", "李小龙", "Anna-Lena Müller"):
-        body = {"full_name": name, "date_of_birth": "2012-03-04"}
+        body = {"full_name": name, "date_of_birth": "2012-03-04", "consent": CONSENT}
         response = client.post("/api/v1/people", json=body, headers=callers["officer"].headers)
         assert response.status_code == 201, name
         assert response.json()["full_name"] == name
@@ -56,7 +57,7 @@ def test_names_in_any_script_are_welcome(client: TestClient, callers) -> None:
 def test_a_date_written_day_month_year_is_refused_saying_its_iso_form(
     client: TestClient, callers, written: str, iso: str
 ) -> None:
-    body = {"full_name": "Amelia Smith", "date_of_birth": written}
+    body = {"full_name": "Amelia Smith", "date_of_birth": written, "consent": CONSENT}
     response = client.post("/api/v1/people", json=body, headers=callers["officer"].headers)
     assert response.status_code == 422
     assert f"write {iso}" in response.json()["detail"]
@@ -69,7 +70,11 @@ def test_a_date_written_day_month_year_is_refused_saying_its_iso_form(
 @pytest.mark.parametrize(
     "path, body, field",
     [
-        ("/api/v1/people", {"full_name": "Amelia Smith", "date_of_birth": "1899-12-31"}, "date_of_birth"),
+        (
+            "/api/v1/people",
+            {"full_name": "Amelia Smith", "date_of_birth": "1899-12-31", "consent": CONSENT},
+            "date_of_birth",
+        ),
         (
             "/api/v1/cases",
             {"person_id": 1, "referral_date": "2199-01-01", "referral_source": "other"},

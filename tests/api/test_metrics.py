@@ -34,6 +34,7 @@ from casevault.retention.sweep import run_sweep
 from tests.fixtures_brokers import OnBroker
 from tests.ingest.scans import pdf_with_text_pages, save, text_strip
 from tests.ingest.uploads import run_ocr
+from tests.people import CONSENT
 from tests.tokens import token
 
 BORN = dt.date(2004, 3, 10)  # 25 on 10 March 2029
@@ -100,7 +101,12 @@ def test_upload_ocr_sweep_and_destruction_show_in_metrics(ops: tuple[Services, T
     officer, manager = token(container, "olive", Role.officer), token(container, "maya", Role.manager)
     person = client.post(
         "/api/v1/people",
-        json={"full_name": "Jamie Example", "date_of_birth": BORN.isoformat(), "contact_details": "07700 900123"},
+        json={
+            "full_name": "Jamie Example",
+            "date_of_birth": BORN.isoformat(),
+            "contact_details": "07700 900123",
+            "consent": CONSENT,
+        },
         headers=officer,
     ).json()
     case = client.post(

@@ -10,6 +10,7 @@ from sqlmodel import func, select
 from casevault.app.services import Services
 from casevault.core.db import transaction
 from casevault.core.models import Case, Person
+from tests.people import CONSENT
 
 REFERRAL = {"referral_date": "2026-10-01", "referral_source": "young_person"}
 
@@ -20,14 +21,21 @@ def _count(container: Services, table: type) -> int:
 
 
 def _by_name(client: TestClient, headers: dict, name: str, born: str = "2012-03-04") -> dict:
-    body = {"person": {"full_name": name, "date_of_birth": born}, **REFERRAL}
+    body = {"person": {"full_name": name, "date_of_birth": born, "consent": CONSENT}, **REFERRAL}
     response = client.post("/api/v1/cases", json=body, headers=headers)
     assert response.status_code == 201, response.text
     return response.json()
 
 
 def test_someone_new_is_recorded_with_their_first_case(client: TestClient, container: Services, callers) -> None:
-    body = {"person": {"full_name": "Amelia Smith", "date_of_birth": "2012-03-04", "contact_details": "01234"}}
+    body = {
+        "person": {
+            "full_name": "Amelia Smith",
+            "date_of_birth": "2012-03-04",
+            "contact_details": "01234",
+            "consent": CONSENT,
+        }
+    }
     response = client.post("/api/v1/cases", json={**body, **REFERRAL}, headers=callers["officer"].headers)
 
     assert response.status_code == 201, response.text
@@ -110,7 +118,7 @@ def test_a_person_recorded_by_another_officer_is_not_hers_by_id(client: TestClie
     "who",
     [
         {},
-        {"person_id": 1, "person": {"full_name": "Amelia Smith", "date_of_birth": "2012-03-04"}},
+        {"person_id": 1, "person": {"full_name": "Amelia Smith", "date_of_birth": "2012-03-04", "consent": CONSENT}},
     ],
 )
 def test_a_case_names_its_person_exactly_one_way(client: TestClient, container: Services, callers, who) -> None:
@@ -121,7 +129,7 @@ def test_a_case_names_its_person_exactly_one_way(client: TestClient, container: 
 
 
 def test_a_referral_naming_someone_too_old_records_no_one(client: TestClient, container: Services, callers) -> None:
-    body = {"person": {"full_name": "Old Example", "date_of_birth": "1990-01-01"}, **REFERRAL}
+    body = {"person": {"full_name": "Old Example", "date_of_birth": "1990-01-01", "consent": CONSENT}, **REFERRAL}
     response = client.post("/api/v1/cases", json=body, headers=callers["officer"].headers)
     assert response.status_code == 422
     assert _count(container, Person) == 0

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from casevault.app.services import Services
 from casevault.core.db import transaction
 from casevault.core.models import Document, DocumentStatus, PageText, ProvidedBy
+from tests.people import CONSENT
 
 SEARCH = "/api/v1/search"
 
@@ -52,7 +53,9 @@ def _document(container: Services, case_id: int, filename: str, texts: list[str]
 
 def _case(client: TestClient, headers: dict[str, str], full_name: str, assigned: str | None = None) -> dict:
     person = client.post(
-        "/api/v1/people", json={"full_name": full_name, "date_of_birth": "2012-03-04"}, headers=headers
+        "/api/v1/people",
+        json={"full_name": full_name, "date_of_birth": "2012-03-04", "consent": CONSENT},
+        headers=headers,
     )
     body = {"person_id": person.json()["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"}
     if assigned:

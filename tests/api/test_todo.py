@@ -12,6 +12,7 @@ from casevault.app.parts import init_storage
 from casevault.app.services import Services
 from casevault.core.db import transaction
 from casevault.core.models import Document, DocumentStatus, ProvidedBy
+from tests.people import CONSENT
 
 
 @pytest.fixture
@@ -26,7 +27,9 @@ def work(client: TestClient, callers, container: Services) -> dict[str, dict]:
         ("young", "officer", "Casey Example", "2012-03-04"),
     ):
         headers = callers[officer].headers
-        person = client.post("/api/v1/people", json={"full_name": name, "date_of_birth": born}, headers=headers).json()
+        person = client.post(
+            "/api/v1/people", json={"full_name": name, "date_of_birth": born, "consent": CONSENT}, headers=headers
+        ).json()
         body = {"person_id": person["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"}
         made[key] = client.post("/api/v1/cases", json=body, headers=headers).json()
     with transaction(container.new_session) as session:

@@ -24,6 +24,7 @@ from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import run_sweep
 from tests.e2e.life import FULL_NAME, assert_nothing_left_but_a_certificate, hits, keys_in, stored_keys, upload_three
 from tests.ingest.uploads import run_ocr
+from tests.people import CONSENT
 from tests.tokens import token
 
 BORN = dt.date(2004, 3, 10)  # 25 on 10 March 2029
@@ -41,7 +42,9 @@ def test_a_young_persons_life_from_referral_to_destruction(
 
     # --- referral, three documents, OCR --------------------------------------------------
     person = backend_client.post(
-        "/api/v1/people", json={"full_name": FULL_NAME, "date_of_birth": BORN.isoformat()}, headers=officer
+        "/api/v1/people",
+        json={"full_name": FULL_NAME, "date_of_birth": BORN.isoformat(), "consent": CONSENT},
+        headers=officer,
     ).json()
     case = backend_client.post(
         "/api/v1/cases",

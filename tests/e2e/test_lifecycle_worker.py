@@ -40,6 +40,7 @@ from tests.e2e.life import (
 )
 from tests.e2e.servers import running_worker, wait_for
 from tests.fixtures_brokers import OnBroker
+from tests.people import CONSENT
 from tests.tokens import token
 
 BORN = dt.date(2001, 3, 10)  # 25 on 10 March 2026: before the worker's today, so it may act then
@@ -70,7 +71,9 @@ def test_a_worker_does_a_young_persons_lifecycle_from_referral_to_destruction(
 
         # --- referral, three documents: the worker OCRs what the upload route queued -------
         person = client.post(
-            "/api/v1/people", json={"full_name": FULL_NAME, "date_of_birth": BORN.isoformat()}, headers=officer
+            "/api/v1/people",
+            json={"full_name": FULL_NAME, "date_of_birth": BORN.isoformat(), "consent": CONSENT},
+            headers=officer,
         ).json()
         case = client.post(
             "/api/v1/cases",

@@ -17,6 +17,7 @@ from tests.e2e.servers import real_time_case_dates, running_worker, wait_for
 from tests.fixtures_brokers import OnBroker
 from tests.ingest.scans import save, text_strip
 from tests.ingest.uploads import BAD_FILES
+from tests.people import CONSENT
 from tests.tokens import token
 
 
@@ -43,7 +44,9 @@ def test_bad_files_are_refused_and_the_next_scan_becomes_searchable(
 
     with running_worker(settings, tmp_path / "worker.log", concurrency=1), TestClient(create_app(container)) as client:
         person = client.post(
-            "/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": dates["born"]}, headers=headers
+            "/api/v1/people",
+            json={"full_name": "Jamie Example", "date_of_birth": dates["born"], "consent": CONSENT},
+            headers=headers,
         ).json()
         case = client.post(
             "/api/v1/cases",

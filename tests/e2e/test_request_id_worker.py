@@ -22,6 +22,7 @@ from tests.e2e.servers import real_time_case_dates, running_worker, wait_for
 from tests.fixtures_brokers import OnBroker
 from tests.ingest.scans import save, text_strip
 from tests.log_capture import json_lines
+from tests.people import CONSENT
 from tests.tokens import token
 
 REQUEST_ID = "upload-req-0001"
@@ -40,7 +41,9 @@ def test_the_worker_logs_the_ocr_of_an_upload_under_the_uploads_request_id(
 
     with running_worker(settings, worker_log), TestClient(create_app(container)) as client:
         person = client.post(
-            "/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": dates["born"]}, headers=headers
+            "/api/v1/people",
+            json={"full_name": "Jamie Example", "date_of_birth": dates["born"], "consent": CONSENT},
+            headers=headers,
         ).json()
         case = client.post(
             "/api/v1/cases",

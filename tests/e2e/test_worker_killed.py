@@ -38,6 +38,7 @@ from casevault.core.users import create_user
 from tests.e2e.servers import real_time_case_dates, running, running_worker, wait_for
 from tests.fixtures_brokers import OnBroker
 from tests.ingest.scans import DPI, text_strip
+from tests.people import CONSENT
 from tests.retention.seeding import seed_person
 
 STALL_SECONDS = 10
@@ -76,7 +77,9 @@ def test_a_worker_killed_mid_ocr_has_its_scan_finished_by_another(
 
     with TestClient(create_app(container)) as client, ExitStack() as processes:
         person = client.post(
-            "/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": dates["born"]}, headers=headers
+            "/api/v1/people",
+            json={"full_name": "Jamie Example", "date_of_birth": dates["born"], "consent": CONSENT},
+            headers=headers,
         ).json()
         case = client.post(
             "/api/v1/cases",
@@ -138,7 +141,7 @@ def test_a_killed_ocr_pool_process_has_its_scan_redelivered_and_finished_at_once
     headers = {"Authorization": f"Bearer {token}"}
 
     with TestClient(create_app(container)) as client:
-        born = {"full_name": "Jamie Example", "date_of_birth": dates["born"]}
+        born = {"full_name": "Jamie Example", "date_of_birth": dates["born"], "consent": CONSENT}
         person = client.post("/api/v1/people", json=born, headers=headers).json()
         referral = {"person_id": person["id"], "referral_date": dates["referred"], "referral_source": "parent_carer"}
         case = client.post("/api/v1/cases", json=referral, headers=headers).json()

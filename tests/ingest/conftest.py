@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from casevault.app.services import Services
 from casevault.core.models import Role
+from tests.people import CONSENT
 from tests.tokens import token
 
 
@@ -18,7 +19,9 @@ def officer(backend_container: Services) -> dict[str, str]:
 @pytest.fixture
 def case_id(backend_client: TestClient, officer: dict[str, str]) -> int:
     person = backend_client.post(
-        "/api/v1/people", json={"full_name": "Jamie Example", "date_of_birth": "2012-03-04"}, headers=officer
+        "/api/v1/people",
+        json={"full_name": "Jamie Example", "date_of_birth": "2012-03-04", "consent": CONSENT},
+        headers=officer,
     ).json()
     case = backend_client.post(
         "/api/v1/cases",

@@ -29,6 +29,7 @@ from casevault.retention.sweep import run_sweep
 from tests.e2e.life import upload
 from tests.ingest.scans import pdf_with_text_pages, save, text_strip
 from tests.ingest.uploads import run_ocr
+from tests.people import CONSENT
 from tests.tokens import token
 
 DESTROYED = {"name": "Xanthe Brimblecombe", "born": dt.date(2001, 7, 13), "words": ("Xylofrond", "Jabberwhisk")}
@@ -73,7 +74,12 @@ def test_a_destroyed_persons_words_name_and_birth_date_are_in_no_file_after_the_
     data_dir = container.settings.data_dir
     officer = token(container, "olive", Role.officer)
     for person in (DESTROYED, KEPT):
-        body = {"full_name": person["name"], "date_of_birth": person["born"].isoformat(), "contact_details": "01234"}
+        body = {
+            "full_name": person["name"],
+            "date_of_birth": person["born"].isoformat(),
+            "contact_details": "01234",
+            "consent": CONSENT,
+        }
         made = client.post("/api/v1/people", json=body, headers=officer)
         assert made.status_code == 201, made.text
         made = made.json()

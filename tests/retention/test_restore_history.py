@@ -19,6 +19,7 @@ from casevault.app.services import Services
 from casevault.core.models import AuditEvent, Role, Tier
 from casevault.retention.decide import ActionKind
 from casevault.retention.sweep import run_sweep
+from tests.people import CONSENT
 from tests.retention.seeding import add_document, lifecycle_of, versions_in
 from tests.tokens import token
 
@@ -50,7 +51,7 @@ def _first_case(api: TestClient, life: Services, headers: dict, tmp_path: Path) 
     """Olive's case for a young person, with two documents, closed on 1 October."""
     person = api.post(
         "/api/v1/people",
-        json={"full_name": "Robin Example", "date_of_birth": BORN.isoformat()},
+        json={"full_name": "Robin Example", "date_of_birth": BORN.isoformat(), "consent": CONSENT},
         headers=headers["olive"],
     ).json()
     referral = {"person_id": person["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"}

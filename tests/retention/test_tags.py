@@ -23,6 +23,7 @@ from casevault.retention.sweep import run_sweep
 from tests.e2e.life import upload
 from tests.ingest.scans import pdf_with_text_pages
 from tests.ingest.uploads import run_ocr
+from tests.people import CONSENT
 from tests.retention.seeding import lifecycle_of, seed_person
 from tests.tokens import token
 
@@ -80,7 +81,7 @@ def test_no_tag_or_metadata_of_any_object_derives_from_the_date_of_birth(
 ) -> None:
     clock: FixedClock = life.clock
     officer = token(life, "olive", Role.officer)
-    body = {"full_name": "Jamie Example", "date_of_birth": BORN.isoformat()}
+    body = {"full_name": "Jamie Example", "date_of_birth": BORN.isoformat(), "consent": CONSENT}
     person = client.post("/api/v1/people", json=body, headers=officer).json()
     referral = {"person_id": person["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"}
     case = client.post("/api/v1/cases", json=referral, headers=officer).json()

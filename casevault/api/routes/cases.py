@@ -61,11 +61,13 @@ def _officer_for(session: Session, *, body: CaseCreate, user: User) -> User | No
 
 @router.post("", status_code=201, response_model=CasePublic)
 def open_case(body: CaseCreate, user: Officer, session: SessionDep, services: ServicesDep) -> CasePublic:
-    named = casework.PersonDetails(**body.person.model_dump()) if body.person else None
+    named = casework.PersonDetails(**body.person.model_dump(exclude={"consent"})) if body.person else None
+    given = body.person.consent.given() if body.person and body.person.consent else None
     case = services.cases.open(
         session,
         person_id=body.person_id,
         named=named,
+        consent_given=given,
         referral_date=body.referral_date,
         referral_source=body.referral_source,
         officer=_officer_for(session, body=body, user=user),

@@ -18,7 +18,13 @@ router = APIRouter(prefix="/people", tags=["people"])
 
 @router.post("", status_code=201, response_model=PersonPublic)
 def create_person(body: PersonCreate, user: Officer, session: SessionDep, services: ServicesDep) -> PersonPublic:
-    person = services.cases.add_person(session, **body.model_dump(), user=user)
+    """Record a person with their permission to record personal details (``consent``), given now."""
+    person = services.cases.add_person(
+        session,
+        **body.model_dump(exclude={"consent"}),
+        consent_given=body.consent.given() if body.consent else None,
+        user=user,
+    )
     return PersonPublic.model_validate(person, from_attributes=True)
 
 

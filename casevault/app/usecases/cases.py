@@ -3,16 +3,16 @@ back), closing one (each closing kept in its history) and reopening it."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 from sqlmodel import Session, select
 
 from casevault.app.usecases import Parts
-from casevault.core import audit, casework
+from casevault.app.usecases.consents import record_consents
+from casevault.core import audit, casework, consent
 from casevault.core.db import after_commit
 from casevault.core.errors import InvalidInput
-from casevault.core.models import Case, OutcomeCode, Person, ReferralSource, User
+from casevault.core.models import Case, ConsentScope, OutcomeCode, Person, ReferralSource, User
 from casevault.retention.decide import check_referral_allowed, destruction_date
 from casevault.retention.history import record_closure, reopen_case
 from casevault.retention.referral import restore_on_referral
@@ -25,11 +25,20 @@ class CaseWork:
         self._services = services
 
     def add_person(
-        self, session: Session, *, full_name: str, date_of_birth: dt.date, contact_details: str | None, user: User
+        self,
+        session: Session,
+        *,
+        full_name: str,
+        date_of_birth: dt.date,
+        contact_details: str | None,
+        consent_given: consent.Given | None,
+        user: User,
     ) -> Person:
-        """Record a young person; refused when the schedule would already have destroyed
-        their records (the service keeps nothing past that age)."""
+        """Record a young person, with their permission to record personal details given in
+        the same request (and to keep contact details, when any are sent); refused when the
+        schedule would already have destroyed their records (the service keeps nothing past that age)."""
         services = self._services
+        _check_consent_to_record(consent_given, contact_details=contact_details)
         self._check_young_enough(date_of_birth)
         person = casework.add_person(
             session,
@@ -47,6 +56,8 @@ class CaseWork:
             subject_type="person",
             subject_id=person.id,
         )
+        assert consent_given is not None  # checked above
+        record_consents(session, person=person, given=consent_given, user=user, clock=services.clock)
         return person
 
     def _check_young_enough(self, date_of_birth: dt.date) -> None:
@@ -64,6 +75,7 @@ class CaseWork:
         *,
         person_id: int | None = None,
         named: casework.PersonDetails | None = None,
+        consent_given: consent.Given | None = None,
         referral_date: dt.date,
         referral_source: ReferralSource,
         officer: User | None,
@@ -73,9 +85,12 @@ class CaseWork:
         or as the referral names them (``named``): someone recorded with the same name and
         date of birth is that person, anyone else is recorded now. A person with earlier
         cases makes it a re-referral, flagged for managers; their archived cases start
-        coming back at once (``restoring``), the restore tasks sent after the commit."""
+        coming back at once (``restoring``), the restore tasks sent after the commit.
+        ``consent_given``: the permission a newly recorded person is recorded with."""
         services = self._services
-        person = self._referred_person(session, person_id=person_id, named=named, user=user)
+        person = self._referred_person(
+            session, person_id=person_id, named=named, consent_given=consent_given, user=user
+        )
         check_referral_allowed(person.date_of_birth, referral_date, services.schedule)
         earlier = session.exec(select(Case.id).where(Case.person_id == person.id).limit(1)).first()
         case = casework.open_case(
@@ -109,7 +124,13 @@ class CaseWork:
         return case
 
     def _referred_person(
-        self, session: Session, *, person_id: int | None, named: casework.PersonDetails | None, user: User
+        self,
+        session: Session,
+        *,
+        person_id: int | None,
+        named: casework.PersonDetails | None,
+        consent_given: consent.Given | None,
+        user: User,
     ) -> Person:
         if (person_id is None) == (named is None):
             raise InvalidInput("send either person_id or person (as the referral names them), not both", field="person")
@@ -120,8 +141,19 @@ class CaseWork:
         assert named is not None
         known = casework.find_known_person(session, full_name=named.full_name, date_of_birth=named.date_of_birth)
         if known is not None:
-            return known  # what the referral says of their contact details is a correction, not ours to make
-        return self.add_person(session, **dataclasses.asdict(named), user=user)
+            # What the referral says of their contact details is a correction, not ours to make;
+            # a consent given now is theirs, and goes in the register.
+            if consent_given is not None:
+                record_consents(session, person=known, given=consent_given, user=user, clock=self._services.clock)
+            return known
+        return self.add_person(
+            session,
+            full_name=named.full_name,
+            date_of_birth=named.date_of_birth,
+            contact_details=named.contact_details,
+            consent_given=consent_given,
+            user=user,
+        )
 
     def close(
         self, session: Session, *, case_id: int, closed_on: dt.date, outcome: str, outcome_code: OutcomeCode, user: User
@@ -159,3 +191,17 @@ class CaseWork:
             details={"closure": closure.id},  # the reason is the case's text: not in the log
         )
         return case
+
+
+def _check_consent_to_record(given: consent.Given | None, *, contact_details: str | None) -> None:
+    """The policy asks permission to record personal details when someone first approaches the service."""
+    if given is None or ConsentScope.record_personal_details not in given.scopes:
+        raise InvalidInput(
+            'a person is recorded only with their permission: add consent {"scopes":'
+            ' ["record_personal_details", ...], "given_by": "young_person" or "parent_carer"'
+            ' (with parent_name and relationship), "how": "verbal", "written", "email" or "online"}'
+            " to the request",
+            field="consent",
+        )
+    if contact_details is not None:
+        consent.check_contact_details_allowed(given.scopes)

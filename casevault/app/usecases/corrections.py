@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from casevault.app.usecases import Parts
 from casevault.archive.store import ObjectVersion
-from casevault.core import audit, casework, scratch
+from casevault.core import audit, casework, consent, scratch
 from casevault.core.clock import Clock
 from casevault.core.db import after_commit, transaction
 from casevault.core.errors import CasevaultError, Conflict, InvalidInput, NotVisible
@@ -112,6 +112,10 @@ class CorrectionWork:
                 raise InvalidInput("full_name cannot be removed, only corrected", field="full_name")
             set_name(person, str(changes["full_name"]))
         if "contact_details" in changes:
+            if changes["contact_details"] is not None:  # removing them needs no permission
+                consent.check_contact_details_allowed(
+                    consent.standing_scopes(session, person_id=person_id), person=f"person {person_id}"
+                )
             person.contact_details = changes["contact_details"]  # type: ignore[assignment]  # str or None, checked by the schema
         withdrawn = False
         if "date_of_birth" in changes:

@@ -12,6 +12,7 @@ from sqlmodel import select
 from casevault.app.usecases import Parts
 from casevault.core import audit
 from casevault.core.casework import check_case_takes_documents, get_case_to_change
+from casevault.core.consent import check_uploads_allowed
 from casevault.core.db import transaction
 from casevault.core.errors import CasevaultError, NotFound
 from casevault.core.models import Case, Document, Person, ProvidedBy, Role, Tier, User
@@ -42,6 +43,7 @@ class DocumentWork:
         with services.new_session() as session:
             case = get_case_to_change(session, case_id=case_id, user=user)
             check_case_takes_documents(case)
+            check_uploads_allowed(session, case=case)  # permission to store, and a third party's referral
             person = session.get(Person, case.person_id)
             assert person is not None and case.id is not None  # a case always has its person
             tags = lifecycle_tags(tier=Tier.active, schedule=services.schedule)

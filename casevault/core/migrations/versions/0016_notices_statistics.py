@@ -16,7 +16,7 @@ from casevault.core.migrations.sqlite_rebuild import rebuilt
 
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

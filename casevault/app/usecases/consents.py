@@ -1,0 +1,365 @@
+"""The policy's people rules as the edges reach them: recording and withdrawing consent
+(withdrawal acts at once), the young person's refusal of access, and disclosures.
+
+Audit details hold ids, scopes and kinds only: names, notes and reasons stay in their rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from casevault.app.usecases import Parts
+from casevault.core import audit, casework, consent, erasure
+from casevault.core.clock import Clock
+from casevault.core.db import after_commit
+from casevault.core.errors import Conflict, Forbidden, InvalidInput, NotFound, NotVisible
+from casevault.core.models import (
+    AccessRefusal,
+    Case,
+    CaseStatus,
+    Consent,
+    ConsentMethod,
+    ConsentScope,
+    Disclosure,
+    Document,
+    Hold,
+    HoldKind,
+    OutcomeCode,
+    Person,
+    User,
+)
+from casevault.core.release import EXCEPTIONS, Basis, Item, Recipient, Release, Subject, may_release
+from casevault.retention.history import record_closure
+
+log = logging.getLogger(__name__)
+DECLINED = "Referral declined: no permission from the young person or their parent or carer."
+
+
+class ConsentWork:
+    def __init__(self, services: Parts) -> None:
+        self._services = services
+
+    def _audit(
+        self,
+        session: Session,
+        user: User,
+        action: str,
+        subject_type: str,
+        subject_id: int | None,
+        **details: int | str | bool | None,
+    ) -> None:
+        audit.record(
+            session,
+            clock=self._services.clock,
+            actor=audit.actor_of(user),
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            details=details,
+        )
+
+    # --- the register ---------------------------------------------------------------
+
+    def record(self, session: Session, *, person_id: int, given: consent.Given, user: User) -> list[Consent]:
+        person = casework.get_person(session, person_id=person_id, user=user)
+        return record_consents(session, person=person, given=given, user=user, clock=self._services.clock)
+
+    def listed(
+        self, session: Session, *, person_id: int, user: User, after: int | None, limit: int
+    ) -> Sequence[Consent]:
+        person = casework.get_person(session, person_id=person_id, user=user)
+        rows = consent.consents_of(session, person_id=person_id, after=after, limit=limit)
+        self._audit(session, user, "consent.list", "person", person.id, count=min(len(rows), limit))
+        return rows
+
+    def withdraw(self, session: Session, *, consent_id: int, method: ConsentMethod, user: User) -> Consent:
+        """Withdrawal acts at once: contact details are erased with their consent (and made
+        unreadable in the database files after the commit)."""
+        row = session.get(Consent, consent_id)
+        if row is None:
+            raise NotVisible(f"no consent with id {consent_id}")
+        try:
+            person = casework.get_person(session, person_id=row.person_id, user=user)
+        except NotVisible:
+            raise NotVisible(f"no consent with id {consent_id}") from None
+        consent.withdraw(session, consent=row, method=method, user=user, clock=self._services.clock)
+        erased = False
+        scopes = consent.standing_scopes(session, person_id=row.person_id)
+        if row.scope is ConsentScope.keep_contact_details and ConsentScope.keep_contact_details not in scopes:
+            erased = person.contact_details is not None
+            person.contact_details = None
+            session.add(person)
+            session.flush()
+            if erased:
+                engine = session.get_bind()
+                after_commit(session, lambda: _erase(engine))  # type: ignore[arg-type]  # bound to one engine
+        self._audit(
+            session,
+            user,
+            "consent.withdraw",
+            "consent",
+            row.id,
+            person=person.id,
+            scope=row.scope.value,
+            contact_details_erased=erased,
+        )
+        return row
+
+    def storage_withdrawn(self, session: Session, *, user: User, after: int | None, limit: int) -> Sequence[Person]:
+        """People whose consent to store electronically was withdrawn: a manager's decision."""
+        ids = consent.people_who_withdrew_storage(session, after=after, limit=limit)
+        people = session.exec(select(Person).where(col(Person.id).in_(ids)).order_by(col(Person.id))).all()
+        self._audit(session, user, "consent.storage_withdrawn.list", "person", None, count=min(len(ids), limit))
+        return people
+
+    # --- a third party's referral -------------------------------------------------------
+
+    def decline_referral(self, session: Session, *, case_id: int, user: User) -> Case:
+        """A manager declines a third party's referral that has no permission: the case is
+        closed and marked declined; nothing can have been uploaded to it."""
+        services = self._services
+        case = session.get(Case, case_id)
+        if case is None:
+            raise NotFound(f"no case with id {case_id}")
+        scopes = consent.standing_scopes(session, person_id=case.person_id)
+        if case.status is not CaseStatus.open or not consent.awaiting_permission(case, scopes):
+            raise Conflict(
+                f"case {case.id} is not a referral awaiting permission; only such a referral can be declined"
+            )
+        casework.close_case(
+            session,
+            case=case,
+            closed_on=services.clock.today(),
+            outcome=DECLINED,
+            outcome_code=OutcomeCode.withdrawn,  # the referral never went ahead
+            clock=services.clock,
+        )
+        case.referral_declined = True
+        session.add(case)
+        closure = record_closure(session, case=case, user=user, clock=services.clock)
+        self._audit(session, user, "referral.decline", "case", case.id, closure=closure.id)
+        return case
+
+    # --- the young person's say ---------------------------------------------------------
+
+    def refusal(self, session: Session, *, person_id: int, user: User) -> AccessRefusal | None:
+        person = casework.get_person(session, person_id=person_id, user=user)
+        row = standing_refusal(session, person_id=person_id)
+        self._audit(session, user, "access_refusal.read", "person", person.id, refusal=row.id if row else None)
+        return row
+
+    def set_refusal(
+        self,
+        session: Session,
+        *,
+        person_id: int,
+        refused: Sequence[Recipient],
+        method: ConsentMethod,
+        note: str | None,
+        maturity_recorded: bool,
+        user: User,
+    ) -> AccessRefusal | None:
+        """Record the young person's refusal (replacing the one standing); an empty list
+        withdraws it. 12 or over, or younger with maturity and capacity recorded."""
+        services = self._services
+        person = casework.get_person(session, person_id=person_id, user=user)
+        kinds = sorted({Recipient(kind) for kind in refused}, key=lambda kind: kind.value)
+        if Recipient.young_person in kinds:
+            raise InvalidInput(
+                "a young person cannot refuse themselves; name others (e.g. parent_carer)", field="refused"
+            )
+        age = consent.age_on(person.date_of_birth, services.clock.today())
+        if kinds and age < 12 and not maturity_recorded:
+            raise InvalidInput(
+                f"person {person.id} is {age}: under 12, a refusal needs the officer's record that they have the"
+                " maturity and capacity to make it (maturity_recorded: true)",
+                field="maturity_recorded",
+            )
+        standing = standing_refusal(session, person_id=person_id)
+        if standing is None and not kinds:
+            raise Conflict(f"person {person.id} has no refusal standing to withdraw")
+        now = services.clock.now()
+        if standing is not None:
+            standing.withdrawn_at, standing.withdrawn_by, standing.withdrawn_method = now, user.id, method
+            session.add(standing)
+        row = None
+        if kinds:
+            row = AccessRefusal(
+                person_id=person_id,
+                refused=",".join(kind.value for kind in kinds),
+                method=method,
+                note=note,
+                age_at_time=age,
+                maturity_recorded=maturity_recorded,
+                recorded_by=user.id,  # type: ignore[arg-type]  # ids of rows read from the database are set
+                recorded_at=now,
+            )
+            session.add(row)
+        session.flush()
+        self._audit(
+            session,
+            user,
+            "access_refusal.set" if kinds else "access_refusal.withdraw",
+            "person",
+            person.id,
+            refused=",".join(kind.value for kind in kinds),
+            age_at_time=age,
+            refusal=row.id if row else None,
+        )
+        return row
+
+    def subject(self, session: Session, *, person: Person) -> Subject:
+        """What the release rules need to know of the person now."""
+        assert person.id is not None
+        refusal = standing_refusal(session, person_id=person.id)
+        return Subject(
+            age=consent.age_on(person.date_of_birth, self._services.clock.today()),
+            maturity_recorded=refusal.maturity_recorded if refusal else False,
+            refused=frozenset(Recipient(kind) for kind in refusal.refused.split(",")) if refusal else frozenset(),
+            consents=consent.standing_scopes(session, person_id=person.id),
+        )
+
+    # --- disclosures --------------------------------------------------------------------
+
+    def disclose(
+        self,
+        session: Session,
+        *,
+        case_id: int,
+        recipient_kind: Recipient,
+        recipient: str,
+        document_ids: Sequence[int],
+        basis: Basis,
+        reason: str | None,
+        user: User,
+    ) -> tuple[Disclosure, Release]:
+        """Record a disclosure the release rules allow (409 naming what is missing). One under
+        an exception needs a reason, places a safeguarding hold at once, and awaits a second
+        person's approval (a manager's, POST /disclosures/{id}/approve)."""
+        services = self._services
+        case = casework.get_case_to_change(session, case_id=case_id, user=user)
+        person = session.get(Person, case.person_id)
+        assert person is not None
+        documents = self._documents(session, case=case, document_ids=document_ids)
+        if basis in EXCEPTIONS and not (reason or "").strip():
+            raise InvalidInput(f"a disclosure under {basis.value} needs the reason it is necessary", field="reason")
+        release = may_release(
+            self.subject(session, person=person),
+            recipient_kind,
+            [Item(document.id, document.provided_by) for document in documents],  # type: ignore[arg-type]  # ids of stored rows are set
+            basis=basis,
+        )
+        if not release.allowed:
+            raise Conflict(f"not disclosed: {release.reason}")
+        hold = None
+        if basis in EXCEPTIONS:
+            hold = Hold(
+                case_id=case.id,
+                kind=HoldKind.safeguarding,
+                reason=reason or basis.value,
+                placed_by=user.id,
+                placed_at=services.clock.now(),
+            )
+            session.add(hold)
+            session.flush()
+        row = Disclosure(
+            case_id=case.id,  # type: ignore[arg-type]  # ids of rows read from the database are set
+            recipient_kind=recipient_kind.value,
+            recipient=recipient,
+            basis=basis.value,
+            reason=reason,
+            documents=",".join(str(mark.document_id) for mark in release.documents if mark.disclosed),
+            withheld=",".join(str(mark.document_id) for mark in release.documents if not mark.disclosed),
+            recorded_by=user.id,  # type: ignore[arg-type]  # ids of rows read from the database are set
+            recorded_at=services.clock.now(),
+            hold_id=hold.id if hold else None,
+        )
+        session.add(row)
+        session.flush()
+        self._audit(
+            session,
+            user,
+            "disclosure.record",
+            "disclosure",
+            row.id,
+            case=case.id,
+            recipient_kind=recipient_kind.value,
+            basis=basis.value,
+            hold=hold.id if hold else None,
+            disclosed=row.documents,
+            withheld=row.withheld,
+        )
+        return row, release
+
+    def _documents(self, session: Session, *, case: Case, document_ids: Sequence[int]) -> Sequence[Document]:
+        wanted = sorted(set(document_ids))
+        if not wanted:
+            return []
+        found = session.exec(select(Document).where(col(Document.id).in_(wanted), Document.case_id == case.id)).all()
+        missing = sorted(set(wanted) - {document.id for document in found})
+        if missing:
+            raise InvalidInput(f"no document {missing[0]} on case {case.id}", field="documents")
+        return sorted(found, key=lambda document: document.id or 0)
+
+    def approve(self, session: Session, *, disclosure_id: int, user: User) -> Disclosure:
+        """A manager, not the one who recorded it, approves a disclosure made without consent."""
+        row = session.get(Disclosure, disclosure_id)
+        if row is None:
+            raise NotVisible(f"no disclosure with id {disclosure_id}")
+        if Basis(row.basis) not in EXCEPTIONS:
+            raise Conflict(f"disclosure {row.id} was made with consent; it needs no approval")
+        if row.approved_by is not None:
+            raise Conflict(f"disclosure {row.id} is approved already")
+        if row.recorded_by == user.id:
+            raise Forbidden("a disclosure without consent needs a second person: another manager approves it")
+        row.approved_by, row.approved_at = user.id, self._services.clock.now()
+        session.add(row)
+        session.flush()
+        self._audit(session, user, "disclosure.approve", "disclosure", row.id, case=row.case_id)
+        return row
+
+    def disclosures(self, session: Session, *, user: User, after: int | None, limit: int) -> Sequence[Disclosure]:
+        query = select(Disclosure).order_by(col(Disclosure.id)).limit(limit + 1)
+        if after is not None:
+            query = query.where(col(Disclosure.id) > after)
+        rows = session.exec(query).all()
+        self._audit(session, user, "disclosure.list", "disclosure", None, count=min(len(rows), limit))
+        return rows
+
+
+def record_consents(
+    session: Session, *, person: Person, given: consent.Given, user: User, clock: Clock
+) -> list[Consent]:
+    """Record and audit (ids and scopes only) the consents given in one conversation."""
+    rows = consent.record(session, person=person, given=given, user=user, clock=clock)
+    for row in rows:
+        audit.record(
+            session,
+            clock=clock,
+            actor=audit.actor_of(user),
+            action="consent.record",
+            subject_type="consent",
+            subject_id=row.id,
+            details={"person": person.id, "scope": row.scope.value, "given_by": given.given_by.value},
+        )
+    return rows
+
+
+def standing_refusal(session: Session, *, person_id: int) -> AccessRefusal | None:
+    query = select(AccessRefusal).where(AccessRefusal.person_id == person_id, col(AccessRefusal.withdrawn_at).is_(None))
+    return session.exec(query.order_by(sa.desc(col(AccessRefusal.id))).limit(1)).first()
+
+
+def _erase(engine: sa.Engine) -> None:
+    """The old contact details unreadable in free pages and the WAL (SQLite), or vacuumed."""
+    try:
+        done = erasure.erase_deleted(engine, tables=("person",))
+    except sa.exc.SQLAlchemyError as exc:  # committed already: a later erasure finishes it
+        log.warning("contact details erasure did not finish: %s", type(exc).__name__)
+        return
+    if not done.complete:
+        log.warning("contact details erasure: %s", done.detail)
