@@ -28,7 +28,7 @@ from sqlmodel import Session, SQLModel, col, func, select
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
-from casevault.core import audit, casework, scratch
+from casevault.core import audit, casework, consent, scratch
 from casevault.core.db import transaction
 from casevault.core.errors import CasevaultError, IntegrityFailure, InvalidInput, NotFound, PayloadTooLarge
 from casevault.core.integrity import integrity_alert
@@ -37,6 +37,9 @@ from casevault.core.models import (
     CaseNote,
     CaseNoteVersion,
     CaseStatus,
+    ConsentGiver,
+    ConsentMethod,
+    ConsentScope,
     Document,
     DocumentStatus,
     NoteKind,
@@ -101,6 +104,23 @@ OUTCOMES = {  # the coded outcome a closing records for the statistics (not_reco
     OutcomeCode.withdrawn: "Withdrawn",
     OutcomeCode.other: "Other",
 }
+CONSENT_GIVERS = {ConsentGiver.young_person: "The young person", ConsentGiver.parent_carer: "A parent or carer"}
+CONSENT_METHODS = {
+    ConsentMethod.verbal: "Spoken",
+    ConsentMethod.written: "In writing",
+    ConsentMethod.email: "By email",
+    ConsentMethod.online: "Online",
+}
+REFERRAL_FIELDS = (
+    "full-name",
+    "contact",
+    "source",
+    "consent-by",
+    "parent-name",
+    "relationship",
+    "consent-how",
+    "keep-contact",
+)
 SOURCES = {
     ReferralSource.parent_carer: "Parent or carer",
     ReferralSource.young_person: "Young person",
@@ -304,7 +324,7 @@ def referral_form(request: Request, signed_in: SignedInDep) -> Response:
         return not_found(request, signed_in)
     query = dict(request.query_params)
     today = guard.services_of(request).clock.today()
-    values = {"full-name": query.get("name", "")[:200], "contact": "", "source": ""}
+    values = {"full-name": query.get("name", "")[:200]} | dict.fromkeys(REFERRAL_FIELDS[1:], "")
     return _referral_page(request, signed_in, values, DateField.of(query, "dob"), DateField.showing(today), {})
 
 
@@ -326,8 +346,41 @@ def _referral_page(
         dob=dob,
         referred=referred,
         sources=SOURCES,
+        consent_givers=CONSENT_GIVERS,
+        consent_methods=CONSENT_METHODS,
         errors=errors,
         error_list=_error_list(errors),
+    )
+
+
+def _permission(values: dict[str, str], errors: dict[str, str]) -> consent.Given | None:
+    """The permission to record the person, as the referral form states it (the API's
+    ``consent``): who gave it and how, and whether contact details may be kept."""
+    if values["consent-by"] not in {giver.value for giver in ConsentGiver}:
+        errors["consent-by"] = "Select who gave permission to record their details"
+    elif values["consent-by"] == ConsentGiver.parent_carer.value:
+        if not values["parent-name"]:
+            errors["parent-name"] = "Enter the name of the parent or carer who gave permission"
+        if not values["relationship"]:
+            errors["relationship"] = "Enter their relationship to the young person"
+    for field, most in (("parent-name", 200), ("relationship", 100)):
+        if len(values[field]) > most:
+            errors[field] = f"This must be {most} characters or fewer"
+    if values["consent-how"] not in {method.value for method in ConsentMethod}:
+        errors["consent-how"] = "Select how permission was given"
+    keep_contact = values["keep-contact"] == "yes"
+    if values["contact"] and not keep_contact:
+        errors["keep-contact"] = "Tick that they agreed we keep their contact details, or leave the contact details out"
+    if errors:
+        return None
+    by_parent = values["consent-by"] == ConsentGiver.parent_carer.value
+    scopes = (ConsentScope.record_personal_details,) + ((ConsentScope.keep_contact_details,) if keep_contact else ())
+    return consent.Given(
+        scopes=scopes,
+        given_by=ConsentGiver(values["consent-by"]),
+        method=ConsentMethod(values["consent-how"]),
+        parent_name=values["parent-name"] if by_parent else None,
+        relationship=values["relationship"] if by_parent else None,
     )
 
 
@@ -339,7 +392,7 @@ def open_referral(request: Request, signed_in: SignedInDep, form: FormDep) -> Re
     user = signed_in.user
     if not _does_casework(user):
         return not_found(request, signed_in)
-    values = {key: form.get(key, "").strip() for key in ("full-name", "contact", "source")}
+    values = {key: form.get(key, "").strip() for key in REFERRAL_FIELDS}
     dob, referred = DateField.of(form, "dob"), DateField.of(form, "referred")
     errors: dict[str, str] = {}
     if not values["full-name"]:
@@ -356,6 +409,7 @@ def open_referral(request: Request, signed_in: SignedInDep, form: FormDep) -> Re
         errors["source"] = "Select who made the referral"
     if len(values["contact"]) > 2000:
         errors["contact"] = "Contact details must be 2000 characters or fewer"
+    permission = _permission(values, errors)
     if not errors:
         assert born is not None and referral_date is not None
         named = casework.PersonDetails(values["full-name"], born, values["contact"] or None)
@@ -365,6 +419,7 @@ def open_referral(request: Request, signed_in: SignedInDep, form: FormDep) -> Re
                 case = services.cases.open(
                     session,
                     named=named,
+                    consent_given=permission,
                     referral_date=referral_date,
                     referral_source=ReferralSource(values["source"]),
                     officer=user if user.role == Role.officer else None,  # as the API: hers; a manager's: nobody yet

@@ -103,6 +103,8 @@ def _journey(browser: WebDriver, base: str, today: dt.date, scans: list[Path]) -
     _open(browser, "Open a referral for this name and date of birth", "Open a referral")
     assert browser.find_element(By.ID, "full-name").get_attribute("value") == "Jamie Example"
     browser.find_element(By.XPATH, "//label[normalize-space()='Parent or carer']").click()
+    browser.find_element(By.XPATH, "//label[normalize-space()='The young person']").click()
+    browser.find_element(By.XPATH, "//label[normalize-space()='Spoken']").click()
     button(browser, "Open referral").click()
     wait_for_heading(browser, "SEN-")
     check_page(browser)

@@ -18,6 +18,7 @@ from casevault.core.models import (
     Case,
     CaseNote,
     CaseStatus,
+    Consent,
     Document,
     DocumentStatus,
     NoteKind,
@@ -166,6 +167,7 @@ def test_forms_are_refused_without_their_token_or_from_another_site(
     token = form_token(client.get(f"/cases/{case_id}").text)
     forms = {
         "/referrals": {"full-name": "Alex Example", **date_fields("dob", "2012-01-01"), "source": "other"}
+        | PERMISSION
         | date_fields("referred", "2026-11-01"),
         f"/cases/{case_id}/notes": {"note-kind": "progress_summary", "note-text": "x"}
         | date_fields("note-date", "2026-11-01"),
@@ -194,6 +196,33 @@ def test_forms_are_refused_without_their_token_or_from_another_site(
 
 # --- finding a person and opening a referral ------------------------------------------------
 
+PERMISSION = {"consent-by": "young_person", "consent-how": "verbal"}
+
+
+def test_a_referral_records_the_permission_it_was_given(
+    client: TestClient, container: Services, users, cases: dict[str, Case]
+) -> None:
+    sign_in(client, "olive")
+    fields = {"full-name": "Robin Newcomer", **date_fields("dob", "2014-02-03"), "source": "parent_carer"}
+    fields |= date_fields("referred", "2026-11-02") | {"consent-by": "parent_carer", "consent-how": "written"}
+    fields |= {"contact": "07700 900123"}
+    refused = send_form(client, "/referrals/new", "/referrals", fields)
+    assert refused.status_code == 422
+    assert error_summary(refused.text) == [
+        "Enter the name of the parent or carer who gave permission",
+        "Enter their relationship to the young person",
+        "Tick that they agreed we keep their contact details, or leave the contact details out",
+    ]
+    fields |= {"parent-name": "Dana Newcomer", "relationship": "mother", "keep-contact": "yes"}
+    opened = send_form(client, "/referrals/new", "/referrals", fields)
+    assert opened.status_code == 303
+    with container.new_session() as session:
+        person = session.exec(select(Person).where(Person.full_name == "Robin Newcomer")).one()
+        given = session.exec(select(Consent).where(Consent.person_id == person.id)).all()
+    assert person.contact_details == "07700 900123"
+    assert sorted(row.scope.value for row in given) == ["keep_contact_details", "record_personal_details"]
+    assert {(row.parent_name, row.relationship) for row in given} == {("Dana Newcomer", "mother")}
+
 
 def test_an_officer_finds_a_person_and_opens_a_referral_then_a_re_referral(
     client: TestClient, container: Services, users, cases: dict[str, Case]
@@ -204,7 +233,7 @@ def test_an_officer_finds_a_person_and_opens_a_referral_then_a_re_referral(
     assert "Sam Example" not in client.get("/people", params={"name": "sam"}).text  # oscar's: not hers
 
     fields = {"full-name": "Alex Newcomer", **date_fields("dob", "2013-05-06"), "source": "parent_carer"}
-    fields |= date_fields("referred", "2026-11-02")
+    fields |= PERMISSION | date_fields("referred", "2026-11-02")
     opened = send_form(client, "/referrals/new", "/referrals", fields)
     assert opened.status_code == 303
     first = client.get(opened.headers["location"])
@@ -212,7 +241,7 @@ def test_an_officer_finds_a_person_and_opens_a_referral_then_a_re_referral(
 
     # Sam is oscar's: olive does not see him, but a referral naming him is his re-referral.
     fields = {"full-name": "sam  EXAMPLE", **date_fields("dob", "2012-03-04"), "source": "professional"}
-    fields |= date_fields("referred", "2026-11-03")
+    fields |= PERMISSION | date_fields("referred", "2026-11-03")
     again = send_form(client, "/referrals/new", "/referrals", fields)
     assert again.status_code == 303
     page = main_text(client.get(again.headers["location"]).text)
@@ -233,10 +262,12 @@ def test_a_referral_form_with_mistakes_says_what_to_fix(client: TestClient, user
         "Enter the young person's full name",
         "Date of birth must be a real date",
         "Select who made the referral",
+        "Select who gave permission to record their details",
+        "Select how permission was given",
     ]
     assert 'href="#full-name"' in answer.text and 'href="#dob-day"' in answer.text
     fields = {"full-name": "Kim Future", **date_fields("dob", "2012-01-01"), "source": "other"}
-    fields |= date_fields("referred", "2026-12-25")  # after the (fixed) today
+    fields |= PERMISSION | date_fields("referred", "2026-12-25")  # after the (fixed) today
     refused = send_form(client, "/referrals/new", "/referrals", fields)
     assert (
         refused.status_code == 422 and error_summary(refused.text)[0] == "The referral date 2026-12-25 is in the future"
