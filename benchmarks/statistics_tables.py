@@ -7,7 +7,7 @@ destroyed cases, then times what GET /statistics/{table} does (the GROUP BY coun
 disclosure control) for each table, by quarter and by year, over all six years.
 Prints a Markdown table.
 
-    .venv/bin/python benchmarks/statistics.py [--cases 100000] [--runs 20]
+    .venv/bin/python benchmarks/statistics_tables.py [--cases 100000] [--runs 20]
 """
 
 from __future__ import annotations
