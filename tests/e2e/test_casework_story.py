@@ -31,6 +31,7 @@ from tests.e2e.life import hits, keys_in, sweep_by_worker, upload
 from tests.e2e.servers import casevault_env, running_worker, wait_for
 from tests.fixtures_brokers import OnBroker
 from tests.ingest.scans import pdf_with_text_pages, save, text_strip
+from tests.people import consented
 from tests.tokens import token
 
 API = "/api/v1"
@@ -86,7 +87,7 @@ def test_casework_from_a_misfiled_scan_to_a_new_child_after_a_destruction(on_red
             return answer.json()
 
         def refer(person: dict, on: str, headers: dict, source: str = "parent_carer") -> dict:
-            body = {"person": person, "referral_date": on, "referral_source": source}
+            body = {"person": consented(person), "referral_date": on, "referral_source": source}
             answer = client.post(f"{API}/cases", json=body, headers=headers)
             assert answer.status_code == 201, answer.text
             return answer.json()
@@ -169,7 +170,7 @@ def test_casework_from_a_misfiled_scan_to_a_new_child_after_a_destruction(on_red
 
         # --- Amelia's case closes and archives; Ben's open case waits for a manager ------------
         clock.set(dt.date(2025, 2, 3))
-        closing = {"closed_on": "2025-02-03", "outcome": "Plan agreed with the family."}
+        closing = {"closed_on": "2025-02-03", "outcome": "Plan agreed with the family.", "outcome_code": "advice_given"}
         assert client.post(f"{API}/cases/{amelia_case['id']}/close", json=closing, headers=oscar).status_code == 200
         swept = sweep_by_worker(container, "2026-02-10")
         assert swept["failed"] == 0

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from casevault.api.app import create_app
 from casevault.app.services import Services
 from casevault.core.models import Role
+from tests.people import consented
 from tests.tokens import token
 
 
@@ -38,7 +39,7 @@ def refer(client: TestClient, headers) -> Referral:
     """``refer(name, officer)``: a new person referred by their parent, the case the officer's."""
 
     def open_case(full_name: str, officer: str) -> dict:
-        person = {"full_name": full_name, "date_of_birth": "2012-03-04"}
+        person = consented({"full_name": full_name, "date_of_birth": "2012-03-04"})
         body = {"person": person, "referral_date": "2026-09-01", "referral_source": "parent_carer"}
         opened = client.post("/api/v1/cases", json=body, headers=headers[officer])
         assert opened.status_code == 201, opened.text

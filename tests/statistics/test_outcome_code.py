@@ -15,13 +15,14 @@ from fastapi.testclient import TestClient
 from casevault.core.migrate import alembic_config, upgrade
 from casevault.core.types import UTCDateTime
 from tests.local_servers import fresh_postgres_database
+from tests.people import consented
 
 CLOSE = {"closed_on": "2026-11-01", "outcome": "Plan agreed with the school."}
 
 
 @pytest.fixture
 def case(client: TestClient, headers) -> dict:
-    person = {"full_name": "Jamie Example", "date_of_birth": "2012-03-04"}
+    person = consented({"full_name": "Jamie Example", "date_of_birth": "2012-03-04"})
     made = client.post("/api/v1/people", json=person, headers=headers["officer"])
     assert made.status_code == 201, made.text
     body = {"person_id": made.json()["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"}

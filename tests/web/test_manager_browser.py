@@ -20,6 +20,7 @@ from casevault.app.services import Services
 from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
 from casevault.core.models import Case, OutcomeCode, ReferralSource, Role, User
+from tests.people import GIVEN
 from tests.web_browser import (
     CHROMEDRIVER,
     CHROMIUM,
@@ -61,7 +62,7 @@ def _open(services: Services, officer: User, full_name: str, born: dt.date) -> C
     """As an officer records a referral, through the use cases the API calls."""
     with transaction(services.new_session) as session:
         person = services.cases.add_person(
-            session, full_name=full_name, date_of_birth=born, contact_details=None, user=officer
+            session, full_name=full_name, date_of_birth=born, contact_details=None, consent_given=GIVEN, user=officer
         )
         return services.cases.open(
             session,

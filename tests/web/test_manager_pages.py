@@ -13,6 +13,7 @@ from casevault.app.parts import init_storage
 from casevault.app.services import Services
 from casevault.core.db import transaction
 from casevault.core.models import AuditEvent, Case, CaseStatus, Hold, OutcomeCode, User
+from tests.people import GIVEN
 from tests.web_pages import ORIGIN, form_token, sign_in
 
 USERNAMES = {"officer": "olive", "manager": "maya", "admin": "adam"}
@@ -218,7 +219,12 @@ def _due_for_destruction(container: Services, clock, officer: User) -> Case:
 def open_case_born(container: Services, officer: User, born: dt.date) -> Case:
     with transaction(container.new_session) as session:
         person = container.cases.add_person(
-            session, full_name="Robin Example", date_of_birth=born, contact_details=None, user=officer
+            session,
+            full_name="Robin Example",
+            date_of_birth=born,
+            contact_details=None,
+            consent_given=GIVEN,
+            user=officer,
         )
         return container.cases.open(
             session, person_id=person.id, referral_date=dt.date(2026, 9, 1),
