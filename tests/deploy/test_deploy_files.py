@@ -276,7 +276,7 @@ def test_data_postgres_and_minio_live_in_named_volumes(compose: dict, services: 
 def test_the_image_builds_wheels_apart_and_runs_without_build_tools() -> None:
     stages = dockerfile_stages()
     assert len(stages) >= 2, "multi-stage: compilers stay in the builder"
-    builder, final = stages[0], stages[-1]
+    builder, final = _builder(stages), stages[-1]
     assert any(i == "RUN" and "pip wheel" in a for i, a in builder)
     assert final[0] == ("FROM", "python:3.11-slim-bookworm")
     runs = " ".join(a for i, a in final if i == "RUN")
@@ -286,6 +286,19 @@ def test_the_image_builds_wheels_apart_and_runs_without_build_tools() -> None:
         "no build tools in the final image"
     )
     assert "--no-index" in runs, "the final stage installs only the builder's wheels"
+
+
+def _builder(stages: list[list[tuple[str, str]]]) -> list[tuple[str, str]]:
+    [builder] = [stage for stage in stages if any(i == "RUN" and "pip wheel" in a for i, a in stage)]
+    return builder
+
+
+def test_the_image_carries_the_web_pages_assets_built_from_the_lock_file() -> None:
+    stages = dockerfile_stages()
+    assets = [stage for stage in stages if any("npm ci" in a for i, a in stage if i == "RUN")]
+    assert len(assets) == 1 and assets[0] is not stages[-1], "node builds the assets in a stage of its own"
+    copies = [a for i, a in _builder(stages) if i == "COPY"]
+    assert any(a.startswith("--from=assets") and "casevault/web/static" in a for a in copies)
 
 
 def test_the_image_runs_casevault_api_as_a_fixed_non_root_user() -> None:
@@ -311,11 +324,13 @@ def test_the_build_context_holds_only_what_the_image_needs() -> None:
     assert lines[0] == "*", "a whitelist: .venv, var/ (keys!), .git and deploy/casevault.env stay out"
     allowed = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
     copied = set()
-    for instruction, arguments in dockerfile_stages()[0]:
-        if instruction == "COPY" and not arguments.startswith("--from"):
-            sources = arguments.split()[:-1]
-            copied |= {source.rstrip("/") for source in sources}
-    assert copied and copied <= allowed, "everything the builder copies must be let in"
+    for stage in dockerfile_stages()[:-1]:  # every stage before the final one builds from the context
+        for instruction, arguments in stage:
+            if instruction == "COPY" and not arguments.startswith("--from"):
+                sources = arguments.split()[:-1]
+                copied |= {source.rstrip("/") for source in sources}
+    let_in = {path for path in copied if any(path == a or path.startswith(a + "/") for a in allowed)}
+    assert copied and copied == let_in, "everything the build stages copy must be let in"
     assert allowed.isdisjoint({".venv", "var", ".git", "deploy", "tests"})
 
 
