@@ -12,49 +12,13 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.people import CONSENT
+from tests.api_bodies import VALID_BODIES
 
 LARGEST_ID = 2**31 - 1  # every id column is INTEGER: 32 bits on PostgreSQL
 TOO_LARGE_IDS = [2**31, 2**63, 2**64, 10**30]
 OUT_OF_RANGE_DATES = ["0001-01-01", "1899-12-31", "2200-01-01", "9999-12-31"]
 # Dates in a person's life end a year from today; other dates (as_of) at 2199-12-31.
 DATE_RANGE = re.compile(r"dates must be between 1900-01-01 and (2199-12-31|\d{4}-\d\d-\d\d \(a year from today\))")
-# A valid body for each operation that takes one; each boundary value replaces one field.
-VALID_BODIES = {
-    ("POST", "/api/v1/people"): {"full_name": "Sam Example", "date_of_birth": "2012-03-04", "consent": CONSENT},
-    ("POST", "/api/v1/cases"): {"person_id": 1, "referral_date": "2026-09-01", "referral_source": "parent_carer"},
-    ("POST", "/api/v1/cases/{case_id}/close"): {
-        "closed_on": "2026-11-01",
-        "outcome": "Resolved.",
-        "outcome_code": "advice_given",
-    },
-    ("POST", "/api/v1/cases/{case_id}/reopen"): {"reason": "Asked again."},
-    ("POST", "/api/v1/cases/{case_id}/notes"): {"kind": "progress_summary", "text": "Met.", "date": "2026-10-01"},
-    ("POST", "/api/v1/holds"): {"person_id": 1, "kind": "safeguarding", "reason": "Concern."},
-    ("POST", "/api/v1/retention/approvals"): {"person_id": 1},
-    ("PATCH", "/api/v1/people/{person_id}"): {"full_name": "Sam Example"},
-    ("POST", "/api/v1/documents/{document_id}/move"): {"case_id": 1, "reason": "Misfiled."},
-    ("DELETE", "/api/v1/documents/{document_id}"): {"reason": "Uploaded in error."},
-    ("PATCH", "/api/v1/notes/{note_id}"): {"text": "Met them.", "reason": "Typo."},
-    ("POST", "/api/v1/cases/{case_id}/assign"): {"officer": "olive"},
-    ("POST", "/api/v1/people/{person_id}/notices"): {"version": "2026-1", "how": "written"},
-    ("POST", "/api/v1/people/{person_id}/consents"): {
-        "scopes": ["contact_professionals"],
-        "given_by": "young_person",
-        "how": "written",
-        "given_on": "2026-10-01",
-        "review_on": "2027-10-01",
-        "evidence_document_id": 1,
-    },
-    ("POST", "/api/v1/consents/{consent_id}/withdraw"): {"how": "email"},
-    ("PUT", "/api/v1/people/{person_id}/access-refusal"): {"refused": ["parent_carer"], "method": "verbal"},
-    ("POST", "/api/v1/cases/{case_id}/disclosures"): {
-        "recipient_kind": "school",
-        "recipient": "Head teacher",
-        "documents": [1],
-        "basis": "consent",
-    },
-}
 REQUIRED_QUERY = {"q": "letter"}
 
 
