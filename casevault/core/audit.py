@@ -226,7 +226,11 @@ def verify_chain(
             f"row {moved[0].mac_from}: the database was changed to pass rows off as written before the key",
             len(anchors),
         )  # fmt: skip
-    walk = _walk(session, head=head, mac_key=mac_key, anchored={a.row_id for a in anchors}, batch_size=batch_size)
+    # The head's row is pinned like an anchor's. Rows another process appends while this walks
+    # (PostgreSQL shows them to a running transaction) are walked and checked too: the head
+    # read before them must then still be a row of the chain, not its end.
+    pinned = {a.row_id for a in anchors} | {head.last_id}
+    walk = _walk(session, head=head, mac_key=mac_key, anchored=pinned, batch_size=batch_size)
     if walk.break_at is not None and walk.gap_end is None:
         return ChainReport(walk.rows, walk.break_at, walk.problem, len(anchors))
     anchor_report = _against_anchors(walk, anchors=anchors)
@@ -234,7 +238,8 @@ def verify_chain(
         return anchor_report
     if walk.break_at is not None:
         return ChainReport(walk.rows, walk.break_at, walk.problem, len(anchors))
-    if head.last_hash != walk.last_hash or head.last_id != walk.last_id:
+    at_head = walk.anchored_hashes.get(head.last_id, GENESIS_HASH if head.last_id == 0 else None)
+    if walk.last_id < head.last_id or at_head != head.last_hash:
         return ChainReport(
             walk.rows, walk.last_id + 1, f"rows after {walk.last_id} up to {head.last_id} were removed", len(anchors)
         )

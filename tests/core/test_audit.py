@@ -44,6 +44,21 @@ def test_an_untouched_chain_verifies(container: Services) -> None:
     assert report.ok and report.rows == 25
 
 
+# Only PostgreSQL lets another process append while a verification reads (a transaction
+# there sees rows committed after it began); casevault's SQLite sessions hold the write lock.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_rows_written_while_the_chain_is_walked_are_not_taken_for_a_cut(container: Services) -> None:
+    """A worker records events while `audit verify` runs: the rows after the head it read are
+    walked and checked too, and the head is then a row of the chain, not a cut-off end."""
+    _write_events(container, 5)
+    with container.new_session() as session:
+        head = session.get(audit.AuditHead, 1)  # the head as verify reads it first
+        assert head is not None and head.last_id == 5
+        _write_events(container, 3)  # another process, meanwhile
+        report = audit.verify_chain(session, mac_key=container.audit_mac_key)
+    assert report.ok and report.rows == 8, report.problem
+
+
 @pytest.mark.parametrize(
     ("tampering", "first_broken"),
     [
