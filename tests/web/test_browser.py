@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from casevault.app.services import Services
@@ -21,8 +23,10 @@ from tests.web_browser import (
     CHROMIUM,
     check_page,
     chromium,
+    field_labelled,
     serving,
     sign_in,
+    tab_to,
     wait_for_heading,
 )
 from tests.web_pages import PASSWORD
@@ -100,3 +104,27 @@ def test_another_officers_case_looks_like_a_missing_one(
     wait_for_heading(browser, "Page not found")
     assert browser.find_element(By.TAG_NAME, "main").text == others
     assert "Sam Example" not in others
+
+
+def test_the_whole_journey_by_keyboard_alone(server: str, browser: WebDriver, users, cases: dict[str, Case]) -> None:
+    """Sign in, open her case, read it, sign out: Tab, typing and Enter only, nothing clicked."""
+
+    def keys(*sent: str) -> None:
+        ActionChains(browser).send_keys(*sent).perform()
+
+    browser.get(f"{server}/")
+    wait_for_heading(browser, "Sign in")
+    tab_to(browser, field_labelled(browser, "Username"))
+    keys("olive", Keys.TAB, PASSWORD, Keys.ENTER)  # the password follows the username, and Enter sends the form
+    wait_for_heading(browser, "My cases")
+    own = cases["officer"].reference
+    tab_to(browser, browser.find_element(By.LINK_TEXT, own))
+    keys(Keys.ENTER)
+    wait_for_heading(browser, own)
+    assert "Jamie Example" in browser.find_element(By.CLASS_NAME, "govuk-summary-list").text
+    check_page(browser)
+    tab_to(browser, browser.find_element(By.XPATH, "//button[normalize-space()='Sign out']"))
+    keys(Keys.ENTER)
+    wait_for_heading(browser, "Sign in")
+    browser.get(f"{server}/cases")
+    wait_for_heading(browser, "Sign in")  # signed out: the pages need signing in again
