@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.httpx_client import OAuth2Client
 from fastapi import APIRouter, Request
 from joserfc import jwt
@@ -149,6 +150,8 @@ def _checked_claims(request: Request, settings: Settings) -> Claims:
             token = client.fetch_token(document["token_endpoint"], code=code, state=state)
             keys = client.get(document["jwks_uri"])
             keys.raise_for_status()
+    except AuthlibBaseError:  # the provider answered the code with an error
+        raise Refused("provider_refused") from None
     except (httpx.HTTPError, KeyError, ValueError, JoseError):
         raise Refused("provider_unavailable") from None
     return _claims_of(token.get("id_token"), keys.json(), settings, nonce=nonce)

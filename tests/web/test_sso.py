@@ -22,6 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+from selenium.webdriver.common.by import By
 from sqlmodel import select
 
 from casevault.app.services import Services
@@ -29,6 +30,7 @@ from casevault.core.db import transaction
 from casevault.core.models import AuditEvent, Role, User
 from casevault.core.settings import Settings, load_settings
 from casevault.core.users import revoke_user
+from tests.web_browser import CHROMEDRIVER, CHROMIUM, check_page, chromium, serving, wait_for_heading, wait_until
 
 CLIENT_ID = "casevault-test"
 
@@ -250,6 +252,28 @@ def test_failed_attempts_lock_the_address_out(client: TestClient, provider: Prov
     assert locked.status_code == 429 and "Too many failed sign-ins" in locked.text
 
 
+def test_a_code_the_provider_refuses_is_refused(
+    client: TestClient, container: Services, provider: Provider, users: dict[str, User]
+) -> None:
+    client.cookies.clear()
+    to_provider = client.get("/sign-in/sso", follow_redirects=False)
+    callback = httpx.get(to_provider.headers["location"], follow_redirects=False).headers["location"]
+    provider.codes.clear()  # as if the code had expired at the provider
+    answer = client.get(callback, follow_redirects=False)
+    assert "did not work; try again" in answer.text
+    refused_as(answer, container, "provider_refused")
+
+
+def test_a_provider_sending_an_error_back_is_refused(
+    client: TestClient, container: Services, users: dict[str, User]
+) -> None:
+    client.cookies.clear()
+    to_provider = client.get("/sign-in/sso", follow_redirects=False)
+    state = dict(httpx.URL(to_provider.headers["location"]).params)["state"]
+    answer = client.get(f"/sign-in/sso/callback?error=access_denied&state={state}", follow_redirects=False)
+    refused_as(answer, container, "provider_refused")
+
+
 @pytest.mark.parametrize("settings", [False], indirect=True)
 def test_without_sso_there_is_no_button_and_no_route(client: TestClient) -> None:
     assert "/sign-in/sso" not in client.get("/").text
@@ -265,3 +289,25 @@ def test_an_issuer_needs_a_client(tmp_path: Path) -> None:
         load_settings(data_dir=tmp_path, oidc_issuer="https://id.example.org")
     with pytest.raises(ConfigurationError, match="CASEVAULT_OIDC_CLIENT_SECRET"):
         load_settings(data_dir=tmp_path, oidc_issuer="https://id.example.org", oidc_client_id="casevault")
+
+
+@pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None, reason="needs Debian's chromium and chromium-driver")
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.slow
+def test_in_a_browser_the_button_signs_in_and_a_refusal_says_why(
+    container: Services, provider: Provider, users: dict[str, User]
+) -> None:
+    with serving(container) as server, chromium() as browser:
+        browser.get(f"{server}/")
+        wait_for_heading(browser, "Sign in")
+        check_page(browser)  # the sign-in page with its single sign-on button
+        provider.claims = {"preferred_username": "stranger", "casevault_role": "officer"}
+        browser.find_element(By.LINK_TEXT, "Sign in with your organisation's account").click()
+        wait_until(browser, lambda page: page.find_elements(By.CLASS_NAME, "govuk-error-summary"))
+        summary = browser.find_element(By.CLASS_NAME, "govuk-error-summary").text
+        assert "ask an admin to add you" in summary
+        check_page(browser)  # with its error summary
+
+        provider.claims = {"preferred_username": "olive", "casevault_role": "officer"}
+        browser.find_element(By.LINK_TEXT, "Sign in with your organisation's account").click()
+        wait_for_heading(browser, "My cases")
