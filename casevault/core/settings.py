@@ -9,6 +9,7 @@ moves the whole embedded install.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -118,6 +119,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _sso_needs_a_client(self) -> Settings:
+        loopback = re.match(r"^http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/|$)", self.oidc_issuer or "")
+        if self.oidc_issuer and not (self.oidc_issuer.startswith("https://") or loopback):
+            raise ValueError("CASEVAULT_OIDC_ISSUER must be an https:// URL (plain http only on this machine)")
         for name in ("oidc_client_id", "oidc_client_secret"):
             if self.oidc_issuer and not getattr(self, name):
                 raise ValueError(f"CASEVAULT_{name.upper()} must be set when CASEVAULT_OIDC_ISSUER is set")

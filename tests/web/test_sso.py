@@ -289,6 +289,10 @@ def test_an_issuer_needs_a_client(tmp_path: Path) -> None:
         load_settings(data_dir=tmp_path, oidc_issuer="https://id.example.org")
     with pytest.raises(ConfigurationError, match="CASEVAULT_OIDC_CLIENT_SECRET"):
         load_settings(data_dir=tmp_path, oidc_issuer="https://id.example.org", oidc_client_id="casevault")
+    with pytest.raises(ConfigurationError, match="CASEVAULT_OIDC_ISSUER must be an https:// URL"):
+        load_settings(
+            data_dir=tmp_path, oidc_issuer="http://id.example.org", oidc_client_id="c", oidc_client_secret="s"
+        )
 
 
 @pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None, reason="needs Debian's chromium and chromium-driver")
