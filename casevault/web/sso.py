@@ -79,7 +79,8 @@ def start_sso(request: Request) -> Response:
     except (httpx.HTTPError, KeyError, ValueError):
         return _refused_page(request, "provider_unavailable", status_code=502)
     state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    url, _ = _client(request, settings).create_authorization_url(endpoint, state=state, nonce=nonce)
+    with _client(request, settings) as client:
+        url, _ = client.create_authorization_url(endpoint, state=state, nonce=nonce)
     response = RedirectResponse(url, status_code=303)
     guard.set_cookie(request, response, SSO_COOKIE, f"{state}.{nonce}", max_age=SSO_SECONDS)
     return response
