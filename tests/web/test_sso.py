@@ -177,6 +177,13 @@ def test_a_manager_keeps_his_role(client: TestClient, provider: Provider, users:
     assert "/manager" in client.get("/cases").text
 
 
+def test_an_admin_lands_on_the_admin_home(client: TestClient, provider: Provider, users: dict[str, User]) -> None:
+    provider.claims = {"preferred_username": "adam", "casevault_role": "admin"}
+    assert sso_sign_in(client).headers["location"] == "/admin"
+    assert client.get("/admin").status_code == 200
+    assert client.get("/cases", follow_redirects=False).headers["location"] == "/admin"  # no casework
+
+
 def refused_as(answer: httpx.Response, services: Services, reason: str, actor: str = "anonymous") -> None:
     assert answer.status_code in (400, 403), answer.text
     assert "casevault_session=" not in answer.headers.get("set-cookie", "")
