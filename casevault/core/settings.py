@@ -9,6 +9,7 @@ moves the whole embedded install.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -100,6 +101,13 @@ class Settings(BaseSettings):
     backup_dir: Path | None = None  # default: <data dir>-backups, next to the data directory
     backup_keep: int = Field(default=7, ge=1)  # daily backups kept; the oldest go first
 
+    # --- single sign-on (OpenID Connect) for the web pages; off when no issuer ---------
+    oidc_issuer: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_role_claim: str = Field(default="casevault_role", min_length=1)  # its value: officer, manager or admin
+    oidc_username_claim: str = Field(default="preferred_username", min_length=1)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"  # json: one object per line, for collectors
 
@@ -108,6 +116,20 @@ class Settings(BaseSettings):
         if self.key_provider == "aws-kms" and not self.kms_key_id:
             raise ValueError("CASEVAULT_KMS_KEY_ID must be set when CASEVAULT_KEY_PROVIDER=aws-kms")
         return self
+
+    @model_validator(mode="after")
+    def _sso_needs_a_client(self) -> Settings:
+        loopback = re.match(r"^http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/|$)", self.oidc_issuer or "")
+        if self.oidc_issuer and not (self.oidc_issuer.startswith("https://") or loopback):
+            raise ValueError("CASEVAULT_OIDC_ISSUER must be an https:// URL (plain http only on this machine)")
+        for name in ("oidc_client_id", "oidc_client_secret"):
+            if self.oidc_issuer and not getattr(self, name):
+                raise ValueError(f"CASEVAULT_{name.upper()} must be set when CASEVAULT_OIDC_ISSUER is set")
+        return self
+
+    @property
+    def sso_enabled(self) -> bool:
+        return bool(self.oidc_issuer)
 
     # --- derived -----------------------------------------------------------------
 
