@@ -36,7 +36,9 @@ class Settings(BaseSettings):
     # --- API ---------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    max_request_body_kb: int = Field(default=64, ge=1)  # JSON bodies, not uploads
+    # JSON bodies and forms, not uploads: the longest field, a note of 20,000 characters, takes
+    # 120 KB as JSON \u escapes and 180 KB as a form's %-encoded UTF-8 (Greek, Hindi, ...).
+    max_request_body_kb: int = Field(default=256, ge=1)
     api_workers: int = Field(default=1, ge=1)  # uvicorn processes serving the API
     # How long /readyz and /metrics wait for each dependency before naming it as down.
     probe_seconds: float = Field(default=2.0, gt=0, le=60)

@@ -3,6 +3,8 @@ written as YYYY-MM-DD, and ids of any size answered with a 4xx, never a 500."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import func, select
@@ -126,3 +128,17 @@ def test_a_cursor_no_list_gave_out_is_a_400(client: TestClient, callers, case, c
     headers = callers["officer"].headers
     for path in ("/api/v1/cases", f"/api/v1/cases/{case['id']}/notes", f"/api/v1/cases/{case['id']}/documents"):
         assert client.get(path, params={"cursor": cursor}, headers=headers).status_code == 400, path
+
+
+def test_the_longest_note_in_any_script_fits_in_a_request(client: TestClient, callers, case) -> None:
+    """20,000 characters of Greek sent as JSON with \\u escapes: about 120 KB of body."""
+    text = "Συνάντηση με την οικογένεια. " * 690  # 20,010 characters: one past the limit first
+    body = {"kind": "progress_summary", "text": text[:20_000], "date": "2026-10-01"}
+    path = f"/api/v1/cases/{case['id']}/notes"
+    headers = {**callers["officer"].headers, "Content-Type": "application/json"}
+    assert len(json.dumps(body).encode()) > 100_000  # escaped, as most clients send it
+    written = client.post(path, content=json.dumps(body), headers=headers)
+    assert written.status_code == 201, written.text[:200]
+    assert written.json()["text"] == text[:20_000]
+    too_long = client.post(path, content=json.dumps(body | {"text": text}), headers=headers)
+    assert too_long.status_code == 422  # the field's own limit, not the body's
