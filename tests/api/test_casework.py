@@ -200,7 +200,8 @@ def test_bad_notes_are_refused(client: TestClient, container: Services, callers,
 
 
 def test_oversized_bodies_are_413_before_anything_is_read(client: TestClient, container: Services, callers) -> None:
-    huge = {"full_name": "A B", "date_of_birth": "2012-01-01", "contact_details": "x" * 200_000, "consent": CONSENT}
+    too_long = "x" * (container.settings.max_request_body_kb * 1024 + 1)
+    huge = {"full_name": "A B", "date_of_birth": "2012-01-01", "contact_details": too_long, "consent": CONSENT}
     response = client.post("/api/v1/people", json=huge, headers=callers["officer"].headers)
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
@@ -210,7 +211,7 @@ def test_oversized_bodies_are_413_before_anything_is_read(client: TestClient, co
 def test_oversized_chunked_bodies_are_413(client: TestClient, container: Services, callers) -> None:
     def chunks():
         yield b'{"full_name": "A B", "date_of_birth": "2012-01-01", "contact_details": "'
-        for _ in range(100):
+        for _ in range(container.settings.max_request_body_kb + 1):
             yield b"x" * 1024
         yield b'"}'
 
