@@ -1,6 +1,6 @@
 """The house of docs/architecture.md: arrows point down only, and no import cycles.
 
-core < archive < ingest / retention < backup < app (the composition root) < web < api, cli. The
+core < archive < ingest / retention < backup / policy < app (the composition root) < web < api, cli. The
 edges (api, and the web pages, which the API's app serves) receive the services object
 and reach the use cases through it, so of the root they import only the ``Services`` type. Celery and kombu
 are the root's business. Imports under ``if TYPE_CHECKING:`` are for the type checker
@@ -22,10 +22,11 @@ MAY_IMPORT = {
     "ingest": {"core", "archive", "ingest"},
     "retention": {"core", "archive", "retention"},
     "backup": {"core", "archive", "retention", "backup"},
-    "app": {"core", "archive", "ingest", "retention", "backup", "app"},
-    "web": {"core", "archive", "ingest", "retention", "app", "web"},
-    "api": {"core", "archive", "ingest", "retention", "api", "app", "web"},
-    "cli": {"core", "archive", "ingest", "retention", "backup", "app", "cli", "api"},
+    "policy": {"core", "archive", "ingest", "retention", "policy"},
+    "app": {"core", "archive", "ingest", "retention", "backup", "policy", "app"},
+    "web": {"core", "archive", "ingest", "retention", "policy", "app", "web"},
+    "api": {"core", "archive", "ingest", "retention", "policy", "api", "app", "web"},
+    "cli": {"core", "archive", "ingest", "retention", "backup", "policy", "app", "cli", "api"},
 }
 EDGES = {"api", "web"}  # of the root, these may import only the services type
 ROOT_FOR_EDGES = {"casevault.app.services"}

@@ -94,6 +94,7 @@ class Tier(str, enum.Enum):
 class Variant(str, enum.Enum):
     original = "original"
     searchable = "searchable"
+    words = "words"  # OCR word positions (JSON), for redacting a term; encrypted like the rest
 
 
 class NoteKind(str, enum.Enum):
@@ -512,6 +513,8 @@ class DestructionCertificate(SQLModel, table=True):
     bytes: int = Field(sa_type=BYTE_COUNT)
     method: str = Field(max_length=1000)  # also says until when backups may hold copies
     authorised_by: str = Field(max_length=200)
+    subject_access_requests: int = 0  # with their clock stops, items and redaction logs
+    sar_bundles: int = 0  # whose objects are counted in objects and bytes
 
 
 # --- retention work: the lifecycle sweep's crash-safe bookkeeping -------------------------
@@ -536,6 +539,8 @@ class DestructionJob(SQLModel, table=True):
     objects: int = 0
     object_versions: int = 0
     bytes: int = Field(default=0, sa_type=BYTE_COUNT)
+    subject_access_requests: int = 0
+    sar_bundles: int = 0
 
 
 class DestructionObject(SQLModel, table=True):
@@ -800,3 +805,152 @@ class Disclosure(SQLModel, table=True):
     approved_by: int | None = Field(default=None, foreign_key="user_account.id")
     approved_at: dt.datetime | None = _maybe_when()
     hold_id: int | None = None  # the safeguarding hold an exception placed
+
+
+# --- subject access requests (migration 0017) --------------------------------------------
+# A request names its requester and may carry redaction terms (a third party's name): personal
+# text that lives in these rows only (never in the audit log, keys or task arguments) and
+# goes with the person when they are destroyed (ON DELETE CASCADE).
+
+
+class RequesterKind(str, enum.Enum):
+    young_person = "young_person"
+    parent_carer = "parent_carer"
+    representative = "representative"
+
+
+class SarStatus(str, enum.Enum):
+    open = "open"  # the clock runs
+    paused = "paused"  # the clock is stopped: waiting for identity or clarification
+    completed = "completed"  # answered (delivered) or closed; the hold goes after a set period
+
+
+class ClockStopReason(str, enum.Enum):
+    identity = "identity"
+    clarification = "clarification"
+
+
+class ItemDecision(str, enum.Enum):
+    disclosed = "disclosed"
+    partly_disclosed = "partly_disclosed"  # redacted
+    withheld = "withheld"
+
+
+class RedactionCategory(str, enum.Enum):
+    third_party = "third_party"
+    young_person_request = "young_person_request"  # withheld at the young person's request
+    serious_harm = "serious_harm"
+    other_exemption = "other_exemption"
+
+
+class BundleStatus(str, enum.Enum):
+    building = "building"
+    built = "built"
+    failed = "failed"
+    approved = "approved"
+    delivered = "delivered"
+    destroyed = "destroyed"  # its objects deleted after the set period; the row remains
+
+
+class SubjectAccessRequest(SQLModel, table=True):
+    __tablename__ = "subject_access_request"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=32, unique=True)  # "SAR-" and random digits; names no one
+    person_id: int = _part_of("person.id", index=True)
+    requester_kind: RequesterKind = _enum(RequesterKind)
+    requester_name: str = Field(max_length=200)
+    authority: str | None = Field(default=None, max_length=2000)  # a representative's, as recorded
+    maturity_recorded: bool = False  # a young person of 12 to 15: the officer recorded it
+    received_on: dt.date
+    due_on: dt.date  # recomputed when the clock stops, resumes or is extended
+    status: SarStatus = _enum(SarStatus, default=SarStatus.open.value)
+    extension_months: int = 0  # 0, 1 or 2
+    extension_reason: str | None = Field(default=None, max_length=2000)
+    extension_told_on: dt.date | None = None
+    completed_on: dt.date | None = None
+    hold_id: int | None = None  # the subject_access hold it placed
+    hold_release_on: dt.date | None = None  # completed_on + the set period
+    opened_by: int = Field(foreign_key="user_account.id")
+    opened_at: dt.datetime = _when()
+
+
+class SarClockStop(SQLModel, table=True):
+    """The clock stopped (waiting for identity or clarification) and, later, resumed."""
+
+    __tablename__ = "sar_clock_stop"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = _part_of("subject_access_request.id", index=True)
+    reason: ClockStopReason = _enum(ClockStopReason)
+    stopped_on: dt.date
+    resumed_on: dt.date | None = None
+    recorded_by: int = Field(foreign_key="user_account.id")
+
+
+class SarItem(SQLModel, table=True):
+    """A document or note of the person, marked for the request: disclosed, partly
+    disclosed (redacted) or withheld, with the reason. Exactly one of the two ids is set."""
+
+    __tablename__ = "sar_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = _part_of("subject_access_request.id", index=True)
+    document_id: int | None = Field(
+        default=None, sa_column=sa.Column(sa.Integer, sa.ForeignKey("document.id", ondelete="CASCADE"), nullable=True)
+    )
+    note_id: int | None = Field(
+        default=None, sa_column=sa.Column(sa.Integer, sa.ForeignKey("case_note.id", ondelete="CASCADE"), nullable=True)
+    )
+    decision: ItemDecision = _enum(ItemDecision)
+    reason: str = Field(max_length=1000)
+
+
+class SarRedaction(SQLModel, table=True):
+    """The redaction log: a region of a page (fractions of its width and height, from the
+    top left), or every occurrence of a term, removed from what the request releases."""
+
+    __tablename__ = "sar_redaction"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = _part_of("subject_access_request.id", index=True)
+    document_id: int = _part_of("document.id", index=True)
+    page: int | None = None  # None: a term, on every page of the document
+    left: float | None = None
+    top: float | None = None
+    width: float | None = None
+    height: float | None = None
+    term: str | None = Field(default=None, max_length=200)  # personal: destroyed with the person
+    category: RedactionCategory = _enum(RedactionCategory)
+    legal_basis: str = Field(max_length=500)
+    redacted_by: int = Field(foreign_key="user_account.id")
+    redacted_at: dt.datetime = _when()
+    reviewed_by: int | None = Field(default=None, foreign_key="user_account.id")
+    reviewed_at: dt.datetime | None = _maybe_when()
+
+
+class SarBundle(SQLModel, table=True):
+    """The bundle built for a request: one PDF and the notes as CSV, stored encrypted under
+    the person's data key like every object; built by a worker task with progress."""
+
+    __tablename__ = "sar_bundle"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = _part_of("subject_access_request.id", index=True)
+    status: BundleStatus = _enum(BundleStatus, default=BundleStatus.building.value)
+    progress: int = 0  # percent
+    problem: str | None = Field(default=None, max_length=1000)  # why building failed
+    pdf_key: str | None = Field(default=None, max_length=64, unique=True)
+    csv_key: str | None = Field(default=None, max_length=64, unique=True)
+    pages: int | None = None
+    bytes: int = Field(default=0, sa_type=BYTE_COUNT)  # plaintext, both objects
+    requested_by: int = Field(foreign_key="user_account.id")
+    requested_at: dt.datetime = _when()
+    built_at: dt.datetime | None = _maybe_when()
+    approved_by: int | None = Field(default=None, foreign_key="user_account.id")
+    approved_at: dt.datetime | None = _maybe_when()
+    delivered_method: str | None = Field(default=None, max_length=32)
+    delivered_on: dt.date | None = None
+    destroy_on: dt.date | None = None  # delivered_on + the set period
