@@ -45,7 +45,7 @@ from tests.web_browser import (
     wait_for_heading,
 )
 from tests.web_officer import error_summary, main_text, send_form, upload_files
-from tests.web_pages import PASSWORD
+from tests.web_pages import ORIGIN, PASSWORD, form_token
 from tests.web_pages import sign_in as sign_in_client
 
 CONTACT = "07700 900123, 4 Elm Road"
@@ -106,6 +106,40 @@ def test_another_officers_person_looks_missing_on_every_page(client: TestClient,
     assert "Jamie Example" in main_text(client.get(f"/people/{person_id}").text)
     sign_in_client(client, "maya")  # managers see everyone
     assert "Jamie Example" in main_text(client.get(f"/people/{person_id}").text)
+
+
+def test_the_forms_are_refused_without_their_token_or_from_another_site(
+    client: TestClient, container: Services, users, cases: dict[str, Case]
+) -> None:
+    person_id, case_id = cases["officer"].person_id, cases["officer"].id
+    sign_in_client(client, "olive")
+    token = form_token(client.get(f"/people/{person_id}").text)
+    with container.new_session() as session:
+        consent_id = session.exec(select(Consent.id).where(Consent.person_id == person_id)).first()
+    forms = {
+        f"/people/{person_id}/consents": {"scopes": "share_with_parent", "given-by": "young_person", "how": "verbal"},
+        f"/consents/{consent_id}/withdraw": {"withdraw-how": "verbal"},
+        f"/people/{person_id}/refusal": {"refused": "parent_carer", "how": "verbal"},
+        f"/people/{person_id}/notices": {"notice-version": "2026-1", "notice-how": "email"},
+        f"/cases/{case_id}/disclosures": {"recipient-kind": "parent_carer", "recipient": "Pat", "basis": "consent"},
+    }
+    for action, fields in forms.items():
+        for sent, headers in [
+            ("", ORIGIN),
+            ("not-the-token", ORIGIN),
+            (token, {"Origin": "https://elsewhere.example"}),
+        ]:
+            answer = client.post(action, data={"csrf_token": sent, **fields}, headers=headers)
+            assert answer.status_code == 403 and "the form could not be sent" in answer.text, (action, sent)
+    with container.new_session() as session:
+        kept = session.exec(select(Consent).where(Consent.person_id == person_id)).all()
+        assert [(row.scope, row.withdrawn_on) for row in kept] == [(ConsentScope.record_personal_details, None)]
+        assert session.exec(select(AccessRefusal)).all() == []
+    sign_in_client(client, "adam")  # an admin does no casework
+    assert client.get(f"/people/{person_id}").status_code == 404
+    client.cookies.clear()
+    signed_out = client.get(f"/people/{person_id}", follow_redirects=False)
+    assert (signed_out.status_code, signed_out.headers["location"]) == (303, "/")
 
 
 def test_a_refusal_under_12_needs_the_officers_record_of_maturity(
