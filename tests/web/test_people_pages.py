@@ -104,6 +104,8 @@ def test_another_officers_person_looks_missing_on_every_page(client: TestClient,
         assert "Jamie Example" not in refused.text
     sign_in_client(client, "olive")
     assert "Jamie Example" in main_text(client.get(f"/people/{person_id}").text)
+    assert f'href="/people/{person_id}"' in client.get("/people?name=jamie").text  # found, with a link to her page
+    assert f'href="/people/{person_id}"' in client.get(f"/cases/{cases['officer'].id}").text  # and from her case
     sign_in_client(client, "maya")  # managers see everyone
     assert "Jamie Example" in main_text(client.get(f"/people/{person_id}").text)
 
