@@ -40,6 +40,7 @@ from casevault.core.models import (
     ConsentGiver,
     ConsentMethod,
     ConsentScope,
+    Disclosure,
     Document,
     DocumentStatus,
     NoteKind,
@@ -522,6 +523,12 @@ def _case_details(session: Session, case: Case, user: User) -> dict[str, Any]:
         "history": closures(session, case_id=case.id),
         "may_change": casework.can_change_case(user, case),
         "takes_documents": case.status in (CaseStatus.open, CaseStatus.closed),
+        # A third party's referral takes no upload until the family's permission (people_pages records it).
+        "awaiting_permission": case.status is CaseStatus.open
+        and consent.awaiting_permission(case, consent.standing_scopes(session, person_id=case.person_id)),
+        "disclosures": session.exec(
+            select(Disclosure).where(Disclosure.case_id == case.id).order_by(col(Disclosure.id)).limit(DOCUMENTS_SHOWN)
+        ).all(),
     }
 
 
