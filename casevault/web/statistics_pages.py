@@ -39,8 +39,8 @@ DATE_ANCHORS = {"from": "from-day", "to": "to-day"}
 
 
 def column_label(column: str) -> str:
-    """``parent_carer`` as "Parent carer"; age bands ("12-15") as they are."""
-    return column.replace("_", " ").capitalize()
+    """``parent_carer`` as "Parent carer", ``ehcp_issued`` as "EHCP issued"; age bands ("12-15") as they are."""
+    return column.replace("_", " ").capitalize().replace("Ehcp", "EHCP")
 
 
 def _defaults(today: dt.date) -> dict[str, str]:

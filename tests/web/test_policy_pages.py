@@ -289,6 +289,9 @@ def test_these_pages_are_for_managers_only(
             assert answer.status_code == 200, (url, answer.text[:2000])
         else:  # exactly what a missing address answers, for an officer's own case too
             assert (answer.status_code, _main_of(answer.text)) == (404, missing), url
+    if role == "manager":  # past the last page, or a version never published
+        for url in ("/manager/disclosures?page=2", "/manager/notices/2026-1?show=told&page=2", "/manager/notices/2027"):
+            assert client.get(url).status_code == 404, url
 
 
 def test_the_forms_refuse_another_origin_and_a_missing_token(
