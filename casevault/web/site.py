@@ -14,7 +14,18 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import Scope
 
-from casevault.web import admin_pages, disclosure_pages, guard, manager_pages, officer_pages, pages, people_pages, sso
+from casevault.web import (
+    admin_pages,
+    disclosure_pages,
+    guard,
+    manager_pages,
+    officer_pages,
+    pages,
+    people_pages,
+    policy_pages,
+    sso,
+    statistics_pages,
+)
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"  # built by `make` from the pinned npm packages
@@ -62,6 +73,8 @@ def install_web(app: FastAPI) -> None:
     app.include_router(disclosure_pages.router)
     app.include_router(manager_pages.router)
     app.include_router(admin_pages.router)
+    app.include_router(policy_pages.router)  # disclosures, policy notices, declining a referral
+    app.include_router(statistics_pages.router)
     app.include_router(sso.router)
 
     @app.exception_handler(guard.SignInRequired)
