@@ -60,7 +60,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 @lru_cache(maxsize=64)
 def _bank_holidays(year: int) -> frozenset[dt.date]:
-    return frozenset(holidays.UK(subdiv="ENG", years=year).keys())
+    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
 
 
 def is_working_day(day: dt.date) -> bool:

@@ -119,12 +119,12 @@ def mark_items(session: Session, request: SubjectAccessRequest, *, as_of: dt.dat
     decisions = decide(
         subject_of(session, request=request, person=person, as_of=as_of),
         request.requester_kind,
-        documents=[(document_id, provided_by) for document_id, provided_by in documents if document_id is not None],
+        documents=[(document_id, ProvidedBy(kind)) for document_id, kind in documents if document_id is not None],
         note_ids=[note_id for note_id in note_ids if note_id is not None],
         redacted=redacted,
         authority_recorded=bool((request.authority or "").strip()),
     )
-    session.exec(delete(SarItem).where(col(SarItem.request_id) == request.id))  # type: ignore[call-overload]  # sqlmodel's exec takes a Delete
+    session.exec(delete(SarItem).where(col(SarItem.request_id) == request.id))
     rows = [
         SarItem(
             request_id=request.id,
