@@ -162,6 +162,8 @@ def dashboard(request: Request, signed_in: SignedInDep) -> Response:
         alerts = sum(
             value for (name, _), value in counters.totals(session).items() if name == counters.INTEGRITY_ALERTS.name
         )
+    with services.new_session() as session:
+        requests = services.subject_access.counts(session, user=user)
     awaiting = [item for item in due.items if item.awaiting_approval]
     return pages.render(
         request,
@@ -174,6 +176,7 @@ def dashboard(request: Request, signed_in: SignedInDep) -> Response:
         re_referrals=re_referrals,
         unassigned=unassigned,
         integrity_alerts=int(alerts),
+        requests=requests,
         kind_labels=KIND_LABELS,
         hold_labels=HOLD_LABELS,
     )
