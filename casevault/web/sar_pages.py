@@ -9,6 +9,7 @@ the API's; an admin, or an officer asking for a request not hers, gets the not-f
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -37,6 +38,11 @@ STOP_LABELS = {
 STATUS_LABELS = {SarStatus.open: "Clock running", SarStatus.paused: "Clock stopped", SarStatus.completed: "Completed"}
 DECISION_LABELS = {"disclosed": "Disclosed", "partly_disclosed": "Partly disclosed", "withheld": "Withheld"}
 NEW_FIELDS = {"person_id": "reference", "requester_name": "requester_name", "received_on": "received_on-day"}
+
+
+def _control_characters(text: str) -> bool:
+    """Control characters (a NUL cannot even be stored on PostgreSQL), refused as the API refuses them."""
+    return any(unicodedata.category(char) == "Cc" and char not in "\r\n\t" for char in text)
 
 
 def _may_use(signed_in: SignedIn) -> bool:
@@ -124,8 +130,12 @@ def open_request(
         errors["requester_name"] = "Enter the name of who made the request"
     elif len(requester_name) > 200:
         errors["requester_name"] = "The name must be 200 characters or fewer"
+    elif any(unicodedata.category(char) == "Cc" for char in requester_name):
+        errors["requester_name"] = "The name may not hold control characters; type it again"
     if len(authority) > 2000:
         errors["authority"] = "The authority must be 2,000 characters or fewer"
+    elif _control_characters(authority):
+        errors["authority"] = "The authority may not hold control characters; type it again"
     received, problem = read_date(dates, "received_on", "The day it was received")
     if problem or received is None:
         errors["received_on-day"] = problem or "Enter the day the request was received"
@@ -313,6 +323,8 @@ async def extend(request: Request, request_id: str, signed_in: SignedInDep) -> R
         errors["reason"] = "Enter why the request is complex enough to extend"
     elif len(reason) > 2000:
         errors["reason"] = "The reason must be 2,000 characters or fewer"
+    elif _control_characters(reason):
+        errors["reason"] = "The reason may not hold control characters; type it again"
     told_on = _date_of(posted, "told_on", "The day the requester was told", errors)
     services = guard.services_of(request)
     return _act(
@@ -341,6 +353,8 @@ async def record_details(request: Request, request_id: str, signed_in: SignedInD
     authority = posted.get("authority", "")
     if len(authority) > 2000:
         errors["authority"] = "The authority must be 2,000 characters or fewer"
+    elif _control_characters(authority):
+        errors["authority"] = "The authority may not hold control characters; type it again"
     services = guard.services_of(request)
 
     def update(session: Any, number: int) -> None:

@@ -130,6 +130,15 @@ def test_bad_dates_are_refused_saying_why(client: TestClient, callers, received_
     assert client.get(f"{API}/holds", headers=callers["manager"].headers).json()["holds"] == []
 
 
+def test_text_that_cannot_be_stored_is_refused_saying_so(client: TestClient, callers) -> None:
+    officer = callers["officer"].headers
+    case = _person_with_case(client, officer, name="Jamie Example", born="2012-03-04")
+    nul = _open(client, officer, case["person_id"], requester_kind="representative", authority="Signed\x00 form")
+    assert nul.status_code == 422 and "NUL" in nul.text
+    newline = _open(client, officer, case["person_id"], requester_name="Pat\nRequester")
+    assert newline.status_code == 422 and "control" in newline.text
+
+
 def test_the_clock_stops_resumes_and_is_extended(client: TestClient, callers, clock: FixedClock) -> None:
     officer, manager = callers["officer"].headers, callers["manager"].headers
     case = _person_with_case(client, officer, name="Jamie Example", born="2012-03-04")

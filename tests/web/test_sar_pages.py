@@ -11,13 +11,15 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
+from fastapi.testclient import TestClient
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from sqlmodel import select
 
 from casevault.app.parts import init_storage
 from casevault.app.services import Services
 from casevault.core.db import transaction
-from casevault.core.models import Case, Document, ProvidedBy, User
+from casevault.core.models import Case, Document, ProvidedBy, RequesterKind, SarClockStop, User
 from tests.web_browser import (
     CHROMEDRIVER,
     CHROMIUM,
@@ -29,16 +31,14 @@ from tests.web_browser import (
     sign_in,
     wait_for_heading,
 )
-from tests.web_pages import PASSWORD, open_case
+from tests.web_pages import ORIGIN, PASSWORD, form_token, open_case
+from tests.web_pages import sign_in as sign_in_client
 
-pytestmark = [
-    pytest.mark.skipif(
-        CHROMIUM is None or CHROMEDRIVER is None,
-        reason="needs Debian's chromium and chromium-driver; scripts/system-deps.sh (run by make) installs them",
-    ),
-    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),  # the pages' SQL is the API's: one is enough
-    pytest.mark.slow,
-]
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the pages' SQL is the API's
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None or CHROMEDRIVER is None,
+    reason="needs Debian's chromium and chromium-driver; scripts/system-deps.sh (run by make) installs them",
+)
 
 
 @pytest.fixture
@@ -85,6 +85,8 @@ def _date(browser: WebDriver, name: str, day: dt.date) -> None:
         field.send_keys(str(value))
 
 
+@needs_chromium
+@pytest.mark.slow
 def test_an_officer_opens_a_request_and_a_manager_answers_it(
     server: str, browser: WebDriver, users, jamie: Case
 ) -> None:
@@ -180,3 +182,37 @@ def test_an_officer_opens_a_request_and_a_manager_answers_it(
     assert "Completed on 24 November 2026" in page and "Released after 24 December 2026" in page
     assert "Complete the request" not in page
     check_page(browser)
+
+
+def test_who_may_open_which_subject_access_page(
+    client: TestClient, container: Services, users: dict[str, User], jamie: Case
+) -> None:
+    """Officers open and view requests of their own cases' people; managers change them;
+    anyone else gets the not-found page, and a form sent by them changes nothing."""
+    with transaction(container.new_session) as session:
+        opened = container.subject_access.open(
+            session,
+            person_id=jamie.person_id,
+            requester_kind=RequesterKind.parent_carer,
+            requester_name="Pat Requester",
+            received_on=dt.date(2026, 11, 20),
+            authority=None,
+            maturity_recorded=False,
+            user=users["officer"],
+        )
+    page = f"/subject-access/{opened.request.id}"
+    expected = {"olive": 200, "oscar": 404, "maya": 200, "adam": 404}
+    for username, status in expected.items():
+        client.cookies.clear()
+        assert sign_in_client(client, username).status_code == 303
+        assert client.get(page).status_code == status, username
+        assert client.get("/subject-access").status_code == (404 if username == "adam" else 200), username
+        assert client.get("/subject-access/new").status_code == (404 if username == "adam" else 200), username
+        if username != "maya":
+            token = form_token(client.get("/accessibility").text)
+            stop = {"csrf_token": token, "stop_reason": "identity", "stopped_on-day": "20"}
+            stop |= {"stopped_on-month": "11", "stopped_on-year": "2026"}
+            answer = client.post(f"{page}/clock-stops", data=stop, headers=ORIGIN, follow_redirects=False)
+            assert answer.status_code == 404, username
+    with container.new_session() as session:
+        assert session.exec(select(SarClockStop)).all() == []
