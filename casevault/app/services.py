@@ -20,6 +20,7 @@ from casevault.app.usecases.corrections import CorrectionWork
 from casevault.app.usecases.documents import DocumentWork
 from casevault.app.usecases.lifecycle import LifecycleWork
 from casevault.app.usecases.statistics import StatisticsWork
+from casevault.app.usecases.subject_access import SubjectAccessWork
 from casevault.archive.key_providers import KeyProvider
 from casevault.archive.ledger import DestructionLedger
 from casevault.archive.store import ObjectStore
@@ -146,6 +147,10 @@ class Services:
     @cached_property
     def statistics(self) -> StatisticsWork:
         return StatisticsWork(self)
+
+    @cached_property
+    def subject_access(self) -> SubjectAccessWork:
+        return SubjectAccessWork(self)
 
     def close(self) -> None:
         if "engine" in self.__dict__:

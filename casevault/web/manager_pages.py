@@ -178,6 +178,8 @@ def dashboard(request: Request, signed_in: SignedInDep) -> Response:
     with transaction(services.new_session) as session:  # audited by the use case, as GET /consents/storage-withdrawn
         withdrawn = list(services.consents.storage_withdrawn(session, user=user, after=None, limit=DASHBOARD_LISTED))
         withdrawn_cases = _cases_of_people(session, [person.id for person in withdrawn if person.id is not None])
+    with services.new_session() as session:
+        requests = services.subject_access.counts(session, user=user)
     awaiting = [item for item in due.items if item.awaiting_approval]
     return pages.render(
         request,
@@ -190,6 +192,7 @@ def dashboard(request: Request, signed_in: SignedInDep) -> Response:
         re_referrals=re_referrals,
         unassigned=unassigned,
         integrity_alerts=int(alerts),
+        requests=requests,
         kind_labels=KIND_LABELS,
         hold_labels=HOLD_LABELS,
         disclosures_waiting=disclosures_waiting,

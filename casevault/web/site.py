@@ -23,6 +23,7 @@ from casevault.web import (
     pages,
     people_pages,
     policy_pages,
+    sar_pages,
     sso,
     statistics_pages,
 )
@@ -75,6 +76,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(admin_pages.router)
     app.include_router(policy_pages.router)  # disclosures, policy notices, declining a referral
     app.include_router(statistics_pages.router)
+    app.include_router(sar_pages.router)
     app.include_router(sso.router)
 
     @app.exception_handler(guard.SignInRequired)
