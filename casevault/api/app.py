@@ -23,6 +23,7 @@ from casevault.api.routes import (
     holds,
     people,
     policy,
+    redactions,
     retention,
     search,
     statistics,
@@ -70,6 +71,7 @@ def create_app(services: Services) -> FastAPI:
         statistics,
         consents,
         disclosures,
+        redactions,
     ):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(reject_unknown_query)])
     app.include_router(docs_router(public_schema=settings.public_api_docs))
