@@ -15,7 +15,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from casevault.app.usecases.redactions import Mark
 from casevault.core import casework
 from casevault.core.errors import CasevaultError, NotFound
 from casevault.core.models import Document, RedactionCategory, SarRedaction, SubjectAccessRequest
@@ -211,16 +210,17 @@ def add(
     if not legal_basis.strip():
         errors["legal_basis"] = "Enter the legal basis, for example the exemption relied on"
     if not errors:
-        mark = Mark(
-            document_id=doc_id,
-            category=RedactionCategory(category),
-            legal_basis=legal_basis,
-            page=page_no if region else None,
-            region=region,  # type: ignore[arg-type]  # each part was checked to be a number
-            term=term if kind == "term" else None,
-        )
         try:
-            guard.services_of(request).redactions.add(request_id=sar_id, mark=mark, user=signed_in.user)
+            guard.services_of(request).redactions.add(
+                request_id=sar_id,
+                document_id=doc_id,
+                category=RedactionCategory(category),
+                legal_basis=legal_basis,
+                page=page_no if region else None,
+                region=region,  # type: ignore[arg-type]  # each part was checked to be a number
+                term=term if kind == "term" else None,
+                user=signed_in.user,
+            )
         except NotFound:
             return pages.not_found(request, signed_in)
         except CasevaultError as problem:

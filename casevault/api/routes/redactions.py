@@ -16,7 +16,6 @@ from pydantic import BaseModel, Field, model_validator
 from casevault.api.bounds import BodyId, PathId, QueryId
 from casevault.api.deps import Manager, ServicesDep, SessionDep
 from casevault.api.schemas import Strict
-from casevault.app.usecases.redactions import Mark
 from casevault.core import casework
 from casevault.core.models import RedactionCategory, SarRedaction
 
@@ -50,16 +49,9 @@ class RedactionCreate(Strict):
             raise ValueError("a region needs its page")
         return self
 
-    def mark(self) -> Mark:
+    def region_tuple(self) -> tuple[float, float, float, float] | None:
         region = self.region
-        return Mark(
-            document_id=self.document_id,
-            category=self.category,
-            legal_basis=self.legal_basis,
-            page=self.page,
-            region=(region.left, region.top, region.width, region.height) if region else None,
-            term=self.term,
-        )
+        return (region.left, region.top, region.width, region.height) if region else None
 
 
 class RegionOut(BaseModel):
@@ -116,7 +108,16 @@ def _public(session: SessionDep, row: SarRedaction) -> RedactionPublic:
 def add_redaction(request_id: PathId, body: RedactionCreate, user: Manager, services: ServicesDep) -> RedactionPublic:
     """Mark a region of a page, or every occurrence of a term on the document's pages (422 if
     it is found on none), to be removed from what the request releases."""
-    row = services.redactions.add(request_id=request_id, mark=body.mark(), user=user)
+    row = services.redactions.add(
+        request_id=request_id,
+        document_id=body.document_id,
+        category=body.category,
+        legal_basis=body.legal_basis,
+        page=body.page,
+        region=body.region_tuple(),
+        term=body.term,
+        user=user,
+    )
     with services.new_session() as session:
         return _public(session, row)
 

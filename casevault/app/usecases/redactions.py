@@ -84,9 +84,23 @@ class RedactionWork:
 
     # --- the log ----------------------------------------------------------------------
 
-    def add(self, *, request_id: int, mark: Mark, user: User) -> SarRedaction:
-        """Record a redaction. A region must lie on a page of the document, within the page
-        and not be empty; a term of 1 to 200 characters must be found on at least one page."""
+    def add(
+        self,
+        *,
+        request_id: int,
+        document_id: int,
+        category: RedactionCategory,
+        legal_basis: str,
+        page: int | None = None,
+        region: tuple[float, float, float, float] | None = None,
+        term: str | None = None,
+        user: User,
+    ) -> SarRedaction:
+        """Record a redaction: a ``region`` (left, top, width, height: fractions of the page
+        from its top left) of ``page``, or a ``term`` on every page. A region must lie on a page
+        of the document, within the page and not be empty; a term of 1 to 200 characters must
+        be found on at least one page."""
+        mark = Mark(document_id, category, legal_basis, page, region, term)
         _manager(user)
         region, term = _checked(mark)
         services = self._services
