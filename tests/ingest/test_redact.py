@@ -28,6 +28,7 @@ from casevault.ingest.searchable import SearchableResult, make_searchable
 from casevault.ingest.words import PageWords, Word
 from tests.ingest.scans import pdf_from_image, pdf_with_text_pages, save, text_strip
 from tests.ingest.uploads import run_ocr, upload
+from tests.people import CONSENT
 
 OPTIONS = OcrOptions(processes=2)
 NAME = "Fairweather"
@@ -238,3 +239,50 @@ def test_a_redacted_page_is_an_image_of_the_page_with_black_where_the_region_was
     corner = picture.crop((0, 0, int(width * 0.5) - 2, int(height * 0.3) - 2))
     assert corner.getextrema() == (0, 0) or max(corner.getextrema()) < 16, "the region is solid black"
     assert "Speech" in pdftotext(redacted, tmp_path)
+
+
+def test_a_document_moved_to_another_person_takes_its_word_positions_with_it(
+    backend_client: TestClient, backend_container: Services, officer, case_id, tmp_path: Path
+) -> None:
+    scan = save(text_strip(LINES, size=(1500, 460)), tmp_path / "letter.png")
+    document = upload(backend_client, officer, case_id, scan).json()
+    assert run_ocr(backend_container, document["id"]) == DocumentStatus.ready
+    services = backend_container
+
+    def words_object() -> StoredObject:
+        with services.new_session() as session:
+            return session.exec(
+                select(StoredObject).where(
+                    StoredObject.document_id == document["id"], StoredObject.variant == Variant.words
+                )
+            ).one()
+
+    before = words_object()
+    person = backend_client.post(
+        "/api/v1/people",
+        json={"full_name": "Other Example", "date_of_birth": "2013-05-06", "consent": CONSENT},
+        headers=officer,
+    ).json()
+    other_case = backend_client.post(
+        "/api/v1/cases",
+        json={"person_id": person["id"], "referral_date": "2026-09-01", "referral_source": "parent_carer"},
+        headers=officer,
+    ).json()
+    moved = backend_client.post(
+        f"/api/v1/documents/{document['id']}/move",
+        json={"case_id": other_case["id"], "reason": "misfiled"},
+        headers=officer,
+    )
+    assert moved.status_code == 200, moved.text
+
+    after = words_object()
+    assert after.object_key != before.object_key, "re-encrypted under the other person's key"
+    words = words_for(
+        services.new_session,
+        vault=services.vault,
+        document_id=document["id"],
+        scratch=services.settings.data_dir / "tmp",
+        options=services.ocr_options,
+        limits=services.upload_limits,
+    )
+    assert len(regions_for_term(words, NAME)) == 1
