@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from casevault.core import casework
 from casevault.core.errors import CasevaultError, NotFound
-from casevault.core.models import Document, RedactionCategory, SarRedaction, SubjectAccessRequest
+from casevault.core.models import Document, DocumentStatus, RedactionCategory, SarRedaction, SubjectAccessRequest
 from casevault.core.web_sessions import SignedIn
 from casevault.web import guard, pages
 from casevault.web.guard import SignedInDep
@@ -107,7 +107,7 @@ def _page_view(
     if context is None:
         return pages.not_found(request, signed_in)
     document = next((d for d in context["documents"] if d.id == document_id), None)
-    if document is None or not 1 <= page <= (document.page_count or 0):
+    if document is None or document.status != DocumentStatus.ready or not 1 <= page <= (document.page_count or 0):
         return pages.not_found(request, signed_in)
     context["log"] = [entry for entry in context["log"] if entry["row"].document_id == document_id]
     return form_page(
@@ -145,7 +145,7 @@ def preview(request: Request, request_id: str, document_id: str, page: str, sign
             page=numbers[2],  # type: ignore[arg-type]
             user=signed_in.user,
         )
-    except NotFound:
+    except CasevaultError:  # not one of the person's, no such page, or not ready: no image to show
         return pages.not_found(request, signed_in)
     return Response(shown.png, media_type="image/png", headers={"Cache-Control": "no-store"})
 

@@ -233,7 +233,7 @@ def test_a_redacted_page_is_an_image_of_the_page_with_black_where_the_region_was
     region = Region(1, 0.0, 0.0, 0.5, 0.3)
     redacted = redact_pdf(result.searchable_pdf.read_bytes(), [region], scratch=tmp_path / "s", options=OPTIONS)
     with pikepdf.open(io.BytesIO(redacted)) as pdf:
-        (image,) = (pikepdf.PdfImage(obj) for obj in pdf.pages[0].images.values())
+        (image,) = (pikepdf.PdfImage(obj) for obj in pdf.pages[0].get_images().values())
         picture: Image.Image = image.as_pil_image().convert("L")
     width, height = picture.size
     corner = picture.crop((0, 0, int(width * 0.5) - 2, int(height * 0.3) - 2))
