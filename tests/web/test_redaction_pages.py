@@ -86,6 +86,9 @@ def test_only_managers_see_the_redaction_pages(client: TestClient, users, marked
     assert [client.get(url).status_code for url in urls] == [200, 200, 200]
     assert client.get(f"/manager/subject-access/{request_id}/redact/{document_id}/2").status_code == 404
     assert client.get(f"/manager/subject-access/{request_id + 1}/redact").status_code == 404
+    # The word positions serve redaction only: never downloaded, unlike the two PDFs.
+    assert client.get(f"/documents/{document_id}/file?variant=searchable").status_code == 200
+    assert client.get(f"/documents/{document_id}/file?variant=words").status_code == 404
 
 
 def test_a_term_not_in_the_document_is_said_so(client: TestClient, users, marked: tuple[int, int]) -> None:
