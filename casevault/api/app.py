@@ -23,6 +23,7 @@ from casevault.api.routes import (
     holds,
     people,
     policy,
+    redactions,
     retention,
     search,
     statistics,
@@ -72,6 +73,7 @@ def create_app(services: Services) -> FastAPI:
         consents,
         disclosures,
         subject_access,
+        redactions,
     ):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(reject_unknown_query)])
     app.include_router(docs_router(public_schema=settings.public_api_docs))

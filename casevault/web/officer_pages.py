@@ -1041,10 +1041,13 @@ def _chunks(request: Request, stored: _Stored) -> Iterator[bytes]:
     return rest()
 
 
+_DOWNLOADABLE = {Variant.original.value, Variant.searchable.value}  # never `words`: it serves redaction only
+
+
 @router.get("/documents/{document_id}/file")
 def download(request: Request, document_id: str, signed_in: SignedInDep, variant: str = "original") -> Response:
     user, number = signed_in.user, _id_of(document_id)
-    if not _does_casework(user) or number is None or variant not in {v.value for v in Variant}:
+    if not _does_casework(user) or number is None or variant not in _DOWNLOADABLE:
         return not_found(request, signed_in)
     try:
         with _session(request) as session:

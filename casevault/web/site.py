@@ -23,6 +23,7 @@ from casevault.web import (
     pages,
     people_pages,
     policy_pages,
+    redaction_pages,
     sar_pages,
     sso,
     statistics_pages,
@@ -73,6 +74,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(people_pages.router)
     app.include_router(disclosure_pages.router)
     app.include_router(manager_pages.router)
+    app.include_router(redaction_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(policy_pages.router)  # disclosures, policy notices, declining a referral
     app.include_router(statistics_pages.router)
