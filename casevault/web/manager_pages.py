@@ -31,7 +31,6 @@ from casevault.core.models import (
     CaseStatus,
     DestructionCertificate,
     HoldKind,
-    Person,
     Role,
     User,
 )
@@ -217,9 +216,7 @@ def case_list(request: Request, signed_in: SignedInDep, show: str = "re-referral
 
 def _case_rows(session: Session, cases: Any) -> list[dict[str, Any]]:
     officers = casework.usernames(session, (case.assigned_officer_id for case in cases))
-    names = dict(
-        session.exec(select(Person.id, Person.full_name).where(col(Person.id).in_({c.person_id for c in cases}))).all()
-    )
+    names = casework.shown_names(session, {c.person_id for c in cases})
     return [
         {
             "case": case,
@@ -355,7 +352,7 @@ def _hold_rows(session: Session, holds_: Any) -> list[dict[str, Any]]:
     case_ids = [hold.case_id for hold in holds_ if hold.case_id is not None]
     cases = {case.id: case for case in session.exec(select(Case).where(col(Case.id).in_(case_ids))).all()}
     person_ids = {hold.person_id for hold in holds_ if hold.person_id} | {c.person_id for c in cases.values()}
-    names = dict(session.exec(select(Person.id, Person.full_name).where(col(Person.id).in_(person_ids))).all())
+    names = casework.shown_names(session, person_ids)
     placed_by = casework.usernames(session, (hold.placed_by for hold in holds_))
     rows = []
     for hold in holds_:
