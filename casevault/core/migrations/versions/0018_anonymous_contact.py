@@ -32,7 +32,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     # Anonymous people cannot be put back into a schema that needs a name and a date of
     # birth: refuse rather than invent either.
-    count = op.get_bind().execute(sa.text("SELECT count(*) FROM person WHERE full_name IS NULL OR date_of_birth IS NULL"))
+    count = op.get_bind().execute(
+        sa.text("SELECT count(*) FROM person WHERE full_name IS NULL OR date_of_birth IS NULL")
+    )
     if count.scalar_one():
         raise RuntimeError("people without a name or date of birth are recorded: 0018 cannot be downgraded")
     with rebuilt("person") as batch:
