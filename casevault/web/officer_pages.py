@@ -404,7 +404,7 @@ def open_referral(request: Request, signed_in: SignedInDep, form: FormDep) -> Re
         dob = DateField()
     else:
         if not values["full-name"]:
-            errors["full-name"] = "Enter the young person's full name, or tick that they want to stay anonymous"
+            errors["full-name"] = "Enter the young person's full name"
         elif len(values["full-name"]) > 200:
             errors["full-name"] = "Full name must be 200 characters or fewer"
         born, problem = dob.read("date of birth")
