@@ -39,6 +39,25 @@ def test_an_anonymous_referral_records_no_name_and_shows_the_label(
     assert "Typed Beforehand" not in page
 
 
+def test_the_person_page_of_an_anonymous_contact_shows_the_label(
+    client: TestClient, container: Services, users, cases: dict[str, Case]
+) -> None:
+    sign_in_client(client, "olive")
+    fields = {"anonymous": "yes", "source": "young_person"} | date_fields("referred", "2026-11-02")
+    opened = send_form(client, "/referrals/new", "/referrals", fields)
+    assert opened.status_code == 303, opened.text
+    with container.new_session() as session:
+        person = session.exec(select(Person).where(Person.anonymous)).one()
+
+    page = client.get(f"/people/{person.id}")
+    refusal = client.get(f"/people/{person.id}/refusal")
+
+    assert page.status_code == 200, page.text
+    assert f"Name Anonymous contact {person.id:04d}" in main_text(page.text)
+    assert "Date of birth Not recorded" in main_text(page.text)
+    assert refusal.status_code == 200 and f"Anonymous contact {person.id:04d}" in main_text(refusal.text)
+
+
 @pytest.mark.skipif(
     CHROMIUM is None or CHROMEDRIVER is None,
     reason="needs Debian's chromium and chromium-driver; scripts/system-deps.sh (run by make) installs them",
