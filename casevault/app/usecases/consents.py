@@ -36,7 +36,8 @@ from casevault.core.release import EXCEPTIONS, Basis, Item, Recipient, Release, 
 from casevault.retention.history import record_closure
 
 log = logging.getLogger(__name__)
-# Withdrawing these erases at once what they allowed kept (the scope itself, in ERASES order).
+# Withdrawing these erases at once what they allowed to be kept: the contact details, and with
+# record_personal_details the name too.
 ERASES = (ConsentScope.keep_contact_details, ConsentScope.record_personal_details)
 # Withdrawing these puts the person on the managers' list for a decision.
 FOR_DECISION = (ConsentScope.store_electronically, ConsentScope.record_personal_details)
