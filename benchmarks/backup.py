@@ -34,6 +34,7 @@ from casevault.app.services import Services
 from casevault.core.db import transaction
 from casevault.core.migrate import upgrade
 from casevault.core.models import (
+    PDF_VARIANTS,
     Case,
     CaseNote,
     Document,
@@ -45,7 +46,6 @@ from casevault.core.models import (
     ReferralSource,
     StoredObject,
     Tier,
-    Variant,
 )
 from casevault.core.settings import Settings, load_settings
 from casevault.retention.tagging import lifecycle_tags
@@ -78,7 +78,7 @@ def seed(settings: Settings, *, documents: int, object_bytes: int, scratch: Path
                 case_id, pseudonym = case.id, person.pseudonym
         assert case_id is not None and pseudonym is not None
         puts = []
-        for _ in Variant:
+        for _ in PDF_VARIANTS:
             source.write_bytes(os.urandom(object_bytes))
             puts.append(services.vault.put(subject=pseudonym, source=source, tier=Tier.active, tags=tags))
         with transaction(services.new_session) as session:
@@ -96,7 +96,7 @@ def seed(settings: Settings, *, documents: int, object_bytes: int, scratch: Path
             )
             session.add(document)
             session.flush()
-            for variant, put in zip(Variant, puts, strict=True):
+            for variant, put in zip(PDF_VARIANTS, puts, strict=True):
                 session.add(
                     StoredObject(
                         document_id=document.id,

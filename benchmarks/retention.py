@@ -38,6 +38,7 @@ from casevault.core.clock import FixedClock
 from casevault.core.db import transaction
 from casevault.core.migrate import upgrade
 from casevault.core.models import (
+    PDF_VARIANTS,
     Case,
     CaseStatus,
     Document,
@@ -49,7 +50,6 @@ from casevault.core.models import (
     ReferralSource,
     StoredObject,
     Tier,
-    Variant,
 )
 from casevault.core.settings import Settings, load_settings
 from casevault.retention.facts import plan
@@ -157,7 +157,9 @@ def seed_closed_cases(container: Services, workdir: Path) -> int:
             subject, case_id = person.pseudonym, case.id
         tags = lifecycle_tags(tier=Tier.active, schedule=container.schedule)
         for _ in range(2):
-            stored = [container.vault.put(subject=subject, source=source, tier=Tier.active, tags=tags) for _ in Variant]
+            stored = [
+                container.vault.put(subject=subject, source=source, tier=Tier.active, tags=tags) for _ in PDF_VARIANTS
+            ]
             with transaction(container.new_session) as session:
                 document = Document(
                     case_id=case_id,
@@ -171,7 +173,7 @@ def seed_closed_cases(container: Services, workdir: Path) -> int:
                 )
                 session.add(document)
                 session.flush()
-                for variant, put in zip(Variant, stored, strict=True):
+                for variant, put in zip(PDF_VARIANTS, stored, strict=True):
                     session.add(
                         StoredObject(
                             document_id=document.id,

@@ -97,6 +97,10 @@ class Variant(str, enum.Enum):
     words = "words"  # OCR word positions (JSON), for redacting a term; encrypted like the rest
 
 
+# The variants that are PDFs a user may download (words are for redaction only).
+PDF_VARIANTS = (Variant.original, Variant.searchable)
+
+
 class NoteKind(str, enum.Enum):
     personal_details = "personal_details"
     progress_summary = "progress_summary"

@@ -33,6 +33,7 @@ from casevault.core.db import transaction
 from casevault.core.errors import CasevaultError, IntegrityFailure, InvalidInput, NotFound, PayloadTooLarge
 from casevault.core.integrity import integrity_alert
 from casevault.core.models import (
+    PDF_VARIANTS,
     Case,
     CaseNote,
     CaseNoteVersion,
@@ -1051,7 +1052,7 @@ def _chunks(request: Request, stored: _Stored) -> Iterator[bytes]:
     return rest()
 
 
-_DOWNLOADABLE = {Variant.original.value, Variant.searchable.value}  # never `words`: it serves redaction only
+_DOWNLOADABLE = {variant.value for variant in PDF_VARIANTS}  # never `words`: it serves redaction only
 
 
 @router.get("/documents/{document_id}/file")

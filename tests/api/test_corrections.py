@@ -515,7 +515,7 @@ def test_a_document_moved_to_another_persons_case_is_re_encrypted_under_their_ke
     assert response.status_code == 200, response.text
 
     after = _objects(container, document)
-    assert {s.variant for s in after} == {s.variant for s in before} == {"original", "searchable"}
+    assert {s.variant for s in after} == {s.variant for s in before} == {"original", "searchable", "words"}
     assert not {s.object_key for s in after} & {s.object_key for s in before}
     assert _versions_left(container, [s.object_key for s in before]) == []  # every version, both tiers
     held = stored_bytes(container)

@@ -10,6 +10,7 @@ from pathlib import Path
 from casevault.app.services import Services
 from casevault.core.db import transaction
 from casevault.core.models import (
+    PDF_VARIANTS,
     Case,
     CaseStatus,
     Document,
@@ -20,7 +21,6 @@ from casevault.core.models import (
     ReferralSource,
     StoredObject,
     Tier,
-    Variant,
 )
 from casevault.retention.tagging import lifecycle_tags
 
@@ -71,7 +71,8 @@ def add_document(container: Services, tmp_path: Path, stored: Stored, *, word: s
     tags = lifecycle_tags(tier=Tier.active, schedule=container.schedule)
     source = tmp_path / f"scan-{stored.case_id}-{index}-{word}.bin"
     source.write_bytes(f"letter {index} about {word} ".encode() * 400)
-    puts = [container.vault.put(subject=stored.pseudonym, source=source, tier=Tier.active, tags=tags) for _ in Variant]
+    subject = stored.pseudonym
+    puts = [container.vault.put(subject=subject, source=source, tier=Tier.active, tags=tags) for _ in PDF_VARIANTS]
     source.unlink()
     with transaction(container.new_session) as session:
         document = Document(
@@ -88,7 +89,7 @@ def add_document(container: Services, tmp_path: Path, stored: Stored, *, word: s
         )
         session.add(document)
         session.flush()
-        for variant, put in zip(Variant, puts, strict=True):
+        for variant, put in zip(PDF_VARIANTS, puts, strict=True):
             session.add(
                 StoredObject(
                     document_id=document.id,

@@ -11,6 +11,7 @@ from pathlib import Path
 from casevault.app.services import Services
 from casevault.core.db import transaction
 from casevault.core.models import (
+    PDF_VARIANTS,
     Case,
     CaseStatus,
     Document,
@@ -21,7 +22,6 @@ from casevault.core.models import (
     ReferralSource,
     StoredObject,
     Tier,
-    Variant,
 )
 from casevault.retention.parts import Lifecycle
 from casevault.retention.tagging import lifecycle_tags
@@ -103,7 +103,7 @@ def add_document(
     tags = lifecycle_tags(tier=Tier.active, schedule=container.schedule)
     source = tmp_path / f"doc-{case_id}-{index}.bin"
     source.write_bytes(f"letter {index} about {WORDS[index % len(WORDS)]} ".encode() * 500)
-    stored = [container.vault.put(subject=subject, source=source, tier=Tier.active, tags=tags) for _ in Variant]
+    stored = [container.vault.put(subject=subject, source=source, tier=Tier.active, tags=tags) for _ in PDF_VARIANTS]
     with transaction(container.new_session) as session:
         document = Document(
             case_id=case_id,
@@ -119,7 +119,7 @@ def add_document(
         )
         session.add(document)
         session.flush()
-        for variant, put in zip(Variant, stored, strict=True):
+        for variant, put in zip(PDF_VARIANTS, stored, strict=True):
             session.add(
                 StoredObject(
                     document_id=document.id,
