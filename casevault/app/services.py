@@ -19,6 +19,7 @@ from casevault.app.usecases.consents import ConsentWork
 from casevault.app.usecases.corrections import CorrectionWork
 from casevault.app.usecases.documents import DocumentWork
 from casevault.app.usecases.lifecycle import LifecycleWork
+from casevault.app.usecases.sar_bundles import SarBundleWork
 from casevault.archive.key_providers import KeyProvider
 from casevault.archive.ledger import DestructionLedger
 from casevault.archive.store import ObjectStore
@@ -141,6 +142,10 @@ class Services:
     @cached_property
     def backups(self) -> BackupWork:
         return BackupWork(self)
+
+    @cached_property
+    def sar_bundles(self) -> SarBundleWork:
+        return SarBundleWork(self)
 
     def close(self) -> None:
         if "engine" in self.__dict__:

@@ -8,6 +8,7 @@ import datetime as dt
 from sqlmodel import Session
 
 from casevault.app.usecases import Parts
+from casevault.app.usecases.sar_bundles import SarBundleWork
 from casevault.core import audit
 from casevault.core.db import after_commit
 from casevault.core.errors import NotFound
@@ -23,8 +24,12 @@ class LifecycleWork:
         self._services = services
 
     def sweep(self, *, as_of: dt.date | None = None, dry_run: bool = True, holder: str | None = None) -> SweepReport:
-        """Archive, restore and destroy what is due (``dry_run``: only say what)."""
-        return run_sweep(self._services.lifecycle, as_of=as_of, dry_run=dry_run, holder=holder)
+        """Archive, restore and destroy what is due (``dry_run``: only say what); then destroy
+        the subject access bundles whose set period after delivery has passed."""
+        report = run_sweep(self._services.lifecycle, as_of=as_of, dry_run=dry_run, holder=holder)
+        if not dry_run:
+            SarBundleWork(self._services).destroy_expired(as_of=as_of)
+        return report
 
     def restore(self, *, case_id: int, holder: str) -> StepOutcome:
         """Bring one ``restoring`` case's documents back to the active tier."""
