@@ -24,6 +24,7 @@ from casevault.api.routes import (
     people,
     policy,
     retention,
+    sar_bundles,
     search,
     statistics,
     todo,
@@ -70,6 +71,7 @@ def create_app(services: Services) -> FastAPI:
         statistics,
         consents,
         disclosures,
+        sar_bundles,
     ):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(reject_unknown_query)])
     app.include_router(docs_router(public_schema=settings.public_api_docs))
