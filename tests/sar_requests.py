@@ -43,7 +43,8 @@ def add_pdf_document(
     """A ready document whose original and searchable variants are this text PDF."""
     source = pdf_with_text_pages(tmp_path / f"{secrets.token_hex(4)}.pdf", pages)
     tags = lifecycle_tags(tier=Tier.active, schedule=container.schedule)
-    stored = [container.vault.put(subject=subject, source=source, tier=Tier.active, tags=tags) for _ in Variant]
+    variants = (Variant.original, Variant.searchable)
+    stored = [container.vault.put(subject=subject, source=source, tier=Tier.active, tags=tags) for _ in variants]
     with transaction(container.new_session) as session:
         document = Document(
             case_id=case_id,
@@ -58,7 +59,7 @@ def add_pdf_document(
         )
         session.add(document)
         session.flush()
-        for variant, put in zip(Variant, stored, strict=True):
+        for variant, put in zip(variants, stored, strict=True):
             session.add(
                 StoredObject(
                     document_id=document.id,
