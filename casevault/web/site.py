@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import Scope
 
-from casevault.web import admin_pages, guard, manager_pages, officer_pages, pages, sso
+from casevault.web import admin_pages, bundle_pages, guard, manager_pages, officer_pages, pages, sso
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"  # built by `make` from the pinned npm packages
@@ -59,6 +59,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(officer_pages.router)
     app.include_router(manager_pages.router)
+    app.include_router(bundle_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(sso.router)
 
