@@ -1,7 +1,7 @@
 """Subject access bundle benchmark (issue 15): build a bundle of about 300 pages, as the
 worker's task builds it, on the embedded default (SQLite, filesystem store).
 
-    .venv/bin/python benchmarks/sar.py                         # 28 scans x 10 pages + 20 notes
+    .venv/bin/python benchmarks/sar.py                         # 30 scans x 10 pages + 20 notes
     .venv/bin/python benchmarks/sar.py --documents 5 --pages 4 # smaller
 
 Each document is a scan: A4 pages at 300 dpi, a few lines of text and specks, JPEG inside
@@ -185,7 +185,7 @@ def seed(services: Services, scratch: Path, *, documents: int, pages: int, notes
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--documents", type=int, default=28)
+    parser.add_argument("--documents", type=int, default=30)
     parser.add_argument("--pages", type=int, default=10)
     parser.add_argument("--notes", type=int, default=20)
     parser.add_argument("--redactions", type=int, default=20)

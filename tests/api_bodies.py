@@ -39,4 +39,5 @@ VALID_BODIES = {
         "documents": [1],
         "basis": "consent",
     },
+    ("POST", "/api/v1/subject-access/{request_id}/bundle/delivery"): {"method": "post", "delivered_on": "2026-11-24"},
 }
