@@ -143,8 +143,8 @@ def build_bundle(request: BundleRequest, *, redactor: Redactor | None, on_progre
     index = _open(_index(request, rows))
     if len(index.pages) != index_pages:  # the placeholder pass measures the same rows: cannot differ
         raise AssertionError("the index changed length between its two passes")
-    pdf = _assemble(request.reference, [cover, index, *parts])
-    return Bundle(pdf=pdf, csv=notes_csv(request), pages=len(pikepdf.open(io.BytesIO(pdf)).pages), index=rows)
+    pdf, pages = _assemble(request.reference, [cover, index, *parts])
+    return Bundle(pdf=pdf, csv=notes_csv(request), pages=pages, index=rows)
 
 
 def _check(request: BundleRequest, *, redactor: Redactor | None) -> None:
@@ -364,7 +364,7 @@ def _note(request: BundleRequest, item: BundleItem) -> bytes:
 # --- one PDF, stamped -----------------------------------------------------------------------
 
 
-def _assemble(reference: str, parts: Sequence[pikepdf.Pdf]) -> bytes:
+def _assemble(reference: str, parts: Sequence[pikepdf.Pdf]) -> tuple[bytes, int]:
     out = pikepdf.Pdf.new()
     for part in parts:
         out.pages.extend(part.pages)
@@ -378,7 +378,7 @@ def _assemble(reference: str, parts: Sequence[pikepdf.Pdf]) -> bytes:
         page.add_overlay(stamp, pikepdf.Rectangle(page.mediabox))
     buffer = io.BytesIO()
     out.save(buffer, deterministic_id=True)
-    return buffer.getvalue()
+    return buffer.getvalue(), len(out.pages)
 
 
 def _stamps(reference: str, boxes: Sequence[pikepdf.Array]) -> bytes:

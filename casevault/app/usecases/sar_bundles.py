@@ -224,11 +224,12 @@ class SarBundleWork:
             bundle = session.get(SarBundle, bundle_id)
             if bundle is None or bundle.status is not BundleStatus.building:
                 return bundle.status if bundle is not None else BundleStatus.destroyed
-            requested_at = bundle.requested_at
-            request = _request(session, bundle.request_id)
-            subject = _subject(session, request)
-            plan = _plan(session, request, today=services.clock.today(), schedule=services.schedule)
+            requested_at, request_id = bundle.requested_at, bundle.request_id
         try:
+            with services.new_session() as session:
+                request = _request(session, request_id)
+                subject = _subject(session, request)
+                plan = _plan(session, request, today=services.clock.today(), schedule=services.schedule)
             with private_dir(services.settings.data_dir / "tmp", "sarbundle") as scratch:
                 stored = self._build_and_store(bundle_id, subject=subject, plan=plan, scratch=scratch)
         except CasevaultError as error:
@@ -247,18 +248,24 @@ class SarBundleWork:
 
     def _build_and_store(self, bundle_id: int, *, subject: str, plan: _Plan, scratch: Path) -> _Stored:
         vault = self._services.vault
+        progress = functools.partial(_set_progress, self._services, bundle_id)
         items = []
-        for item in plan.items:
+        for number, item in enumerate(plan.items, start=1):
             if item.source is None:
                 items.append(item.item)
                 continue
             key, tier = item.source
-            path = scratch / f"document-{len(items)}.pdf"
+            path = scratch / f"document-{number}.pdf"
             vault.read_to(subject=subject, object_key=key, tier=tier, dest=path)
             items.append(_with_pdf(item.item, path.read_bytes()))
             path.unlink()
+            progress(5 + 40 * number // len(plan.items))  # fetched and decrypted: up to 45 %
         request = plan.request(items)
-        built = build_bundle(request, redactor=_redactor(scratch), on_progress=self._progress_of(bundle_id))
+        built = build_bundle(
+            request,
+            redactor=_redactor(scratch),
+            on_progress=lambda done, of: progress(45 + 45 * done // max(of, 1)),  # assembled: up to 90 %
+        )
         tags = LifecycleTags(tier=Tier.active, retention_class=RETENTION_CLASS, schedule_version=plan.schedule_version)
         keys = []
         for name, data in (("bundle.pdf", built.pdf), ("notes.csv", built.csv)):
@@ -271,9 +278,6 @@ class SarBundleWork:
         return _Stored(
             pdf_key=keys[0], csv_key=keys[1], pages=built.pages, size=len(built.pdf) + len(built.csv), spans=spans
         )
-
-    def _progress_of(self, bundle_id: int) -> functools.partial[None]:
-        return functools.partial(_set_progress, self._services, bundle_id)
 
     def _finish(self, bundle_id: int, *, requested_at: dt.datetime, stored: _Stored) -> BundleStatus:
         services = self._services
@@ -569,8 +573,7 @@ def _redactor(scratch: Path) -> Redactor | None:
     return lambda pdf, regions: bytes(redact_pdf(pdf, regions, scratch=scratch))
 
 
-def _set_progress(services: Parts, bundle_id: int, done: int, of: int) -> None:
-    percent = 5 + (85 * done) // max(of, 1)
+def _set_progress(services: Parts, bundle_id: int, percent: int) -> None:
     with transaction(services.new_session) as session:
         bundle = session.get(SarBundle, bundle_id)
         if bundle is not None and bundle.status is BundleStatus.building and bundle.progress < percent:
