@@ -17,7 +17,7 @@ from sqlmodel import select
 from casevault.app.parts import init_storage
 from casevault.app.services import Services
 from casevault.app.task_queue import LIFECYCLE_QUEUE, SAR_BUNDLE_TASK, broker_name
-from casevault.core.models import AuditEvent, ItemDecision, Person, ProvidedBy
+from casevault.core.models import AuditEvent, ItemDecision, Person, ProvidedBy, SarBundle, Tier
 from tests.ingest.uploads import stored_bytes
 from tests.sar_requests import add_note, add_pdf_document, mark, open_request
 
@@ -123,6 +123,19 @@ def test_a_manager_builds_reviews_approves_and_delivers_the_bundle(
     assert reference in pdf.content and NOTE_WORDS.encode() in notes.content
     blobs = stored_bytes(container)
     assert blobs and not any(reference in blob or b"Thistlewood" in blob for blob in blobs)
+
+    # Built again (a decision changed, say): the new files replace the old, which leave the store.
+    with container.new_session() as session:
+        first = session.exec(select(SarBundle)).one()
+    assert client.post(f"{url}/bundle", headers=manager).status_code == 202
+    (again,) = sent_bundle_ids(container)
+    assert again == first.id and container.sar_bundles.build(bundle_id=again).value == "built"
+    with container.new_session() as session:
+        second = session.exec(select(SarBundle)).one()
+    assert {second.pdf_key, second.csv_key}.isdisjoint({first.pdf_key, first.csv_key})
+    for key in (first.pdf_key, first.csv_key):
+        assert container.vault.store.versions_of(tier=Tier.active, keys=[key]) == []
+    assert client.get(f"{url}/bundle", headers=manager).json()["index"] == index
 
     delivery = {"method": "post", "delivered_on": "2026-11-24"}
     assert client.post(f"{url}/bundle/delivery", json=delivery, headers=manager).status_code == 409  # not approved
