@@ -23,10 +23,12 @@ from casevault.api.routes import (
     holds,
     people,
     policy,
+    redactions,
     retention,
     sar_bundles,
     search,
     statistics,
+    subject_access,
     todo,
 )
 from casevault.api.security_headers import SecurityHeaders
@@ -71,6 +73,8 @@ def create_app(services: Services) -> FastAPI:
         statistics,
         consents,
         disclosures,
+        subject_access,
+        redactions,
         sar_bundles,
     ):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(reject_unknown_query)])

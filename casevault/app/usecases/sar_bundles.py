@@ -18,14 +18,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import importlib
 import json
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -54,6 +53,8 @@ from casevault.core.models import (
 )
 from casevault.core.regions import Region
 from casevault.core.scratch import private_dir
+from casevault.ingest.options import OcrOptions
+from casevault.ingest.redact import redact_pdf, regions_for_term, words_for
 from casevault.policy.bundle import BundleItem, BundleRequest, Redactor, Searches, build_bundle
 from casevault.retention.schedule import Schedule
 
@@ -61,7 +62,6 @@ log = logging.getLogger(__name__)
 RETENTION_CLASS = "sar-bundle"
 DELIVERY_METHODS = ("post", "email", "secure_portal", "in_person")
 SUBJECT = "subject_access_request"
-REDACTION_MODULE = "casevault.ingest.redact"  # the redaction branch's; until it merges, partly disclosed items fail
 
 
 @dataclass(frozen=True)
@@ -94,8 +94,13 @@ class BundleFile:
     filename: str
 
 
+class _Parts(Parts, Protocol):
+    @property
+    def ocr_options(self) -> OcrOptions: ...
+
+
 class SarBundleWork:
-    def __init__(self, services: Parts) -> None:
+    def __init__(self, services: _Parts) -> None:
         self._services = services
 
     # --- the edges' calls (managers) ------------------------------------------------------
@@ -257,13 +262,14 @@ class SarBundleWork:
             key, tier = item.source
             path = scratch / f"document-{number}.pdf"
             vault.read_to(subject=subject, object_key=key, tier=tier, dest=path)
-            items.append(_with_pdf(item.item, path.read_bytes()))
+            found = self._term_regions(item, scratch=scratch)
+            items.append(dataclasses.replace(item.item, pdf=path.read_bytes(), regions=[*item.item.regions, *found]))
             path.unlink()
             progress(5 + 40 * number // len(plan.items))  # fetched and decrypted: up to 45 %
         request = plan.request(items)
         built = build_bundle(
             request,
-            redactor=_redactor(scratch),
+            redactor=_redactor(self._services, scratch),
             on_progress=lambda done, of: progress(45 + 45 * done // max(of, 1)),  # assembled: up to 90 %
         )
         tags = LifecycleTags(tier=Tier.active, retention_class=RETENTION_CLASS, schedule_version=plan.schedule_version)
@@ -278,6 +284,21 @@ class SarBundleWork:
         return _Stored(
             pdf_key=keys[0], csv_key=keys[1], pages=built.pages, size=len(built.pdf) + len(built.csv), spans=spans
         )
+
+    def _term_regions(self, item: _PlannedItem, *, scratch: Path) -> list[Region]:
+        """Every occurrence of the item's terms, from the document's word positions."""
+        if not item.terms or item.document_id is None:
+            return []
+        services = self._services
+        words = words_for(
+            services.new_session,
+            vault=services.vault,
+            document_id=item.document_id,
+            scratch=scratch,
+            options=services.ocr_options,
+            limits=services.upload_limits,
+        )
+        return [region for term in item.terms for region in regions_for_term(words, term)]
 
     def _finish(self, bundle_id: int, *, requested_at: dt.datetime, stored: _Stored) -> BundleStatus:
         services = self._services
@@ -333,40 +354,7 @@ class SarBundleWork:
     # --- destruction after the set period (the daily sweep) ------------------------------------
 
     def destroy_expired(self, *, as_of: dt.date | None = None) -> int:
-        """Delete, in every version, the objects of each delivered bundle past its destroy_on,
-        and mark it destroyed. Returns how many. Safe to re-run: a destroyed bundle is done."""
-        services = self._services
-        day = as_of or services.clock.today()
-        with services.new_session() as session:
-            due = session.exec(
-                select(SarBundle.id).where(SarBundle.status == BundleStatus.delivered, col(SarBundle.destroy_on) <= day)
-            ).all()
-        for bundle_id in due:
-            with services.new_session() as session:
-                bundle = session.get(SarBundle, bundle_id)
-                keys = [key for key in (bundle.pdf_key, bundle.csv_key) if key] if bundle else []
-            services.vault.delete_everywhere(keys)
-            with transaction(services.new_session) as session:
-                bundle = session.get(SarBundle, bundle_id, with_for_update=True)
-                if bundle is None or bundle.status is not BundleStatus.delivered:
-                    continue
-                bundle.status, bundle.pdf_key, bundle.csv_key, bundle.page_spans = (
-                    BundleStatus.destroyed,
-                    None,
-                    None,
-                    None,
-                )
-                session.add(bundle)
-                audit.record(
-                    session,
-                    clock=services.clock,
-                    actor="system",
-                    action="sar.bundle.destroyed",
-                    subject_type=SUBJECT,
-                    subject_id=bundle.request_id,
-                    details={"bundle": bundle_id},
-                )
-        return len(due)
+        return destroy_expired_bundles(self._services, as_of=as_of)
 
     def _audit(self, session: Session, user: User, action: str, request_id: int, **details: int | str | None) -> None:
         audit.record(
@@ -378,6 +366,43 @@ class SarBundleWork:
             subject_id=request_id,
             details=details,
         )
+
+
+def destroy_expired_bundles(services: Parts, *, as_of: dt.date | None = None) -> int:
+    """Delete, in every version, the objects of each delivered bundle past its destroy_on,
+    and mark it destroyed. Returns how many. Safe to re-run: a destroyed bundle is done.
+    Called by the daily sweep (``LifecycleWork.sweep``)."""
+    day = as_of or services.clock.today()
+    with services.new_session() as session:
+        due = session.exec(
+            select(SarBundle.id).where(SarBundle.status == BundleStatus.delivered, col(SarBundle.destroy_on) <= day)
+        ).all()
+    for bundle_id in due:
+        with services.new_session() as session:
+            bundle = session.get(SarBundle, bundle_id)
+            keys = [key for key in (bundle.pdf_key, bundle.csv_key) if key] if bundle else []
+        services.vault.delete_everywhere(keys)
+        with transaction(services.new_session) as session:
+            bundle = session.get(SarBundle, bundle_id, with_for_update=True)
+            if bundle is None or bundle.status is not BundleStatus.delivered:
+                continue
+            bundle.status, bundle.pdf_key, bundle.csv_key, bundle.page_spans = (
+                BundleStatus.destroyed,
+                None,
+                None,
+                None,
+            )
+            session.add(bundle)
+            audit.record(
+                session,
+                clock=services.clock,
+                actor="system",
+                action="sar.bundle.destroyed",
+                subject_type=SUBJECT,
+                subject_id=bundle.request_id,
+                details={"bundle": bundle_id},
+            )
+    return len(due)
 
 
 # --- reading the request ---------------------------------------------------------------------
@@ -423,6 +448,8 @@ def _unmarked(session: Session, request: SubjectAccessRequest) -> int:
 class _PlannedItem:
     item: BundleItem
     source: tuple[str, Tier] | None  # a document to decrypt: its searchable PDF
+    document_id: int | None = None
+    terms: tuple[str, ...] = ()  # names to find on every page (the OCR's word positions), then redact
 
 
 @dataclass(frozen=True)
@@ -459,8 +486,10 @@ def _plan(session: Session, request: SubjectAccessRequest, *, today: dt.date, sc
             document = session.get(Document, row.document_id)
             if document is None:
                 continue
-            item, source = _document_item(session, request, row, document, cases)
-            planned.append(((document.correspondence_date, 0, row.id), row.id, _PlannedItem(item, source)))
+            item, source, terms = _document_item(session, row, document, cases)
+            planned.append(
+                ((document.correspondence_date, 0, row.id), row.id, _PlannedItem(item, source, document.id, terms))
+            )
         elif row.note_id is not None:
             note = session.get(CaseNote, row.note_id)
             if note is None:
@@ -513,8 +542,8 @@ def _plan(session: Session, request: SubjectAccessRequest, *, today: dt.date, sc
 
 
 def _document_item(
-    session: Session, request: SubjectAccessRequest, row: SarItem, document: Document, cases: dict[int | None, Case]
-) -> tuple[BundleItem, tuple[str, Tier] | None]:
+    session: Session, row: SarItem, document: Document, cases: dict[int | None, Case]
+) -> tuple[BundleItem, tuple[str, Tier] | None, tuple[str, ...]]:
     source = None
     if row.decision is not ItemDecision.withheld:
         stored = session.exec(
@@ -525,6 +554,11 @@ def _document_item(
         if stored is not None:
             source = (stored.object_key, Tier(stored.tier))
     case = cases.get(document.case_id)
+    regions, terms = (
+        _redactions(session, request_id=row.request_id, document_id=document.id)
+        if row.decision is ItemDecision.partly_disclosed
+        else ([], ())
+    )
     item = BundleItem(
         case_reference=case.reference if case else "",
         date=document.correspondence_date,
@@ -532,45 +566,32 @@ def _document_item(
         provided_by=document.provided_by.value,
         decision=row.decision,
         reason=row.reason,
-        regions=_regions(session, request_id=row.request_id, document_id=document.id)
-        if row.decision is ItemDecision.partly_disclosed
-        else (),
+        regions=regions,
     )
-    return item, source
+    return item, source, terms
 
 
-def _regions(session: Session, *, request_id: int, document_id: int | None) -> list[Region]:
-    """The regions marked on the document's pages. A term (a name on every page) is turned
-    into regions by the redaction module from the OCR's word positions; until it is here, a
-    term cannot be applied and the build says so."""
+def _redactions(session: Session, *, request_id: int, document_id: int | None) -> tuple[list[Region], tuple[str, ...]]:
+    """The regions marked on the document's pages, and the terms (a name on every page) the
+    build turns into regions from the document's word positions."""
     rows = session.exec(
         select(SarRedaction)
         .where(SarRedaction.request_id == request_id, SarRedaction.document_id == document_id)
         .order_by(col(SarRedaction.id))
     ).all()
-    regions = []
+    regions, terms = [], []
     for row in rows:
-        if row.page is None or row.left is None or row.top is None or row.width is None or row.height is None:
-            raise InvalidInput(
-                f"document {document_id} has a term redaction, which this casevault cannot apply yet:"
-                " mark the regions on its pages instead"
-            )
-        regions.append(Region(page=row.page, left=row.left, top=row.top, width=row.width, height=row.height))
-    return regions
+        if row.term is not None:
+            terms.append(row.term)
+        elif row.page is not None and None not in (row.left, row.top, row.width, row.height):
+            regions.append(Region(page=row.page, left=row.left, top=row.top, width=row.width, height=row.height))  # type: ignore[arg-type]  # checked just above
+    return regions, tuple(terms)
 
 
-def _with_pdf(item: BundleItem, pdf: bytes) -> BundleItem:
-    return dataclasses.replace(item, pdf=pdf)
-
-
-def _redactor(scratch: Path) -> Redactor | None:
-    """The redaction module's ``redact_pdf`` bound to this build's scratch directory."""
-    try:
-        module = importlib.import_module(REDACTION_MODULE)
-    except ImportError:
-        return None
-    redact_pdf = module.redact_pdf
-    return lambda pdf, regions: bytes(redact_pdf(pdf, regions, scratch=scratch))
+def _redactor(services: _Parts, scratch: Path) -> Redactor:
+    """``redact_pdf`` bound to this build's scratch directory and the OCR options (its
+    redacted pages' text layer is read again from their images)."""
+    return lambda pdf, regions: redact_pdf(pdf, regions, scratch=scratch, options=services.ocr_options)
 
 
 def _set_progress(services: Parts, bundle_id: int, percent: int) -> None:
