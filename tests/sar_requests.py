@@ -116,6 +116,20 @@ def mark(
         )
 
 
+def redact_term(container: Services, request_id: int, *, document_id: int, term: str, by: int) -> None:
+    with transaction(container.new_session) as session:
+        session.add(
+            SarRedaction(
+                request_id=request_id,
+                document_id=document_id,
+                term=term,
+                category="third_party",
+                legal_basis="UK GDPR Art. 15(4): a third party's name",
+                redacted_by=by,
+            )
+        )
+
+
 def redact_region(container: Services, request_id: int, *, document_id: int, page: int, redacted_by: int) -> None:
     with transaction(container.new_session) as session:
         session.add(

@@ -19,7 +19,7 @@ from casevault.app.services import Services
 from casevault.app.task_queue import LIFECYCLE_QUEUE, SAR_BUNDLE_TASK, broker_name
 from casevault.core.models import AuditEvent, ItemDecision, Person, ProvidedBy, SarBundle, Tier
 from tests.ingest.uploads import stored_bytes
-from tests.sar_requests import add_note, add_pdf_document, mark, open_request
+from tests.sar_requests import add_note, add_pdf_document, mark, open_request, redact_region, redact_term
 
 NOTE_WORDS = "Agreed with Ms Thistlewood to ask for an annual review"
 
@@ -181,3 +181,32 @@ def test_an_unknown_request_answers_404(client: TestClient, callers: dict) -> No
     for path in ("bundle", "bundle.pdf", "notes.csv"):
         assert client.get(f"/api/v1/subject-access/999/{path}", headers=manager).status_code == 404
     assert client.post("/api/v1/subject-access/999/bundle/approve", headers=manager).status_code == 404
+
+
+def test_a_third_partys_name_redacted_by_term_and_a_region_is_gone_from_the_bundle(
+    client: TestClient, container: Services, callers: dict, marked: dict, case: dict, tmp_path: Path
+) -> None:
+    """Through the real redaction: the name is absent from the bundle's text, the rest stays."""
+    manager = callers["manager"].headers
+    url = f"/api/v1/subject-access/{marked['request_id']}"
+    clinic = add_pdf_document(
+        container,
+        tmp_path,
+        case_id=case["id"],
+        subject=marked["subject"],
+        pages=[("Seen by Dr Quillfeather today",), ("Therapy plan agreed",), ("Private page about Marchbanks",)],
+        provided_by=ProvidedBy.professional,
+        name="clinic.pdf",
+    )
+    mark(container, marked["request_id"], ItemDecision.disclosed, "released in full", note_id=marked["note"])
+    mark(container, marked["request_id"], ItemDecision.partly_disclosed, "third party removed", document_id=clinic)
+    redact_term(container, marked["request_id"], document_id=clinic, term="Quillfeather", by=callers["manager"].user_id)
+    redact_region(container, marked["request_id"], document_id=clinic, page=3, redacted_by=callers["manager"].user_id)
+    assert client.post(f"{url}/bundle", headers=manager).status_code == 202
+    (bundle_id,) = sent_bundle_ids(container)
+    assert container.sar_bundles.build(bundle_id=bundle_id).value == "built"
+
+    text = pdf_text(client.get(f"{url}/bundle.pdf", headers=manager).content, tmp_path)
+    assert "Therapy plan agreed" in text and "Seen by" in text  # what was not redacted is still there
+    assert "Quillfeather" not in text and "Marchbanks" not in text
+    assert list((container.settings.data_dir / "tmp").iterdir()) == []
