@@ -203,3 +203,30 @@ def test_what_cannot_go_in_as_marked_is_refused_saying_what_to_change(items: lis
     note = BundleItem(**{**items[2].__dict__, "decision": ItemDecision.partly_disclosed})
     with pytest.raises(BundleProblem, match="disclosed or withheld whole"):
         build_bundle(request_of([note]), redactor=blanking_redactor([]))
+
+
+def test_partly_disclosed_documents_are_redacted_in_one_pass_each_on_its_own_pages(tmp_path: Path) -> None:
+    region = Region(page=1, left=0.1, top=0.1, width=0.5, height=0.1)
+
+    def partly(name: str, first: str, second: str) -> BundleItem:
+        pdf = text_pdf(tmp_path, name, [(first,), (second,)])
+        return BundleItem(
+            "SEN-1",
+            dt.date(2026, 9, 5),
+            name,
+            "school",
+            ItemDecision.partly_disclosed,
+            "a name",
+            pdf=pdf,
+            regions=[region],
+        )
+
+    calls: list[Sequence[Region]] = []
+    items = [partly("a.pdf", "Ashworth alpha", "Kept alpha"), partly("b.pdf", "Brackenbury beta", "Kept beta")]
+    bundle = build_bundle(request_of(items), redactor=blanking_redactor(calls))
+    whole = "\n".join(page_texts(bundle.pdf, tmp_path))
+    assert "Kept alpha" in whole and "Kept beta" in whole
+    assert "Ashworth" not in whole and "Brackenbury" not in whole
+    assert [[r.page for r in regions] for regions in calls] == [[1, 3]]  # one call, the second document's page moved
+    first, second = bundle.index
+    assert (second.first_page - first.first_page, second.last_page - second.first_page) == (2, 1)
