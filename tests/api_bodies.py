@@ -54,5 +54,12 @@ VALID_BODIES = {
     },
     ("PATCH", "/api/v1/subject-access/{request_id}"): {"authority": "Signed authority."},
     ("POST", "/api/v1/subject-access/{request_id}/complete"): {"completed_on": "2026-11-23"},
+    ("POST", "/api/v1/subject-access/{request_id}/redactions"): {
+        "document_id": 1,
+        "page": 1,
+        "region": {"left": 0.1, "top": 0.1, "width": 0.2, "height": 0.1},
+        "category": "third_party",
+        "legal_basis": "A third party's name.",
+    },
     ("POST", "/api/v1/subject-access/{request_id}/bundle/delivery"): {"method": "post", "delivered_on": "2026-11-24"},
 }
