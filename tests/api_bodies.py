@@ -57,8 +57,9 @@ VALID_BODIES = {
     ("POST", "/api/v1/subject-access/{request_id}/redactions"): {
         "document_id": 1,
         "page": 1,
-        "region": {"left": 0.1, "top": 0.1, "width": 0.2, "height": 0.05},
+        "region": {"left": 0.1, "top": 0.1, "width": 0.2, "height": 0.1},
         "category": "third_party",
-        "legal_basis": "UK GDPR Article 15(4): another person's data.",
+        "legal_basis": "A third party's name.",
     },
+    ("POST", "/api/v1/subject-access/{request_id}/bundle/delivery"): {"method": "post", "delivered_on": "2026-11-24"},
 }

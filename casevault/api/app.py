@@ -25,6 +25,7 @@ from casevault.api.routes import (
     policy,
     redactions,
     retention,
+    sar_bundles,
     search,
     statistics,
     subject_access,
@@ -74,6 +75,7 @@ def create_app(services: Services) -> FastAPI:
         disclosures,
         subject_access,
         redactions,
+        sar_bundles,
     ):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(reject_unknown_query)])
     app.include_router(docs_router(public_schema=settings.public_api_docs))

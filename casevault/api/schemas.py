@@ -281,6 +281,8 @@ class CertificatePublic(BaseModel):
     objects: int
     object_versions: int
     bytes: int
+    subject_access_requests: int  # with their clock stops, items and redaction logs
+    sar_bundles: int  # their objects are counted in objects and bytes
     method: str
     authorised_by: str  # the approving manager's username, or "system" (the schedule alone)
     authorised_by_id: int | None  # the approving manager's id

@@ -37,6 +37,7 @@ TASK_MODULES = [
     "casevault.app.tasks.checks",
     "casevault.app.tasks.ingest",
     "casevault.app.tasks.retention",
+    "casevault.app.tasks.sar_bundles",
 ]
 LONGEST_TASK = dt.timedelta(hours=2)  # a 1000-page scan at 1 page/s, with room
 SQLITE_BROKER_POLL_S = 0.25

@@ -20,6 +20,7 @@ from casevault.app.usecases.corrections import CorrectionWork
 from casevault.app.usecases.documents import DocumentWork
 from casevault.app.usecases.lifecycle import LifecycleWork
 from casevault.app.usecases.redactions import RedactionWork
+from casevault.app.usecases.sar_bundles import SarBundleWork
 from casevault.app.usecases.statistics import StatisticsWork
 from casevault.app.usecases.subject_access import SubjectAccessWork
 from casevault.archive.key_providers import KeyProvider
@@ -156,6 +157,10 @@ class Services:
     @cached_property
     def redactions(self) -> RedactionWork:
         return RedactionWork(self)
+
+    @cached_property
+    def sar_bundles(self) -> SarBundleWork:
+        return SarBundleWork(self)
 
     def close(self) -> None:
         if "engine" in self.__dict__:

@@ -26,6 +26,7 @@ SWEEP_TASK = "casevault.retention.sweep"
 ANCHOR_AUDIT_TASK = "casevault.archive.anchor_audit_chain"
 VERIFY_AUDIT_TASK = "casevault.archive.verify_audit_chain"
 BACKUP_TASK = "casevault.backup.daily"
+SAR_BUNDLE_TASK = "casevault.policy.build_sar_bundle"
 OCR_QUEUE = "ocr"
 LIFECYCLE_QUEUE = "lifecycle"
 
@@ -48,6 +49,15 @@ class TaskQueue:
             self.celery.send_task(OCR_TASK, args=[document_id])
         except (OperationalError, OSError):
             log.warning("broker unreachable: OCR of document %s will be requeued", document_id)
+            return False
+        return True
+
+    def sar_bundle(self, bundle_id: int) -> bool:
+        """False when the broker is unreachable: the bundle is marked failed, to be asked again."""
+        try:
+            self.celery.send_task(SAR_BUNDLE_TASK, args=[bundle_id])
+        except (OperationalError, OSError):
+            log.warning("broker unreachable: bundle %s was not sent to a worker", bundle_id)
             return False
         return True
 

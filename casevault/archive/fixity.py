@@ -17,7 +17,7 @@ from casevault.archive.vault import Vault
 from casevault.core.clock import Clock
 from casevault.core.db import SessionFactory
 from casevault.core.errors import IntegrityFailure, KeyDestroyed, NotFound
-from casevault.core.models import Case, Document, Person, StoredObject, Tier
+from casevault.core.models import Case, Document, Person, SarBundle, StoredObject, Tier
 
 DEFAULT_GRACE = dt.timedelta(days=7)
 
@@ -145,4 +145,6 @@ def _expected_objects(new_session: SessionFactory) -> Iterator[_Expected]:
 def _referenced(new_session: SessionFactory) -> set[tuple[str, Tier]]:
     with new_session() as session:
         rows = session.execute(sa.select(StoredObject.object_key, StoredObject.tier)).all()  # type: ignore[call-overload]  # SQLModel column attributes
-    return {(key, Tier(tier)) for key, tier in rows}
+        bundles = session.execute(sa.select(SarBundle.pdf_key, SarBundle.csv_key)).all()  # type: ignore[call-overload]  # SQLModel column attributes
+    # A subject access bundle's PDF and CSV live in the active tier, with no StoredObject row.
+    return {(key, Tier(tier)) for key, tier in rows} | {(key, Tier.active) for row in bundles for key in row if key}

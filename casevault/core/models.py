@@ -979,3 +979,6 @@ class SarBundle(SQLModel, table=True):
     delivered_method: str | None = Field(default=None, max_length=32)
     delivered_on: dt.date | None = None
     destroy_on: dt.date | None = None  # delivered_on + the set period
+    # Where each item lies in the PDF (migration 0021): JSON [[sar_item id, first page, last page], ...],
+    # ids and numbers only; a withheld item has no pages (null, null). The index shown is built from it.
+    page_spans: str | None = Field(default=None, max_length=100000)

@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     # directory keeps the backups and the destruction ledger a restore replays.
     backup_dir: Path | None = None  # default: <data dir>-backups, next to the data directory
     backup_keep: int = Field(default=7, ge=1)  # daily backups kept; the oldest go first
+    # A delivered subject access bundle is destroyed this many days after its delivery.
+    sar_bundle_keep_days: int = Field(default=90, ge=1, le=3650)
 
     # --- single sign-on (OpenID Connect) for the web pages; off when no issuer ---------
     oidc_issuer: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")

@@ -48,7 +48,12 @@ from casevault.core.models import (
     Hold,
     PageText,
     Person,
+    SarBundle,
+    SarClockStop,
+    SarItem,
+    SarRedaction,
     StoredObject,
+    SubjectAccessRequest,
     Tier,
 )
 from casevault.retention import claims
@@ -81,6 +86,11 @@ ERASED_TABLES = (
     "policy_notice",
     "policy_notification",
     "destruction_approval",
+    "sar_bundle",
+    "sar_redaction",
+    "sar_item",
+    "sar_clock_stop",
+    "subject_access_request",
     "case_file",
     "person",
     "data_key",
@@ -246,6 +256,7 @@ def open_job(
     documents = session.exec(
         select(sa.func.count()).select_from(Document).where(col(Document.case_id).in_([case.id for case in cases]))
     ).one()
+    requests = select(SubjectAccessRequest.id).where(SubjectAccessRequest.person_id == person_id)
     job = DestructionJob(
         person_id=person_id,
         subject=subject,
@@ -255,6 +266,10 @@ def open_job(
         started_at=lifecycle.clock.now(),
         cases=len(cases),
         documents=documents,
+        subject_access_requests=session.exec(select(sa.func.count()).select_from(requests.subquery())).one(),
+        sar_bundles=session.exec(
+            select(sa.func.count()).select_from(SarBundle).where(col(SarBundle.request_id).in_(requests))
+        ).one(),
     )
     session.add(job)
     for case in cases:
@@ -264,15 +279,24 @@ def open_job(
 
 
 def _object_keys(session: Session, *, person_id: int) -> list[str]:
-    return list(
-        session.exec(
-            select(StoredObject.object_key)
-            .join(Document, col(Document.id) == col(StoredObject.document_id))
-            .join(Case, col(Case.id) == col(Document.case_id))
-            .where(Case.person_id == person_id)
-            .order_by(col(StoredObject.object_key))
-        ).all()
-    )
+    documents = session.exec(
+        select(StoredObject.object_key)
+        .join(Document, col(Document.id) == col(StoredObject.document_id))
+        .join(Case, col(Case.id) == col(Document.case_id))
+        .where(Case.person_id == person_id)
+        .order_by(col(StoredObject.object_key))
+    ).all()
+    return [*documents, *_bundle_keys(session, person_id=person_id)]
+
+
+def _bundle_keys(session: Session, *, person_id: int) -> list[str]:
+    """The objects of the person's subject access bundles (a PDF and a CSV each)."""
+    rows = session.exec(
+        select(SarBundle.pdf_key, SarBundle.csv_key)
+        .join(SubjectAccessRequest, col(SubjectAccessRequest.id) == col(SarBundle.request_id))
+        .where(SubjectAccessRequest.person_id == person_id)
+    ).all()
+    return sorted(key for row in rows for key in row if key)
 
 
 def _delete_objects(lifecycle: Lifecycle, *, person_id: int, keys: list[str]) -> None:
@@ -340,9 +364,15 @@ def delete_personal_rows(session: Session, *, person_id: int) -> None:
         col(DocumentMove.from_case_id).in_(case_ids),
         col(DocumentMove.to_case_id).in_(case_ids),
     )
+    requests = select(SubjectAccessRequest.id).where(SubjectAccessRequest.person_id == person_id)
     # The corrections' rows go with what they describe (their foreign keys cascade too;
     # deleting them by name keeps the list of what a destruction removes in one place).
     for statement in (
+        sa.delete(SarBundle).where(col(SarBundle.request_id).in_(requests)),
+        sa.delete(SarRedaction).where(col(SarRedaction.request_id).in_(requests)),
+        sa.delete(SarItem).where(col(SarItem.request_id).in_(requests)),
+        sa.delete(SarClockStop).where(col(SarClockStop.request_id).in_(requests)),
+        sa.delete(SubjectAccessRequest).where(col(SubjectAccessRequest.person_id) == person_id),
         sa.delete(CaseNoteVersion).where(col(CaseNoteVersion.note_id).in_(note_ids)),
         sa.delete(DocumentMove).where(moves),
         sa.delete(DocumentDisposal).where(col(DocumentDisposal.case_id).in_(case_ids)),
@@ -381,6 +411,8 @@ def _certify(lifecycle: Lifecycle, *, person_id: int, item: str, holder: str) ->
             objects=job.objects,
             object_versions=job.object_versions,
             bytes=job.bytes,
+            subject_access_requests=job.subject_access_requests,
+            sar_bundles=job.sar_bundles,
             method=_method(lifecycle, session),
             authorised_by=job.authorised_by,
         )

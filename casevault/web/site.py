@@ -16,6 +16,7 @@ from starlette.types import Scope
 
 from casevault.web import (
     admin_pages,
+    bundle_pages,
     disclosure_pages,
     guard,
     manager_pages,
@@ -75,6 +76,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(disclosure_pages.router)
     app.include_router(manager_pages.router)
     app.include_router(redaction_pages.router)
+    app.include_router(bundle_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(policy_pages.router)  # disclosures, policy notices, declining a referral
     app.include_router(statistics_pages.router)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 from sqlmodel import Session
 
 from casevault.app.usecases import Parts
+from casevault.app.usecases.sar_bundles import destroy_expired_bundles
 from casevault.app.usecases.subject_access import RequestSection, SubjectAccessWork
 from casevault.core import audit
 from casevault.core.db import after_commit
@@ -31,10 +32,14 @@ class LifecycleWork:
 
     def sweep(self, *, as_of: dt.date | None = None, dry_run: bool = True, holder: str | None = None) -> SweepReport:
         """Archive, restore and destroy what is due (``dry_run``: only say what); first, the
-        holds of subject access requests completed long enough ago go."""
+        holds of subject access requests completed long enough ago go; after, the subject
+        access bundles whose set period after delivery has passed are destroyed."""
         if not dry_run:
             release_subject_access_holds(self._services, as_of=as_of or self._services.clock.today())
-        return run_sweep(self._services.lifecycle, as_of=as_of, dry_run=dry_run, holder=holder)
+        report = run_sweep(self._services.lifecycle, as_of=as_of, dry_run=dry_run, holder=holder)
+        if not dry_run:
+            destroy_expired_bundles(self._services, as_of=as_of)
+        return report
 
     def restore(self, *, case_id: int, holder: str) -> StepOutcome:
         """Bring one ``restoring`` case's documents back to the active tier."""

@@ -1,0 +1,14 @@
+"""Celery task for subject access bundles: a bundle id in, the use case builds it."""
+
+from __future__ import annotations
+
+from celery import Task
+
+from casevault.app.task_queue import SAR_BUNDLE_TASK
+from casevault.app.tasks import casevault_task, services_of
+
+
+@casevault_task(SAR_BUNDLE_TASK)
+def build_sar_bundle(task: Task, bundle_id: int) -> str:
+    """Build one bundle marked ``building``; a redelivered or repeated task converges."""
+    return services_of(task).sar_bundles.build(bundle_id=bundle_id).value
