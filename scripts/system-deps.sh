@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   tesseract-ocr tesseract-ocr-eng
   poppler-utils  # pdftotext, for the text layer tests
+  fonts-dejavu-core  # the subject access bundle's text pages, in every European script
 )
 if [ "${1:-}" = test ]; then
   packages+=(chromium chromium-driver)  # the web pages' tests drive a real browser

@@ -519,7 +519,7 @@ def _plan(session: Session, request: SubjectAccessRequest, *, today: dt.date, sc
     recipients = list(dict.fromkeys(f"{d.recipient} ({d.recipient_kind.replace('_', ' ')})" for d in disclosures))
     base = BundleRequest(
         reference=request.reference,
-        person_name=person.full_name,
+        person_name=person.label,
         requester_name=request.requester_name,
         requester_kind=request.requester_kind.value,
         received_on=request.received_on,
