@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
+import unicodedata
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -34,6 +35,49 @@ class SignInRequired(Exception):
 
 class FormRefused(Exception):
     """A state change without a matching CSRF token or from another origin: answered 403."""
+
+
+class UnstorableText(Exception):
+    """A form field holding a control character: answered 422 with an error summary naming it."""
+
+    def __init__(self, field: str, codes: str) -> None:
+        super().__init__(field)
+        self.field = field
+        self.codes = codes
+
+
+# Line breaks and tabs are text; every other control character (NUL above all, which
+# PostgreSQL cannot store) and half a surrogate pair (which no database can encode) is not.
+TEXT_CONTROLS_ALLOWED = frozenset("\t\n\r")
+
+
+def unstorable_characters(text: str) -> str:
+    """The control characters and lone surrogates in ``text``, as "U+0000, U+D800"; "" if none."""
+    refused = sorted(
+        {
+            char
+            for char in text
+            if char not in TEXT_CONTROLS_ALLOWED
+            and (unicodedata.category(char) == "Cc" or "\ud800" <= char <= "\udfff")
+        }
+    )
+    return ", ".join(f"U+{ord(char):04X}" for char in refused)
+
+
+async def plain_form(request: Request) -> None:
+    """A router dependency of the pages: a form field (or its name) holding a control character
+    is refused before any page reads it, whatever the page. Uploads (multipart) are streamed by
+    their own route and not read here."""
+    if request.method != "POST":
+        return
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
+        return
+    form = await request.form()  # cached: the page's own reading gets the same form
+    for key, value in form.multi_items():
+        for text in (key, value):
+            if isinstance(text, str) and (codes := unstorable_characters(text)):
+                named = key[:100] if text is value and not unstorable_characters(key) else "a field's name"
+                raise UnstorableText(named, codes)
 
 
 def services_of(request: Request) -> Services:
