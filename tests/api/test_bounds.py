@@ -132,3 +132,21 @@ def test_an_upload_dated_outside_the_range_is_refused_saying_the_range(
         response = client.post("/api/v1/cases/1/documents", data=fields, files=files, headers=seeded["officer"])
     assert response.status_code == 422, response.text
     assert DATE_RANGE.search(response.json()["detail"])
+
+
+def test_a_consent_to_review_before_it_was_given_is_refused_and_nothing_is_written(
+    client: TestClient, callers: dict, person: dict
+) -> None:
+    officer = callers["officer"].headers
+    url = f"/api/v1/people/{person['id']}/consents"
+    before = client.get(url, headers=officer).json()["items"]
+    given = {"scopes": ["contact_professionals"], "given_by": "young_person", "how": "written"}
+    given["given_on"] = "2026-10-01"
+    for review_on in ("2026-09-30", "2026-10-01"):
+        refused = client.post(url, json={**given, "review_on": review_on}, headers=officer)
+        assert refused.status_code == 422, refused.text
+        problem = refused.json()
+        assert problem["field"] == "review_on" and "must be after given_on 2026-10-01" in problem["detail"]
+    assert client.get(url, headers=officer).json()["items"] == before
+    taken = client.post(url, json={**given, "review_on": "2026-10-02"}, headers=officer)
+    assert taken.status_code == 201, taken.text
