@@ -10,6 +10,7 @@ saying to remove the character. Uploads are streamed by their own route and not 
 
 from __future__ import annotations
 
+import email.message
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -27,7 +28,7 @@ async def refuse_unstorable_text(request: Request) -> None:
     ]
     found += [(("query", name), value) for name, value in request.query_params.multi_items()]
     found += [(("query", "(a parameter's name)"), name) for name in request.query_params]
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json":
+    if _is_json(request.headers.get("content-type", "")):
         body = await request.body()  # cached: the route reads the same bytes
         if body:
             try:
@@ -47,6 +48,18 @@ async def refuse_unstorable_text(request: Request) -> None:
     ]
     if errors:
         raise RequestValidationError(errors)
+
+
+def _is_json(content_type: str) -> bool:
+    """As FastAPI decides to parse a body as JSON: application/json or any application/...+json."""
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return (
+        bool(content_type)
+        and message.get_content_maintype() == "application"
+        and (subtype == "json" or subtype.endswith("+json"))
+    )
 
 
 def _strings(value: Any, where: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:

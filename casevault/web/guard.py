@@ -64,13 +64,18 @@ def unstorable_characters(text: str) -> str:
     return ", ".join(f"U+{ord(char):04X}" for char in refused)
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")  # what a page's form may be sent as
+
+
 async def plain_form(request: Request) -> None:
     """A router dependency of the pages: a form field (or its name) holding a control character
-    is refused before any page reads it, whatever the page. Uploads (multipart) are streamed by
-    their own route and not read here."""
-    if request.method != "POST":
+    is refused before any page reads it, whatever the page, however the form is encoded. The
+    document upload form is streamed by its own route and not read here."""
+    from casevault.web.officer_pages import is_upload  # here: officer_pages imports this module
+
+    if request.method != "POST" or is_upload(request.url.path):
         return
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() not in FORM_TYPES:
         return
     form = await request.form()  # cached: the page's own reading gets the same form
     for key, value in form.multi_items():

@@ -96,3 +96,21 @@ def test_line_breaks_and_tabs_are_text(client: TestClient, callers: dict[str, Ca
     note = {"kind": "progress_summary", "text": "Met.\n\tThey asked for help.\r\n", "date": "2026-10-01"}
     response = client.post(f"/api/v1/cases/{case['id']}/notes", json=note, headers=callers["officer"].headers)
     assert response.status_code == 201, response.text
+
+
+def test_a_nul_in_a_body_sent_as_another_json_type_is_refused(client: TestClient, callers: dict[str, Caller]) -> None:
+    """FastAPI reads any application/...+json body as JSON: the check reads it too."""
+    for content_type in ("application/merge-patch+json", "Application/JSON; charset=utf-8"):
+        headers = {**callers["manager"].headers, "content-type": content_type}
+        sent = json.dumps({"person_id": 1, "kind": "safeguarding", "reason": "Concern\u0000"})
+        _assert_refused(client.post("/api/v1/holds", content=sent, headers=headers), "body.reason")
+
+
+@pytest.mark.parametrize("body", [b'{"reason": "\xff\xfe"}', b"[" * 100_000 + b"]" * 100_000], ids=["latin", "deep"])
+def test_a_body_that_cannot_be_read_says_what_to_send(
+    client: TestClient, callers: dict[str, Caller], body: bytes
+) -> None:
+    headers = {**callers["manager"].headers, "content-type": "application/json"}
+    answer = client.post("/api/v1/holds", content=body, headers=headers)
+    assert answer.status_code == 400 and answer.headers["content-type"] == "application/problem+json"
+    assert "send JSON in UTF-8" in answer.json()["detail"]

@@ -17,7 +17,7 @@ from casevault.core.db import transaction
 from casevault.core.models import Case, Disclosure, SubjectAccessRequest, User
 from tests.web_browser import CHROMEDRIVER, CHROMIUM, check_page, chromium, press, serving, sign_in, wait_for_heading
 from tests.web_officer import date_fields, error_summary, send_form
-from tests.web_pages import PASSWORD
+from tests.web_pages import ORIGIN, PASSWORD, form_token
 from tests.web_pages import sign_in as sign_in_client
 
 needs_chromium = pytest.mark.skipif(
@@ -41,6 +41,16 @@ def test_a_nul_in_a_disclosure_form_is_refused_naming_the_field(
     refused = send_form(client, page, action, fields)
     assert refused.status_code == 422
     assert error_summary(refused.text) == ["Remove the control character (U+0000) from recipient"]
+    token = form_token(client.get(page).text)  # the same form sent as multipart/form-data, as a client may
+    multipart = client.post(
+        action,
+        data={"csrf_token": token, **fields},
+        files={"attachment": ("note.txt", b"not a field")},
+        headers=ORIGIN,
+        follow_redirects=False,
+    )
+    assert multipart.status_code == 422
+    assert error_summary(multipart.text) == ["Remove the control character (U+0000) from recipient"]
     assert _count(container, Disclosure) == 0
 
 
