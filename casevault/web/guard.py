@@ -14,7 +14,7 @@ import datetime as dt
 import hmac
 import secrets
 import unicodedata
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from starlette.responses import Response
@@ -68,17 +68,22 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")  # wha
 
 
 async def plain_form(request: Request) -> None:
-    """A router dependency of the pages: a form field (or its name) holding a control character
-    is refused before any page reads it, whatever the page, however the form is encoded. The
-    document upload form is streamed by its own route and not read here."""
+    """A router dependency of the pages: a form field or query parameter (or its name) holding
+    a control character is refused before any page reads it, whatever the page, however the
+    form is encoded. The document upload form is streamed by its own route and not read here."""
     from casevault.web.officer_pages import is_upload  # here: officer_pages imports this module
 
+    _refuse_unstorable(request.query_params.multi_items())
     if request.method != "POST" or is_upload(request.url.path):
         return
     if request.headers.get("content-type", "").split(";")[0].strip().lower() not in FORM_TYPES:
         return
     form = await request.form()  # cached: the page's own reading gets the same form
-    for key, value in form.multi_items():
+    _refuse_unstorable(form.multi_items())
+
+
+def _refuse_unstorable(items: list[tuple[str, Any]]) -> None:
+    for key, value in items:
         for text in (key, value):
             if isinstance(text, str) and (codes := unstorable_characters(text)):
                 named = key[:100] if text is value and not unstorable_characters(key) else "a field's name"

@@ -76,6 +76,16 @@ def test_a_nul_in_a_subject_access_form_is_refused_and_nothing_is_opened(
     assert _count(container, SubjectAccessRequest) == 1
 
 
+def test_a_nul_in_a_pages_query_is_refused_naming_it(client: TestClient, users: dict[str, User]) -> None:
+    """The audit log's filters went to PostgreSQL as they came: a NUL failed the query (500)."""
+    sign_in_client(client, "maya")
+    for path, name in (("/audit", "actor"), ("/search", "q"), ("/manager/statistics", "table")):
+        refused = client.get(path, params={name: "maya\x00"})
+        assert refused.status_code == 422, (path, refused.status_code)
+        assert error_summary(refused.text) == [f"Remove the control character (U+0000) from {name}"]
+    assert client.get("/audit", params={"actor": "maya"}).status_code == 200
+
+
 @pytest.fixture
 def server(container: Services) -> Iterator[str]:
     with serving(container) as base:
