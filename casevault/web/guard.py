@@ -67,12 +67,17 @@ def unstorable_characters(text: str) -> str:
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")  # what a page's form may be sent as
 
 
+def is_upload(path: str) -> bool:
+    """The upload form's address (/cases/{id}/documents): its body is streamed and capped by its
+    own route, not by the body limit, and not read here."""
+    parts = path.split("/")
+    return len(parts) == 4 and parts[1] == "cases" and parts[3] == "documents"
+
+
 async def plain_form(request: Request) -> None:
     """A router dependency of the pages: a form field or query parameter (or its name) holding
     a control character is refused before any page reads it, whatever the page, however the
     form is encoded. The document upload form is streamed by its own route and not read here."""
-    from casevault.web.officer_pages import is_upload  # here: officer_pages imports this module
-
     _refuse_unstorable(request.query_params.multi_items())
     if request.method != "POST" or is_upload(request.url.path):
         return
