@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import SQLModel, col, func, select
 
 from casevault.app.services import Services
 from casevault.archive.audit_anchor import is_audit_object
+from casevault.core.db import transaction
 from casevault.core.models import (
     AccessRefusal,
     AuditEvent,
@@ -26,6 +28,7 @@ from casevault.core.models import (
     CaseClosure,
     CaseNote,
     CaseNoteVersion,
+    CaseStatus,
     Consent,
     DataKey,
     DestroyedCaseTally,
@@ -39,6 +42,7 @@ from casevault.core.models import (
     StoredObject,
     Tier,
 )
+from casevault.retention.destroy import open_job
 from tests.ingest.scans import pdf_with_text_pages
 from tests.ingest.uploads import run_ocr
 
@@ -274,3 +278,41 @@ def test_only_a_referral_awaiting_permission_is_declined(
         assert refused.status_code == 409 and "awaiting permission" in refused.json()["detail"], refused.text
     assert client.post(f"{API}/cases/999999/decline-referral", headers=maya).status_code == 404
     assert _count(container, Case) == 2 and _count(container, Person) == 1
+
+
+@pytest.mark.parametrize("only_case", [True, False], ids=["person", "case"])
+def test_a_decline_a_crash_interrupted_is_finished_by_declining_again(
+    client: TestClient, container: Services, headers, storage, only_case: bool
+) -> None:
+    """What the decline commits before it deletes anything is its journal: a person's
+    destruction job, or the case marked destroyed. Written here as a crash leaves it."""
+    olive, maya = headers["olive"], headers["maya"]
+    if not only_case:
+        _refer(client, olive, scopes=SCOPES, source="parent_carer")
+    case = _refer(client, olive, scopes=["record_personal_details"] if only_case else ["contact_professionals"])
+    _note(client, olive, case["id"], f"School says {NOTE_WORD} first.")
+    with transaction(container.new_session) as session:
+        row = session.get(Case, case["id"])
+        person = session.get(Person, case["person_id"])
+        assert row is not None and person is not None
+        row.referral_declined, row.status = True, CaseStatus.destroyed
+        session.add(row)
+        if only_case:
+            open_job(
+                session,
+                container.lifecycle,
+                person_id=person.id,  # type: ignore[arg-type]  # ids of rows read from the database are set
+                subject=person.pseudonym,
+                schedule_version=container.schedule.version,
+                rule="referral-declined",
+                authorised_by="manager user:1, rule referral-declined",
+            )
+
+    declined = _ok(client.post(f"{API}/cases/{case['id']}/decline-referral", headers=maya))
+
+    assert (declined["destroyed"]["people"], declined["destroyed"]["cases"]) == (int(only_case), 1)
+    assert _count(container, Case) == (0 if only_case else 1) and _count(container, CaseNote) == 0
+    assert _count(container, Person) == (0 if only_case else 1) and _count(container, DestructionJob) == 0
+    [certificate] = _ok(client.get(f"{API}/certificates", headers=maya))["certificates"]
+    assert certificate["id"] == declined["certificate_id"] and certificate["rule"] == "referral-declined"
+    assert client.post(f"{API}/cases/{case['id']}/decline-referral", headers=maya).status_code == 404
