@@ -646,6 +646,7 @@ class DestroyedCounts(BaseModel):
 
 class ReferralDeclined(BaseModel):
     case_id: int
+    case_reference: str
     certificate_id: int = Field(description="the destruction certificate (GET /certificates); it names no one")
     destroyed: DestroyedCounts
 

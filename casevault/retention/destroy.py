@@ -530,8 +530,10 @@ def destroy_case(
 ) -> int | None:
     """Destroy one case whose person stays, and certify it under a subject of its own
     (``cases`` 1). The caller marked it ``destroyed`` when it decided (holds checked then);
-    that mark is the journal: a run that died is finished by running this again. The
-    certificate id, or None when another run holds the case or it is gone already."""
+    that mark is the journal: a run that died is finished by running this again (objects it
+    deleted before dying are not counted again: there is no object journal, as a referral
+    awaiting permission takes no uploads). The certificate id, or None when another run holds
+    the case or it is gone already."""
     item = claims.item_key("destroy", "case", case_id)
     if not claims.claim(lifecycle.new_session, item=item, holder=holder, clock=lifecycle.clock, lease=lifecycle.lease):
         return None
@@ -570,8 +572,7 @@ def destroy_case(
                 schedule_version=certificate.schedule_version,
                 rule=certificate.rule,
             )
-        counters.add(session, counters.DESTRUCTIONS.name)
-        counters.add(session, counters.DESTROYED_OBJECTS.name, certificate.objects)
+        counters.add(session, counters.DESTROYED_OBJECTS.name, certificate.objects)  # no person: not a destruction
         counters.add(session, counters.DESTROYED_BYTES.name, certificate.bytes)
         claims.release(session, item=item, holder=holder)
         audit.record(

@@ -169,7 +169,8 @@ def test_declining_a_referral_of_someone_new_destroys_them_entirely_with_a_certi
     declined = _ok(client.post(f"{API}/cases/{case_id}/decline-referral", headers=maya))
 
     destroyed = declined["destroyed"]
-    assert (declined["case_id"], destroyed["people"], destroyed["cases"], destroyed["documents"]) == (case_id, 1, 1, 1)
+    assert (declined["case_id"], declined["case_reference"]) == (case_id, case["reference"])
+    assert (destroyed["people"], destroyed["cases"], destroyed["documents"]) == (1, 1, 1)
     assert (destroyed["notes"], destroyed["consents"], destroyed["disclosures"]) == (1, 4, 0)
     assert destroyed["objects"] == 2 and destroyed["object_versions"] >= 2 and destroyed["bytes"] > 0
     # Gone: every row, every object version in every tier, the data key, the words from search.

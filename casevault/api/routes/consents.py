@@ -127,4 +127,9 @@ def decline_referral(case_id: PathId, user: Manager, services: ServicesDep) -> R
         consents=done.consents,
         disclosures=done.disclosures,
     )
-    return ReferralDeclined(case_id=done.case_id, certificate_id=done.certificate_id, destroyed=destroyed)
+    return ReferralDeclined(
+        case_id=done.case_id,
+        case_reference=done.case_reference,
+        certificate_id=done.certificate_id,
+        destroyed=destroyed,
+    )

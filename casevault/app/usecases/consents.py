@@ -161,6 +161,7 @@ class ConsentWork:
         erase_destroyed_rows(lifecycle)  # the rows unreadable in the database files, as after a sweep
         return DeclinedReferral(
             case_id=case_id,
+            case_reference=started.case_reference,
             person_destroyed=started.person_destroyed,
             certificate_id=certificate.id,  # type: ignore[arg-type]  # ids of rows read from the database are set
             cases=certificate.cases,
@@ -202,6 +203,7 @@ class ConsentWork:
         consent_ids = [] if alone else _recorded_with(session, case=case)
         consents = _count(session, Consent, Consent.person_id == person.id) if alone else len(consent_ids)
         started = _Decline(
+            case_reference=case.reference,
             person_id=person.id,
             subject=person.pseudonym,
             person_destroyed=alone,
@@ -456,6 +458,7 @@ class DeclinedReferral:
     """What declining a referral destroyed: counts only, and the certificate's id."""
 
     case_id: int
+    case_reference: str
     person_destroyed: bool  # they had no other case: everything about them went
     certificate_id: int
     cases: int
@@ -470,6 +473,7 @@ class DeclinedReferral:
 
 @dataclasses.dataclass(frozen=True)
 class _Decline:
+    case_reference: str
     person_id: int
     subject: str  # the person's pseudonym: their certificate's subject when they go
     person_destroyed: bool
