@@ -39,4 +39,19 @@ VALID_BODIES = {
         "documents": [1],
         "basis": "consent",
     },
+    ("POST", "/api/v1/subject-access"): {
+        "person_id": 1,
+        "requester_kind": "parent_carer",
+        "requester_name": "Pat Example",
+        "received_on": "2026-11-20",
+    },
+    ("POST", "/api/v1/subject-access/{request_id}/clock-stops"): {"reason": "identity", "stopped_on": "2026-11-21"},
+    ("POST", "/api/v1/subject-access/{request_id}/clock-stops/{stop_id}/resume"): {"resumed_on": "2026-11-22"},
+    ("POST", "/api/v1/subject-access/{request_id}/extension"): {
+        "months": 1,
+        "reason": "Many documents.",
+        "told_on": "2026-11-22",
+    },
+    ("PATCH", "/api/v1/subject-access/{request_id}"): {"authority": "Signed authority."},
+    ("POST", "/api/v1/subject-access/{request_id}/complete"): {"completed_on": "2026-11-23"},
 }

@@ -23,9 +23,11 @@ from casevault.api.routes import (
     holds,
     people,
     policy,
+    redactions,
     retention,
     search,
     statistics,
+    subject_access,
     todo,
 )
 from casevault.api.security_headers import SecurityHeaders
@@ -70,6 +72,8 @@ def create_app(services: Services) -> FastAPI:
         statistics,
         consents,
         disclosures,
+        subject_access,
+        redactions,
     ):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(reject_unknown_query)])
     app.include_router(docs_router(public_schema=settings.public_api_docs))

@@ -37,6 +37,7 @@ from casevault.core.models import (
     PersonBase,
     ProvidedBy,
     ReferralSource,
+    RequesterKind,
     Tier,
 )
 from casevault.core.release import Basis, Recipient
@@ -460,6 +461,24 @@ class TodoPublic(BaseModel):
     holds: HoldTodos
     consent_reviews: ConsentReviewTodos  # the young person's own consent to ask again (at 12 and 16)
     awaiting_permission: AwaitingPermissionTodos  # third parties' referrals without the family's permission
+    subject_access: SubjectAccessTodos  # requests to answer, fewest days left first (warning at 7 and 2 days)
+
+
+class SubjectAccessTodoPublic(BaseModel):
+    request_id: int
+    reference: str
+    person_id: int
+    full_name: str
+    requester_kind: RequesterKind
+    due_on: dt.date
+    days_left: int  # frozen while the clock is stopped (paused)
+    paused: bool
+    warning: str | None  # "due soon" (7 days or fewer), "urgent" (2 or fewer), "overdue"
+
+
+class SubjectAccessTodos(BaseModel):
+    total: int
+    items: list[SubjectAccessTodoPublic]
 
 
 # --- consent and disclosures ---

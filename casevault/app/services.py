@@ -19,6 +19,9 @@ from casevault.app.usecases.consents import ConsentWork
 from casevault.app.usecases.corrections import CorrectionWork
 from casevault.app.usecases.documents import DocumentWork
 from casevault.app.usecases.lifecycle import LifecycleWork
+from casevault.app.usecases.redactions import RedactionWork
+from casevault.app.usecases.statistics import StatisticsWork
+from casevault.app.usecases.subject_access import SubjectAccessWork
 from casevault.archive.key_providers import KeyProvider
 from casevault.archive.ledger import DestructionLedger
 from casevault.archive.store import ObjectStore
@@ -141,6 +144,18 @@ class Services:
     @cached_property
     def backups(self) -> BackupWork:
         return BackupWork(self)
+
+    @cached_property
+    def statistics(self) -> StatisticsWork:
+        return StatisticsWork(self)
+
+    @cached_property
+    def subject_access(self) -> SubjectAccessWork:
+        return SubjectAccessWork(self)
+
+    @cached_property
+    def redactions(self) -> RedactionWork:
+        return RedactionWork(self)
 
     def close(self) -> None:
         if "engine" in self.__dict__:

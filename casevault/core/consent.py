@@ -182,8 +182,8 @@ def check_uploads_allowed(session: Session, *, case: Case) -> None:
     if awaiting_permission(case, scopes):
         raise Conflict(
             f"case {case.id} was referred by a third party and awaits permission: record the young person's or a"
-            f" parent's or carer's consent (scope third_party_referral, POST /people/{case.person_id}/consents)"
-            " before uploading"
+            f" parent's or carer's permission for the referral (consent scope third_party_referral, on person"
+            f" {case.person_id}) before uploading"
         )
     if ConsentScope.store_electronically not in scopes and _was_withdrawn(
         session, person_id=case.person_id, scope=ConsentScope.store_electronically

@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     schedule_file: Path | None = None  # default: the schedule shipped with casevault
     require_destruction_approval: bool = False
     sweep_batch_size: int = Field(default=200, ge=1)
+    # a completed subject access request's hold stays this many days, then the daily sweep releases it
+    sar_hold_days: int = Field(default=30, ge=0, le=3660)
 
     # --- scheduling (beat) ---------------------------------------------------------
     # Only the beat holding the lease sends periodic tasks; a standby takes over

@@ -37,12 +37,24 @@ class OcrTimedOut(TransientError):
 
 
 @dataclass(frozen=True, slots=True)
+class WordBox:
+    """A recognised word and its box in the pixels of the image tesseract read (from its top left)."""
+
+    text: str
+    left: int
+    top: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
 class Recognition:
     text_pdf: Path  # one page, text only (invisible), sized image pixels * 72 / dpi
     text: str
     words: int
     mean_confidence: float  # 0..100 over recognised words; 0 when there are none
     seconds: float
+    boxes: tuple[WordBox, ...] = ()  # from the same run's tsv: no second OCR pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,13 +97,14 @@ class Tesseract:
             what="recognising text",
         )
         text = out_stem.with_suffix(".txt").read_text(encoding="utf-8", errors="replace")
-        words, confidence = _word_confidence(out_stem.with_suffix(".tsv"))
+        words, confidence, boxes = _read_tsv(out_stem.with_suffix(".tsv"))
         return Recognition(
             out_stem.with_suffix(".pdf"),
             text.replace("\f", "").strip(),
             words,
             confidence,
             time.perf_counter() - started,
+            boxes,
         )
 
     def orientation(self, image: Path, *, dpi: int) -> Orientation | None:
@@ -141,15 +154,18 @@ class Tesseract:
         return done
 
 
-def _word_confidence(tsv: Path) -> tuple[int, float]:
-    words = 0
+def _read_tsv(tsv: Path) -> tuple[int, float, tuple[WordBox, ...]]:
+    """Word count, mean confidence and each word's box, from tesseract's word-level tsv."""
     total = 0.0
+    boxes = []
     for line in tsv.read_text(encoding="utf-8", errors="replace").splitlines()[1:]:
         cells = line.split("\t")
         if len(cells) == 12 and cells[0] == "5" and cells[11].strip():
-            words += 1
             total += max(float(cells[10]), 0.0)
-    return words, (total / words if words else 0.0)
+            left, top, width, height = (int(cell) for cell in cells[6:10])
+            boxes.append(WordBox(cells[11].strip(), left, top, width, height))
+    words = len(boxes)
+    return words, (total / words if words else 0.0), tuple(boxes)
 
 
 def ocr_engine(options: OcrOptions) -> OcrEngine:

@@ -31,6 +31,8 @@ from casevault.ingest.accept import stored_row
 from casevault.ingest.normalise import normalise_upload
 from casevault.ingest.options import OcrOptions, UploadLimits
 from casevault.ingest.searchable import PageResult, make_searchable
+from casevault.ingest.words import PageWords
+from casevault.ingest.words import encode as encode_words
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +75,14 @@ def process(
             result = make_searchable(normalised.pdf, workdir=workdir, options=options)
             beat.check()
             tags = vault.get_tags(object_key=claim.original.object_key, tier=claim.original.tier)
+            words = workdir / "words.json"  # plaintext only in the private scratch dir, removed with it
+            words.write_bytes(encode_words([PageWords(page.page, page.words) for page in result.pages]))
             stored = vault.put(subject=claim.subject, source=result.searchable_pdf, tier=claim.original.tier, tags=tags)
+            try:
+                stored_words = vault.put(subject=claim.subject, source=words, tier=claim.original.tier, tags=tags)
+            except BaseException:
+                vault.delete_everywhere([stored.object_key], tiers=[claim.original.tier])
+                raise
     except LeaseLost:
         log.warning("document %s: OCR lease lost mid-work; its new holder finishes it", document_id)
         return _status(new_session, document_id)
@@ -94,7 +103,7 @@ def process(
         replaced = _record_searchable(
             new_session,
             document_id=document_id,
-            stored=stored,
+            stored={Variant.searchable: stored, Variant.words: stored_words},
             tier=claim.original.tier,
             pages=result.pages,
             seconds=time.monotonic() - started,
@@ -104,10 +113,10 @@ def process(
     except LeaseLost:
         # Another holder took the document over: its result is the one recorded, ours is unreferenced.
         log.warning("document %s: OCR lease lost before recording; this result is discarded", document_id)
-        vault.delete_everywhere([stored.object_key], tiers=[claim.original.tier])
+        vault.delete_everywhere([stored.object_key, stored_words.object_key], tiers=[claim.original.tier])
         return _status(new_session, document_id)
-    if replaced:  # an earlier attempt's object, now unreferenced
-        vault.delete_everywhere([replaced], tiers=[claim.original.tier])
+    if replaced:  # an earlier attempt's objects, now unreferenced
+        vault.delete_everywhere(replaced, tiers=[claim.original.tier])
     return DocumentStatus.ready
 
 
@@ -146,13 +155,13 @@ def _record_searchable(
     new_session: SessionFactory,
     *,
     document_id: int,
-    stored: PutResult,
+    stored: dict[Variant, PutResult],
     tier: Tier,
     pages: Sequence[PageResult],
     seconds: float,
     lease: Lease,
     clock: Clock,
-) -> str | None:
+) -> list[str]:
     """Record the result only if the lease is still ours, and free it in the same commit."""
     with transaction(new_session) as session:
         lease.ensure_held(session)
@@ -161,14 +170,14 @@ def _record_searchable(
             raise NotFound(f"document {document_id} was removed while it was processed")
         previous = session.exec(
             select(StoredObject).where(
-                StoredObject.document_id == document_id, StoredObject.variant == Variant.searchable
+                StoredObject.document_id == document_id, col(StoredObject.variant).in_(list(stored))
             )
-        ).first()
-        replaced = previous.object_key if previous else None
-        if previous:
-            session.delete(previous)
-            session.flush()
-        session.add(stored_row(document, Variant.searchable, stored, tier))
+        ).all()
+        replaced = [row.object_key for row in previous]
+        for row in previous:
+            session.delete(row)
+        session.flush()
+        session.add_all(stored_row(document, variant, put, tier) for variant, put in stored.items())
         session.execute(delete(PageText).where(col(PageText.document_id) == document_id))
         session.add_all(PageText(document_id=document_id, page=page.page, text=page.text) for page in pages)
         document.status, document.failure_reason = DocumentStatus.ready, None

@@ -35,6 +35,7 @@ from casevault.ingest.graft import Overlay, graft
 from casevault.ingest.ocr import OcrEngine, OcrFailed, OcrTimedOut, Recognition, ocr_engine
 from casevault.ingest.options import OcrOptions
 from casevault.ingest.pages import Raster, TextLayer, make_raster, read_text_layers, turn
+from casevault.ingest.words import Word, frame_of, ocr_words, text_layer_words
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ class PageResult:
     method: Literal["text_layer", "ocr"]
     rotated_degrees: int  # clockwise turn applied before OCR (0, 90, 180, 270)
     why: str  # what was decided for this page, and why
+    words: tuple[Word, ...] = ()  # each word's box, fractions of the page as seen (see ingest.words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +90,11 @@ def make_searchable(
         todo = [layer.index for layer in layers if not layer.usable]
         ocred = _ocr_pages(doc, todo, workdir=workdir, options=options, engine=engine)
         graft(pdf, _overlays(ocred), out=out)
+        words = _page_words(doc, layers, ocred)
     finally:
         doc.close()
         shutil.rmtree(workdir / "pages", ignore_errors=True)  # rasters and page texts: document content
-    result = SearchableResult(out, _page_results(layers, ocred), time.perf_counter() - started)
+    result = SearchableResult(out, _page_results(layers, ocred, words), time.perf_counter() - started)
     log.info("searchable: %d page(s), %d OCRed, %.2f s", len(result.pages), result.ocr_pages, result.seconds)
     return result
 
@@ -272,13 +275,33 @@ def _overlays(ocred: dict[int, _OcrPage]) -> list[Overlay]:
     return overlays
 
 
-def _page_results(layers: list[TextLayer], ocred: dict[int, _OcrPage]) -> list[PageResult]:
-    results = []
+def _page_words(
+    doc: pdfium.PdfDocument, layers: list[TextLayer], ocred: dict[int, _OcrPage]
+) -> dict[int, tuple[Word, ...]]:
+    """Each page's word boxes: from tesseract's tsv of the run just made, or from the text layer kept."""
+    words = {}
     for layer in layers:
         page = ocred.get(layer.index)
         if page is None:
-            results.append(PageResult(layer.index + 1, layer.text, "text_layer", 0, layer.why))
+            words[layer.index] = text_layer_words(doc, layer.index)
+        else:
+            frame = frame_of(doc, layer.index)
+            words[layer.index] = ocr_words(
+                page.recognition.boxes, image_size=page.size, to_page=page.to_page, frame=frame
+            )
+    return words
+
+
+def _page_results(
+    layers: list[TextLayer], ocred: dict[int, _OcrPage], words: dict[int, tuple[Word, ...]]
+) -> list[PageResult]:
+    results = []
+    for layer in layers:
+        page = ocred.get(layer.index)
+        boxes = words.get(layer.index, ())
+        if page is None:
+            results.append(PageResult(layer.index + 1, layer.text, "text_layer", 0, layer.why, boxes))
         else:
             why = f"{layer.why}; {page.why}"
-            results.append(PageResult(layer.index + 1, page.recognition.text, "ocr", page.rotated_degrees, why))
+            results.append(PageResult(layer.index + 1, page.recognition.text, "ocr", page.rotated_degrees, why, boxes))
     return results

@@ -30,11 +30,14 @@ from casevault.core.models import (
     Case,
     CaseStatus,
     DestructionCertificate,
+    Disclosure,
     HoldKind,
     Person,
+    PolicyNotification,
     Role,
     User,
 )
+from casevault.core.release import EXCEPTIONS
 from casevault.core.web_sessions import SignedIn
 from casevault.retention.approvals import approve_destruction, find_person
 from casevault.retention.certificates import list_certificates
@@ -47,6 +50,7 @@ router = APIRouter(include_in_schema=False)
 
 PER_PAGE = 25
 DUE_SOON_DAYS = 30  # what the dashboard calls "due soon"
+DASHBOARD_LISTED = 50  # people and referrals the dashboard lists for a decision (the rest: "and more")
 MAX_WITHIN_DAYS = 366  # as the API's due list
 WITHIN_DAY_CHOICES = (0, 7, 30, 90, 366)
 CASE_VIEWS = {  # the manager's case lists: title, and what GET /cases would be asked
@@ -162,6 +166,20 @@ def dashboard(request: Request, signed_in: SignedInDep) -> Response:
         alerts = sum(
             value for (name, _), value in counters.totals(session).items() if name == counters.INTEGRITY_ALERTS.name
         )
+        disclosures_waiting = session.exec(
+            select(sa.func.count()).where(
+                col(Disclosure.basis).in_(sorted(basis.value for basis in EXCEPTIONS)),
+                col(Disclosure.approved_by).is_(None),
+            )
+        ).one()
+        notices_outstanding = session.exec(
+            select(sa.func.count()).where(col(PolicyNotification.told_at).is_(None))
+        ).one()
+    with transaction(services.new_session) as session:  # audited by the use case, as GET /consents/storage-withdrawn
+        withdrawn = list(services.consents.storage_withdrawn(session, user=user, after=None, limit=DASHBOARD_LISTED))
+        withdrawn_cases = _cases_of_people(session, [person.id for person in withdrawn if person.id is not None])
+    with services.new_session() as session:
+        requests = services.subject_access.counts(session, user=user)
     awaiting = [item for item in due.items if item.awaiting_approval]
     return pages.render(
         request,
@@ -174,9 +192,22 @@ def dashboard(request: Request, signed_in: SignedInDep) -> Response:
         re_referrals=re_referrals,
         unassigned=unassigned,
         integrity_alerts=int(alerts),
+        requests=requests,
         kind_labels=KIND_LABELS,
         hold_labels=HOLD_LABELS,
+        disclosures_waiting=disclosures_waiting,
+        notices_outstanding=notices_outstanding,
+        storage_withdrawn=[(p, withdrawn_cases.get(p.id or 0, [])) for p in withdrawn[:DASHBOARD_LISTED]],
+        more_withdrawn=len(withdrawn) > DASHBOARD_LISTED,
     )
+
+
+def _cases_of_people(session: Session, person_ids: list[int]) -> dict[int, list[Case]]:
+    found: dict[int, list[Case]] = {}
+    query = select(Case).where(col(Case.person_id).in_(person_ids), col(Case.status) != CaseStatus.destroyed)
+    for case in session.exec(query.order_by(col(Case.id))).all():
+        found.setdefault(case.person_id, []).append(case)
+    return found
 
 
 def _count(session: Session, where: casework.CaseFilter, user: User) -> int:

@@ -40,6 +40,7 @@ from casevault.core.models import (
     ConsentGiver,
     ConsentMethod,
     ConsentScope,
+    Disclosure,
     Document,
     DocumentStatus,
     NoteKind,
@@ -522,6 +523,12 @@ def _case_details(session: Session, case: Case, user: User) -> dict[str, Any]:
         "history": closures(session, case_id=case.id),
         "may_change": casework.can_change_case(user, case),
         "takes_documents": case.status in (CaseStatus.open, CaseStatus.closed),
+        # A third party's referral takes no upload until the family's permission (people_pages records it).
+        "awaiting_permission": case.status is CaseStatus.open
+        and consent.awaiting_permission(case, consent.standing_scopes(session, person_id=case.person_id)),
+        "disclosures": session.exec(
+            select(Disclosure).where(Disclosure.case_id == case.id).order_by(col(Disclosure.id)).limit(DOCUMENTS_SHOWN)
+        ).all(),
     }
 
 
@@ -1034,10 +1041,13 @@ def _chunks(request: Request, stored: _Stored) -> Iterator[bytes]:
     return rest()
 
 
+_DOWNLOADABLE = {Variant.original.value, Variant.searchable.value}  # never `words`: it serves redaction only
+
+
 @router.get("/documents/{document_id}/file")
 def download(request: Request, document_id: str, signed_in: SignedInDep, variant: str = "original") -> Response:
     user, number = signed_in.user, _id_of(document_id)
-    if not _does_casework(user) or number is None or variant not in {v.value for v in Variant}:
+    if not _does_casework(user) or number is None or variant not in _DOWNLOADABLE:
         return not_found(request, signed_in)
     try:
         with _session(request) as session:

@@ -14,7 +14,20 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import Scope
 
-from casevault.web import admin_pages, guard, manager_pages, officer_pages, pages, sso
+from casevault.web import (
+    admin_pages,
+    disclosure_pages,
+    guard,
+    manager_pages,
+    officer_pages,
+    pages,
+    people_pages,
+    policy_pages,
+    redaction_pages,
+    sar_pages,
+    sso,
+    statistics_pages,
+)
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"  # built by `make` from the pinned npm packages
@@ -58,8 +71,14 @@ def install_web(app: FastAPI) -> None:
     app.mount("/assets", Assets(directory=STATIC, check_dir=False), name="assets")
     app.include_router(pages.router)
     app.include_router(officer_pages.router)
+    app.include_router(people_pages.router)
+    app.include_router(disclosure_pages.router)
     app.include_router(manager_pages.router)
+    app.include_router(redaction_pages.router)
     app.include_router(admin_pages.router)
+    app.include_router(policy_pages.router)  # disclosures, policy notices, declining a referral
+    app.include_router(statistics_pages.router)
+    app.include_router(sar_pages.router)
     app.include_router(sso.router)
 
     @app.exception_handler(guard.SignInRequired)

@@ -238,7 +238,7 @@ def test_a_manager_approves_a_destruction_waiting_for_her(
     case = _due_for_destruction(container, clock, users["officer"])
     sign_in(client, "maya")
     due = client.get("/manager/due").text
-    assert "Robin Example" in due and case.reference in due and "destroy-at-age" in due
+    assert "Robin Example" in due and case.reference in due and "<code>destroy-at-age" in due  # the rule id, as code
     assert container.schedule.version in due and "Awaiting approval" in due
     assert f'href="/manager/due/{case.person_id}/approve"' in due
     assert "Robin Example" in client.get(f"/manager/due/{case.person_id}/approve").text
