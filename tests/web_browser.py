@@ -136,7 +136,18 @@ def press(browser: WebDriver, text: str) -> None:
     """Press a form's button and wait for the page it sends back (which may look the same)."""
     page = browser.find_element(By.TAG_NAME, "html")
     button(browser, text).click()
-    WebDriverWait(browser, PAGE_SECONDS).until(staleness_of(page))
+    WebDriverWait(browser, PAGE_SECONDS).until(lambda _: _replaced(page))
+
+
+def _replaced(page: WebElement) -> bool:
+    """Whether ``page`` (an html element) has left the document: stale, or, caught while the
+    new page replaces it, chromium's "does not belong to the document" (seen on a loaded machine)."""
+    try:
+        return bool(staleness_of(page)(None))
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return True
+        raise
 
 
 def sign_in(browser: WebDriver, base: str, username: str, password: str) -> None:

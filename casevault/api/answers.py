@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from casevault.api.schemas import CaseClosurePublic, CasePublic, DocumentPublic, NotePublic
 from casevault.core import casework
-from casevault.core.models import Case, CaseNote, Document, Person
+from casevault.core.models import Case, CaseNote, Document
 from casevault.retention.history import closures
 
 
 def cases(session: Session, rows: Sequence[Case]) -> list[CasePublic]:
     officers = casework.usernames(session, (case.assigned_officer_id for case in rows))
     person_ids = {case.person_id for case in rows}
-    names = dict(session.exec(select(Person.id, Person.full_name).where(col(Person.id).in_(person_ids))).all())
+    names = casework.shown_names(session, person_ids)
     return [
         CasePublic.of(
             case,

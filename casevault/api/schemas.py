@@ -50,10 +50,16 @@ class Strict(BaseModel):
 
 
 class PersonCreate(PersonBase, Strict):  # type: ignore[misc]  # SQLModel's own config TypedDict; pydantic merges both
-    full_name: Name = Field(min_length=1, max_length=200)
-    date_of_birth: LifeDate
+    full_name: Name | None = Field(default=None, min_length=1, max_length=200, description="required unless anonymous")
+    date_of_birth: LifeDate | None = Field(default=None, description="YYYY-MM-DD; required unless anonymous")
+    anonymous: bool = Field(
+        default=False,
+        description="the person wants to stay anonymous: send no full_name, date_of_birth or contact_details;"
+        " shown by a generated label, and recorded without the record_personal_details consent",
+    )
     consent: ConsentGiven | None = Field(
-        default=None, description="the permission to record them (record_personal_details), given now; required"
+        default=None,
+        description="the permission to record them (record_personal_details), given now; required unless anonymous",
     )
 
 
@@ -672,7 +678,11 @@ class ReferralDeclined(BaseModel):
 
 class PersonToDecide(BaseModel):
     person_id: int
-    full_name: str
+    full_name: str = Field(description="the name, or an anonymous contact's generated label")
+    withdrawn: list[ConsentScope] = Field(
+        description="what was withdrawn: store_electronically (uploads refused), record_personal_details (name"
+        " and contact details erased)"
+    )
 
 
 class ConsentReviewTodoPublic(BaseModel):

@@ -30,6 +30,7 @@ from casevault.core.models import (
     Role,
     User,
     name_key,
+    shown_name,
 )
 
 SEES_EVERY_CASE = {Role.manager}
@@ -207,33 +208,70 @@ def usernames(session: Session, user_ids: Iterable[int | None]) -> dict[int, str
 # --- people ---------------------------------------------------------------------------
 
 
+def shown_names(session: Session, person_ids: Iterable[int]) -> dict[int, str]:
+    """How each person is shown, in one query: the name, or an anonymous contact's label."""
+    wanted = set(person_ids)
+    if not wanted:
+        return {}
+    rows = session.exec(select(Person.id, Person.full_name).where(col(Person.id).in_(wanted))).all()
+    return {person_id: shown_name(person_id, full_name) for person_id, full_name in rows}  # type: ignore[misc]  # ids of stored rows are set
+
+
 @dataclasses.dataclass(frozen=True)
 class PersonDetails:
     """A person as a referral names them."""
 
-    full_name: str
-    date_of_birth: dt.date
+    full_name: str | None
+    date_of_birth: dt.date | None
     contact_details: str | None = None
+    anonymous: bool = False  # an anonymous contact: no name, date of birth or contact details
+
+
+ANONYMOUS_FIELDS = ("full_name", "date_of_birth", "contact_details")
+
+
+def check_anonymous(
+    *, anonymous: bool, full_name: str | None, date_of_birth: dt.date | None, contact: str | None
+) -> None:
+    """An anonymous contact is recorded with none of the details that would name them; anyone
+    else with a name and a date of birth."""
+    values = (full_name, date_of_birth, contact)
+    if anonymous:
+        sent = [name for name, value in zip(ANONYMOUS_FIELDS, values, strict=True) if value is not None]
+        if sent:
+            raise InvalidInput(
+                f"an anonymous contact is recorded without a name, date of birth or contact details: do not send"
+                f" {', '.join(sent)} with anonymous: true",
+                field=sent[0],
+            )
+        return
+    for name, value in zip(ANONYMOUS_FIELDS[:2], values[:2], strict=True):
+        if value is None:
+            raise InvalidInput(f"send {name}, or anonymous: true for someone who wants to stay anonymous", field=name)
 
 
 def add_person(
     session: Session,
     *,
-    full_name: str,
-    date_of_birth: dt.date,
+    full_name: str | None,
+    date_of_birth: dt.date | None,
     contact_details: str | None,
     recorded_by: User | None,  # None: recorded by the system (an import, a test)
     clock: Clock,
+    anonymous: bool = False,
 ) -> Person:
-    _check_not_future(date_of_birth, "date_of_birth", clock)
+    check_anonymous(anonymous=anonymous, full_name=full_name, date_of_birth=date_of_birth, contact=contact_details)
+    if date_of_birth is not None:
+        _check_not_future(date_of_birth, "date_of_birth", clock)
     person = Person(
-        full_name=" ".join(full_name.split()),
+        full_name=" ".join(full_name.split()) if full_name is not None else None,
         date_of_birth=date_of_birth,
         contact_details=contact_details,
+        anonymous=anonymous,
         recorded_by=recorded_by.id if recorded_by else None,
         created_at=clock.now(),
     )
-    if not person.full_name:
+    if not anonymous and not person.full_name:
         raise InvalidInput("full_name must not be blank", field="full_name")
     session.add(person)
     session.flush()
@@ -287,7 +325,7 @@ def open_case(
 ) -> Case:
     """Open a case for a referral. Age limits are the retention schedule's to check."""
     _check_not_future(referral_date, "referral_date", clock)
-    if referral_date < person.date_of_birth:
+    if person.date_of_birth is not None and referral_date < person.date_of_birth:
         raise InvalidInput("referral_date is before the person's date of birth", field="referral_date")
     now = clock.now()
     case = Case(
@@ -365,7 +403,7 @@ def add_note(
     check_case_writable(case)
     _check_not_future(date, "date", clock)
     person = session.get(Person, case.person_id)
-    if person is not None and date < person.date_of_birth:
+    if person is not None and person.date_of_birth is not None and date < person.date_of_birth:
         raise InvalidInput("date is before the person's date of birth", field="date")
     if not text.strip():
         raise InvalidInput("text must not be blank", field="text")

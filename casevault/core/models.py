@@ -211,15 +211,26 @@ class WebSession(SQLModel, table=True):
 
 
 class PersonBase(SQLModel):
-    full_name: str = Field(min_length=1, max_length=200)
-    date_of_birth: dt.date = Field(index=True)
+    # None for an anonymous contact (migration 0018), who is shown by a generated label.
+    full_name: str | None = Field(default=None, min_length=1, max_length=200)
+    date_of_birth: dt.date | None = Field(default=None, index=True)
     contact_details: str | None = Field(default=None, max_length=2000)
 
 
-def name_key(full_name: str) -> str:
+def anonymous_label(person_id: int | None) -> str:
+    """What an anonymous contact is shown as: made from the id alone, so it names no one."""
+    return f"Anonymous contact {person_id or 0:04d}"
+
+
+def shown_name(person_id: int | None, full_name: str | None) -> str:
+    """A person's name, or for an anonymous contact (no name) the generated label."""
+    return full_name if full_name is not None else anonymous_label(person_id)
+
+
+def name_key(full_name: str | None) -> str:
     """A name as finding it needs: "  SMITH  Zoë" and "Zoe Smith" both give "smith zoe".
     Case, accents, spacing and word order are how a name is written, not who it names."""
-    decomposed = unicodedata.normalize("NFKD", full_name)
+    decomposed = unicodedata.normalize("NFKD", full_name or "")
     plain = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
     return " ".join(sorted(plain.split()))
 
@@ -232,7 +243,15 @@ class Person(PersonBase, table=True):
     name_key: str = Field(default="")
     # Who recorded the person: she may open their first case before any case makes them hers.
     recorded_by: int | None = Field(default=None, foreign_key="user_account.id")
+    # Recorded without a name, date of birth or contact details, or made so when the
+    # permission to record personal details was withdrawn (migration 0018).
+    anonymous: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: dt.datetime = _when()
+
+    @property
+    def label(self) -> str:
+        """How the person is shown: the name, or the generated label of an anonymous contact."""
+        return shown_name(self.id, self.full_name)
 
 
 @sa.event.listens_for(Person, "before_insert")
@@ -245,6 +264,8 @@ def _keep_name_key(_mapper: Any, _connection: Any, person: Person) -> None:
 class PersonPublic(PersonBase):
     id: int
     pseudonym: str
+    anonymous: bool = False
+    label: str = Field(description="the name, or for an anonymous contact a generated label naming no one")
     created_at: dt.datetime
 
 

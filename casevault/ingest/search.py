@@ -28,7 +28,7 @@ from sqlmodel import Session
 
 from casevault.core.casework import SEES_EVERY_CASE
 from casevault.core.errors import BadQuery, NotFound
-from casevault.core.models import CaseStatus, Role, User
+from casevault.core.models import CaseStatus, Role, User, shown_name
 
 MARK_START, MARK_END = "«", "»"  # marks matched words in snippets; never HTML
 MAX_QUERY = 200
@@ -304,7 +304,7 @@ def _details(
                 "case_id": row.case_id,
                 "case_reference": row.reference,
                 "person_id": row.person_id,
-                "person_name": row.full_name,
+                "person_name": shown_name(row.person_id, row.full_name),
                 "snippet": row.snippet,
             }
             if kind == "page":

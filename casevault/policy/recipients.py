@@ -94,7 +94,7 @@ def subject_of(session: Session, *, request: SubjectAccessRequest, person: Perso
     ).first()
     refused = frozenset(Recipient(kind) for kind in refusal.refused.split(",")) if refusal else frozenset()
     return Subject(
-        age=consent.age_on(person.date_of_birth, as_of),
+        age=consent.age_on(person.date_of_birth, as_of) if person.date_of_birth else None,  # None: anonymous
         maturity_recorded=request.maturity_recorded or bool(refusal and refusal.maturity_recorded),
         refused=refused,
         consents=consent.standing_scopes(session, person_id=request.person_id),

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from casevault.core.clock import Clock
 from casevault.core.errors import Conflict, InvalidInput, NotFound
 from casevault.core.models import DestructionApproval, Person, User
-from casevault.retention.decide import destruction_date
+from casevault.retention.facts import destruction_due_on
 from casevault.retention.schedule import Schedule
 
 
@@ -31,8 +31,8 @@ def find_person(session: Session, *, person_id: int | None, pseudonym: str | Non
 def approve_destruction(
     session: Session, *, person: Person, user: User, schedule: Schedule, clock: Clock
 ) -> DestructionApproval:
-    due_on = destruction_date(person.date_of_birth, schedule)
-    if clock.today() < due_on:
+    due_on = destruction_due_on(session, person, schedule=schedule, as_of=clock.today())
+    if due_on is None or clock.today() < due_on:
         raise Conflict(f"person {person.id}'s destruction is not due yet; approve it once it is on the due list")
     existing = session.get(DestructionApproval, person.id)
     if existing is not None:

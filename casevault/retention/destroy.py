@@ -56,7 +56,8 @@ from casevault.core.models import (
 )
 from casevault.retention import claims
 from casevault.retention.certificates import case_copies_remain, copies_remain
-from casevault.retention.decide import Action, destruction_date
+from casevault.retention.decide import Action
+from casevault.retention.facts import destruction_due_on
 from casevault.retention.holds import standing_hold_ids
 from casevault.retention.parts import Lifecycle
 from casevault.retention.statistics import tally_destroyed_cases
@@ -176,7 +177,9 @@ def _refusal(session: Session, lifecycle: Lifecycle, *, person_id: int, action: 
     person = session.get(Person, person_id, with_for_update=True)
     if person is None or action is None:
         return f"person {person_id} is gone and no destruction of theirs is under way"
-    due_on = destruction_date(person.date_of_birth, lifecycle.schedule)
+    due_on = destruction_due_on(session, person, schedule=lifecycle.schedule, as_of=lifecycle.clock.today())
+    if due_on is None:  # no date of birth: the undated rule decides, and it does not yet
+        return f"person {person_id} has no date of birth and not every case's archive window has ended: not yet"
     if lifecycle.clock.today() < due_on:
         return f"person {person_id} reaches the destruction age on {due_on}: not before"
     case_ids = list(session.exec(select(Case.id).where(Case.person_id == person_id)).all())
@@ -257,7 +260,6 @@ def open_job(
         documents=documents,
     )
     session.add(job)
-    tally_destroyed_cases(session, person_id=person_id)  # before they are marked: the tally skips destroyed cases
     for case in cases:
         case.status, case.updated_at = CaseStatus.destroyed, lifecycle.clock.now()
         session.add(case)

@@ -7,7 +7,9 @@ not with everything the service keeps:
 - people with a closed case closed on or before the day (``status`` leads the
   ``ix_case_status_archive_until`` index);
 - when the schedule destroys at the end of the archive window: people with an
-  archived case whose ``archive_until`` has passed (same index, both columns).
+  archived case whose ``archive_until`` has passed (same index, both columns);
+- people with no date of birth (anonymous contacts) with an archived case whose window
+  has passed, for the schedule's undated rule (``decide`` checks every case of theirs).
 Then each of those people is loaded whole (cases and holds), in batches.
 """
 
@@ -20,7 +22,16 @@ from collections.abc import Iterable, Sequence
 from sqlmodel import Session, col, select
 
 from casevault.core.models import Case, CaseStatus, Hold, Person
-from casevault.retention.decide import Action, CaseFacts, HoldFacts, PersonFacts, decide, destruction_date
+from casevault.retention.decide import (
+    Action,
+    ActionKind,
+    CaseFacts,
+    HoldFacts,
+    PersonFacts,
+    decide,
+    decide_person,
+    destruction_date,
+)
 from casevault.retention.schedule import ExpiryAction, Schedule
 
 LOAD_BATCH = 500
@@ -47,7 +58,7 @@ def destruction_cutoff(as_of: dt.date, schedule: Schedule) -> dt.date:
 
 def due_person_ids(session: Session, *, schedule: Schedule, as_of: dt.date) -> list[int]:
     cutoff = destruction_cutoff(as_of, schedule)
-    ids: set[int] = set(session.exec(select(Person.id).where(Person.date_of_birth <= cutoff)).all())  # type: ignore[arg-type]  # ids of rows read from the database are set
+    ids: set[int] = set(session.exec(select(Person.id).where(col(Person.date_of_birth) <= cutoff)).all())  # type: ignore[arg-type]  # ids of rows read from the database are set
     ids.update(
         session.exec(select(Case.person_id).where(Case.status == CaseStatus.closed, col(Case.closed_on) <= as_of)).all()
     )
@@ -57,6 +68,16 @@ def due_person_ids(session: Session, *, schedule: Schedule, as_of: dt.date) -> l
                 select(Case.person_id).where(Case.status == CaseStatus.archived, col(Case.archive_until) <= as_of)
             ).all()
         )
+    undated = (
+        select(Case.person_id)
+        .join(Person, col(Person.id) == col(Case.person_id))
+        .where(
+            col(Person.date_of_birth).is_(None),
+            Case.status == CaseStatus.archived,
+            col(Case.archive_until).is_(None) | (col(Case.archive_until) <= as_of),
+        )
+    )
+    ids.update(session.exec(undated).all())
     return sorted(ids)
 
 
@@ -71,6 +92,18 @@ def load_people(session: Session, person_ids: Iterable[int]) -> list[PersonFacts
 def plan(session: Session, *, schedule: Schedule, as_of: dt.date) -> list[Action]:
     """What a sweep on ``as_of`` would do, held actions included (marked)."""
     return decide(load_people(session, due_person_ids(session, schedule=schedule, as_of=as_of)), schedule, as_of)
+
+
+def destruction_due_on(session: Session, person: Person, *, schedule: Schedule, as_of: dt.date) -> dt.date | None:
+    """When the schedule destroys this person, as checked at the moment of acting or approving:
+    at the destruction age for someone with a date of birth; for someone without (an anonymous
+    contact), once every case is archived and the last archive window has ended, and None
+    while that has not happened by ``as_of``."""
+    if person.date_of_birth is not None:
+        return destruction_date(person.date_of_birth, schedule)
+    assert person.id is not None  # a stored row
+    actions = decide_person(load_people(session, [person.id])[0], schedule, as_of)
+    return next((action.due_on for action in actions if action.kind is ActionKind.destroy_person), None)
 
 
 def _load_batch(session: Session, person_ids: Sequence[int]) -> list[PersonFacts]:

@@ -237,7 +237,8 @@ def tally_destroyed_cases(session: Session, *, person_id: int, case_id: int | No
             sa.case((closed_on.is_not(None), _quarter(closed_on))),
         )
         .join(Person, col(Person.id) == col(Case.person_id))
-        .where(col(Case.person_id) == person_id, col(Case.status) != CaseStatus.destroyed)
+        # Every case of theirs: the destruction marked them all destroyed when it started.
+        .where(col(Case.person_id) == person_id)
     )
     if case_id is not None:
         rows = rows.where(col(Case.id) == case_id)

@@ -31,6 +31,7 @@ from casevault.core.models import (
     ReferralSource,
     Role,
     User,
+    shown_name,
 )
 from casevault.retention.decide import ActionKind
 from casevault.retention.parts import Lifecycle
@@ -70,7 +71,7 @@ def label_people(session: Session, person_ids: Iterable[int], *, cases: Cases | 
     for person_id, case_id, reference in rows:
         labels[person_id].append(CaseLabel(case_id, reference))  # type: ignore[arg-type]  # ids of rows read from the database are set
     return {
-        person.id: PersonLabel(person.id, person.full_name, tuple(labels[person.id]))  # type: ignore[index, arg-type, misc]  # ids of rows read from the database are set
+        person.id: PersonLabel(person.id, person.label, tuple(labels[person.id]))  # type: ignore[index, arg-type, misc]  # ids of rows read from the database are set
         for person in people
     }
 
@@ -215,6 +216,7 @@ def _failed_documents(session: Session, cases: Cases | None) -> Section[FailedDo
             col(Document.case_id),
             col(Document.failure_reason),
             col(Case.reference),
+            col(Person.id),
             col(Person.full_name),
         )
         .join(Case, col(Case.id) == col(Document.case_id))
@@ -227,9 +229,13 @@ def _failed_documents(session: Session, cases: Cases | None) -> Section[FailedDo
     rows = session.execute(query.order_by(col(Document.id)).limit(TODO_CAP)).all()
     items = [
         FailedDocumentTodo(
-            document_id=document_id, case_id=case_id, case_reference=reference, full_name=name, failure_reason=why
+            document_id=document_id,
+            case_id=case_id,
+            case_reference=reference,
+            full_name=shown_name(person_id, name),
+            failure_reason=why,
         )
-        for document_id, case_id, why, reference, name in rows
+        for document_id, case_id, why, reference, person_id, name in rows
     ]
     return _capped(items, total=total)
 
@@ -298,7 +304,8 @@ def _consent_reviews(session: Session, cases: Cases | None, *, today: dt.date) -
     for person_id, full_name, date_of_birth in people:
         age = consent.review_due(date_of_birth, given[person_id], today=today)
         if age is not None:
-            items.append(ConsentReviewTodo(person_id, full_name, age, tuple(references[person_id])))
+            label = shown_name(person_id, full_name)
+            items.append(ConsentReviewTodo(person_id, label, age, tuple(references[person_id])))
     return _capped(items)
 
 
@@ -319,7 +326,7 @@ def _awaiting_permission(session: Session, cases: Cases | None) -> Section[Await
     total = session.exec(select(sa.func.count()).select_from(query.subquery())).one()
     rows = session.execute(query.order_by(col(Case.id)).limit(TODO_CAP)).all()
     items = [
-        AwaitingPermissionTodo(case_id, reference, person_id, name, source)
+        AwaitingPermissionTodo(case_id, reference, person_id, shown_name(person_id, name), source)
         for case_id, reference, person_id, source, name in rows
     ]
     return _capped(items, total=total)

@@ -29,10 +29,10 @@ from casevault.core.models import (
     AuditEvent,
     Case,
     CaseStatus,
+    ConsentScope,
     DestructionCertificate,
     Disclosure,
     HoldKind,
-    Person,
     PolicyNotification,
     Role,
     User,
@@ -176,8 +176,8 @@ def dashboard(request: Request, signed_in: SignedInDep) -> Response:
             select(sa.func.count()).where(col(PolicyNotification.told_at).is_(None))
         ).one()
     with transaction(services.new_session) as session:  # audited by the use case, as GET /consents/storage-withdrawn
-        withdrawn = list(services.consents.storage_withdrawn(session, user=user, after=None, limit=DASHBOARD_LISTED))
-        withdrawn_cases = _cases_of_people(session, [person.id for person in withdrawn if person.id is not None])
+        withdrawn = services.consents.storage_withdrawn(session, user=user, after=None, limit=DASHBOARD_LISTED)
+        withdrawn_cases = _cases_of_people(session, [person.id for person, _ in withdrawn if person.id is not None])
     with services.new_session() as session:
         requests = services.subject_access.counts(session, user=user)
     awaiting = [item for item in due.items if item.awaiting_approval]
@@ -197,9 +197,19 @@ def dashboard(request: Request, signed_in: SignedInDep) -> Response:
         hold_labels=HOLD_LABELS,
         disclosures_waiting=disclosures_waiting,
         notices_outstanding=notices_outstanding,
-        storage_withdrawn=[(p, withdrawn_cases.get(p.id or 0, [])) for p in withdrawn[:DASHBOARD_LISTED]],
+        storage_withdrawn=[
+            (p, withdrawn_cases.get(p.id or 0, []), [WITHDRAWN_WORDS[scope] for scope in scopes])
+            for p, scopes in withdrawn[:DASHBOARD_LISTED]
+        ],
         more_withdrawn=len(withdrawn) > DASHBOARD_LISTED,
     )
+
+
+# What the dashboard says each withdrawal listed for a decision was.
+WITHDRAWN_WORDS = {
+    ConsentScope.store_electronically: "storing electronically",
+    ConsentScope.record_personal_details: "recording personal details (name and contact details erased)",
+}
 
 
 def _cases_of_people(session: Session, person_ids: list[int]) -> dict[int, list[Case]]:
@@ -248,9 +258,7 @@ def case_list(request: Request, signed_in: SignedInDep, show: str = "re-referral
 
 def _case_rows(session: Session, cases: Any) -> list[dict[str, Any]]:
     officers = casework.usernames(session, (case.assigned_officer_id for case in cases))
-    names = dict(
-        session.exec(select(Person.id, Person.full_name).where(col(Person.id).in_({c.person_id for c in cases}))).all()
-    )
+    names = casework.shown_names(session, {c.person_id for c in cases})
     return [
         {
             "case": case,
@@ -386,7 +394,7 @@ def _hold_rows(session: Session, holds_: Any) -> list[dict[str, Any]]:
     case_ids = [hold.case_id for hold in holds_ if hold.case_id is not None]
     cases = {case.id: case for case in session.exec(select(Case).where(col(Case.id).in_(case_ids))).all()}
     person_ids = {hold.person_id for hold in holds_ if hold.person_id} | {c.person_id for c in cases.values()}
-    names = dict(session.exec(select(Person.id, Person.full_name).where(col(Person.id).in_(person_ids))).all())
+    names = casework.shown_names(session, person_ids)
     placed_by = casework.usernames(session, (hold.placed_by for hold in holds_))
     rows = []
     for hold in holds_:

@@ -121,6 +121,7 @@ REFERRAL_FIELDS = (
     "relationship",
     "consent-how",
     "keep-contact",
+    "anonymous",
 )
 SOURCES = {
     ReferralSource.parent_carer: "Parent or carer",
@@ -396,13 +397,20 @@ def open_referral(request: Request, signed_in: SignedInDep, form: FormDep) -> Re
     values = {key: form.get(key, "").strip() for key in REFERRAL_FIELDS}
     dob, referred = DateField.of(form, "dob"), DateField.of(form, "referred")
     errors: dict[str, str] = {}
-    if not values["full-name"]:
-        errors["full-name"] = "Enter the young person's full name"
-    elif len(values["full-name"]) > 200:
-        errors["full-name"] = "Full name must be 200 characters or fewer"
-    born, problem = dob.read("date of birth")
-    if problem:
-        errors["dob-day"] = problem
+    anonymous = values["anonymous"] == "yes"
+    born: dt.date | None = None
+    if anonymous:
+        # Nothing that would name them is recorded, whatever was typed before the box was ticked.
+        values |= {"full-name": "", "contact": ""}
+        dob = DateField()
+    else:
+        if not values["full-name"]:
+            errors["full-name"] = "Enter the young person's full name"
+        elif len(values["full-name"]) > 200:
+            errors["full-name"] = "Full name must be 200 characters or fewer"
+        born, problem = dob.read("date of birth")
+        if problem:
+            errors["dob-day"] = problem
     referral_date, problem = referred.read("the referral date")
     if problem:
         errors["referred-day"] = problem
@@ -410,10 +418,12 @@ def open_referral(request: Request, signed_in: SignedInDep, form: FormDep) -> Re
         errors["source"] = "Select who made the referral"
     if len(values["contact"]) > 2000:
         errors["contact"] = "Contact details must be 2000 characters or fewer"
-    permission = _permission(values, errors)
+    permission = None if anonymous else _permission(values, errors)  # an anonymous contact records nothing to ask for
     if not errors:
-        assert born is not None and referral_date is not None
-        named = casework.PersonDetails(values["full-name"], born, values["contact"] or None)
+        assert (anonymous or born is not None) and referral_date is not None
+        named = casework.PersonDetails(
+            values["full-name"] or None, born, values["contact"] or None, anonymous=anonymous
+        )
         services = guard.services_of(request)
         try:
             with transaction(services.new_session) as session:

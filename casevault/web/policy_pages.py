@@ -89,11 +89,7 @@ def _disclosure_rows(session: Session, rows: Sequence[Disclosure]) -> list[dict[
         case.id: case
         for case in session.exec(select(Case).where(col(Case.id).in_({row.case_id for row in rows}))).all()
     }
-    names = dict(
-        session.exec(
-            select(Person.id, Person.full_name).where(col(Person.id).in_({c.person_id for c in cases.values()}))
-        ).all()
-    )
+    names = casework.shown_names(session, {c.person_id for c in cases.values()})
     users = casework.usernames(session, [user for row in rows for user in (row.recorded_by, row.approved_by)])
     shown = []
     for row in rows:
@@ -285,7 +281,7 @@ def notice_people(
             )
             shown = list(found[:PER_PAGE])
             people = [item.person_id for item in shown]
-            names = dict(session.exec(select(Person.id, Person.full_name).where(col(Person.id).in_(people))).all())
+            names = casework.shown_names(session, people)
             cases = _listed_cases(session, people)
             rows = [
                 {"item": item, "name": names.get(item.person_id, ""), "cases": cases.get(item.person_id, [])}
@@ -348,7 +344,7 @@ def _referral(request: Request, case_id: str, signed_in: SignedIn) -> dict[str, 
         person = session.get(Person, case.person_id)
         scopes = consent.standing_scopes(session, person_id=case.person_id)
         awaiting = case.status is CaseStatus.open and consent.awaiting_permission(case, scopes)
-    return {"case": case, "person_name": person.full_name if person else "", "awaiting": awaiting}
+    return {"case": case, "person_name": person.label if person else "", "awaiting": awaiting}
 
 
 @router.get("/manager/cases/{case_id}/decline")

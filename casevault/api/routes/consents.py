@@ -61,8 +61,10 @@ def list_consents(
 def withdraw_consent(
     consent_id: PathId, body: ConsentWithdrawal, user: Officer, session: SessionDep, services: ServicesDep
 ) -> ConsentPublic:
-    """Withdrawal acts at once: keep_contact_details erases the contact details; store_electronically
-    refuses further uploads and lists the person for managers (GET /consents/storage-withdrawn)."""
+    """Withdrawal acts at once: keep_contact_details erases the contact details; record_personal_details
+    erases the name and contact details (the person shown by a generated label from then on, the date of
+    birth kept for the schedule and the release rules); store_electronically refuses further uploads.
+    Both of the last list the person for managers (GET /consents/storage-withdrawn)."""
     row = services.consents.withdraw(session, consent_id=consent_id, method=body.how, user=user)
     return _publics(session, [row])[0]
 
@@ -71,15 +73,15 @@ def withdraw_consent(
 def storage_withdrawn(
     user: Manager, session: SessionDep, services: ServicesDep, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[PersonToDecide]:
-    """People who withdrew consent to store their information electronically: a manager decides
-    what happens to what is kept."""
+    """People who withdrew consent to store their information electronically or to record their
+    personal details (``withdrawn`` says which): a manager decides what happens to what is kept."""
     key = decode_cursor(cursor)
     people = services.consents.storage_withdrawn(session, user=user, after=int(key[0]) if key else None, limit=limit)
     return page_of(
         people,
         limit=limit,
-        key=lambda person: (person.id or 0,),
-        shape=lambda person: PersonToDecide(person_id=person.id or 0, full_name=person.full_name),
+        key=lambda row: (row[0].id or 0,),
+        shape=lambda row: PersonToDecide(person_id=row[0].id or 0, full_name=row[0].label, withdrawn=list(row[1])),
     )
 
 

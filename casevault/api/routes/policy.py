@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from casevault.api.bounds import PathId
 from casevault.api.deps import Officer, ServicesDep, SessionDep, record
@@ -21,7 +21,7 @@ from casevault.api.schemas import (
     PolicyVersionText,
 )
 from casevault.core import casework
-from casevault.core.models import Person, PolicyNotice, PolicyNotification, PolicyVersion
+from casevault.core.models import PolicyNotice, PolicyNotification, PolicyVersion
 from casevault.retention import notices
 
 router = APIRouter(tags=["policy notices"])
@@ -121,8 +121,7 @@ def read_notifications(
 
 
 def _names(session: Session, person_ids: list[int]) -> dict[int, str]:
-    found = session.exec(select(Person.id, Person.full_name).where(col(Person.id).in_(person_ids))).all()
-    return {person_id: name for person_id, name in found if person_id is not None}
+    return casework.shown_names(session, person_ids)
 
 
 def _notice(row: PolicyNotice, names: dict[int, str]) -> NoticePublic:

@@ -28,18 +28,26 @@ class CaseWork:
         self,
         session: Session,
         *,
-        full_name: str,
-        date_of_birth: dt.date,
+        full_name: str | None,
+        date_of_birth: dt.date | None,
         contact_details: str | None,
         consent_given: consent.Given | None,
         user: User,
+        anonymous: bool = False,
     ) -> Person:
         """Record a young person, with their permission to record personal details given in
         the same request (and to keep contact details, when any are sent); refused when the
-        schedule would already have destroyed their records (the service keeps nothing past that age)."""
+        schedule would already have destroyed their records (the service keeps nothing past that age).
+        An anonymous contact (``anonymous``) is recorded with no name, date of birth or contact
+        details, and so needs no permission to record them."""
         services = self._services
-        _check_consent_to_record(consent_given, contact_details=contact_details)
-        self._check_young_enough(date_of_birth)
+        casework.check_anonymous(
+            anonymous=anonymous, full_name=full_name, date_of_birth=date_of_birth, contact=contact_details
+        )
+        if not anonymous:
+            _check_consent_to_record(consent_given, contact_details=contact_details)
+        if date_of_birth is not None:
+            self._check_young_enough(date_of_birth)
         person = casework.add_person(
             session,
             full_name=full_name,
@@ -47,6 +55,7 @@ class CaseWork:
             contact_details=contact_details,
             recorded_by=user,
             clock=services.clock,
+            anonymous=anonymous,
         )
         audit.record(
             session,
@@ -55,9 +64,10 @@ class CaseWork:
             action="person.create",
             subject_type="person",
             subject_id=person.id,
+            details={"anonymous": True} if anonymous else None,
         )
-        assert consent_given is not None  # checked above
-        record_consents(session, person=person, given=consent_given, user=user, clock=services.clock)
+        if consent_given is not None:
+            record_consents(session, person=person, given=consent_given, user=user, clock=services.clock)
         return person
 
     def _check_young_enough(self, date_of_birth: dt.date) -> None:
@@ -91,7 +101,8 @@ class CaseWork:
         person = self._referred_person(
             session, person_id=person_id, named=named, consent_given=consent_given, user=user
         )
-        check_referral_allowed(person.date_of_birth, referral_date, services.schedule)
+        if person.date_of_birth is not None:  # an anonymous contact has no age to check
+            check_referral_allowed(person.date_of_birth, referral_date, services.schedule)
         earlier = session.exec(select(Case.id).where(Case.person_id == person.id).limit(1)).first()
         case = casework.open_case(
             session,
@@ -139,7 +150,10 @@ class CaseWork:
             # officer cannot read (or restore the cases of) any id she guesses.
             return casework.get_person(session, person_id=person_id, user=user)
         assert named is not None
-        known = casework.find_known_person(session, full_name=named.full_name, date_of_birth=named.date_of_birth)
+        known = None
+        if not named.anonymous and named.full_name is not None and named.date_of_birth is not None:
+            # An anonymous contact is never matched: nothing names them.
+            known = casework.find_known_person(session, full_name=named.full_name, date_of_birth=named.date_of_birth)
         if known is not None:
             # What the referral says of their contact details is a correction, not ours to make;
             # a consent given now is theirs, and goes in the register.
@@ -153,6 +167,7 @@ class CaseWork:
             contact_details=named.contact_details,
             consent_given=consent_given,
             user=user,
+            anonymous=named.anonymous,
         )
 
     def close(

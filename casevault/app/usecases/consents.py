@@ -46,6 +46,11 @@ from casevault.retention.holds import standing_hold_ids
 from casevault.retention.statistics import tally_destroyed_cases
 
 log = logging.getLogger(__name__)
+# Withdrawing these erases at once what they allowed to be kept: the contact details, and with
+# record_personal_details the name too.
+ERASES = (ConsentScope.keep_contact_details, ConsentScope.record_personal_details)
+# Withdrawing these puts the person on the managers' list for a decision.
+FOR_DECISION = (ConsentScope.store_electronically, ConsentScope.record_personal_details)
 
 
 class ConsentWork:
@@ -86,8 +91,11 @@ class ConsentWork:
         return rows
 
     def withdraw(self, session: Session, *, consent_id: int, method: ConsentMethod, user: User) -> Consent:
-        """Withdrawal acts at once: contact details are erased with their consent (and made
-        unreadable in the database files after the commit)."""
+        """Withdrawal acts at once: contact details are erased with their consent, and with the
+        permission to record personal details the name and contact details too (the person is
+        an anonymous contact from then on, and listed for a manager's decision); what is erased
+        is made unreadable in the database files after the commit. The date of birth stays: the
+        schedule destroys at an age, and the release rules protect the young by it."""
         row = session.get(Consent, consent_id)
         if row is None:
             raise NotVisible(f"no consent with id {consent_id}")
@@ -96,14 +104,18 @@ class ConsentWork:
         except NotVisible:
             raise NotVisible(f"no consent with id {consent_id}") from None
         consent.withdraw(session, consent=row, method=method, user=user, clock=self._services.clock)
-        erased = False
+        erased = name_erased = False
         scopes = consent.standing_scopes(session, person_id=row.person_id)
-        if row.scope is ConsentScope.keep_contact_details and ConsentScope.keep_contact_details not in scopes:
+        if row.scope in ERASES and row.scope not in scopes:
             erased = person.contact_details is not None
             person.contact_details = None
+            if row.scope is ConsentScope.record_personal_details:
+                name_erased = person.full_name is not None
+                person.full_name = None  # the name key goes with it (the model derives it)
+                person.anonymous = True
             session.add(person)
             session.flush()
-            if erased:
+            if erased or name_erased:
                 engine = session.get_bind()
                 after_commit(session, lambda: _erase(engine))  # type: ignore[arg-type]  # bound to one engine
         self._audit(
@@ -115,15 +127,23 @@ class ConsentWork:
             person=person.id,
             scope=row.scope.value,
             contact_details_erased=erased,
+            **({"name_erased": name_erased} if row.scope is ConsentScope.record_personal_details else {}),
         )
         return row
 
-    def storage_withdrawn(self, session: Session, *, user: User, after: int | None, limit: int) -> Sequence[Person]:
-        """People whose consent to store electronically was withdrawn: a manager's decision."""
-        ids = consent.people_who_withdrew_storage(session, after=after, limit=limit)
+    def storage_withdrawn(
+        self, session: Session, *, user: User, after: int | None, limit: int
+    ) -> list[tuple[Person, list[ConsentScope]]]:
+        """People for a manager's decision: who withdrew consent to store electronically or to
+        record personal details (and gave none again), each with the scopes withdrawn."""
+        withdrawn_now: dict[int, list[ConsentScope]] = {}
+        for scope in FOR_DECISION:
+            for person_id in _withdrew(session, scope=scope, after=after, limit=limit):
+                withdrawn_now.setdefault(person_id, []).append(scope)
+        ids = sorted(withdrawn_now)[: limit + 1]
         people = session.exec(select(Person).where(col(Person.id).in_(ids)).order_by(col(Person.id))).all()
         self._audit(session, user, "consent.storage_withdrawn.list", "person", None, count=min(len(ids), limit))
-        return people
+        return [(person, withdrawn_now[person.id]) for person in people]  # type: ignore[index]  # ids of stored rows are set
 
     # --- a third party's referral -------------------------------------------------------
 
@@ -271,6 +291,12 @@ class ConsentWork:
             raise InvalidInput(
                 "a young person cannot refuse themselves; name others (e.g. parent_carer)", field="refused"
             )
+        if person.date_of_birth is None:
+            raise Conflict(
+                f"person {person.id} is an anonymous contact with no date of birth: a refusal is recorded with the"
+                " young person's age at the time; record their date of birth first, with their permission to"
+                " record personal details"
+            )
         age = consent.age_on(person.date_of_birth, services.clock.today())
         if kinds and age < 12 and not maturity_recorded:
             raise InvalidInput(
@@ -316,7 +342,7 @@ class ConsentWork:
         assert person.id is not None
         refusal = standing_refusal(session, person_id=person.id)
         return Subject(
-            age=consent.age_on(person.date_of_birth, self._services.clock.today()),
+            age=consent.age_on(person.date_of_birth, self._services.clock.today()) if person.date_of_birth else None,
             maturity_recorded=refusal.maturity_recorded if refusal else False,
             refused=frozenset(Recipient(kind) for kind in refusal.refused.split(",")) if refusal else frozenset(),
             consents=consent.standing_scopes(session, person_id=person.id),
@@ -446,6 +472,16 @@ def record_consents(
             details={"person": person.id, "scope": row.scope.value, "given_by": given.given_by.value},
         )
     return rows
+
+
+def _withdrew(session: Session, *, scope: ConsentScope, after: int | None, limit: int) -> list[int]:
+    """Ids of people whose consent of ``scope`` was withdrawn and not given again, by id."""
+    withdrawn = select(Consent.person_id).where(Consent.scope == scope, col(Consent.withdrawn_on).is_not(None))
+    standing = select(Consent.person_id).where(Consent.scope == scope, col(Consent.withdrawn_on).is_(None))
+    query = select(Person.id).where(col(Person.id).in_(withdrawn), col(Person.id).not_in(standing))
+    if after is not None:
+        query = query.where(col(Person.id) > after)
+    return [person_id for person_id in session.exec(query.order_by(col(Person.id)).limit(limit + 1)).all() if person_id]
 
 
 def standing_refusal(session: Session, *, person_id: int) -> AccessRefusal | None:

@@ -36,6 +36,7 @@ from casevault.core.models import (
     CaseNote,
     CaseNoteVersion,
     CaseStatus,
+    ConsentScope,
     DestructionApproval,
     DestructionJob,
     Document,
@@ -73,6 +74,25 @@ def set_name(person: Person, full_name: str) -> None:
     person.full_name = name
 
 
+def _check_anonymous_change(session: Session, person: Person, changes: dict[str, object]) -> None:
+    """An anonymous contact keeps no contact details; a name, or a date of birth where none was
+    recorded, only once they give permission to record personal details (recorded first)."""
+    if changes.get("contact_details") is not None:
+        raise InvalidInput(
+            f"person {person.id} is an anonymous contact, who keeps no contact details: record their name first",
+            field="contact_details",
+        )
+    adds = [field for field in ("full_name", "date_of_birth") if field in changes]
+    if person.date_of_birth is not None and "date_of_birth" in adds:
+        adds.remove("date_of_birth")  # correcting the date kept for their protection is a correction
+    if adds and ConsentScope.record_personal_details not in consent.standing_scopes(session, person_id=person.id or 0):
+        raise InvalidInput(
+            f"person {person.id} is an anonymous contact: {adds[0]} is recorded only with their permission;"
+            f" record consent record_personal_details first (POST /people/{person.id}/consents)",
+            field=adds[0],
+        )
+
+
 @dataclass(frozen=True)
 class _Object:
     object_key: str
@@ -107,10 +127,13 @@ class CorrectionWork:
             raise InvalidInput("send at least one of full_name, date_of_birth, contact_details")
         if session.get(DestructionJob, person_id) is not None:
             raise Conflict(f"person {person_id}'s records are being destroyed; nothing can be corrected")
+        if person.anonymous:
+            _check_anonymous_change(session, person, changes)
         if "full_name" in changes:
             if changes["full_name"] is None:
                 raise InvalidInput("full_name cannot be removed, only corrected", field="full_name")
             set_name(person, str(changes["full_name"]))
+            person.anonymous = False  # named again, with their permission (checked above)
         if "contact_details" in changes:
             if changes["contact_details"] is not None:  # removing them needs no permission
                 consent.check_contact_details_allowed(

@@ -110,7 +110,7 @@ class SubjectAccessWork:
         today = self._services.clock.today()
         return RequestView(
             request=request,
-            full_name=person.full_name,
+            full_name=person.label,  # an anonymous contact's generated label
             clock=requests.clock_of(session, request, as_of=today),
             stops=requests.stops_of(session, request_id=request.id) if full else (),
             items=recipients.items_of(session, request_id=request.id) if full else (),
