@@ -30,3 +30,16 @@ def copies_remain(destroyed_at: dt.datetime, *, backups_kept_days: int) -> str:
         " destroys the person again from the destruction ledger; after that date no copy of the person's data or"
         " key remains"
     )
+
+
+def case_copies_remain(destroyed_at: dt.datetime, *, backups_kept_days: int) -> str:
+    """The same for one case destroyed while its person stays (a declined referral): the
+    destruction ledger replays people's destructions, so a restore brings such a case back."""
+    if backups_kept_days <= 0:
+        return "no backups are kept by casevault: no copy remains"
+    until = (destroyed_at + dt.timedelta(days=backups_kept_days)).date()
+    return (
+        f"backups made before the destruction may hold copies of the case until {until.isoformat()}; a restore of"
+        " one brings the case back (the destruction ledger replays people's destructions, not a single case's),"
+        " so decline it again after a restore; after that date no copy of the case remains"
+    )
