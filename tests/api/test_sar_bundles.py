@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import subprocess
 from pathlib import Path
 
@@ -157,6 +158,9 @@ def test_a_manager_builds_reviews_approves_and_delivers_the_bundle(
     for action in ("sar.bundle.build", "sar.bundle.built", "sar.bundle.read", "sar.bundle.approve"):
         assert action in audited
     assert "sar.bundle.delivered" in audited
+    # Each download is audited; reading the status (the page polls it while it builds) is not.
+    reads = [json.loads(details)["part"] for action, details in actions if action == "sar.bundle.read"]
+    assert sorted(reads) == ["csv", "pdf"]
     assert not any("Thistlewood" in str(details) or "Pat Example" in str(details) for _, details in actions)
 
 

@@ -135,11 +135,13 @@ class SarBundleWork:
         return bundle
 
     def view(self, session: Session, *, request_id: int, user: User) -> BundleView:
+        """The bundle's status, progress and index. Not audited: the bundle page polls it every
+        few seconds while it builds (as the restore page polls a case's status); what is audited
+        is each download of its files (``file``) and each decision on it."""
         request = _request(session, request_id)
         bundle = latest_bundle(session, request_id)
         if bundle is None:
             raise NotFound(f"request {request_id} has no bundle yet: build it (POST .../bundle)")
-        self._audit(session, user, "sar.bundle.read", request_id, bundle=bundle.id, part="status")
         return BundleView(request_id, request.reference, bundle, _index(session, bundle))
 
     def file(self, session: Session, *, request_id: int, part: str, user: User) -> BundleFile:
