@@ -33,13 +33,13 @@ def copies_remain(destroyed_at: dt.datetime, *, backups_kept_days: int) -> str:
 
 
 def case_copies_remain(destroyed_at: dt.datetime, *, backups_kept_days: int) -> str:
-    """The same for one case destroyed while its person stays (a declined referral): the
-    destruction ledger replays people's destructions, so a restore brings such a case back."""
+    """The same for one case destroyed while its person stays (a declined referral): its
+    ledger entry carries the case id, so a restore destroys the case again."""
     if backups_kept_days <= 0:
         return "no backups are kept by casevault: no copy remains"
     until = (destroyed_at + dt.timedelta(days=backups_kept_days)).date()
     return (
-        f"backups made before the destruction may hold copies of the case until {until.isoformat()}; a restore of"
-        " one brings the case back (the destruction ledger replays people's destructions, not a single case's),"
-        " so decline it again after a restore; after that date no copy of the case remains"
+        f"backups made before the destruction may hold copies of the case until {until.isoformat()} (the person's"
+        " data key stays for their other cases), and every restore of one destroys the case again from the"
+        " destruction ledger; after that date no copy of the case remains"
     )

@@ -605,6 +605,8 @@ def destroy_case(
                 destroyed_at=certificate.destroyed_at,
                 schedule_version=certificate.schedule_version,
                 rule=certificate.rule,
+                case_id=case_id,
+                consent_ids=tuple(consent_ids),
             )
         counters.add(session, counters.DESTROYED_OBJECTS.name, certificate.objects)  # no person: not a destruction
         counters.add(session, counters.DESTROYED_BYTES.name, certificate.bytes)
