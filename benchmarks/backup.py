@@ -44,10 +44,10 @@ from casevault.core.models import (
     Person,
     ProvidedBy,
     ReferralSource,
-    StoredObject,
     Tier,
 )
 from casevault.core.settings import Settings, load_settings
+from casevault.ingest.accept import stored_row
 from casevault.retention.tagging import lifecycle_tags
 
 MB = 1_000_000
@@ -97,17 +97,7 @@ def seed(settings: Settings, *, documents: int, object_bytes: int, scratch: Path
             session.add(document)
             session.flush()
             for variant, put in zip(PDF_VARIANTS, puts, strict=True):
-                session.add(
-                    StoredObject(
-                        document_id=document.id,
-                        variant=variant,
-                        object_key=put.object_key,
-                        tier=Tier.active,
-                        sha256=put.sha256,
-                        size=put.size,
-                        stored_size=put.stored_size,
-                    )
-                )
+                session.add(stored_row(document, variant, put, Tier.active))
                 stored += put.stored_size
             session.add(PageText(document_id=document.id, page=1, text=f"Annual review letter number {number}."))
         if (number + 1) % 100 == 0:

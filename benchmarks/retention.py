@@ -48,10 +48,10 @@ from casevault.core.models import (
     Person,
     ProvidedBy,
     ReferralSource,
-    StoredObject,
     Tier,
 )
 from casevault.core.settings import Settings, load_settings
+from casevault.ingest.accept import stored_row
 from casevault.retention.facts import plan
 from casevault.retention.steps import StepOutcomeKind
 from casevault.retention.sweep import run_sweep
@@ -174,17 +174,7 @@ def seed_closed_cases(container: Services, workdir: Path) -> int:
                 session.add(document)
                 session.flush()
                 for variant, put in zip(PDF_VARIANTS, stored, strict=True):
-                    session.add(
-                        StoredObject(
-                            document_id=document.id,
-                            variant=variant,
-                            object_key=put.object_key,
-                            tier=Tier.active,
-                            sha256=put.sha256,
-                            size=put.size,
-                            stored_size=put.stored_size,
-                        )
-                    )
+                    session.add(stored_row(document, variant, put, Tier.active))
             documents += 1
     return documents
 

@@ -41,6 +41,7 @@ from casevault.app.services import Services
 from casevault.core.db import transaction
 from casevault.core.migrate import upgrade
 from casevault.core.models import (
+    PDF_VARIANTS,
     Case,
     CaseNote,
     Document,
@@ -56,14 +57,13 @@ from casevault.core.models import (
     SarBundle,
     SarItem,
     SarRedaction,
-    StoredObject,
     SubjectAccessRequest,
     Tier,
     User,
-    Variant,
 )
 from casevault.core.settings import load_settings
 from casevault.core.users import create_user
+from casevault.ingest.accept import stored_row
 from casevault.retention.tagging import lifecycle_tags
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf")
@@ -140,18 +140,8 @@ def seed(services: Services, scratch: Path, *, documents: int, pages: int, notes
             )
             session.add(document)
             session.flush()
-            for variant, put in zip((Variant.original, Variant.searchable), stored, strict=True):
-                session.add(
-                    StoredObject(
-                        document_id=document.id,
-                        variant=variant,
-                        object_key=put.object_key,
-                        tier=Tier.active,
-                        sha256=put.sha256,
-                        size=put.size,
-                        stored_size=put.stored_size,
-                    )
-                )
+            for variant, put in zip(PDF_VARIANTS, stored, strict=True):
+                session.add(stored_row(document, variant, put, Tier.active))
             decision = ItemDecision.withheld if index in (3, 7) else ItemDecision.disclosed
             if redact and marked < redactions and decision is ItemDecision.disclosed:
                 decision, marked = ItemDecision.partly_disclosed, marked + 1

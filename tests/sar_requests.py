@@ -20,11 +20,11 @@ from casevault.core.models import (
     RequesterKind,
     SarItem,
     SarRedaction,
-    StoredObject,
     SubjectAccessRequest,
     Tier,
     Variant,
 )
+from casevault.ingest.accept import stored_row
 from casevault.retention.tagging import lifecycle_tags
 from tests.ingest.scans import pdf_with_text_pages
 
@@ -60,17 +60,7 @@ def add_pdf_document(
         session.add(document)
         session.flush()
         for variant, put in zip(variants, stored, strict=True):
-            session.add(
-                StoredObject(
-                    document_id=document.id,
-                    variant=variant,
-                    object_key=put.object_key,
-                    tier=Tier.active,
-                    sha256=put.sha256,
-                    size=put.size,
-                    stored_size=put.stored_size,
-                )
-            )
+            session.add(stored_row(document, variant, put, Tier.active))
         assert document.id is not None
         return document.id
 

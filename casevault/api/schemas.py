@@ -655,6 +655,29 @@ class DisclosurePublic(BaseModel):
         )
 
 
+class DestroyedCounts(BaseModel):
+    """What a declined referral's destruction removed, counted (the certificate holds the
+    cases, documents, objects, versions and bytes; notes, consents and disclosures are
+    counted as the decline started)."""
+
+    people: int = Field(description="1 when the person had no other case and everything about them went, else 0")
+    cases: int
+    documents: int
+    objects: int
+    object_versions: int
+    bytes: int
+    notes: int
+    consents: int
+    disclosures: int
+
+
+class ReferralDeclined(BaseModel):
+    case_id: int
+    case_reference: str
+    certificate_id: int = Field(description="the destruction certificate (GET /certificates); it names no one")
+    destroyed: DestroyedCounts
+
+
 class PersonToDecide(BaseModel):
     person_id: int
     full_name: str = Field(description="the name, or an anonymous contact's generated label")

@@ -47,18 +47,22 @@ class LedgerEntry:
     schedule_version: str
     rule: str
     name: str  # the object (and mirror file) name
+    # One case of a person who stays (a declined referral): its id and the consents that went
+    # with it, so a restore from before it can destroy that case again. Ids only.
+    case_id: int | None = None
+    consent_ids: tuple[int, ...] = ()
 
     def document(self) -> str:
-        return json.dumps(
-            {
-                "subject": self.subject,
-                "certificate": self.certificate_id,
-                "at": self.destroyed_at.isoformat(),
-                "schedule": self.schedule_version,
-                "rule": self.rule,
-            },
-            sort_keys=True,
-        )
+        fields: dict[str, object] = {
+            "subject": self.subject,
+            "certificate": self.certificate_id,
+            "at": self.destroyed_at.isoformat(),
+            "schedule": self.schedule_version,
+            "rule": self.rule,
+        }
+        if self.case_id is not None:
+            fields |= {"case": self.case_id, "consents": list(self.consent_ids)}
+        return json.dumps(fields, sort_keys=True)
 
 
 class DestructionLedger:
@@ -67,7 +71,15 @@ class DestructionLedger:
         self.mirror = mirror
 
     def append(
-        self, *, subject: str, certificate_id: int, destroyed_at: dt.datetime, schedule_version: str, rule: str
+        self,
+        *,
+        subject: str,
+        certificate_id: int,
+        destroyed_at: dt.datetime,
+        schedule_version: str,
+        rule: str,
+        case_id: int | None = None,
+        consent_ids: tuple[int, ...] = (),
     ) -> LedgerEntry:
         """Write the entry everywhere it is kept; raises if any copy cannot be written."""
         stamp = destroyed_at.astimezone(dt.UTC)
@@ -79,6 +91,8 @@ class DestructionLedger:
             schedule_version=schedule_version,
             rule=rule,
             name=name,
+            case_id=case_id,
+            consent_ids=consent_ids,
         )
         if self.mirror is not None:
             self.mirror.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -135,6 +149,8 @@ def _parse(name: str, text: str) -> LedgerEntry:
             schedule_version=str(document["schedule"]),
             rule=str(document["rule"]),
             name=name,
+            case_id=int(document["case"]) if "case" in document else None,
+            consent_ids=tuple(int(consent) for consent in document.get("consents", ())),
         )
     except (ValueError, KeyError, TypeError):
         raise LedgerUnreadable(

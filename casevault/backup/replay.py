@@ -24,14 +24,17 @@ from casevault.core import audit
 from casevault.core.db import transaction
 from casevault.core.models import (
     AuditHead,
+    Case,
+    CaseStatus,
     DataKey,
     DestructionCertificate,
     DestructionJob,
     Person,
     Tier,
 )
-from casevault.retention.destroy import destroy_person, erase_destroyed_rows, open_job
+from casevault.retention.destroy import destroy_case, destroy_person, erase_destroyed_rows, open_job
 from casevault.retention.parts import Lifecycle
+from casevault.retention.statistics import tally_destroyed_cases
 
 REPLAY_HOLDER = "backup-replay"
 
@@ -39,7 +42,7 @@ REPLAY_HOLDER = "backup-replay"
 @dataclass
 class ReplayReport:
     entries: int = 0  # ledger entries read
-    replayed: list[str] = field(default_factory=list)  # pseudonyms destroyed again
+    replayed: list[str] = field(default_factory=list)  # pseudonyms (or a case's certificate subject) destroyed again
     keys_shredded: list[str] = field(default_factory=list)  # a key without its person, shredded
     not_in_database: list[str] = field(default_factory=list)  # destroyed people this database never held
     already_certified: int = 0
@@ -83,6 +86,10 @@ def replay_destructions(lifecycle: Lifecycle, *, entries: list[LedgerEntry]) -> 
             if session.exec(select(DestructionCertificate.id).where(DestructionCertificate.subject == subject)).first():
                 report.already_certified += 1
                 continue
+        if entry.case_id is not None:
+            _replay_case(lifecycle, entry=entry, report=report)
+            continue
+        with lifecycle.new_session() as session:
             person = session.exec(select(Person).where(Person.pseudonym == subject)).first()
             has_key = session.get(DataKey, subject) is not None
         if person is not None:
@@ -101,6 +108,35 @@ def replay_destructions(lifecycle: Lifecycle, *, entries: list[LedgerEntry]) -> 
     return report
 
 
+def _replay_case(lifecycle: Lifecycle, *, entry: LedgerEntry, report: ReplayReport) -> None:
+    """One case of a person who stays (a declined referral), destroyed again if it is back."""
+    assert entry.case_id is not None
+    with transaction(lifecycle.new_session) as session:
+        case = session.get(Case, entry.case_id)
+        if case is None:
+            report.not_in_database.append(entry.subject)
+            return
+        if case.status is not CaseStatus.destroyed:  # else a run of it died: destroy_case finishes it
+            tally_destroyed_cases(session, person_id=case.person_id, case_id=case.id)
+            case.status, case.referral_declined, case.updated_at = CaseStatus.destroyed, True, lifecycle.clock.now()
+            session.add(case)
+    certificate = destroy_case(
+        lifecycle,
+        case_id=entry.case_id,
+        consent_ids=entry.consent_ids,
+        authorised_by=_replay_authority(entry),
+        holder=REPLAY_HOLDER,
+    )
+    (report.replayed if certificate is not None else report.unfinished).append(entry.subject)
+
+
+def _replay_authority(entry: LedgerEntry) -> str:
+    return (
+        f"replay after a restore of certificate {entry.certificate_id}"
+        f" of {entry.destroyed_at:%Y-%m-%d %H:%M} UTC (destruction ledger {entry.name})"
+    )[:200]
+
+
 def _journal_replay(lifecycle: Lifecycle, *, person_id: int, entry: LedgerEntry) -> None:
     """The journal row the destruction script finishes from, saying it replays the original."""
     with transaction(lifecycle.new_session) as session:
@@ -113,10 +149,7 @@ def _journal_replay(lifecycle: Lifecycle, *, person_id: int, entry: LedgerEntry)
             subject=entry.subject,
             schedule_version=entry.schedule_version[:32],
             rule=entry.rule[:64],
-            authorised_by=(
-                f"replay after a restore of certificate {entry.certificate_id}"
-                f" of {entry.destroyed_at:%Y-%m-%d %H:%M} UTC (destruction ledger {entry.name})"
-            )[:200],
+            authorised_by=_replay_authority(entry),
         )
         audit.record(
             session,

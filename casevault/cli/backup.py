@@ -89,7 +89,7 @@ def replay_destructions() -> None:
 
 def _say_replay(replay: ReplayReport, anchors_retired: list[str], orphans_removed: int) -> None:
     click.echo(
-        f"destruction ledger: {replay.entries} entries; {len(replay.replayed)} people destroyed again"
+        f"destruction ledger: {replay.entries} entries; {len(replay.replayed)} people or declined cases destroyed again"
         f" (certificates marked as replays), {len(replay.keys_shredded)} keys shredded,"
         f" {replay.already_certified} already destroyed in this database,"
         f" {len(replay.not_in_database)} never in it"

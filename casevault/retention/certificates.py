@@ -30,3 +30,16 @@ def copies_remain(destroyed_at: dt.datetime, *, backups_kept_days: int) -> str:
         " destroys the person again from the destruction ledger; after that date no copy of the person's data or"
         " key remains"
     )
+
+
+def case_copies_remain(destroyed_at: dt.datetime, *, backups_kept_days: int) -> str:
+    """The same for one case destroyed while its person stays (a declined referral): its
+    ledger entry carries the case id, so a restore destroys the case again."""
+    if backups_kept_days <= 0:
+        return "no backups are kept by casevault: no copy remains"
+    until = (destroyed_at + dt.timedelta(days=backups_kept_days)).date()
+    return (
+        f"backups made before the destruction may hold copies of the case until {until.isoformat()} (the person's"
+        " data key stays for their other cases), and every restore of one destroys the case again from the"
+        " destruction ledger; after that date no copy of the case remains"
+    )

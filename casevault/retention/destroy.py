@@ -23,6 +23,8 @@ time in proportion to the whole index, not to the person).
 from __future__ import annotations
 
 import logging
+import secrets
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -42,6 +44,7 @@ from casevault.core.models import (
     DestructionCertificate,
     DestructionJob,
     DestructionObject,
+    Disclosure,
     Document,
     DocumentDisposal,
     DocumentMove,
@@ -57,7 +60,7 @@ from casevault.core.models import (
     Tier,
 )
 from casevault.retention import claims
-from casevault.retention.certificates import copies_remain
+from casevault.retention.certificates import case_copies_remain, copies_remain
 from casevault.retention.decide import Action
 from casevault.retention.facts import destruction_due_on
 from casevault.retention.holds import standing_hold_ids
@@ -538,3 +541,123 @@ def expire_archive(lifecycle: Lifecycle, *, action: Action, holder: str, on_step
             },
         )
     return StepOutcome(item, StepOutcomeKind.done, action.reason, objects=len(keys))
+
+
+# --- one case of someone who stays: a declined referral of a person with other cases ------
+
+REFERRAL_DECLINED = "referral-declined"  # the rule a declined referral's destruction is certified under
+CASE_METHOD = (
+    "every object version and delete marker of the case's documents removed from every storage tier;"
+    " every database row of the case (notes and their earlier texts, closures, disclosures, holds, documents"
+    " and their full-text index entries) and the consents recorded with it deleted; the person's data key"
+    " is kept for their other cases"
+)
+
+
+def case_subject() -> str:
+    """A case certificate's subject: random, so it names no one and links to no person."""
+    return "c_" + secrets.token_hex(12)
+
+
+def destroy_case(
+    lifecycle: Lifecycle, *, case_id: int, consent_ids: Sequence[int], authorised_by: str, holder: str
+) -> int | None:
+    """Destroy one case whose person stays, and certify it under a subject of its own
+    (``cases`` 1). The caller marked it ``destroyed`` when it decided (holds checked then);
+    that mark is the journal: a run that died is finished by running this again (objects it
+    deleted before dying are not counted again: there is no object journal, as a referral
+    awaiting permission takes no uploads). The certificate id, or None when another run holds
+    the case or it is gone already."""
+    item = claims.item_key("destroy", "case", case_id)
+    if not claims.claim(lifecycle.new_session, item=item, holder=holder, clock=lifecycle.clock, lease=lifecycle.lease):
+        return None
+    with lifecycle.new_session() as session:
+        case = session.get(Case, case_id)
+        keys = _case_object_keys(session, case_id=case_id)
+    if case is None or case.status is not CaseStatus.destroyed:
+        claims.release_now(lifecycle.new_session, item=item, holder=holder)
+        return None
+    store = lifecycle.vault.store
+    found = [v for tier in Tier for v in store.versions_of(tier=tier, keys=keys) if not v.is_delete_marker]
+    lifecycle.vault.delete_everywhere(keys)
+    with transaction(lifecycle.new_session) as session:
+        documents = session.exec(select(sa.func.count()).select_from(Document).where(Document.case_id == case_id)).one()
+        delete_case_rows(session, case_id=case_id, consent_ids=consent_ids)
+        certificate = DestructionCertificate(
+            subject=case_subject(),
+            destroyed_at=lifecycle.clock.now(),
+            schedule_version=lifecycle.schedule.version,
+            rule=REFERRAL_DECLINED,
+            cases=1,
+            documents=documents,
+            objects=len({v.key for v in found}),
+            object_versions=len(found),
+            bytes=sum(v.size for v in found),
+            method=_case_method(lifecycle, session),
+            authorised_by=authorised_by,
+        )
+        session.add(certificate)
+        session.flush()
+        if lifecycle.ledger is not None:  # every certificate has its entry (a restore finds no person under it)
+            lifecycle.ledger.append(
+                subject=certificate.subject,
+                certificate_id=certificate.id,  # type: ignore[arg-type]  # flushed: the id is set
+                destroyed_at=certificate.destroyed_at,
+                schedule_version=certificate.schedule_version,
+                rule=certificate.rule,
+                case_id=case_id,
+                consent_ids=tuple(consent_ids),
+            )
+        counters.add(session, counters.DESTROYED_OBJECTS.name, certificate.objects)  # no person: not a destruction
+        counters.add(session, counters.DESTROYED_BYTES.name, certificate.bytes)
+        claims.release(session, item=item, holder=holder)
+        audit.record(
+            session,
+            clock=lifecycle.clock,
+            actor="system",
+            action="retention.destroyed",  # the next erasure makes the rows unreadable
+            subject_type="case",
+            subject_id=case_id,
+            details={"subject": certificate.subject, "certificate": certificate.id},
+        )
+    anchor_audit_chain(store=lifecycle.vault.store, new_session=lifecycle.new_session, clock=lifecycle.clock)
+    return certificate.id
+
+
+def _case_method(lifecycle: Lifecycle, session: Session) -> str:
+    database = erasure.method_text(session.get_bind())  # type: ignore[arg-type]  # the session is bound to one engine
+    copies = case_copies_remain(lifecycle.clock.now(), backups_kept_days=lifecycle.backups_kept_days)
+    return f"deletion: {CASE_METHOD}; {database}; {copies}"
+
+
+def _case_object_keys(session: Session, *, case_id: int) -> list[str]:
+    documents = select(Document.id).where(Document.case_id == case_id)
+    query = select(StoredObject.object_key).where(col(StoredObject.document_id).in_(documents))
+    return list(session.exec(query.order_by(col(StoredObject.object_key))).all())
+
+
+def delete_case_rows(session: Session, *, case_id: int, consent_ids: Sequence[int]) -> None:
+    """Every row of one case, children first, and the consents recorded with it; the rest
+    of the person stays. The same tables as ``delete_personal_rows``, for one case."""
+    document_ids = select(Document.id).where(Document.case_id == case_id)
+    note_ids = select(CaseNote.id).where(CaseNote.case_id == case_id)
+    moves = sa.or_(
+        col(DocumentMove.document_id).in_(document_ids),
+        col(DocumentMove.from_case_id) == case_id,
+        col(DocumentMove.to_case_id) == case_id,
+    )
+    for statement in (
+        sa.delete(CaseNoteVersion).where(col(CaseNoteVersion.note_id).in_(note_ids)),
+        sa.delete(DocumentMove).where(moves),
+        sa.delete(DocumentDisposal).where(col(DocumentDisposal.case_id) == case_id),
+        sa.delete(PageText).where(col(PageText.document_id).in_(document_ids)),
+        sa.delete(StoredObject).where(col(StoredObject.document_id).in_(document_ids)),
+        sa.delete(Document).where(col(Document.case_id) == case_id),
+        sa.delete(CaseNote).where(col(CaseNote.case_id) == case_id),
+        sa.delete(CaseClosure).where(col(CaseClosure.case_id) == case_id),
+        sa.delete(Disclosure).where(col(Disclosure.case_id) == case_id),
+        sa.delete(Hold).where(col(Hold.case_id) == case_id),
+        sa.delete(Consent).where(col(Consent.id).in_(list(consent_ids))),
+        sa.delete(Case).where(col(Case.id) == case_id),
+    ):
+        session.execute(statement)

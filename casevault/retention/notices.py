@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from casevault.core import casework
+from casevault.core import audit, casework
 from casevault.core.clock import Clock
 from casevault.core.errors import Conflict, InvalidInput, NotVisible
 from casevault.core.models import (
@@ -95,8 +95,8 @@ def record_notice(
     session: Session, *, person_id: int, version: str, how: NoticeMethod, user: User, clock: Clock
 ) -> tuple[PolicyNotice, int]:
     """Record that the person (or their parent or carer) was given ``version``; they are told
-    of it, and of every version published before it. Answers the notice and how many
-    outstanding notifications it settled."""
+    of it, and of every version published before it. Audited here, so the API and the pages
+    record it alike. Answers the notice and how many outstanding notifications it settled."""
     person = casework.get_person(session, person_id=person_id, user=user)
     given = session.exec(select(PolicyVersion).where(PolicyVersion.version == version)).first()
     if given is None:
@@ -117,7 +117,17 @@ def record_notice(
         )
         .values(told_at=now, notice_id=notice.id)
     )
-    return notice, settled.rowcount  # type: ignore[attr-defined]  # an UPDATE's result counts its rows
+    told: int = settled.rowcount  # type: ignore[attr-defined]  # an UPDATE's result counts its rows
+    audit.record(
+        session,
+        clock=clock,
+        actor=audit.actor_of(user),
+        action="policy.notice.record",
+        subject_type="person",
+        subject_id=person.id,
+        details={"notice": notice.id, "told": told},
+    )
+    return notice, told
 
 
 def notices_of(

@@ -221,9 +221,10 @@ def band_at_referral() -> Any:
     return sa.case(BAND_LABELS, value=band_index_at_referral(), else_=UNKNOWN_AGE)  # else: no date of birth
 
 
-def tally_destroyed_cases(session: Session, *, person_id: int) -> None:
-    """One anonymous tally row per case of a person about to be destroyed, in the
-    destruction's own transaction: the statistics keep counting them, nothing names them."""
+def tally_destroyed_cases(session: Session, *, person_id: int, case_id: int | None = None) -> None:
+    """One anonymous tally row per case of a person about to be destroyed (or only ``case_id``,
+    a declined referral's), in the destruction's own transaction: the statistics keep counting
+    them, nothing names them."""
     closed_on = col(Case.closed_on)
     rows = (
         sa.select(
@@ -239,6 +240,8 @@ def tally_destroyed_cases(session: Session, *, person_id: int) -> None:
         # Every case of theirs: the destruction marked them all destroyed when it started.
         .where(col(Case.person_id) == person_id)
     )
+    if case_id is not None:
+        rows = rows.where(col(Case.id) == case_id)
     columns = [
         "referral_source",
         "age_band",

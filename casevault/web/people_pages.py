@@ -253,18 +253,8 @@ def give_notice(request: Request, person_id: str, signed_in: SignedInDep, form: 
     services = guard.services_of(request)
     try:
         with transaction(services.new_session) as session:
-            notice, settled = notices.record_notice(
+            notices.record_notice(
                 session, person_id=number, version=values["notice-version"], how=how, user=user, clock=services.clock
-            )
-            _record(
-                request,
-                session,
-                user,
-                "policy.notice.record",
-                subject_type="person",
-                subject_id=number,
-                notice=notice.id,
-                told=settled,
             )
     except NotFound as refusal:
         return _not_found_after(request, signed_in, refusal, (Person, number))

@@ -373,27 +373,14 @@ def decline(
     services = guard.services_of(request)
     case = referral["case"]
     try:
-        with changing(request) as session:
-            # The case closed and marked declined, or (as the use case grows) what was recorded
-            # for the referral destroyed with a certificate: either way the certificates list
-            # says what a destruction left.
-            result: object = services.consents.decline_referral(session, case_id=case.id, user=signed_in.user)
+        # What was recorded for the referral is destroyed, with a certificate. The use case
+        # commits each step of the destruction itself, so no transaction is held around it.
+        declined = services.consents.decline_referral(case_id=case.id, user=signed_in.user)
     except NotFound:
         return pages.not_found(request, signed_in)
     except CasevaultError as problem:
         return form_page(
             request, "manager/decline.html", signed_in, errors={"confirm": _sentence(problem.detail)}, **referral
         )
-    certificate = None if isinstance(result, Case) else _certificate_of(result)
-    query = {"declined": case.reference} | ({"certificate": certificate} if certificate else {})
+    query = {"declined": declined.case_reference, "certificate": declined.certificate_id}
     return RedirectResponse("/manager/certificates?" + urlencode(query), status_code=303)
-
-
-def _certificate_of(result: object) -> int | None:
-    """The destruction certificate's id in what declining answered (a certificate, or a summary naming one)."""
-    for name in ("certificate_id", "certificate", "id"):
-        value = getattr(result, name, None)
-        value = getattr(value, "id", value)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    return None

@@ -533,7 +533,7 @@ def test_a_document_moved_to_another_persons_case_is_re_encrypted_under_their_ke
     hits = backend_client.get(f"{API}/search", params={"q": "provision", "case_id": right["id"]}, headers=olive)
     assert [hit["document_id"] for hit in hits.json()["items"]] == [document]
     report = verify_storage(vault=container.vault, new_session=container.new_session, clock=container.clock)
-    assert (report.problems, report.ok) == (0, 2)
+    assert (report.problems, report.ok) == (0, 3)  # original, searchable, words
     with container.new_session() as session:
         assert session.exec(select(DocumentMove.reencrypted)).all() == [True]
 
@@ -581,8 +581,8 @@ def test_a_removed_document_leaves_no_object_version_no_text_and_a_nameless_reco
     assert (body["document_id"], body["case_id"], body["objects"], body["object_versions"]) == (
         document,
         case["id"],
-        2,
-        2,
+        3,  # the original, the searchable PDF and the words (OCR positions)
+        3,
     )
     assert body["bytes"] == sum(s.stored_size for s in objects)
     assert backend_client.get(f"{API}/documents/{document}", headers=maya).status_code == 404

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import subprocess
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from sqlmodel import select
 from casevault.app.parts import init_storage
 from casevault.app.services import Services
 from casevault.app.task_queue import LIFECYCLE_QUEUE, SAR_BUNDLE_TASK, broker_name
+from casevault.core.clock import FixedClock
 from casevault.core.models import AuditEvent, ItemDecision, Person, ProvidedBy, SarBundle, Tier
 from tests.ingest.uploads import stored_bytes
 from tests.sar_requests import add_note, add_pdf_document, mark, open_request, redact_region, redact_term
@@ -157,6 +159,9 @@ def test_a_manager_builds_reviews_approves_and_delivers_the_bundle(
     for action in ("sar.bundle.build", "sar.bundle.built", "sar.bundle.read", "sar.bundle.approve"):
         assert action in audited
     assert "sar.bundle.delivered" in audited
+    # Each download is audited; reading the status (the page polls it while it builds) is not.
+    reads = [json.loads(details)["part"] for action, details in actions if action == "sar.bundle.read"]
+    assert sorted(reads) == ["csv", "pdf"]
     assert not any("Thistlewood" in str(details) or "Pat Example" in str(details) for _, details in actions)
 
 
@@ -174,6 +179,23 @@ def test_a_bundle_that_cannot_be_built_fails_saying_what_to_do(
     assert "build the bundle again" in shown["problem"]
     assert list((container.settings.data_dir / "tmp").iterdir()) == []
     assert client.post(f"{url}/bundle", headers=manager).status_code == 202  # a failed bundle is built again
+
+
+def test_a_bundle_whose_task_was_lost_is_built_again_after_an_hour(
+    client: TestClient, container: Services, clock: FixedClock, callers: dict, marked: dict
+) -> None:
+    manager = callers["manager"].headers
+    url = f"/api/v1/subject-access/{marked['request_id']}"
+    mark(container, marked["request_id"], ItemDecision.disclosed, "released in full", note_id=marked["note"])
+    assert client.post(f"{url}/bundle", headers=manager).status_code == 202
+    assert len(sent_bundle_ids(container)) == 1  # taken off the queue and lost: no worker builds it
+    clock.advance(dt.timedelta(minutes=59))
+    waiting = client.post(f"{url}/bundle", headers=manager)
+    assert waiting.status_code == 409 and "being built" in waiting.json()["detail"]
+    clock.advance(dt.timedelta(minutes=2))
+    assert client.post(f"{url}/bundle", headers=manager).status_code == 202
+    (bundle_id,) = sent_bundle_ids(container)
+    assert container.sar_bundles.build(bundle_id=bundle_id).value == "built"
 
 
 def test_an_unknown_request_answers_404(client: TestClient, callers: dict) -> None:

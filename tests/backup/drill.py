@@ -19,9 +19,9 @@ from casevault.core.models import (
     Person,
     ProvidedBy,
     ReferralSource,
-    StoredObject,
     Tier,
 )
+from casevault.ingest.accept import stored_row
 from casevault.retention.tagging import lifecycle_tags
 
 # Words no other indexed word starts like, so the full-text index cannot keep them prefix-compressed.
@@ -90,17 +90,7 @@ def add_document(container: Services, tmp_path: Path, stored: Stored, *, word: s
         session.add(document)
         session.flush()
         for variant, put in zip(PDF_VARIANTS, puts, strict=True):
-            session.add(
-                StoredObject(
-                    document_id=document.id,
-                    variant=variant,
-                    object_key=put.object_key,
-                    tier=Tier.active,
-                    sha256=put.sha256,
-                    size=put.size,
-                    stored_size=put.stored_size,
-                )
-            )
+            session.add(stored_row(document, variant, put, Tier.active))
         session.add(PageText(document_id=document.id, page=1, text=f"The {word} letter, page one."))
         document_id = document.id
     stored.document_ids.append(document_id)

@@ -26,8 +26,20 @@ from casevault.cli.keys import keys
 from casevault.cli.retention import retention
 from casevault.cli.storage import storage
 from casevault.core.clock import FixedClock
+from casevault.core.db import transaction
 from casevault.core.errors import Conflict, IntegrityFailure
-from casevault.core.models import DataKey, DestructionCertificate, Document, Person, Role, Tier
+from casevault.core.models import (
+    Case,
+    CaseNote,
+    DataKey,
+    DestructionCertificate,
+    Document,
+    NoteKind,
+    Person,
+    ReferralSource,
+    Role,
+    Tier,
+)
 from casevault.core.settings import Settings, load_settings
 from casevault.ingest.search import search
 from tests.backup.drill import DOOMED, KEPT, LATER_WORD, add_document, add_person, files_holding, told_about
@@ -35,6 +47,8 @@ from tests.tokens import new_user
 
 PASSPHRASE = "correct horse battery staple"
 START = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
+NOTE_WORD = "Zephyrinthe"  # a word no other row holds
+NOTE = f"The school asked about {NOTE_WORD} support."
 
 
 def run(container: Services, group: object, *args: str, stdin: str | None = None) -> Result:
@@ -103,7 +117,7 @@ def test_a_restored_backup_destroys_again_who_was_destroyed_after_it(
     result = run(restored, backup, "restore", archive)
     assert result.exit_code == 0, result.output
     assert "1 destructions since were replayed" in result.output
-    assert "1 people destroyed again" in result.output
+    assert "1 people or declined cases destroyed again" in result.output
     assert "The service may start" in result.output
 
     manager, _ = new_user(restored, "maya", Role.manager)
@@ -251,3 +265,44 @@ def test_the_daily_backup_keeps_the_newest_ones(settings: Settings, clock: Fixed
         clock.advance(dt.timedelta(days=1))
     assert [backup.path for backup in container.backups.list()] == made[1:]
     container.close()
+
+
+def test_a_restored_backup_destroys_again_a_referral_declined_after_it(
+    container: Services, settings: Settings, clock: FixedClock, tmp_path: Path
+) -> None:
+    """A school's referral of someone known already, declined after the backup: the restore
+    brings the case back, and the ledger's entry (its case id) destroys it again."""
+    kept = add_person(container, tmp_path, KEPT, documents=1)
+    manager, _ = new_user(container, "maya", Role.manager)
+    with transaction(container.new_session) as session:
+        referral = container.cases.open(
+            session, person_id=kept.person_id, referral_date=dt.date(2026, 5, 20),
+            referral_source=ReferralSource.professional, officer=None, user=manager,
+        )  # fmt: skip
+        session.add(CaseNote(case_id=referral.id, kind=NoteKind.progress_summary, text=NOTE, date=dt.date(2026, 5, 20)))
+        declined_id = referral.id
+    escrow = tmp_path / "offline" / "keys.escrow"
+    escrow.parent.mkdir()
+    assert run(container, keys, "export", escrow, stdin=PASSPHRASE + "\n").exit_code == 0
+    archive = _backup(container)
+
+    clock.set(dt.datetime(2026, 6, 2, 9, 0, tzinfo=dt.UTC))
+    declined = container.consents.decline_referral(case_id=declined_id, user=manager)
+    assert not declined.person_destroyed
+
+    container.close()
+    shutil.rmtree(settings.data_dir)
+    restored = Services(settings, clock=clock)
+    assert run(restored, keys, "import", escrow, stdin=PASSPHRASE + "\n").exit_code == 0
+    result = run(restored, backup, "restore", archive)
+    assert result.exit_code == 0, result.output
+    assert "1 people or declined cases destroyed again" in result.output
+    with restored.new_session() as session:
+        assert session.get(Case, declined_id) is None
+        assert session.get(Case, kept.case_id) is not None  # her own case stays, and she does
+        assert session.exec(select(Person).where(Person.pseudonym == kept.pseudonym)).one()
+        [replay] = session.exec(select(DestructionCertificate)).all()
+    assert replay.cases == 1 and replay.rule == "referral-declined"
+    assert f"certificate {declined.certificate_id}" in replay.authorised_by
+    assert files_holding(settings.data_dir, NOTE_WORD) == []
+    restored.close()

@@ -233,9 +233,11 @@ def test_a_manager_declines_a_referral_that_awaits_permission(client: TestClient
     declined = client.post(path, headers=headers["maya"])
 
     assert declined.status_code == 200, declined.text
-    assert declined.json()["status"] == "closed" and declined.json()["referral_declined"] is True
+    assert declined.json()["case_id"] == case["id"] and declined.json()["certificate_id"] >= 1
+    assert declined.json()["destroyed"]["people"] == 1 and declined.json()["destroyed"]["cases"] == 1
     assert client.get(f"{API}/me/todo", headers=olive).json()["awaiting_permission"]["total"] == 0
-    assert client.post(path, headers=headers["maya"]).status_code == 409
-    with_permission = _case(client, olive, person["id"], source="parent_carer")
+    assert client.post(path, headers=headers["maya"]).status_code == 404  # gone
+    other = _person(client, olive, consent=BY_MOTHER)
+    with_permission = _case(client, olive, other["id"], source="parent_carer")
     refused = client.post(f"{API}/cases/{with_permission['id']}/decline-referral", headers=headers["maya"])
     assert refused.status_code == 409

@@ -20,9 +20,9 @@ from casevault.core.models import (
     Person,
     ProvidedBy,
     ReferralSource,
-    StoredObject,
     Tier,
 )
+from casevault.ingest.accept import stored_row
 from casevault.retention.parts import Lifecycle
 from casevault.retention.tagging import lifecycle_tags
 
@@ -120,17 +120,7 @@ def add_document(
         session.add(document)
         session.flush()
         for variant, put in zip(PDF_VARIANTS, stored, strict=True):
-            session.add(
-                StoredObject(
-                    document_id=document.id,
-                    variant=variant,
-                    object_key=put.object_key,
-                    tier=Tier.active,
-                    sha256=put.sha256,
-                    size=put.size,
-                    stored_size=put.stored_size,
-                )
-            )
+            session.add(stored_row(document, variant, put, Tier.active))
         session.add(PageText(document_id=document.id, page=1, text=f"The {WORDS[index % len(WORDS)]} letter."))
         return document.id, [put.object_key for put in stored]
 

@@ -252,6 +252,7 @@ def test_a_manager_sees_who_is_still_to_be_told_and_declines_a_referral(
     wait_for_heading(browser, "Destruction certificates")
     check_page(browser)
     assert f"Referral {school.reference} declined." in _main(browser)
+    assert "What was recorded for it is destroyed: certificate 1 records what went." in _main(browser)
     browser.get(f"{server}/manager")
     wait_for_heading(browser, "Dashboard")
     assert school.reference not in _main(browser)

@@ -138,6 +138,14 @@ def test_an_officer_opens_a_request_and_a_manager_answers_it(
     browser.find_element(By.LINK_TEXT, reference).click()
     wait_for_heading(browser, reference)
     check_page(browser)
+    # The menu shows where she is; the request leads on to its redactions and its bundle.
+    current = browser.find_element(By.CSS_SELECTOR, ".govuk-service-navigation__item--active").text
+    assert current == "Subject access"
+    links = {a.text: a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "main a.govuk-link")}
+    number = browser.current_url.split("?")[0].split("#")[0].rsplit("/", 1)[-1]
+    redact = f"{server}/manager/subject-access/{number}/redact"
+    assert links["Redactions: mark what the bundle must not release"] == redact
+    assert links["The bundle: build, review, approve and record its delivery"].endswith(f"/{number}/bundle")
 
     # The clock stops waiting for identity, then resumes 4 days later: due 4 December.
     browser.find_element(By.XPATH, "//input[@name='stop_reason' and @value='identity']").click()
@@ -182,6 +190,11 @@ def test_an_officer_opens_a_request_and_a_manager_answers_it(
     assert "Completed on 24 November 2026" in page and "Released after 24 December 2026" in page
     assert "Complete the request" not in page
     check_page(browser)
+    menu = (("Disclosures", "Disclosures"), ("Statistics", "Statistics"), ("Subject access", "Subject access requests"))
+    for item, heading in menu:
+        browser.find_element(By.LINK_TEXT, item).click()
+        wait_for_heading(browser, heading)
+        assert browser.find_element(By.CSS_SELECTOR, ".govuk-service-navigation__item--active").text == item
 
 
 def test_who_may_open_which_subject_access_page(

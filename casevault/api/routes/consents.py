@@ -10,12 +10,13 @@ from casevault.api.paging import Cursor, Limit, Page, decode_cursor, page_of
 from casevault.api.schemas import (
     AccessRefusalPublic,
     AccessRefusalSet,
-    CasePublic,
     ConsentGiven,
     ConsentList,
     ConsentPublic,
     ConsentWithdrawal,
+    DestroyedCounts,
     PersonToDecide,
+    ReferralDeclined,
 )
 from casevault.core import casework
 from casevault.core.models import Consent
@@ -110,9 +111,27 @@ def set_access_refusal(
     return AccessRefusalPublic.of(person_id, row)
 
 
-@router.post("/cases/{case_id}/decline-referral", response_model=CasePublic)
-def decline_referral(case_id: PathId, user: Manager, session: SessionDep, services: ServicesDep) -> CasePublic:
-    """Decline a third party's referral that awaits the family's permission: the case closes,
-    marked declined."""
-    case = services.consents.decline_referral(session, case_id=case_id, user=user)
-    return CasePublic.of(case, officer=None)
+@router.post("/cases/{case_id}/decline-referral", response_model=ReferralDeclined)
+def decline_referral(case_id: PathId, user: Manager, services: ServicesDep) -> ReferralDeclined:
+    """Decline a third party's referral that awaits the family's permission: what was recorded
+    for it is destroyed, with a certificate. A person with no other case goes entirely; otherwise
+    only this case (its notes, closures, disclosures, released holds, documents, and the consents
+    recorded with it). 409 while a hold stands. Destroys in steps of its own, so no session here."""
+    done = services.consents.decline_referral(case_id=case_id, user=user)
+    destroyed = DestroyedCounts(
+        people=1 if done.person_destroyed else 0,
+        cases=done.cases,
+        documents=done.documents,
+        objects=done.objects,
+        object_versions=done.object_versions,
+        bytes=done.bytes,
+        notes=done.notes,
+        consents=done.consents,
+        disclosures=done.disclosures,
+    )
+    return ReferralDeclined(
+        case_id=done.case_id,
+        case_reference=done.case_reference,
+        certificate_id=done.certificate_id,
+        destroyed=destroyed,
+    )

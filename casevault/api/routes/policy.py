@@ -64,18 +64,8 @@ def give_notice(
 ) -> NoticePublic:
     """Record that the person, or their parent or carer, was given a version, and how: they
     are then told of it (and of every earlier version they were listed for)."""
-    notice, settled = notices.record_notice(
+    notice, _told = notices.record_notice(
         session, person_id=person_id, version=body.version, how=body.how, user=user, clock=services.clock
-    )
-    record(
-        session,
-        services,
-        user,
-        "policy.notice.record",
-        subject_type="person",
-        subject_id=person_id,
-        notice=notice.id,
-        told=settled,
     )
     return _notice(notice, {user.id: user.username})  # type: ignore[dict-item]  # ids of stored rows are set
 

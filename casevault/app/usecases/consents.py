@@ -1,39 +1,49 @@
 """The policy's people rules as the edges reach them: recording and withdrawing consent
-(withdrawal acts at once), the young person's refusal of access, and disclosures.
+(withdrawal acts at once), declining a third party's referral (what was recorded for it
+is destroyed), the young person's refusal of access, and disclosures.
 
 Audit details hold ids, scopes and kinds only: names, notes and reasons stay in their rows.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
+import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from casevault.app.usecases import Parts
 from casevault.core import audit, casework, consent, erasure
 from casevault.core.clock import Clock
-from casevault.core.db import after_commit
+from casevault.core.db import SessionFactory, after_commit, transaction
 from casevault.core.errors import Conflict, Forbidden, InvalidInput, NotFound, NotVisible
 from casevault.core.models import (
     AccessRefusal,
+    AuditEvent,
     Case,
+    CaseNote,
     CaseStatus,
     Consent,
     ConsentMethod,
     ConsentScope,
+    DestructionCertificate,
+    DestructionJob,
     Disclosure,
     Document,
     Hold,
     HoldKind,
-    OutcomeCode,
     Person,
     User,
 )
 from casevault.core.release import EXCEPTIONS, Basis, Item, Recipient, Release, Subject, may_release
-from casevault.retention.history import record_closure
+from casevault.retention.destroy import REFERRAL_DECLINED, destroy_case, destroy_person, erase_destroyed_rows, open_job
+from casevault.retention.holds import standing_hold_ids
+from casevault.retention.statistics import tally_destroyed_cases
 
 log = logging.getLogger(__name__)
 # Withdrawing these erases at once what they allowed to be kept: the contact details, and with
@@ -41,7 +51,6 @@ log = logging.getLogger(__name__)
 ERASES = (ConsentScope.keep_contact_details, ConsentScope.record_personal_details)
 # Withdrawing these puts the person on the managers' list for a decision.
 FOR_DECISION = (ConsentScope.store_electronically, ConsentScope.record_personal_details)
-DECLINED = "Referral declined: no permission from the young person or their parent or carer."
 
 
 class ConsentWork:
@@ -138,31 +147,121 @@ class ConsentWork:
 
     # --- a third party's referral -------------------------------------------------------
 
-    def decline_referral(self, session: Session, *, case_id: int, user: User) -> Case:
-        """A manager declines a third party's referral that has no permission: the case is
-        closed and marked declined; nothing can have been uploaded to it."""
+    def decline_referral(self, *, case_id: int, user: User) -> DeclinedReferral:
+        """A manager declines a third party's referral that awaits the family's permission, and
+        what was recorded for it is destroyed, with a certificate as any destruction. Someone with
+        no other case is destroyed entirely, through the destruction script (rule
+        ``referral-declined``, authorised by the manager); someone known already keeps their other
+        cases, and only this case goes, with the consents recorded with it (a certificate of its
+        own, naming no one). A standing hold stops it (409 naming it). Each step commits before
+        the next, as a destruction's do; declining again finishes one a crash interrupted."""
+        services = self._services
+        lifecycle = services.lifecycle
+        holder = f"decline:{uuid.uuid4().hex}"
+        with transaction(services.new_session) as session:
+            started = self._start_decline(session, case_id=case_id, user=user)
+        if started.person_destroyed:
+            # Finishes the journal just written (or by the sweep, if that takes it first).
+            destroy_person(lifecycle, person_id=started.person_id, action=None, holder=holder)
+            certificate = _certificate(services.new_session, subject=started.subject)
+        else:
+            certificate_id = destroy_case(
+                lifecycle,
+                case_id=case_id,
+                consent_ids=started.consent_ids,
+                authorised_by=started.authorised_by,
+                holder=holder,
+            )
+            certificate = _certificate(services.new_session, certificate_id=certificate_id)
+        if certificate is None:
+            raise Conflict(
+                f"case {case_id} is being destroyed by another request or the sweep; its certificate is listed"
+                " in GET /api/v1/certificates once it is done"
+            )
+        erase_destroyed_rows(lifecycle)  # the rows unreadable in the database files, as after a sweep
+        return DeclinedReferral(
+            case_id=case_id,
+            case_reference=started.case_reference,
+            person_destroyed=started.person_destroyed,
+            certificate_id=certificate.id,  # type: ignore[arg-type]  # ids of rows read from the database are set
+            cases=certificate.cases,
+            documents=certificate.documents,
+            objects=certificate.objects,
+            object_versions=certificate.object_versions,
+            bytes=certificate.bytes,
+            notes=started.notes,
+            consents=started.consents,
+            disclosures=started.disclosures,
+        )
+
+    def _start_decline(self, session: Session, *, case_id: int, user: User) -> _Decline:
+        """Decide, with the person locked (a hold placed now waits for this), and mark what
+        goes: the journal of a person's destruction, or the case ``destroyed``."""
         services = self._services
         case = session.get(Case, case_id)
         if case is None:
             raise NotFound(f"no case with id {case_id}")
-        scopes = consent.standing_scopes(session, person_id=case.person_id)
-        if case.status is not CaseStatus.open or not consent.awaiting_permission(case, scopes):
-            raise Conflict(
-                f"case {case.id} is not a referral awaiting permission; only such a referral can be declined"
-            )
-        casework.close_case(
-            session,
-            case=case,
-            closed_on=services.clock.today(),
-            outcome=DECLINED,
-            outcome_code=OutcomeCode.withdrawn,  # the referral never went ahead
-            clock=services.clock,
+        person = session.get(Person, case.person_id, with_for_update=True)
+        assert person is not None and person.id is not None and case.id is not None
+        finishing = case.status is CaseStatus.destroyed and case.referral_declined
+        if not finishing:
+            scopes = consent.standing_scopes(session, person_id=person.id)
+            if case.status is not CaseStatus.open or not consent.awaiting_permission(case, scopes):
+                raise Conflict(
+                    f"case {case.id} is not a referral awaiting permission; only such a referral can be declined"
+                )
+            held = standing_hold_ids(session, person_id=person.id, case_ids=[case.id])
+            if held:
+                raise Conflict(
+                    f"case {case.id} is held by hold {', '.join(map(str, held))}: nothing of it is destroyed while"
+                    f" a hold stands; release it first (DELETE /api/v1/holds/{held[0]}) if it should no longer stand"
+                )
+        others = session.exec(select(Case.id).where(Case.person_id == person.id, Case.id != case.id)).first()
+        alone = session.get(DestructionJob, person.id) is not None if finishing else others is None
+        authorised_by = f"manager user:{user.id}, schedule {services.schedule.version} rule {REFERRAL_DECLINED}"
+        case_ids = select(Case.id).where((Case.person_id == person.id) if alone else (Case.id == case.id))
+        consent_ids = [] if alone else _recorded_with(session, case=case)
+        consents = _count(session, Consent, Consent.person_id == person.id) if alone else len(consent_ids)
+        started = _Decline(
+            case_reference=case.reference,
+            person_id=person.id,
+            subject=person.pseudonym,
+            person_destroyed=alone,
+            authorised_by=authorised_by,
+            consent_ids=consent_ids,
+            notes=_count(session, CaseNote, col(CaseNote.case_id).in_(case_ids)),
+            consents=consents,
+            disclosures=_count(session, Disclosure, col(Disclosure.case_id).in_(case_ids)),
         )
+        if finishing:
+            return started
         case.referral_declined = True
+        if alone:
+            open_job(
+                session,
+                services.lifecycle,
+                person_id=person.id,
+                subject=person.pseudonym,
+                schedule_version=services.schedule.version,
+                rule=REFERRAL_DECLINED,
+                authorised_by=authorised_by,
+            )
+        else:
+            tally_destroyed_cases(session, person_id=person.id, case_id=case.id)  # still counted, naming no one
+            case.status, case.updated_at = CaseStatus.destroyed, services.clock.now()
         session.add(case)
-        closure = record_closure(session, case=case, user=user, clock=services.clock)
-        self._audit(session, user, "referral.decline", "case", case.id, closure=closure.id)
-        return case
+        session.flush()
+        self._audit(
+            session,
+            user,
+            "referral.decline",
+            "case",
+            case.id,
+            person=person.id,
+            destroys="person" if alone else "case",
+            consents=len(consent_ids),
+        )
+        return started
 
     # --- the young person's say ---------------------------------------------------------
 
@@ -388,6 +487,81 @@ def _withdrew(session: Session, *, scope: ConsentScope, after: int | None, limit
 def standing_refusal(session: Session, *, person_id: int) -> AccessRefusal | None:
     query = select(AccessRefusal).where(AccessRefusal.person_id == person_id, col(AccessRefusal.withdrawn_at).is_(None))
     return session.exec(query.order_by(sa.desc(col(AccessRefusal.id))).limit(1)).first()
+
+
+@dataclasses.dataclass(frozen=True)
+class DeclinedReferral:
+    """What declining a referral destroyed: counts only, and the certificate's id."""
+
+    case_id: int
+    case_reference: str
+    person_destroyed: bool  # they had no other case: everything about them went
+    certificate_id: int
+    cases: int
+    documents: int
+    objects: int
+    object_versions: int
+    bytes: int
+    notes: int
+    consents: int
+    disclosures: int
+
+
+@dataclasses.dataclass(frozen=True)
+class _Decline:
+    case_reference: str
+    person_id: int
+    subject: str  # the person's pseudonym: their certificate's subject when they go
+    person_destroyed: bool
+    authorised_by: str
+    consent_ids: list[int]
+    notes: int
+    consents: int
+    disclosures: int
+
+
+def _count(session: Session, table: type[SQLModel], where: Any) -> int:
+    return session.exec(select(sa.func.count()).select_from(table).where(where)).one()
+
+
+def _recorded_with(session: Session, *, case: Case) -> list[int]:
+    """The consents recorded in the request that opened the case (a referral naming someone
+    known records the consent it carries for them): the audit rows of one transaction are
+    consecutive, as each locks the chain's head, so they are the ``consent.record`` rows of
+    the same actor for this person just before the case's ``case.open``."""
+    opened = session.exec(
+        select(AuditEvent).where(
+            AuditEvent.action == "case.open", AuditEvent.subject_type == "case", AuditEvent.subject_id == str(case.id)
+        )
+    ).first()
+    if opened is None:
+        return []
+    before = session.exec(
+        select(AuditEvent)
+        .where(col(AuditEvent.id) < opened.id)
+        .order_by(col(AuditEvent.id).desc())
+        .limit(len(ConsentScope) + 1)
+    ).all()
+    ids = []
+    for event in before:
+        if event.action != "consent.record" or event.actor != opened.actor or event.subject_id is None:
+            break
+        if json.loads(event.details).get("person") != case.person_id:
+            break
+        ids.append(int(event.subject_id))
+    query = select(Consent.id).where(col(Consent.id).in_(ids), Consent.person_id == case.person_id)
+    return sorted(consent_id for consent_id in session.exec(query).all() if consent_id is not None)
+
+
+def _certificate(
+    new_session: SessionFactory, *, subject: str | None = None, certificate_id: int | None = None
+) -> DestructionCertificate | None:
+    with new_session() as session:
+        if certificate_id is not None:
+            return session.get(DestructionCertificate, certificate_id)
+        if subject is None:
+            return None
+        return session.exec(select(DestructionCertificate).where(DestructionCertificate.subject == subject)).first()
 
 
 def _erase(engine: sa.Engine) -> None:

@@ -64,6 +64,11 @@ DELIVERY_METHODS = ("post", "email", "secure_portal", "in_person")
 SUBJECT = "subject_access_request"
 
 
+# A bundle building this long without finishing lost its task (a worker gone, a broker reset):
+# a manager may build it again.
+STALLED = dt.timedelta(hours=1)
+
+
 @dataclass(frozen=True)
 class IndexEntry:
     item_id: int
@@ -119,11 +124,14 @@ class SarBundleWork:
         now = self._services.clock.now()
         if bundle is None or bundle.status is BundleStatus.destroyed:
             bundle = SarBundle(request_id=request_id, requested_by=user.id, requested_at=now)  # type: ignore[arg-type]  # a signed-in user's id is set
-        elif bundle.status is BundleStatus.building:
-            raise Conflict(f"the bundle of request {request_id} is being built: wait for it to finish")
+        elif bundle.status is BundleStatus.building and now - bundle.requested_at < STALLED:
+            raise Conflict(
+                f"the bundle of request {request_id} is being built: wait for it to finish (if it shows no"
+                f" progress for {STALLED.seconds // 60} minutes, build it again)"
+            )
         elif bundle.status in (BundleStatus.approved, BundleStatus.delivered):
             raise Conflict(f"the bundle of request {request_id} is {bundle.status.value}: it is not built again")
-        else:  # built or failed: built again from the items as they are now; the old objects go once it is
+        else:  # built, failed or stalled: built again from the items as they are now; the old objects go once it is
             bundle.requested_by, bundle.requested_at = user.id, now  # type: ignore[assignment]  # a signed-in user's id is set
         bundle.status, bundle.progress, bundle.problem = BundleStatus.building, 0, None
         session.add(bundle)
@@ -135,11 +143,13 @@ class SarBundleWork:
         return bundle
 
     def view(self, session: Session, *, request_id: int, user: User) -> BundleView:
+        """The bundle's status, progress and index. Not audited: the bundle page polls it every
+        few seconds while it builds (as the restore page polls a case's status); what is audited
+        is each download of its files (``file``) and each decision on it."""
         request = _request(session, request_id)
         bundle = latest_bundle(session, request_id)
         if bundle is None:
             raise NotFound(f"request {request_id} has no bundle yet: build it (POST .../bundle)")
-        self._audit(session, user, "sar.bundle.read", request_id, bundle=bundle.id, part="status")
         return BundleView(request_id, request.reference, bundle, _index(session, bundle))
 
     def file(self, session: Session, *, request_id: int, part: str, user: User) -> BundleFile:
@@ -222,8 +232,10 @@ class SarBundleWork:
 
     # --- the worker ------------------------------------------------------------------------
 
-    def build(self, *, bundle_id: int) -> BundleStatus:
-        """Build one ``building`` bundle; anything else is left as it is (a re-run converges)."""
+    def build(self, *, bundle_id: int, last_try: bool = False) -> BundleStatus:
+        """Build one ``building`` bundle; anything else is left as it is (a re-run converges).
+        A passing fault (the store, the database) is raised for the task to retry, unless this is
+        its ``last_try``: then the bundle fails, saying to build it again, rather than stay building."""
         services = self._services
         with services.new_session() as session:
             bundle = session.get(SarBundle, bundle_id)
@@ -238,7 +250,7 @@ class SarBundleWork:
             with private_dir(services.settings.data_dir / "tmp", "sarbundle") as scratch:
                 stored = self._build_and_store(bundle_id, subject=subject, plan=plan, scratch=scratch)
         except CasevaultError as error:
-            if error.retryable:
+            if error.retryable and not last_try:
                 raise  # the task retries: the store or database may come back
             self._fail(bundle_id, f"{error.detail}; then build the bundle again")
             return BundleStatus.failed
