@@ -32,6 +32,7 @@ from casevault.api.routes import (
     todo,
 )
 from casevault.api.security_headers import SecurityHeaders
+from casevault.api.text_guard import refuse_unstorable_text
 from casevault.app.services import Services
 from casevault.web import officer_pages
 from casevault.web.site import install_web
@@ -77,7 +78,11 @@ def create_app(services: Services) -> FastAPI:
         redactions,
         sar_bundles,
     ):
-        app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(reject_unknown_query)])
+        app.include_router(
+            module.router,
+            prefix=API_PREFIX,
+            dependencies=[Depends(reject_unknown_query), Depends(refuse_unstorable_text)],
+        )
     app.include_router(docs_router(public_schema=settings.public_api_docs))
     install_web(app)  # the web pages: /, /cases, ... and their assets at /assets/
 

@@ -26,6 +26,7 @@ from casevault.web.site import is_page, not_found_page
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 AUDITED_STATUSES = {403}
+UNREADABLE_BODY = "There was an error parsing the body"  # FastAPI's 400: bytes not UTF-8, JSON nested too deep
 
 
 def problem(
@@ -68,7 +69,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         if exc.status_code == 404 and is_page(request.url.path):
             return not_found_page(request)  # a person's browser gets a page, not JSON
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
-        return problem(request, status=exc.status_code, title=title, detail=str(exc.detail))
+        detail = str(exc.detail)
+        if exc.status_code == 400 and detail == UNREADABLE_BODY:  # FastAPI's words: say what to send instead
+            title, detail = "Unreadable body", "the body could not be read: send JSON in UTF-8, nested shallowly"
+        return problem(request, status=exc.status_code, title=title, detail=detail)
 
 
 def _audit_refusal(request: Request, status: int) -> None:

@@ -95,6 +95,11 @@ def record(session: Session, *, person: Person, given: Given, user: User, clock:
     given_on = given.given_on or clock.today()
     if given_on > clock.today():
         raise InvalidInput(f"given_on {given_on} is in the future", field="given_on")
+    if given.review_on is not None and given.review_on <= given_on:
+        raise InvalidInput(
+            f"review_on {given.review_on} is the day to ask again: it must be after given_on {given_on}",
+            field="review_on",
+        )
     if given.evidence_document_id is not None:
         _check_evidence(session, person=person, document_id=given.evidence_document_id)
     if not given.scopes:

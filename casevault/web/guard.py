@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
-from typing import Annotated
+import unicodedata
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from starlette.responses import Response
@@ -34,6 +35,64 @@ class SignInRequired(Exception):
 
 class FormRefused(Exception):
     """A state change without a matching CSRF token or from another origin: answered 403."""
+
+
+class UnstorableText(Exception):
+    """A form field holding a control character: answered 422 with an error summary naming it."""
+
+    def __init__(self, field: str, codes: str) -> None:
+        super().__init__(field)
+        self.field = field
+        self.codes = codes
+
+
+# Line breaks and tabs are text; every other control character (NUL above all, which
+# PostgreSQL cannot store) and half a surrogate pair (which no database can encode) is not.
+TEXT_CONTROLS_ALLOWED = frozenset("\t\n\r")
+
+
+def unstorable_characters(text: str) -> str:
+    """The control characters and lone surrogates in ``text``, as "U+0000, U+D800"; "" if none."""
+    refused = sorted(
+        {
+            char
+            for char in text
+            if char not in TEXT_CONTROLS_ALLOWED
+            and (unicodedata.category(char) == "Cc" or "\ud800" <= char <= "\udfff")
+        }
+    )
+    return ", ".join(f"U+{ord(char):04X}" for char in refused)
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")  # what a page's form may be sent as
+
+
+def is_upload(path: str) -> bool:
+    """The upload form's address (/cases/{id}/documents): its body is streamed and capped by its
+    own route, not by the body limit, and not read here."""
+    parts = path.split("/")
+    return len(parts) == 4 and parts[1] == "cases" and parts[3] == "documents"
+
+
+async def plain_form(request: Request) -> None:
+    """A router dependency of the pages: a form field or query parameter (or its name) holding
+    a control character is refused before any page reads it, whatever the page, however the
+    form is encoded. The document upload form is streamed by its own route and not read here."""
+    _refuse_unstorable(request.query_params.multi_items())
+    if request.method != "POST" or is_upload(request.url.path):
+        return
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() not in FORM_TYPES:
+        return
+    form = await request.form()  # cached: the page's own reading gets the same form
+    _refuse_unstorable(form.multi_items())
+
+
+def _refuse_unstorable(items: list[tuple[str, Any]]) -> None:
+    for key, value in items:
+        for text in (key, value):
+            if isinstance(text, str) and (codes := unstorable_characters(text)):
+                named = key[:100] if text is value and not unstorable_characters(key) else "a field's name"
+                raise UnstorableText(named, codes)
 
 
 def services_of(request: Request) -> Services:

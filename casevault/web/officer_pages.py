@@ -749,8 +749,7 @@ def amend_note(request: Request, note_id: str, signed_in: SignedInDep, form: For
 
 def is_upload(path: str) -> bool:
     """The upload form's address: its body is streamed and capped here, not by the body limit."""
-    parts = path.split("/")
-    return len(parts) == 4 and parts[1] == "cases" and parts[3] == "documents"
+    return guard.is_upload(path)
 
 
 @dataclasses.dataclass

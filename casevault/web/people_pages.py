@@ -119,6 +119,7 @@ CONSENT_FIELDS = {
     "given_by": "given-by",
     "evidence_document_id": "evidence",
     "scopes": "scopes",
+    "review_on": "review-on-day",
 }
 
 

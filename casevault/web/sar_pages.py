@@ -40,11 +40,6 @@ DECISION_LABELS = {"disclosed": "Disclosed", "partly_disclosed": "Partly disclos
 NEW_FIELDS = {"person_id": "reference", "requester_name": "requester_name", "received_on": "received_on-day"}
 
 
-def _control_characters(text: str) -> bool:
-    """Control characters (a NUL cannot even be stored on PostgreSQL), refused as the API refuses them."""
-    return any(unicodedata.category(char) == "Cc" and char not in "\r\n\t" for char in text)
-
-
 def _may_use(signed_in: SignedIn) -> bool:
     return signed_in.user.role in (Role.officer, Role.manager)
 
@@ -134,8 +129,6 @@ def open_request(
         errors["requester_name"] = "The name may not hold control characters; type it again"
     if len(authority) > 2000:
         errors["authority"] = "The authority must be 2,000 characters or fewer"
-    elif _control_characters(authority):
-        errors["authority"] = "The authority may not hold control characters; type it again"
     received, problem = read_date(dates, "received_on", "The day it was received")
     if problem or received is None:
         errors["received_on-day"] = problem or "Enter the day the request was received"
@@ -323,8 +316,6 @@ async def extend(request: Request, request_id: str, signed_in: SignedInDep) -> R
         errors["reason"] = "Enter why the request is complex enough to extend"
     elif len(reason) > 2000:
         errors["reason"] = "The reason must be 2,000 characters or fewer"
-    elif _control_characters(reason):
-        errors["reason"] = "The reason may not hold control characters; type it again"
     told_on = _date_of(posted, "told_on", "The day the requester was told", errors)
     services = guard.services_of(request)
     return _act(
@@ -353,8 +344,6 @@ async def record_details(request: Request, request_id: str, signed_in: SignedInD
     authority = posted.get("authority", "")
     if len(authority) > 2000:
         errors["authority"] = "The authority must be 2,000 characters or fewer"
-    elif _control_characters(authority):
-        errors["authority"] = "The authority may not hold control characters; type it again"
     services = guard.services_of(request)
 
     def update(session: Any, number: int) -> None:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, select_autoescape
 from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
@@ -70,18 +71,19 @@ def install_web(app: FastAPI) -> None:
     app.state.web_templates = Jinja2Templates(env=environment)
     app.state.web_asset_version = asset_version(STATIC)
     app.mount("/assets", Assets(directory=STATIC, check_dir=False), name="assets")
-    app.include_router(pages.router)
-    app.include_router(officer_pages.router)
-    app.include_router(people_pages.router)
-    app.include_router(disclosure_pages.router)
-    app.include_router(manager_pages.router)
-    app.include_router(redaction_pages.router)
-    app.include_router(bundle_pages.router)
-    app.include_router(admin_pages.router)
-    app.include_router(policy_pages.router)  # disclosures, policy notices, declining a referral
-    app.include_router(statistics_pages.router)
-    app.include_router(sar_pages.router)
-    app.include_router(sso.router)
+    plain = [Depends(guard.plain_form)]  # no control character in any form's text, whatever the page
+    app.include_router(pages.router, dependencies=plain)
+    app.include_router(officer_pages.router, dependencies=plain)
+    app.include_router(people_pages.router, dependencies=plain)
+    app.include_router(disclosure_pages.router, dependencies=plain)
+    app.include_router(manager_pages.router, dependencies=plain)
+    app.include_router(redaction_pages.router, dependencies=plain)
+    app.include_router(bundle_pages.router, dependencies=plain)
+    app.include_router(admin_pages.router, dependencies=plain)
+    app.include_router(policy_pages.router, dependencies=plain)  # disclosures, policy notices, declining a referral
+    app.include_router(statistics_pages.router, dependencies=plain)
+    app.include_router(sar_pages.router, dependencies=plain)
+    app.include_router(sso.router, dependencies=plain)
 
     @app.exception_handler(guard.SignInRequired)
     async def _sign_in_first(request: Request, exc: guard.SignInRequired) -> Response:
@@ -90,6 +92,20 @@ def install_web(app: FastAPI) -> None:
     @app.exception_handler(guard.FormRefused)
     async def _form_refused(request: Request, exc: guard.FormRefused) -> Response:
         return pages.render(request, "form_refused.html", None, status_code=403)
+
+    @app.exception_handler(guard.UnstorableText)
+    async def _unstorable_text(request: Request, exc: guard.UnstorableText) -> Response:
+        back = urlsplit(request.headers.get("referer", ""))
+        same_site = back.netloc == request.headers.get("host") and back.path.startswith("/")
+        return pages.render(
+            request,
+            "unstorable_text.html",
+            guard.current(request),
+            status_code=422,
+            field=exc.field,
+            codes=exc.codes,
+            back=back.path if same_site else "/",
+        )
 
 
 def is_page(path: str) -> bool:

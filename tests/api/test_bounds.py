@@ -28,7 +28,7 @@ class Probe:
     template: str
     where: str  # path, query or body
     name: str
-    value: int | str
+    value: int | str | list[int]
 
 
 def probes(schema: dict) -> Iterator[Probe]:
@@ -36,7 +36,7 @@ def probes(schema: dict) -> Iterator[Probe]:
         for method, operation in item.items():
             method = method.upper()
             for parameter in operation.get("parameters", []):
-                kind = _kind(parameter["name"], parameter["schema"])
+                kind = _kind(parameter["name"], parameter["schema"], in_path=parameter["in"] == "path")
                 if kind and parameter["in"] in ("path", "query"):
                     for value in _values(kind):
                         yield Probe(method, template, parameter["in"], parameter["name"], value)
@@ -50,17 +50,23 @@ def probes(schema: dict) -> Iterator[Probe]:
                             yield Probe(method, template, "body", name, value)
 
 
-def _kind(name: str, field: dict) -> str | None:
-    """``id`` for an id or an offset, ``date`` for a date; through ``anyOf`` (optional fields)."""
+def _kind(name: str, field: dict, *, in_path: bool = False) -> str | None:
+    """``id`` for an id or an offset (every integer of a path: a page number too), ``ids``
+    for a list of ids (a disclosure's documents), ``date`` for a date; through ``anyOf``
+    (optional fields)."""
     for option in field.get("anyOf", [field]):
-        if option.get("type") == "integer" and (name.endswith("_id") or name == "offset"):
+        if option.get("type") == "integer" and (name.endswith("_id") or name == "offset" or in_path):
             return "id"
+        if option.get("type") == "array" and option.get("items", {}).get("type") == "integer":
+            return "ids"
         if option.get("format") == "date":
             return "date"
     return None
 
 
-def _values(kind: str) -> list[int | str]:
+def _values(kind: str) -> list[int | str | list[int]]:
+    if kind == "ids":
+        return [[value] for value in (*TOO_LARGE_IDS, LARGEST_ID)]
     return [*TOO_LARGE_IDS, LARGEST_ID] if kind == "id" else list(OUT_OF_RANGE_DATES)
 
 
@@ -89,12 +95,24 @@ def test_every_id_and_date_at_its_bounds_answers_404_or_422(app: FastAPI, seeded
     schema = app.openapi()
     sent = list(probes(schema))
     names = {(probe.where, probe.name) for probe in sent}
-    assert {("path", "case_id"), ("query", "as_of"), ("body", "person_id"), ("body", "date_of_birth")} <= names
+    assert {
+        ("path", "case_id"),
+        ("query", "as_of"),
+        ("body", "person_id"),
+        ("body", "date_of_birth"),
+        ("path", "request_id"),
+        ("path", "page"),
+        ("query", "request_id"),
+        ("body", "documents"),
+        ("body", "delivered_on"),
+        ("body", "received_on"),
+        ("query", "from"),
+    } <= names
     failures = []
     with TestClient(app) as client:
         for probe in sent:
             response = _send(client, probe, seeded["manager"])
-            if probe.value == LARGEST_ID:  # a valid id: found or not, never an error of ours
+            if probe.value in (LARGEST_ID, [LARGEST_ID]):  # a valid id: found or not, never an error of ours
                 if response.status_code >= 500:
                     failures.append(f"{probe} -> {response.status_code} {response.text[:200]}")
                 continue
@@ -114,3 +132,21 @@ def test_an_upload_dated_outside_the_range_is_refused_saying_the_range(
         response = client.post("/api/v1/cases/1/documents", data=fields, files=files, headers=seeded["officer"])
     assert response.status_code == 422, response.text
     assert DATE_RANGE.search(response.json()["detail"])
+
+
+def test_a_consent_to_review_before_it_was_given_is_refused_and_nothing_is_written(
+    client: TestClient, callers: dict, person: dict
+) -> None:
+    officer = callers["officer"].headers
+    url = f"/api/v1/people/{person['id']}/consents"
+    before = client.get(url, headers=officer).json()["items"]
+    given = {"scopes": ["contact_professionals"], "given_by": "young_person", "how": "written"}
+    given["given_on"] = "2026-10-01"
+    for review_on in ("2026-09-30", "2026-10-01"):
+        refused = client.post(url, json={**given, "review_on": review_on}, headers=officer)
+        assert refused.status_code == 422, refused.text
+        problem = refused.json()
+        assert problem["field"] == "review_on" and "must be after given_on 2026-10-01" in problem["detail"]
+    assert client.get(url, headers=officer).json()["items"] == before
+    taken = client.post(url, json={**given, "review_on": "2026-10-02"}, headers=officer)
+    assert taken.status_code == 201, taken.text

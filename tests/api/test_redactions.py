@@ -15,7 +15,16 @@ from sqlmodel import select
 from casevault.app.parts import init_storage
 from casevault.app.services import Services
 from casevault.core.db import transaction
-from casevault.core.models import AuditEvent, DocumentStatus, RequesterKind, Role, SarStatus, SubjectAccessRequest
+from casevault.core.models import (
+    AuditEvent,
+    BundleStatus,
+    DocumentStatus,
+    RequesterKind,
+    Role,
+    SarBundle,
+    SarStatus,
+    SubjectAccessRequest,
+)
 from tests.api.conftest import Caller
 from tests.ingest.scans import save, text_strip
 from tests.ingest.uploads import run_ocr, upload
@@ -184,3 +193,32 @@ def test_officers_and_admins_are_refused(
             f"/api/v1/documents/{document['id']}/pages/1/preview", params={"request_id": request_id}, headers=headers
         )
         assert preview.status_code == 403
+
+
+def test_a_delivered_bundles_redactions_no_longer_change(
+    client: TestClient, container: Services, callers: dict[str, Caller], document: dict, request_id: int
+) -> None:
+    maya, mo = callers["manager"].headers, new_user(container, "mo", Role.manager)[1]
+    url = f"/api/v1/subject-access/{request_id}/redactions"
+    mark = {"document_id": document["id"], "term": NAME, "category": "third_party", "legal_basis": "A name."}
+    marked = client.post(url, json=mark, headers=maya)
+    assert marked.status_code == 201, marked.text
+    with transaction(container.new_session) as session:
+        session.add(
+            SarBundle(
+                request_id=request_id,
+                status=BundleStatus.delivered,
+                requested_by=callers["manager"].user_id,
+                delivered_method="post",
+                delivered_on=dt.date(2026, 11, 24),
+            )
+        )
+    refusals = [
+        client.post(url, json={**mark, "term": "Speech"}, headers=maya),
+        client.post(f"/api/v1/redactions/{marked.json()['id']}/review", headers=mo),
+        client.delete(f"/api/v1/redactions/{marked.json()['id']}", headers=maya),
+    ]
+    for refused in refusals:
+        assert refused.status_code == 409, refused.text
+        assert "is delivered: its redactions can no longer change" in refused.json()["detail"]
+    assert [row["term"] for row in client.get(url, headers=maya).json()["items"]] == [NAME]  # as delivered

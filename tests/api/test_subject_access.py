@@ -134,7 +134,7 @@ def test_text_that_cannot_be_stored_is_refused_saying_so(client: TestClient, cal
     officer = callers["officer"].headers
     case = _person_with_case(client, officer, name="Jamie Example", born="2012-03-04")
     nul = _open(client, officer, case["person_id"], requester_kind="representative", authority="Signed\x00 form")
-    assert nul.status_code == 422 and "NUL" in nul.text
+    assert nul.status_code == 422 and "remove the control character (U+0000)" in nul.text
     newline = _open(client, officer, case["person_id"], requester_name="Pat\nRequester")
     assert newline.status_code == 422 and "control" in newline.text
 

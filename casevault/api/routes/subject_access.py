@@ -6,10 +6,10 @@ Officers open and view the requests of the people of their cases; managers do ev
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from casevault.api.bounds import BodyId, Name, PathId, RealDate
 from casevault.api.deps import Manager, Officer, ServicesDep, SessionDep
@@ -23,22 +23,12 @@ if TYPE_CHECKING:
 router = APIRouter(tags=["subject access"])
 
 
-def _no_nul(text: str) -> str:
-    # A NUL cannot be stored in PostgreSQL's text: refused here, saying so, not failing later.
-    if "\x00" in text:
-        raise ValueError("text may not hold the NUL character (U+0000); remove it")
-    return text
-
-
-Text = Annotated[str, AfterValidator(_no_nul)]
-
-
 class SarCreate(Strict):
     person_id: BodyId
     requester_kind: RequesterKind
     requester_name: Name = Field(min_length=1, max_length=200, description="who made the request")
     received_on: RealDate = Field(description="the day it was received (day 1 of the clock); not in the future")
-    authority: Text | None = Field(
+    authority: str | None = Field(
         default=None, max_length=2000, description="a representative's authority to act (e.g. a signed consent)"
     )
     maturity_recorded: bool = Field(
@@ -47,7 +37,7 @@ class SarCreate(Strict):
 
 
 class SarUpdate(Strict):
-    authority: Text | None = Field(default=None, max_length=2000, description="null removes it")
+    authority: str | None = Field(default=None, max_length=2000, description="null removes it")
     maturity_recorded: bool | None = None
 
 
@@ -62,7 +52,7 @@ class ClockResume(Strict):
 
 class ExtensionCreate(Strict):
     months: int = Field(ge=1, le=2)
-    reason: Text = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=2000)
     told_on: RealDate = Field(description="the day the requester was told; within the first month")
 
 

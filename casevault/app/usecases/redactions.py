@@ -24,12 +24,14 @@ from casevault.core import audit
 from casevault.core.db import transaction
 from casevault.core.errors import Conflict, Forbidden, InvalidInput, NotFound, NotVisible
 from casevault.core.models import (
+    BundleStatus,
     Case,
     Document,
     DocumentStatus,
     Person,
     RedactionCategory,
     Role,
+    SarBundle,
     SarRedaction,
     SarStatus,
     StoredObject,
@@ -329,6 +331,11 @@ def _open(session: Session, request_id: int) -> SubjectAccessRequest:
     request = _request(session, request_id)
     if request.status == SarStatus.completed:
         raise Conflict(f"subject access request {request_id} is completed: its redactions can no longer change")
+    released = select(SarBundle.id).where(
+        SarBundle.request_id == request_id, col(SarBundle.status).in_([BundleStatus.delivered, BundleStatus.destroyed])
+    )
+    if session.exec(released).first() is not None:  # the log says what the requester was given
+        raise Conflict(f"the bundle of request {request_id} is delivered: its redactions can no longer change")
     return request
 
 
