@@ -21,6 +21,7 @@ from casevault.core.models import (
     ClockStopReason,
     Hold,
     HoldKind,
+    Person,
     RequesterKind,
     SarClockStop,
     SarStatus,
@@ -97,6 +98,12 @@ def open_request(
     if not name:
         raise InvalidInput("say who made the request (requester_name)", field="requester_name")
     _a_past_day(received_on, today=clock.today(), field="received_on", what="the day the request was received")
+    person = session.get(Person, person_id)
+    if person is not None and person.date_of_birth is not None and received_on < person.date_of_birth:
+        raise InvalidInput(
+            f"received_on ({received_on}) is before the young person was born: give the day the request arrived",
+            field="received_on",
+        )
     reference = _new_reference(session)
     hold = place_hold(
         session,

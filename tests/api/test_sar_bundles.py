@@ -198,6 +198,33 @@ def test_a_bundle_whose_task_was_lost_is_built_again_after_an_hour(
     assert container.sar_bundles.build(bundle_id=bundle_id).value == "built"
 
 
+def test_an_approved_bundle_is_built_again_when_its_redactions_change(
+    client: TestClient, container: Services, callers: dict, marked: dict
+) -> None:
+    manager = callers["manager"].headers
+    url = f"/api/v1/subject-access/{marked['request_id']}"
+    mark(container, marked["request_id"], ItemDecision.disclosed, "released in full", note_id=marked["note"])
+    unbuilt = client.post(f"{url}/bundle/approve", headers=manager).json()["detail"]
+    assert unbuilt.endswith("has not been built: build it, then approve it")
+    assert client.post(f"{url}/bundle", headers=manager).status_code == 202
+    (bundle_id,) = sent_bundle_ids(container)
+    assert container.sar_bundles.build(bundle_id=bundle_id).value == "built"
+    assert client.post(f"{url}/bundle/approve", headers=manager).status_code == 200
+    assert "is already approved" in client.post(f"{url}/bundle/approve", headers=manager).json()["detail"]
+
+    [report] = [
+        item["document_id"] for item in client.get(url, headers=manager).json()["items"] if item["document_id"]
+    ][:1]
+    region = {"left": 0.1, "top": 0.1, "width": 0.3, "height": 0.1}
+    body = {"document_id": report, "page": 1, "region": region, "category": "third_party", "legal_basis": "Art. 15(4)"}
+    assert client.post(f"{url}/redactions", json=body, headers=manager).status_code == 201
+    shown = client.get(f"{url}/bundle", headers=manager).json()
+    assert shown["status"] == "failed" and "build it again and approve it again" in shown["problem"]
+    delivery = {"method": "post", "delivered_on": "2026-11-24"}
+    refused = client.post(f"{url}/bundle/delivery", json=delivery, headers=manager)
+    assert refused.status_code == 409 and "approve it first" in refused.json()["detail"]
+
+
 def test_an_unknown_request_answers_404(client: TestClient, callers: dict) -> None:
     manager = callers["manager"].headers
     for path in ("bundle", "bundle.pdf", "notes.csv"):

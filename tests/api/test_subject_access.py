@@ -120,6 +120,7 @@ def test_another_officers_person_answers_404_and_officers_only_open_and_view(cli
         ("2026-11-25", "after today"),
         ("1899-12-31", "1900-01-01"),
         ("24/11/2026", "2026-11-24"),
+        ("2012-03-03", "before the young person was born"),  # born 2012-03-04
     ],
 )
 def test_bad_dates_are_refused_saying_why(client: TestClient, callers, received_on: str, says: str) -> None:

@@ -20,6 +20,7 @@ from typing import Protocol
 from sqlmodel import Session, col, select
 
 from casevault.app.usecases import Parts
+from casevault.app.usecases.sar_bundles import supersede_bundle
 from casevault.core import audit
 from casevault.core.db import transaction
 from casevault.core.errors import Conflict, Forbidden, InvalidInput, NotFound, NotVisible
@@ -140,6 +141,7 @@ class RedactionWork:
             )
             session.add(row)
             session.flush()
+            supersede_bundle(session, request_id, what_changed="a redaction was added")
             self._audit(
                 session,
                 user,
@@ -187,6 +189,7 @@ class RedactionWork:
         _manager(user)
         row = _redaction(session, redaction_id)
         _open(session, row.request_id)
+        supersede_bundle(session, row.request_id, what_changed="a redaction was removed")
         self._audit(session, user, "redaction.remove", row)
         session.delete(row)
         return row

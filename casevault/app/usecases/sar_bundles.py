@@ -158,8 +158,8 @@ class SarBundleWork:
         bundle = latest_bundle(session, request_id)
         ready = (BundleStatus.built, BundleStatus.approved, BundleStatus.delivered)
         if bundle is None or bundle.status not in ready:
-            state = "none" if bundle is None else bundle.status.value
-            raise Conflict(f"request {request_id}'s bundle is {state}: it can be read once it is built")
+            state = "has not been built" if bundle is None else f"is {bundle.status.value}"
+            raise Conflict(f"request {request_id}'s bundle {state}: it can be read once it is built")
         key = bundle.pdf_key if part == "pdf" else bundle.csv_key
         assert key is not None
         self._audit(session, user, "sar.bundle.read", request_id, bundle=bundle.id, part=part)
@@ -195,8 +195,7 @@ class SarBundleWork:
         _request(session, request_id)
         bundle = latest_bundle(session, request_id, lock=True)
         if bundle is None or bundle.status is not BundleStatus.built:
-            state = "not built" if bundle is None else bundle.status.value
-            raise Conflict(f"only a built bundle is approved; request {request_id}'s is {state}")
+            raise Conflict(f"request {request_id}'s bundle {_state_for_approval(bundle)}")
         bundle.status, bundle.approved_by, bundle.approved_at = (
             BundleStatus.approved,
             user.id,
@@ -214,8 +213,7 @@ class SarBundleWork:
             raise InvalidInput(f"method is one of {', '.join(DELIVERY_METHODS)}", field="method")
         bundle = latest_bundle(session, request_id, lock=True)
         if bundle is None or bundle.status is not BundleStatus.approved:
-            state = "not built" if bundle is None else bundle.status.value
-            raise Conflict(f"only an approved bundle is delivered; request {request_id}'s is {state}: approve it first")
+            raise Conflict(f"request {request_id}'s bundle {_state_for_delivery(bundle)}")
         today = self._services.clock.today()
         approved_on = bundle.approved_at.date() if bundle.approved_at else today
         if not approved_on <= delivered_on <= today:
@@ -425,6 +423,35 @@ def _request(session: Session, request_id: int) -> SubjectAccessRequest:
     if request is None:
         raise NotFound(f"no subject access request with id {request_id}")
     return request
+
+
+def supersede_bundle(session: Session, request_id: int, *, what_changed: str) -> None:
+    """A built or approved bundle no longer says what the request releases once its marks or
+    redactions change: it fails, saying to build it again (and approve it again), so nothing
+    stale is approved or delivered."""
+    bundle = latest_bundle(session, request_id, lock=True)
+    if bundle is None or bundle.status not in (BundleStatus.built, BundleStatus.approved):
+        return
+    again = "build it again and approve it again" if bundle.status is BundleStatus.approved else "build it again"
+    bundle.status, bundle.approved_by, bundle.approved_at = BundleStatus.failed, None, None
+    bundle.problem = f"{what_changed} after this bundle was built: {again}"
+    session.add(bundle)
+
+
+def _state_for_approval(bundle: SarBundle | None) -> str:
+    if bundle is None:
+        return "has not been built: build it, then approve it"
+    if bundle.status in (BundleStatus.approved, BundleStatus.delivered):
+        return f"is already {bundle.status.value}"
+    return f"is {bundle.status.value}: only a built bundle is approved"
+
+
+def _state_for_delivery(bundle: SarBundle | None) -> str:
+    if bundle is None:
+        return "has not been built: build it and approve it before recording its delivery"
+    if bundle.status is BundleStatus.delivered:
+        return f"was already delivered on {bundle.delivered_on}"
+    return f"is {bundle.status.value}: only an approved bundle is delivered; approve it first"
 
 
 def latest_bundle(session: Session, request_id: int, *, lock: bool = False) -> SarBundle | None:

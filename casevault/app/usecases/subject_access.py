@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from casevault.app.usecases import Parts
+from casevault.app.usecases.sar_bundles import supersede_bundle
 from casevault.core import audit, casework
 from casevault.core.db import transaction
 from casevault.core.errors import Forbidden, NotFound, NotVisible
@@ -257,6 +258,7 @@ class SubjectAccessWork:
         request = self._to_change(session, request_id=request_id, user=user)
         requests.still_open(request)
         rows = recipients.mark_items(session, request, as_of=self._services.clock.today())
+        supersede_bundle(session, request.id, what_changed="the documents and notes were marked again")  # type: ignore[arg-type]  # a stored request's id is set
         counts = {
             decision: sum(1 for row in rows if row.decision is decision) for decision in {r.decision for r in rows}
         }
