@@ -200,8 +200,8 @@ def test_upload_ocr_sweep_and_destruction_show_in_metrics(ops: tuple[Services, T
     assert value(final, "casevault_sweep_outcomes_total", outcome="failed") == 0
     assert value(final, "casevault_destructions_total") == 1
     assert (
-        value(final, "casevault_destroyed_objects_total") == certificate["objects"] == 5
-    )  # no searchable PDF of the failed one
+        value(final, "casevault_destroyed_objects_total") == certificate["objects"] == 7
+    )  # two read (original, searchable PDF, words: 3 each) and the failed one's original
     assert value(final, "casevault_destroyed_bytes_total") == certificate["bytes"] > 0
     assert all(value(final, "casevault_documents", status=s.value) == 0 for s in DocumentStatus)
     assert value(final, "casevault_http_requests_total", method="other", route="/api/v1/cases", status="405") == 1
