@@ -116,8 +116,9 @@ def assert_nothing_left_but_a_certificate(
     assert hits(client, manager, "tribunal") == [] and hits(client, manager, "psychologist") == []
     [certificate] = client.get("/api/v1/certificates", headers=manager).json()["certificates"]
     assert certificate["subject"] == pseudonym
-    assert (certificate["cases"], certificate["documents"], certificate["objects"]) == (2, 3, 6)
-    assert certificate["object_versions"] >= 6 and certificate["rule"] == "destroy-at-age"
+    # each document's original, searchable PDF and words (OCR positions, for redaction)
+    assert (certificate["cases"], certificate["documents"], certificate["objects"]) == (2, 3, 9)
+    assert certificate["object_versions"] >= 9 and certificate["rule"] == "destroy-at-age"
     assert not [told for told in (*FULL_NAME.split(), born.isoformat()) if told in str(certificate)]
     verified = CliRunner().invoke(audit_group, ["verify"], obj=container)
     assert verified.exit_code == 0 and "audit chain intact" in verified.output

@@ -67,7 +67,7 @@ def test_a_young_persons_life_from_referral_to_destruction(
         )
     assert hits(backend_client, officer, "tribunal") and hits(backend_client, officer, "speech therapy")
     keys = stored_keys(backend_container)
-    assert len(keys) == 6  # original and searchable of each
+    assert len(keys) == 9  # original, searchable PDF and words of each
     assert keys_in(backend_container, Tier.active) == keys
 
     # --- closure and archive ---------------------------------------------------------------

@@ -105,7 +105,7 @@ def test_a_worker_does_a_young_persons_lifecycle_from_referral_to_destruction(
             )
         assert hits(client, officer, "tribunal") and hits(client, officer, "speech therapy")
         keys = stored_keys(container)
-        assert len(keys) == 6 and keys_in(container, Tier.active) == keys  # original and searchable of each
+        assert len(keys) == 9 and keys_in(container, Tier.active) == keys  # original, searchable, words of each
 
         # --- closure; the worker's sweep archives -----------------------------------------------
         closed = client.post(
