@@ -28,7 +28,7 @@ class OcrOptions:
     languages: str = "eng"  # tesseract form: "eng+deu"
     dpi: int = 300  # rasterising resolution when a page names none
     deskew: bool = False
-    despeckle: bool = True  # 3x3 mean filter before OCR on >= 250 dpi rasters (see searchable.py)
+    despeckle: bool = True  # 3x3 mean, then Otsu threshold, before OCR on >= 250 dpi rasters (ingest.despeckle)
     processes: int = 1  # tesseract processes run at once (one per core)
     page_timeout_s: float = 300.0  # one tesseract run on one page
     max_pixels: int = 100_000_000  # per page image OCR reads (the upload limit): larger pages are drawn smaller

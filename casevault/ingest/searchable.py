@@ -27,10 +27,11 @@ from typing import Literal
 
 import pypdfium2 as pdfium
 from pikepdf import Matrix
-from PIL import Image, ImageFilter
+from PIL import Image
 
 from casevault.core.errors import UnreadableDocument
 from casevault.ingest.deskew import estimate_skew_cw
+from casevault.ingest.despeckle import despeckle
 from casevault.ingest.graft import Overlay, graft
 from casevault.ingest.ocr import OcrEngine, OcrFailed, OcrTimedOut, Recognition, ocr_engine
 from casevault.ingest.options import OcrOptions
@@ -205,18 +206,19 @@ def _read_page(engine: OcrEngine, raster: Raster, options: OcrOptions) -> _OcrPa
 
 
 def _despeckle(prepared: _Prepared, dpi: int, options: OcrOptions) -> _Prepared:
-    """A 3x3 mean fades isolated specks below tesseract's binarisation threshold while
-    300 dpi strokes stay dark. On speckled scans tesseract's layout analysis otherwise
-    drops whole lines (benchmark: word recall 84.8 % -> 92.6 %, for about 0.1 s a page)."""
+    """Fade and threshold away specks (ingest.despeckle). On speckled scans tesseract's
+    layout analysis otherwise drops whole lines (benchmark: word recall 84.3 % -> 88.9 %),
+    and handed the bilevel image instead of a grey one it reads the same words in about
+    15 % less time."""
     if not options.despeckle:
         return prepared
     if dpi < _MIN_DESPECKLE_DPI:
         return replace(prepared, notes=(*prepared.notes, f"not despeckled at {dpi} dpi"))
     with Image.open(prepared.image) as picture:
-        smooth = picture.convert("L").filter(ImageFilter.BoxBlur(1))
-    out = _sibling(prepared.image, "despeckled")
-    smooth.save(out)
-    return prepared.then(out, prepared.size, Matrix(), "despeckled")
+        clean, level = despeckle(picture)
+    out = _sibling(prepared.image, "despeckled", suffix=".pbm")
+    clean.save(out)
+    return prepared.then(out, prepared.size, Matrix(), f"despeckled (threshold {level})")
 
 
 def _deskew(prepared: _Prepared, options: OcrOptions) -> _Prepared:
@@ -260,9 +262,9 @@ def _recognise_upright(engine: OcrEngine, prepared: _Prepared, dpi: int) -> tupl
     return prepared.then(out, turned.size, forward.inverse(), note), second, orientation.cw_degrees
 
 
-def _sibling(image: Path, step: str) -> Path:
-    """pages/p00001.jpg or pages/p00001-despeckled.pgm -> pages/p00001-<step>.pgm"""
-    return image.with_name(image.name.split(".")[0].split("-")[0] + f"-{step}.pgm")
+def _sibling(image: Path, step: str, suffix: str = ".pgm") -> Path:
+    """pages/p00001.jpg or pages/p00001-despeckled.pbm -> pages/p00001-<step>.pgm"""
+    return image.with_name(image.name.split(".")[0].split("-")[0] + f"-{step}{suffix}")
 
 
 def _overlays(ocred: dict[int, _OcrPage]) -> list[Overlay]:
