@@ -66,6 +66,7 @@ def seed(services: Services, scratch: Path) -> dict[str, int]:
         with transaction(services.new_session) as session:
             web_sessions.set_password(session, username=name, password=PASSWORD)
     olive = {"Authorization": f"Bearer {tokens['olive']}"}
+    maya = {"Authorization": f"Bearer {tokens['maya']}"}
     with TestClient(create_app(services)) as client:
 
         def refer(name: str, born: dt.date, source: str) -> dict:
@@ -102,7 +103,17 @@ def seed(services: Services, scratch: Path) -> dict[str, int]:
             "date": (TODAY - dt.timedelta(days=20)).isoformat(),
         }
         client.post(f"/api/v1/cases/{amelia['id']}/notes", json=note, headers=olive)
-    return {"case": amelia["id"], "document": document}
+        request = {
+            "person_id": amelia["person_id"],
+            "requester_kind": "parent_carer",
+            "requester_name": "Mrs Smith",
+            "received_on": (TODAY - dt.timedelta(days=3)).isoformat(),
+        }
+        sar = client.post("/api/v1/subject-access", json=request, headers=maya)
+        assert sar.status_code == 201, sar.text
+        marked = client.post(f"/api/v1/subject-access/{sar.json()['id']}/items", headers=maya)
+        assert marked.status_code == 200, marked.text
+    return {"case": amelia["id"], "document": document, "person": amelia["person_id"], "sar": sar.json()["id"]}
 
 
 def served(services: Services) -> tuple[uvicorn.Server, str]:
@@ -158,8 +169,10 @@ def main() -> None:
             shoot(driver, f"{base}/cases/{ids['case']}", "case")
             shoot(driver, f"{base}/documents/{ids['document']}", "document")
             shoot(driver, f"{base}/search?q=therapy", "search")
+            shoot(driver, f"{base}/people/{ids['person']}", "person")
             sign_in(driver, base, "maya")
             shoot(driver, f"{base}/manager", "dashboard")
+            shoot(driver, f"{base}/subject-access/{ids['sar']}", "subject-access")
             shoot(driver, f"{base}/audit", "audit-log")
             sign_in(driver, base, "admin")
             shoot(driver, f"{base}/admin/users", "users")

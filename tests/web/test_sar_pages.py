@@ -138,6 +138,7 @@ def test_an_officer_opens_a_request_and_a_manager_answers_it(
     browser.find_element(By.LINK_TEXT, reference).click()
     wait_for_heading(browser, reference)
     check_page(browser)
+    assert browser.find_elements(By.CLASS_NAME, "govuk-error-message") == [], "nothing is wrong yet"
     # The menu shows where she is; the request leads on to its redactions and its bundle.
     current = browser.find_element(By.CSS_SELECTOR, ".govuk-service-navigation__item--active").text
     assert current == "Subject access"
@@ -158,6 +159,8 @@ def test_an_officer_opens_a_request_and_a_manager_answers_it(
     press(browser, "Resume the clock")
     wait_for_heading(browser, reference)
     assert "cannot resume" in browser.find_element(By.CLASS_NAME, "govuk-error-summary").text
+    shown = [e.text for e in browser.find_elements(By.CLASS_NAME, "govuk-error-message")]
+    assert len(shown) == 1 and "cannot resume" in shown[0], "the error stands by its field, and only there"
     check_page(browser)
     _date(browser, "resumed_on", dt.date(2026, 11, 14))
     press(browser, "Resume the clock")
