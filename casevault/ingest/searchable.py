@@ -218,7 +218,8 @@ def _despeckle(prepared: _Prepared, dpi: int, options: OcrOptions) -> _Prepared:
         clean, level = despeckle(picture)
     out = _sibling(prepared.image, "despeckled", suffix=".pbm")
     clean.save(out)
-    return prepared.then(out, prepared.size, Matrix(), f"despeckled (threshold {level})")
+    note = f"despeckled (threshold {level})" if level is not None else "despeckled: blank, no ink to read"
+    return prepared.then(out, prepared.size, Matrix(), note)
 
 
 def _deskew(prepared: _Prepared, options: OcrOptions) -> _Prepared:

@@ -75,3 +75,26 @@ def test_a_speckled_scan_is_read_in_full(tmp_path: Path) -> None:
     result = make_searchable(upload, workdir=tmp_path / "work", options=OPTIONS)
     assert "despeckled" in result.pages[0].why
     assert words_in(result.pages[0].text) >= {w.lower() for w in WORDS}, result.pages[0].why
+
+
+def test_a_blank_page_comes_out_white_not_as_half_its_paper_grain() -> None:
+    """Otsu splits any histogram in two, a blank page's grain too: half the page would be
+    'ink' for tesseract to read for seconds. A page with no real contrast is blank."""
+    paper = Image.effect_noise((1200, 400), 12).point(lambda v: min(255, 200 + v // 4))
+    clean, level = despeckle(paper)
+    assert level is None
+    assert clean.convert("L").histogram()[255] == clean.width * clean.height
+
+
+def test_pale_text_is_still_read_as_text() -> None:
+    pale = text_strip().point(lambda v: 200 + v * 55 // 255)  # grey 200 on white
+    clean, level = despeckle(pale)
+    assert level is not None and ink_in_text_box(clean) > 0.5 * ink_in_text_box(text_strip())
+
+
+def test_a_blank_scanned_page_is_not_read(tmp_path: Path) -> None:
+    paper = Image.effect_noise((2480, 3508), 12).point(lambda v: min(255, 200 + v // 4))
+    upload = pdf_from_image(paper, tmp_path / "blank.pdf")
+    result = make_searchable(upload, workdir=tmp_path / "work", options=OPTIONS)
+    assert "blank, no ink to read" in result.pages[0].why
+    assert result.pages[0].text == ""
