@@ -68,6 +68,7 @@ def install_web(app: FastAPI) -> None:
         ),
         autoescape=select_autoescape(default=True),
     )
+    environment.globals["referral_sources"] = officer_pages.SOURCES  # "Parent or carer", not "Parent carer"
     app.state.web_templates = Jinja2Templates(env=environment)
     app.state.web_asset_version = asset_version(STATIC)
     app.mount("/assets", Assets(directory=STATIC, check_dir=False), name="assets")

@@ -283,6 +283,7 @@ def test_several_files_are_uploaded_at_once_and_their_status_follows(
     case_id = cases["officer"].id
     sign_in(client, "olive")
     page = client.get(f"/cases/{case_id}").text
+    assert "Referred by Parent or carer" in main_text(page)  # the form's words, not "Parent carer"
     assert 'type="file"' in page and " multiple" in page and 'enctype="multipart/form-data"' in page
     sent = upload_files(client, case_id, scans, provided_by="parent_carer")  # type: ignore[arg-type]
     assert sent.status_code == 303
