@@ -5,6 +5,7 @@ and AA) with the browser's console kept clean, for the journeys of every test mo
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -32,6 +33,8 @@ from casevault.app.services import Services
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
 AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+# What Python prints for a method, an object or jinja2.Undefined: never page text.
+PYTHON_REPR = re.compile(r"<(?:built-in |bound )?method [^>]*>|<[\w.]+ object at 0x[0-9a-f]+>|\bUndefined\b")
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 PAGE_SECONDS = 30  # generous: the machine may be loaded
 
@@ -80,7 +83,10 @@ def chromium() -> Iterator[WebDriver]:
 
 
 def check_page(browser: WebDriver) -> None:
-    """axe-core finds no WCAG A or AA violation, and the console has no error."""
+    """axe-core finds no WCAG A or AA violation, the console has no error, and no Python
+    value shows through as its repr (a template reading a dict's method for a key)."""
+    leaked = PYTHON_REPR.findall(browser.find_element(By.TAG_NAME, "body").text)
+    assert leaked == [], f"{browser.current_url}: {leaked}"
     browser.execute_script(AXE.read_text())
     violations = browser.execute_async_script(
         """
