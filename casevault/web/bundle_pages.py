@@ -20,7 +20,7 @@ from casevault.core.errors import CasevaultError, NotFound
 from casevault.core.models import ItemDecision
 from casevault.web import guard, pages
 from casevault.web.guard import SignedInDep
-from casevault.web.manager_pages import form_page, is_manager, number_in, read_date
+from casevault.web.manager_pages import form_page, is_manager, manager_form, number_in, read_date
 
 router = APIRouter(include_in_schema=False)
 TEMPLATE = "manager/bundle.html"
@@ -85,9 +85,8 @@ def bundle_page(request: Request, request_id: str, signed_in: SignedInDep) -> Re
 
 
 def _act(request: Request, request_id: str, signed_in: Any, csrf_token: str, field: str, act: Any) -> Response:
-    guard.check_form(request, expected=signed_in.csrf_token, sent=csrf_token)
-    number = number_in(request_id)
-    if not is_manager(signed_in) or number is None:
+    number = manager_form(request, signed_in, csrf_token, request_id)
+    if number is None:
         return pages.not_found(request, signed_in)
     services = guard.services_of(request)
     try:
@@ -135,9 +134,8 @@ def approve(
 @router.post("/manager/subject-access/{request_id}/bundle/delivery")
 async def delivery(request: Request, request_id: str, signed_in: SignedInDep) -> Response:
     form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
-    guard.check_form(request, expected=signed_in.csrf_token, sent=form.get("csrf_token"))
-    number = number_in(request_id)
-    if not is_manager(signed_in) or number is None:
+    number = manager_form(request, signed_in, form.get("csrf_token"), request_id)
+    if number is None:
         return pages.not_found(request, signed_in)
     errors = {}
     method = form.get("method", "")

@@ -26,10 +26,11 @@ from casevault.web.guard import SignedInDep
 from casevault.web.officer_pages import (
     DOCUMENTS_SHOWN,
     PROVIDERS,
-    _check_form,
+    _casework_form,
+    _casework_id,
     _does_casework,
-    _error_list,
     _failure,
+    _form_state,
     _id_of,
     _not_found_after,
     _record,
@@ -78,8 +79,8 @@ def _disclosure_form(
     errors: dict[str, str],
     status_code: int = 200,
 ) -> Response:
-    user, number = signed_in.user, _id_of(str(case_id))
-    if not _does_casework(user) or number is None:
+    user, number = signed_in.user, _casework_id(signed_in, case_id)
+    if number is None:
         return not_found(request, signed_in)
     try:
         with _session(request) as session:
@@ -100,18 +101,15 @@ def _disclosure_form(
         recipients=RECIPIENTS,
         bases=BASES,
         providers=PROVIDERS,
-        values=values,
-        errors=errors,
-        error_list=_error_list(errors),
+        **_form_state(values, errors),
     )
 
 
 @router.post("/cases/{case_id}/disclosures")
 def record_disclosure(request: Request, case_id: str, signed_in: SignedInDep, form: FieldsDep) -> Response:
     """As ``POST /cases/{id}/disclosures``: recorded only when the release rules allow it."""
-    _check_form(request, signed_in, form.one)
-    user, number = signed_in.user, _id_of(case_id)
-    if not _does_casework(user) or number is None:
+    user, number = signed_in.user, _casework_form(request, signed_in, form.one, case_id)
+    if number is None:
         return not_found(request, signed_in)
     values: dict[str, Any] = {
         "recipient-kind": form.get("recipient-kind"),

@@ -145,6 +145,14 @@ def is_manager(signed_in: SignedIn) -> bool:
     return signed_in.user.role == Role.manager
 
 
+def manager_form(request: Request, signed_in: SignedIn, csrf_token: str | None, text: str) -> int | None:
+    """The id a manager's form names in its URL, once its CSRF token and origin are checked (a
+    refusal is answered 403); None when the page answers not found: not an id, or not a manager."""
+    guard.check_form(request, expected=signed_in.csrf_token, sent=csrf_token)
+    number = number_in(text)
+    return number if is_manager(signed_in) else None
+
+
 # --- the dashboard ---------------------------------------------------------------------
 
 
@@ -346,9 +354,8 @@ def approve(
     csrf_token: Annotated[str, Form()] = "",
     confirm: Annotated[str, Form()] = "",
 ) -> Response:
-    guard.check_form(request, expected=signed_in.csrf_token, sent=csrf_token)
-    number = number_in(person_id)
-    if not is_manager(signed_in) or number is None:
+    number = manager_form(request, signed_in, csrf_token, person_id)
+    if number is None:
         return pages.not_found(request, signed_in)
     services = guard.services_of(request)
     user = signed_in.user
@@ -505,9 +512,8 @@ def release(
     csrf_token: Annotated[str, Form()] = "",
     confirm: Annotated[str, Form()] = "",
 ) -> Response:
-    guard.check_form(request, expected=signed_in.csrf_token, sent=csrf_token)
-    number = number_in(hold_id)
-    if not is_manager(signed_in) or number is None:
+    number = manager_form(request, signed_in, csrf_token, hold_id)
+    if number is None:
         return pages.not_found(request, signed_in)
     if confirm != "yes":
         errors = {"confirm": "Confirm that the hold may be released"}

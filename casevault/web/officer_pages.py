@@ -163,6 +163,26 @@ def _error_list(errors: dict[str, str]) -> list[dict[str, str]]:
     return [{"text": text, "href": f"#{field.split(' ')[0]}"} for field, text in errors.items()]
 
 
+def _form_state(values: Any, errors: dict[str, str]) -> dict[str, Any]:
+    """What a form's template is given to show it again: the values sent, the errors and the
+    error summary's entries."""
+    return {"values": values, "errors": errors, "error_list": _error_list(errors)}
+
+
+def _casework_id(signed_in: SignedIn, text: str | int) -> int | None:
+    """The id a casework page's URL names, or None when the page answers not found: not an id,
+    or a user who does no casework."""
+    number = _id_of(str(text))
+    return number if _does_casework(signed_in.user) else None
+
+
+def _casework_form(request: Request, signed_in: SignedIn, form: dict[str, str], text: str) -> int | None:
+    """As ``_casework_id`` for a form that changes something: its CSRF token and origin are
+    checked first (a refusal is answered 403)."""
+    _check_form(request, signed_in, form)
+    return _casework_id(signed_in, text)
+
+
 def _record(request: Request, session: Session, user: User, action: str, **details: Any) -> None:
     """Audited as the API's routes audit: ids and counts, never what was asked or shown."""
     subject_type, subject_id = details.pop("subject_type", None), details.pop("subject_id", None)
@@ -465,9 +485,8 @@ def _case_page(
     status_code: int = 200,
     uploaded: int = 0,
 ) -> Response:
-    user = signed_in.user
-    number = _id_of(str(case_id))
-    if not _does_casework(user) or number is None:
+    user, number = signed_in.user, _casework_id(signed_in, case_id)
+    if number is None:
         return not_found(request, signed_in)
     try:
         with _session(request, write=True) as session:
@@ -561,9 +580,8 @@ def _case_refusal(
 
 @router.post("/cases/{case_id}/notes")
 def add_note(request: Request, case_id: str, signed_in: SignedInDep, form: FormDep) -> Response:
-    _check_form(request, signed_in, form)
-    user, number = signed_in.user, _id_of(case_id)
-    if not _does_casework(user) or number is None:
+    user, number = signed_in.user, _casework_form(request, signed_in, form, case_id)
+    if number is None:
         return not_found(request, signed_in)
     kind, text, when = form.get("note-kind", ""), form.get("note-text", ""), DateField.of(form, "note-date")
     values = {"note-kind": kind, "note-text": text, "note-date": when}
@@ -605,9 +623,8 @@ def add_note(request: Request, case_id: str, signed_in: SignedInDep, form: FormD
 
 @router.post("/cases/{case_id}/close")
 def close_case(request: Request, case_id: str, signed_in: SignedInDep, form: FormDep) -> Response:
-    _check_form(request, signed_in, form)
-    user, number = signed_in.user, _id_of(case_id)
-    if not _does_casework(user) or number is None:
+    user, number = signed_in.user, _casework_form(request, signed_in, form, case_id)
+    if number is None:
         return not_found(request, signed_in)
     outcome, when = form.get("close-outcome", "").strip(), DateField.of(form, "close-date")
     code = form.get("close-outcome-code", "")
@@ -640,9 +657,8 @@ def close_case(request: Request, case_id: str, signed_in: SignedInDep, form: For
 
 @router.post("/cases/{case_id}/reopen")
 def reopen_case(request: Request, case_id: str, signed_in: SignedInDep, form: FormDep) -> Response:
-    _check_form(request, signed_in, form)
-    user, number = signed_in.user, _id_of(case_id)
-    if not _does_casework(user) or number is None:
+    user, number = signed_in.user, _casework_form(request, signed_in, form, case_id)
+    if number is None:
         return not_found(request, signed_in)
     reason = form.get("reopen-reason", "").strip()
     values = {"reopen-reason": reason}
@@ -676,8 +692,8 @@ def _note_page(
     values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    user, number = signed_in.user, _id_of(str(note_id))
-    if not _does_casework(user) or number is None:
+    user, number = signed_in.user, _casework_id(signed_in, note_id)
+    if number is None:
         return not_found(request, signed_in)
     services = guard.services_of(request)
     try:
@@ -704,17 +720,14 @@ def _note_page(
         names=names,
         note_kinds=NOTE_KINDS,
         may_change=may_change,
-        values=values or {"amend-text": note.text, "amend-reason": ""},
-        errors=errors,
-        error_list=_error_list(errors),
+        **_form_state(values or {"amend-text": note.text, "amend-reason": ""}, errors),
     )
 
 
 @router.post("/notes/{note_id}")
 def amend_note(request: Request, note_id: str, signed_in: SignedInDep, form: FormDep) -> Response:
-    _check_form(request, signed_in, form)
-    user, number = signed_in.user, _id_of(note_id)
-    if not _does_casework(user) or number is None:
+    user, number = signed_in.user, _casework_form(request, signed_in, form, note_id)
+    if number is None:
         return not_found(request, signed_in)
     values = {"amend-text": form.get("amend-text", ""), "amend-reason": form.get("amend-reason", "").strip()}
     errors: dict[str, str] = {}

@@ -40,10 +40,10 @@ from casevault.web.officer_pages import (
     CONSENT_GIVERS,
     CONSENT_METHODS,
     DateField,
-    _check_form,
-    _does_casework,
-    _error_list,
+    _casework_form,
+    _casework_id,
     _failure,
+    _form_state,
     _id_of,
     _not_found_after,
     _record,
@@ -177,8 +177,8 @@ def _person_page(
     values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    user, number = signed_in.user, _id_of(str(person_id))
-    if not _does_casework(user) or number is None:
+    user, number = signed_in.user, _casework_id(signed_in, person_id)
+    if number is None:
         return not_found(request, signed_in)
     services = guard.services_of(request)
     try:
@@ -225,9 +225,7 @@ def _person_page(
         methods=CONSENT_METHODS,
         bases=LAWFUL_BASES,
         notice_methods=NOTICE_METHODS,
-        values=values or {"notice-version": versions[-1].version if versions else "", "notice-how": ""},
-        errors=errors,
-        error_list=_error_list(errors),
+        **_form_state(values or {"notice-version": versions[-1].version if versions else "", "notice-how": ""}, errors),
     )
 
 
@@ -237,9 +235,8 @@ def _person_page(
 @router.post("/people/{person_id}/notices")
 def give_notice(request: Request, person_id: str, signed_in: SignedInDep, form: FieldsDep) -> Response:
     """As ``POST /people/{id}/notices``: the person (or their parent or carer) was given a version."""
-    _check_form(request, signed_in, form.one)
-    user, number = signed_in.user, _id_of(person_id)
-    if not _does_casework(user) or number is None:
+    user, number = signed_in.user, _casework_form(request, signed_in, form.one, person_id)
+    if number is None:
         return not_found(request, signed_in)
     values = {"notice-version": form.get("notice-version")[:32], "notice-how": form.get("notice-how")}
     errors: dict[str, str] = {}
@@ -311,8 +308,8 @@ def _consent_form(
     errors: dict[str, str],
     status_code: int = 200,
 ) -> Response:
-    user, number = signed_in.user, _id_of(str(person_id))
-    if not _does_casework(user) or number is None:
+    user, number = signed_in.user, _casework_id(signed_in, person_id)
+    if number is None:
         return not_found(request, signed_in)
     try:
         with _session(request, write=True) as session:
@@ -333,18 +330,15 @@ def _consent_form(
         givers=CONSENT_GIVERS,
         methods=CONSENT_METHODS,
         bases=LAWFUL_BASES,
-        values=values,
-        errors=errors,
-        error_list=_error_list(errors),
+        **_form_state(values, errors),
     )
 
 
 @router.post("/people/{person_id}/consents")
 def record_consent(request: Request, person_id: str, signed_in: SignedInDep, form: FieldsDep) -> Response:
     """As ``POST /people/{id}/consents``: one consent per scope ticked."""
-    _check_form(request, signed_in, form.one)
-    user, number = signed_in.user, _id_of(person_id)
-    if not _does_casework(user) or number is None:
+    user, number = signed_in.user, _casework_form(request, signed_in, form.one, person_id)
+    if number is None:
         return not_found(request, signed_in)
     values: dict[str, Any] = {
         key: form.get(key).strip()
@@ -448,8 +442,8 @@ def _withdraw_form(
     errors: dict[str, str],
     status_code: int = 200,
 ) -> Response:
-    user, number = signed_in.user, _id_of(str(consent_id))
-    if not _does_casework(user) or number is None:
+    user, number = signed_in.user, _casework_id(signed_in, consent_id)
+    if number is None:
         return not_found(request, signed_in)
     try:
         with _session(request) as session:
@@ -467,18 +461,15 @@ def _withdraw_form(
         does=WITHDRAWING[row.scope],
         givers=CONSENT_GIVERS,
         methods=CONSENT_METHODS,
-        values=values,
-        errors=errors,
-        error_list=_error_list(errors),
+        **_form_state(values, errors),
     )
 
 
 @router.post("/consents/{consent_id}/withdraw")
 def withdraw_consent(request: Request, consent_id: str, signed_in: SignedInDep, form: FieldsDep) -> Response:
     """As ``POST /consents/{id}/withdraw``: it acts at once (contact details erased, uploads refused)."""
-    _check_form(request, signed_in, form.one)
-    user, number = signed_in.user, _id_of(consent_id)
-    if not _does_casework(user) or number is None:
+    user, number = signed_in.user, _casework_form(request, signed_in, form.one, consent_id)
+    if number is None:
         return not_found(request, signed_in)
     values = {"withdraw-how": form.get("withdraw-how")}
     how = _choice(values["withdraw-how"], ConsentMethod)
@@ -514,8 +505,8 @@ def _refusal_form(
     errors: dict[str, str],
     status_code: int = 200,
 ) -> Response:
-    user, number = signed_in.user, _id_of(str(person_id))
-    if not _does_casework(user) or number is None:
+    user, number = signed_in.user, _casework_id(signed_in, person_id)
+    if number is None:
         return not_found(request, signed_in)
     services = guard.services_of(request)
     try:
@@ -546,18 +537,15 @@ def _refusal_form(
         names=names,
         recipients=REFUSED,
         methods=CONSENT_METHODS,
-        values=values,
-        errors=errors,
-        error_list=_error_list(errors),
+        **_form_state(values, errors),
     )
 
 
 @router.post("/people/{person_id}/refusal")
 def set_refusal(request: Request, person_id: str, signed_in: SignedInDep, form: FieldsDep) -> Response:
     """As ``PUT /people/{id}/access-refusal``: records the refusal, replacing the one standing."""
-    _check_form(request, signed_in, form.one)
-    user, number = signed_in.user, _id_of(person_id)
-    if not _does_casework(user) or number is None:
+    number = _casework_form(request, signed_in, form.one, person_id)
+    if number is None:
         return not_found(request, signed_in)
     values: dict[str, Any] = {
         "refused": form.all("refused"),
@@ -583,9 +571,8 @@ def set_refusal(request: Request, person_id: str, signed_in: SignedInDep, form: 
 @router.post("/people/{person_id}/refusal/withdraw")
 def withdraw_refusal(request: Request, person_id: str, signed_in: SignedInDep, form: FieldsDep) -> Response:
     """As ``PUT /people/{id}/access-refusal`` with nobody refused: the refusal is withdrawn."""
-    _check_form(request, signed_in, form.one)
-    user, number = signed_in.user, _id_of(person_id)
-    if not _does_casework(user) or number is None:
+    number = _casework_form(request, signed_in, form.one, person_id)
+    if number is None:
         return not_found(request, signed_in)
     values: dict[str, Any] = {
         "refused": [],

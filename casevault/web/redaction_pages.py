@@ -21,7 +21,7 @@ from casevault.core.models import Document, DocumentStatus, RedactionCategory, S
 from casevault.core.web_sessions import SignedIn
 from casevault.web import guard, pages
 from casevault.web.guard import SignedInDep
-from casevault.web.manager_pages import changing, form_page, is_manager, number_in, page_number
+from casevault.web.manager_pages import changing, form_page, is_manager, manager_form, number_in, page_number
 
 router = APIRouter(include_in_schema=False)
 
@@ -247,9 +247,8 @@ def review_or_remove(
     signed_in: SignedInDep,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    guard.check_form(request, expected=signed_in.csrf_token, sent=csrf_token)
-    number = number_in(redaction_id)
-    if not is_manager(signed_in) or number is None or action not in ("review", "remove"):
+    number = manager_form(request, signed_in, csrf_token, redaction_id)
+    if number is None or action not in ("review", "remove"):
         return pages.not_found(request, signed_in)
     services = guard.services_of(request)
     try:

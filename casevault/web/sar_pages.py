@@ -21,7 +21,7 @@ from casevault.core.models import ClockStopReason, RequesterKind, Role, SarStatu
 from casevault.core.web_sessions import SignedIn
 from casevault.web import guard, pages
 from casevault.web.guard import SignedInDep
-from casevault.web.manager_pages import changing, form_page, number_in, read_date
+from casevault.web.manager_pages import changing, form_page, manager_form, number_in, read_date
 
 router = APIRouter(include_in_schema=False)
 
@@ -228,9 +228,8 @@ def _act(
     action: Any,
 ) -> Response:
     """Run one change (a manager's), then back to the request's page; a refusal is shown there."""
-    guard.check_form(request, expected=signed_in.csrf_token, sent=csrf_token)
-    number = number_in(request_id)
-    if signed_in.user.role is not Role.manager or number is None:
+    number = manager_form(request, signed_in, csrf_token, request_id)
+    if number is None:
         return pages.not_found(request, signed_in)
     if not errors:
         try:

@@ -22,7 +22,6 @@ from tests.web_browser import (
     CHROMEDRIVER,
     CHROMIUM,
     check_page,
-    chromium,
     field_labelled,
     serving,
     sign_in,
@@ -45,12 +44,6 @@ pytestmark = [
 def server(container: Services) -> Iterator[str]:
     with serving(container) as base:
         yield base
-
-
-@pytest.fixture
-def browser() -> Iterator[WebDriver]:
-    with chromium() as driver:
-        yield driver
 
 
 def test_an_officer_signs_in_sees_her_case_and_signs_out(

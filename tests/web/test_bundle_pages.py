@@ -4,7 +4,6 @@ records its delivery; an officer gets the not-found page."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from sqlmodel import col, select
 
-from casevault.app.parts import init_storage
 from casevault.app.services import Services
 from casevault.core.models import Case, ItemDecision, Person, ProvidedBy, SarBundle, User
 from tests.sar_requests import add_note, add_pdf_document, mark, open_request
@@ -20,10 +18,8 @@ from tests.web_browser import (
     CHROMEDRIVER,
     CHROMIUM,
     check_page,
-    chromium,
     field_labelled,
     press,
-    serving,
     sign_in,
     wait_for_heading,
     wait_until,
@@ -38,19 +34,6 @@ pytestmark = [
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),  # the pages' SQL is the API's: one is enough
     pytest.mark.slow,
 ]
-
-
-@pytest.fixture
-def server(container: Services) -> Iterator[str]:
-    init_storage(container.settings)
-    with serving(container) as base:
-        yield base
-
-
-@pytest.fixture
-def browser() -> Iterator[WebDriver]:
-    with chromium() as driver:
-        yield driver
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ is missing; an exception waits for a manager and places a safeguarding hold."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,6 @@ from tests.web_browser import (
     CHROMEDRIVER,
     CHROMIUM,
     check_page,
-    chromium,
     field_labelled,
     press,
     serving,
@@ -86,12 +84,6 @@ def test_a_disclosure_without_the_consent_it_needs_is_refused_naming_what_is_mis
     sign_in_client(client, "oscar")  # another officer's case looks missing
     hidden, missing = client.get(page), client.get("/cases/999999/disclosures/new")
     assert hidden.status_code == missing.status_code == 404 and main_text(hidden.text) == main_text(missing.text)
-
-
-@pytest.fixture
-def browser() -> Iterator[WebDriver]:
-    with chromium() as driver:
-        yield driver
 
 
 @pytest.mark.skipif(

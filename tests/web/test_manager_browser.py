@@ -8,7 +8,6 @@ adds an officer, sets her password, and the officer signs in."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -26,10 +25,8 @@ from tests.web_browser import (
     CHROMIUM,
     PAGE_SECONDS,
     check_page,
-    chromium,
     field_labelled,
     press,
-    serving,
     sign_in,
     wait_for_heading,
 )
@@ -43,19 +40,6 @@ pytestmark = [
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),  # the pages' SQL is the API's: one is enough
     pytest.mark.slow,
 ]
-
-
-@pytest.fixture
-def server(container: Services) -> Iterator[str]:
-    init_storage(container.settings)  # the lifecycle's store and keys
-    with serving(container) as base:
-        yield base
-
-
-@pytest.fixture
-def browser() -> Iterator[WebDriver]:
-    with chromium() as driver:
-        yield driver
 
 
 def _open(services: Services, officer: User, full_name: str, born: dt.date) -> Case:

@@ -6,7 +6,6 @@ officer's journey, with axe-core on every page."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,7 +36,6 @@ from tests.web_browser import (
     CHROMEDRIVER,
     CHROMIUM,
     check_page,
-    chromium,
     field_labelled,
     press,
     serving,
@@ -233,12 +231,6 @@ def browser_test(test):  # type: ignore[no-untyped-def]
         reason="needs Debian's chromium and chromium-driver; scripts/system-deps.sh (run by make) installs them",
     )
     return needs(pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)(pytest.mark.slow(test)))
-
-
-@pytest.fixture
-def browser() -> Iterator[WebDriver]:
-    with chromium() as driver:
-        yield driver
 
 
 def _click_label(browser: WebDriver, text: str) -> None:

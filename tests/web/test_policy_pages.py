@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from casevault.app.parts import init_storage
 from casevault.app.services import Services
 from casevault.core.consent import Given
 from casevault.core.db import transaction
@@ -38,10 +37,8 @@ from tests.web_browser import (
     CHROMEDRIVER,
     CHROMIUM,
     check_page,
-    chromium,
     field_labelled,
     press,
-    serving,
     sign_in,
     wait_for_heading,
 )
@@ -63,19 +60,6 @@ def in_chromium(test: Callable[..., None]) -> Callable[..., None]:
     for mark in BROWSER_MARKS:
         test = mark(test)
     return test
-
-
-@pytest.fixture
-def server(container: Services) -> Iterator[str]:
-    init_storage(container.settings)  # the dashboard's due list reads the lifecycle's parts
-    with serving(container) as base:
-        yield base
-
-
-@pytest.fixture
-def browser() -> Iterator[WebDriver]:
-    with chromium() as driver:
-        yield driver
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ said so; officers and admins get the not-found page."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,6 @@ from tests.web_browser import (
     CHROMEDRIVER,
     CHROMIUM,
     check_page,
-    chromium,
     field_labelled,
     press,
     serving,
@@ -106,12 +104,6 @@ def test_a_term_not_in_the_document_is_said_so(client: TestClient, users, marked
     )
     assert found.status_code == 303
     assert f"“{NAME.upper()}” on every page" in main_text(client.get(page).text)
-
-
-@pytest.fixture
-def browser() -> Iterator[WebDriver]:
-    with chromium() as driver:
-        yield driver
 
 
 def _pixel(browser: WebDriver, x: float, y: float) -> list[int]:

@@ -8,7 +8,6 @@ extends it, marks who may receive what and completes it."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,7 +15,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from sqlmodel import select
 
-from casevault.app.parts import init_storage
 from casevault.app.services import Services
 from casevault.core.db import transaction
 from casevault.core.models import Case, Document, ProvidedBy, RequesterKind, SarClockStop, User
@@ -24,10 +22,8 @@ from tests.web_browser import (
     CHROMEDRIVER,
     CHROMIUM,
     check_page,
-    chromium,
     field_labelled,
     press,
-    serving,
     sign_in,
     wait_for_heading,
 )
@@ -39,19 +35,6 @@ needs_chromium = pytest.mark.skipif(
     CHROMIUM is None or CHROMEDRIVER is None,
     reason="needs Debian's chromium and chromium-driver; scripts/system-deps.sh (run by make) installs them",
 )
-
-
-@pytest.fixture
-def server(container: Services) -> Iterator[str]:
-    init_storage(container.settings)  # the to-do reads the lifecycle's due list
-    with serving(container) as base:
-        yield base
-
-
-@pytest.fixture
-def browser() -> Iterator[WebDriver]:
-    with chromium() as driver:
-        yield driver
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -16,7 +15,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from sqlmodel import col, select
 
-from casevault.app.parts import init_storage
 from casevault.app.services import Services
 from casevault.core.db import transaction
 from casevault.core.models import AuditEvent, Case, CaseStatus, Person, ReferralSource, Role
@@ -26,10 +24,8 @@ from tests.web_browser import (
     CHROMIUM,
     PAGE_SECONDS,
     check_page,
-    chromium,
     field_labelled,
     press,
-    serving,
     sign_in,
     wait_for_heading,
 )
@@ -77,19 +73,6 @@ def _releases(services: Services) -> list[tuple[str, str]]:
 
 
 # --- in the browser ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def server(container: Services) -> Iterator[str]:
-    init_storage(container.settings)  # the dashboard's due list reads the lifecycle's parts
-    with serving(container) as base:
-        yield base
-
-
-@pytest.fixture
-def browser() -> Iterator[WebDriver]:
-    with chromium() as driver:
-        yield driver
 
 
 @pytest.mark.skipif(
