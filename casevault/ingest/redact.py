@@ -63,6 +63,7 @@ _MIN_PAD = 0.001  # of the page
 _JPEG_QUALITY = 85
 _PAGE_KEYS_DROPPED = ("/Annots", "/AA", "/Metadata", "/PieceInfo", "/Thumb", "/B", "/StructParents", "/ID", "/PZ")
 _SAME_LINE = 0.5  # words overlapping this much of the smaller height lie on one line
+_HYPHENS = ("-", "\u00ad", "\u2010")  # hyphen-minus, soft hyphen, hyphen
 
 
 # --- terms -> regions -------------------------------------------------------------------
@@ -89,7 +90,8 @@ def _word_parts(text: str) -> set[str]:
 def regions_for_term(words: Sequence[PageWords], term: str) -> list[Region]:
     """Every occurrence of ``term`` on the pages, as padded regions: case-insensitive,
     accents folded, a term of several words matched across adjacent words (also across a
-    line break, one region per line). Empty when it is not found."""
+    line break, one region per line), and a word broken by a hyphen at a line's end
+    ("Fair-" then "weather") matched as the whole word. Empty when it is not found."""
     wanted = _tokens(term)
     if not wanted:
         return []
@@ -97,13 +99,36 @@ def regions_for_term(words: Sequence[PageWords], term: str) -> list[Region]:
     for page in words:
         parts = [_word_parts(word.text) for word in page.words]
         at = 0
-        while at + len(wanted) <= len(page.words):
-            if all(token in parts[at + i] for i, token in enumerate(wanted)):
-                regions += _line_regions(page.page, page.words[at : at + len(wanted)])
-                at += len(wanted)
+        while at + len(wanted) <= len(page.words):  # each token takes one word or two
+            taken = _match(page.words, parts, at, wanted)
+            if taken:
+                regions += _line_regions(page.page, page.words[at : at + taken])
+                at += taken
             else:
                 at += 1
     return regions
+
+
+def _match(words: Sequence[Word], parts: list[set[str]], at: int, wanted: list[str]) -> int:
+    """How many words, from ``at`` on, spell ``wanted`` (0 when they do not)."""
+    index = at
+    for token in wanted:
+        if index < len(words) and token in parts[index]:
+            index += 1
+        elif index + 1 < len(words) and _rejoined(words[index], words[index + 1]) == token:
+            index += 2
+        else:
+            return 0
+    return index - at
+
+
+def _rejoined(first: Word, second: Word) -> str | None:
+    """A word hyphenated at the end of a line, put back together ("Fair-", "weather" ->
+    "fairweather"); None unless ``first`` ends with a hyphen and ``second`` starts the next line."""
+    if not first.text.rstrip().endswith(_HYPHENS) or _same_line(first, second):
+        return None
+    head, tail = _tokens(first.text), _tokens(second.text)
+    return head[-1] + tail[0] if head and tail else None
 
 
 def _line_regions(page: int, matched: Sequence[Word]) -> list[Region]:

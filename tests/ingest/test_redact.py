@@ -286,3 +286,26 @@ def test_a_document_moved_to_another_person_takes_its_word_positions_with_it(
         limits=services.upload_limits,
     )
     assert len(regions_for_term(words, NAME)) == 1
+
+
+def test_a_name_hyphenated_at_a_line_end_is_found_in_both_halves() -> None:
+    page = PageWords(
+        1,
+        (
+            Word("Letter", 0.1, 0.10, 0.08, 0.02),
+            Word("from", 0.2, 0.10, 0.05, 0.02),
+            Word("Marjorie", 0.6, 0.10, 0.1, 0.02),
+            Word("Fair-", 0.8, 0.10, 0.06, 0.02),
+            Word("weather,", 0.1, 0.13, 0.1, 0.02),
+            Word("school", 0.3, 0.13, 0.07, 0.02),
+        ),
+    )
+    for term in ("Fairweather", "Marjorie Fairweather"):
+        regions = regions_for_term([page], term)
+        assert len(regions) == 2, term
+        assert regions[-2].left < 0.8 < regions[-2].left + regions[-2].width, "the head, at the line's end"
+        assert regions[-1].left < 0.1 and regions[-1].left + regions[-1].width < 0.3, "the tail, on the next line"
+    assert regions_for_term([page], "weather") == [regions[-1]], "the tail is a word of its own too"
+    assert regions_for_term([page], "Fairweathers") == []
+    same_line = PageWords(1, (Word("Fair-", 0.1, 0.1, 0.05, 0.02), Word("weather", 0.2, 0.1, 0.07, 0.02)))
+    assert regions_for_term([same_line], "Fairweather") == [], "a hyphen mid-line joins nothing"
