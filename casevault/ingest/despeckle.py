@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PIL import Image, ImageFilter
 
-MIN_CONTRAST = 24  # grey levels between ink and paper below which a page holds no ink to read
+MIN_CONTRAST = 8  # grey levels between ink and paper below which a page holds no ink to read
 
 
 def despeckle(image: Image.Image) -> tuple[Image.Image, int | None]:

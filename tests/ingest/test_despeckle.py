@@ -86,9 +86,9 @@ def test_a_blank_page_comes_out_white_not_as_half_its_paper_grain() -> None:
     assert clean.convert("L").histogram()[255] == clean.width * clean.height
 
 
-def test_pale_text_is_still_read_as_text() -> None:
-    pale = text_strip().point(lambda v: 200 + v * 55 // 255)  # grey 200 on white
-    clean, level = despeckle(pale)
+def test_faint_text_is_still_read_as_text() -> None:
+    faint = text_strip().point(lambda v: 235 + v * 20 // 255)  # grey 235 on white: tesseract reads it
+    clean, level = despeckle(faint)
     assert level is not None and ink_in_text_box(clean) > 0.5 * ink_in_text_box(text_strip())
 
 
