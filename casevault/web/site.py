@@ -113,5 +113,28 @@ def is_page(path: str) -> bool:
     return not path.startswith(NOT_PAGES)
 
 
-def not_found_page(request: Request) -> Response:
-    return pages.not_found(request)
+def not_found_page(request: Request, status_code: int = 404) -> Response:
+    """The not-found page; also for an address of ours that takes another method (405), as a
+    form's address opened in the address bar: to a person it is not a page either."""
+    page = pages.not_found(request)
+    page.status_code = status_code
+    return page
+
+
+def body_refused_page(scope: Scope, status: int, title: str, detail: str) -> Response | None:
+    """A page's form refused before any page read it (too large: 413; stopped arriving: 408),
+    answered as a page with an error summary; None for the API's paths (problem+json)."""
+    if not is_page(scope["path"]):
+        return None
+    request = Request(scope)
+    back = urlsplit(request.headers.get("referer", ""))
+    same_site = back.netloc == request.headers.get("host") and back.path.startswith("/")
+    return pages.render(
+        request,
+        "body_refused.html",
+        None,
+        status_code=status,
+        too_large=status == 413,
+        detail=detail,
+        back=back.path if same_site else "/",
+    )

@@ -1,0 +1,54 @@
+"""What a person's browser gets when a page's form is refused before any page reads it, or
+a form's address is opened in the address bar: a page, never the API's JSON."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from casevault.app.services import Services
+from casevault.core.models import Case, CaseNote
+from tests.web_officer import date_fields, error_summary
+from tests.web_pages import ORIGIN, form_token, sign_in
+
+
+def test_a_page_form_over_the_body_limit_gets_a_page_saying_to_shorten_it(
+    client: TestClient, container: Services, users, cases: dict[str, Case]
+) -> None:
+    case_id = cases["officer"].id
+    sign_in(client, "olive")
+    token = form_token(client.get(f"/cases/{case_id}").text)
+    fields = {
+        "csrf_token": token,
+        "note-kind": "progress_summary",
+        "note-text": "x" * (300 * 1024),  # a 300 KiB field
+        **date_fields("note-date", "2026-10-02"),
+    }
+    answer = client.post(
+        f"/cases/{case_id}/notes",
+        data=fields,
+        headers={**ORIGIN, "Referer": f"http://testserver/cases/{case_id}"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 413
+    assert answer.headers["content-type"].startswith("text/html")
+    assert error_summary(answer.text) == [
+        "The form is too large to send: the request body is larger than 256 KiB. Shorten the text and send it again"
+    ]
+    assert f'href="/cases/{case_id}"' in answer.text  # back to the form
+    with container.new_session() as session:
+        assert session.get(CaseNote, 1) is None
+
+    api = client.post("/api/v1/people", content=b"x" * (300 * 1024))  # the API's answer is unchanged
+    assert api.status_code == 413 and api.headers["content-type"] == "application/problem+json"
+
+
+def test_a_form_address_opened_in_the_address_bar_gets_the_not_found_page(
+    client: TestClient, users, cases: dict[str, Case]
+) -> None:
+    sign_in(client, "olive")
+    for address in (f"/cases/{cases['officer'].id}/close", "/sign-out", "/referrals"):
+        answer = client.get(address, follow_redirects=False)
+        assert answer.status_code == 405, address
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "Page not found" in answer.text
+    assert client.get("/api/v1/cases/1/close").headers["content-type"] == "application/problem+json"
