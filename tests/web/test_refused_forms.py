@@ -3,12 +3,23 @@ a form's address is opened in the address bar: a page, never the API's JSON."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from fastapi.testclient import TestClient
+from selenium.webdriver.common.by import By
 
 from casevault.app.services import Services
 from casevault.core.models import Case, CaseNote
+from tests.web_browser import CHROMEDRIVER, CHROMIUM, check_page, chromium, press, serving, wait_for_heading
+from tests.web_browser import sign_in as sign_in_browser
 from tests.web_officer import date_fields, error_summary
-from tests.web_pages import ORIGIN, form_token, sign_in
+from tests.web_pages import ORIGIN, PASSWORD, form_token, sign_in
+
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None or CHROMEDRIVER is None,
+    reason="needs Debian's chromium and chromium-driver; scripts/system-deps.sh (run by make) installs them",
+)
 
 
 def test_a_page_form_over_the_body_limit_gets_a_page_saying_to_shorten_it(
@@ -52,3 +63,24 @@ def test_a_form_address_opened_in_the_address_bar_gets_the_not_found_page(
         assert answer.headers["content-type"].startswith("text/html")
         assert "Page not found" in answer.text
     assert client.get("/api/v1/cases/1/close").headers["content-type"] == "application/problem+json"
+
+
+@pytest.fixture
+def server(container: Services) -> Iterator[str]:
+    with serving(container) as base:
+        yield base
+
+
+@needs_chromium
+def test_the_too_large_page_in_a_browser(server: str, users, cases: dict[str, Case]) -> None:
+    case_id = cases["officer"].id
+    with chromium() as browser:
+        sign_in_browser(browser, server, "olive", PASSWORD)
+        browser.get(f"{server}/cases/{case_id}")
+        text = browser.find_element(By.ID, "note-text")
+        browser.execute_script("arguments[0].value = 'x'.repeat(300 * 1024);", text)
+        press(browser, "Add note")
+        wait_for_heading(browser, "The form is too large to send")
+        check_page(browser)
+        browser.find_element(By.LINK_TEXT, "Go back to the form").click()
+        wait_for_heading(browser, cases["officer"].reference)
