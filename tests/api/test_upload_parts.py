@@ -13,6 +13,7 @@ from sqlmodel import func, select
 from casevault.app.parts import init_storage
 from casevault.app.services import Services
 from casevault.core.models import Document
+from tests.ingest.scans import pdf_with_text_pages
 
 BOUNDARY = "casevault-test-boundary"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -77,3 +78,22 @@ def test_a_form_field_sent_twice_is_refused_naming_it(client: TestClient, contai
     with container.new_session() as session:
         assert session.exec(select(func.count()).select_from(Document)).one() == 0
     assert _scratch(container) == []
+
+
+@pytest.mark.parametrize("filename", ["..", "../..", ".", "letters/..", "..\\..", " .. "])
+def test_a_filename_that_is_only_a_directory_is_kept_as_upload(
+    client: TestClient, container: Services, callers, case, tmp_path: Path, filename: str
+) -> None:
+    init_storage(container.settings)
+    body = pdf_with_text_pages(tmp_path / "letter.pdf", [("Letter from the school",)]).read_bytes()
+    officer = callers["officer"].headers
+    response = client.post(
+        f"/api/v1/cases/{case['id']}/documents",
+        files={"file": (filename, body, "application/pdf")},
+        data={"correspondence_date": "2026-10-02", "provided_by": "school"},
+        headers=officer,
+    )
+    assert response.status_code == 202, response.text
+    assert response.json()["original_filename"] == "upload"
+    download = client.get(f"/api/v1/documents/{response.json()['id']}/file", headers=officer)
+    assert download.headers["content-disposition"] == "attachment; filename*=UTF-8''upload"
