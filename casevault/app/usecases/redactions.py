@@ -110,6 +110,11 @@ class RedactionWork:
         with services.new_session() as session:
             target = _target(session, request_id=request_id, document_id=mark.document_id, user=user)
             _open(session, request_id)
+        if region is not None and not target.pages:  # "between 1 and 0" said nothing
+            raise InvalidInput(
+                f"document {mark.document_id} has no pages to mark a region on: withhold it if it must not be released",
+                field="page",
+            )
         if region is not None and not 1 <= (mark.page or 0) <= target.pages:
             raise InvalidInput(
                 f"page must be between 1 and {target.pages}, the pages of document {mark.document_id}", field="page"
