@@ -1,4 +1,4 @@
-"""The referral form refuses a name the API refuses: one holding a character that reorders
+"""The referral and consent forms refuse a name the API refuses: one holding a character that reorders
 the text (U+202E) or an invisible one (a zero-width space) that keeps "Ame\u200blia Smith"
 from ever being found or recognised as Amelia Smith. Nobody is recorded; a name spelt with
 a zero-width non-joiner, as Persian is, is welcome."""
@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from casevault.app.parts import init_storage
 from casevault.app.services import Services
-from casevault.core.models import Person
+from casevault.core.models import Case, Consent, Person
 from tests.web_officer import date_fields, error_summary, send_form
 from tests.web_pages import sign_in
 
@@ -49,3 +49,25 @@ def test_a_name_spelt_with_a_zero_width_non_joiner_is_recorded(client: TestClien
     assert answer.status_code == 303, error_summary(answer.text)
     with container.new_session() as session:
         assert [p.full_name for p in session.exec(select(Person)).all()] == ["محمد\u200cرضا Karimi"]
+
+
+def test_a_parent_name_with_a_direction_character_is_refused_on_the_consent_page(
+    client: TestClient, container: Services, users, cases: dict[str, Case]
+) -> None:
+    person_id = cases["officer"].person_id
+    sign_in(client, "olive")
+    fields = {
+        "scopes": "contact_professionals",
+        "given-by": "parent_carer",
+        "parent-name": "Pat\u202eExample",
+        "relationship": "mother",
+        "how": "verbal",
+        "lawful-basis": "consent",
+    }
+    answer = send_form(client, f"/people/{person_id}/consents/new", f"/people/{person_id}/consents", fields)
+    assert answer.status_code == 422, answer.text[:300]
+    assert error_summary(answer.text) == [
+        "Names may not hold control, invisible or text-direction characters; remove U+202E"
+    ]
+    with container.new_session() as session:
+        assert session.exec(select(Consent).where(Consent.parent_name.is_not(None))).all() == []  # type: ignore[union-attr]
