@@ -95,8 +95,6 @@ def install_web(app: FastAPI) -> None:
 
     @app.exception_handler(guard.UnstorableText)
     async def _unstorable_text(request: Request, exc: guard.UnstorableText) -> Response:
-        back = urlsplit(request.headers.get("referer", ""))
-        same_site = back.netloc == request.headers.get("host") and back.path.startswith("/")
         return pages.render(
             request,
             "unstorable_text.html",
@@ -104,7 +102,7 @@ def install_web(app: FastAPI) -> None:
             status_code=422,
             field=exc.field,
             codes=exc.codes,
-            back=back.path if same_site else "/",
+            back=back_to(request),
         )
 
 
@@ -127,8 +125,6 @@ def body_refused_page(scope: Scope, status: int, title: str, detail: str) -> Res
     if not is_page(scope["path"]):
         return None
     request = Request(scope)
-    back = urlsplit(request.headers.get("referer", ""))
-    same_site = back.netloc == request.headers.get("host") and back.path.startswith("/")
     return pages.render(
         request,
         "body_refused.html",
@@ -136,5 +132,13 @@ def body_refused_page(scope: Scope, status: int, title: str, detail: str) -> Res
         status_code=status,
         too_large=status == 413,
         detail=detail,
-        back=back.path if same_site else "/",
+        back=back_to(request),
     )
+
+
+def back_to(request: Request) -> str:
+    """The page of ours the form was sent from (its Referer's path), else the start. A path
+    beginning "//" or "/\\" is another site's address to a browser ("//evil.example/"): never."""
+    back = urlsplit(request.headers.get("referer", ""))
+    same_site = back.netloc == request.headers.get("host") and back.path.startswith("/")
+    return back.path if same_site and back.path[1:2] not in ("/", "\\") else "/"

@@ -84,3 +84,21 @@ def test_the_too_large_page_in_a_browser(server: str, users, cases: dict[str, Ca
         check_page(browser)
         browser.find_element(By.LINK_TEXT, "Go back to the form").click()
         wait_for_heading(browser, cases["officer"].reference)
+
+
+@pytest.mark.parametrize("referer", ["http://testserver//evil.example/cases", "http://testserver/\\evil.example/"])
+def test_the_link_back_never_leads_to_another_site(
+    client: TestClient, users, cases: dict[str, Case], referer: str
+) -> None:
+    """The link back is the Referer's path: one beginning "//" or "/\\" is another site to a browser."""
+    case_id = cases["officer"].id
+    sign_in(client, "olive")
+    token = form_token(client.get(f"/cases/{case_id}").text)
+    headers = {**ORIGIN, "Referer": referer}
+    large = {"csrf_token": token, "note-text": "x" * (300 * 1024)}
+    nul = {"csrf_token": token, "note-text": "a\x00b"}
+    for fields, status in ((large, 413), (nul, 422)):
+        answer = client.post(f"/cases/{case_id}/notes", data=fields, headers=headers, follow_redirects=False)
+        assert answer.status_code == status
+        assert "evil.example" not in answer.text
+        assert 'href="/">Go back to the form' in answer.text
