@@ -62,6 +62,7 @@ def test_a_form_address_opened_in_the_address_bar_gets_the_not_found_page(
         assert answer.status_code == 405, address
         assert answer.headers["content-type"].startswith("text/html")
         assert "Page not found" in answer.text
+        assert "POST" in answer.headers["allow"]
     assert client.get("/api/v1/cases/1/close").headers["content-type"] == "application/problem+json"
 
 
