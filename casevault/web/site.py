@@ -136,6 +136,14 @@ def body_refused_page(scope: Scope, status: int, title: str, detail: str) -> Res
     )
 
 
+def error_page(scope: Scope, request_id: str) -> Response | None:
+    """A page's unexpected error (500): a page with the request id to quote; None for the API's
+    paths (problem+json). Rendered without reading the session: the database may be what failed."""
+    if not is_page(scope["path"]):
+        return None
+    return pages.render(Request(scope), "server_error.html", None, status_code=500, request_id=request_id)
+
+
 def back_to(request: Request) -> str:
     """The page of ours the form was sent from (its Referer's path), else the start. A path
     beginning "//" or "/\\" is another site's address to a browser ("//evil.example/"): never."""
