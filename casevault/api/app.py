@@ -35,7 +35,7 @@ from casevault.api.security_headers import SecurityHeaders
 from casevault.api.text_guard import refuse_unstorable_text
 from casevault.app.services import Services
 from casevault.web import officer_pages
-from casevault.web.site import install_web
+from casevault.web.site import body_refused_page, error_page, install_web
 
 
 def is_upload(path: str) -> bool:
@@ -88,12 +88,16 @@ def create_app(services: Services) -> FastAPI:
 
     # Each one added wraps the ones before it.
     app.add_middleware(
-        BodyLimits, limit=settings.max_request_body_kb * 1024, timeout=settings.body_timeout_seconds, streamed=is_upload
+        BodyLimits,
+        limit=settings.max_request_body_kb * 1024,
+        timeout=settings.body_timeout_seconds,
+        streamed=is_upload,
+        page_refusal=body_refused_page,  # a page's form too large or stalled: a page saying so
     )
     app.add_middleware(
         metrics.RequestMetrics, metrics=app.state.metrics, templates=app.state.route_templates, is_upload=is_upload
     )
-    app.add_middleware(LastResort)  # any exception left: a problem+json 500, logged once
+    app.add_middleware(LastResort, error_page=error_page)  # any exception left: a 500 (a page's too), logged once
     app.add_middleware(SecurityHeaders)  # on every answer, the 500s, 408s and 413s above included
     app.add_middleware(RequestId)  # added last, so outermost: the id and the access line cover the rest
     return app

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from typing import Annotated, Any
 
 from fastapi import Path, Query
 from pydantic import AfterValidator, BeforeValidator, Field
+
+from casevault.core.models import name_problem
 
 MAX_ID = 2**31 - 1  # PostgreSQL's INTEGER, the type of every id column
 EARLIEST_DATE = dt.date(1900, 1, 1)
@@ -25,8 +26,6 @@ DATE_RANGE = f"dates must be between {EARLIEST_DATE} and {LATEST_DATE}"
 
 
 DAY_MONTH_YEAR = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*")
-# Characters that reorder or hide text (Trojan Source): a name must read as it is stored.
-BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def _iso_hint(value: Any) -> Any:
@@ -57,11 +56,9 @@ def _a_year_from(day: dt.date) -> dt.date:
 
 
 def _a_plain_name(name: str) -> str:
-    """No control characters (newlines, NUL, ...) and none that reorder text."""
-    refused = sorted({char for char in name if char in BIDI_CONTROLS or unicodedata.category(char) == "Cc"})
-    if refused:
-        codes = ", ".join(f"U+{ord(char):04X}" for char in refused)
-        raise ValueError(f"names may not hold control or text-direction characters; remove {codes}")
+    """No control characters (newlines, NUL, ...), none that reorder text, none invisible."""
+    if problem := name_problem(name):
+        raise ValueError(problem)
     return name
 
 

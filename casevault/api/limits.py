@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from casevault.core.errors import CasevaultError
@@ -52,12 +52,25 @@ def timed_receive(receive: Receive, *, seconds: float) -> Receive:
     return receive_in_time
 
 
+# A web page's answer to a refused body (status, title, detail), or None for the API's problem+json.
+PageRefusal = Callable[[Scope, int, str, str], Response | None]
+
+
 class BodyLimits:
-    def __init__(self, app: ASGIApp, *, limit: int, timeout: float, streamed: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limit: int,
+        timeout: float,
+        streamed: Callable[[str], bool],
+        page_refusal: PageRefusal | None = None,
+    ) -> None:
         self.app = app
         self.limit = limit
         self.timeout = timeout
         self.streamed = streamed
+        self.page_refusal = page_refusal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,7 +89,7 @@ class BodyLimits:
             try:
                 message = await receive_part()
             except BodyTimedOut as timed_out:
-                await _refuse(scope, receive, send, status=408, title=timed_out.title, detail=timed_out.detail)
+                await self._refuse(scope, receive, send, status=408, title=timed_out.title, detail=timed_out.detail)
                 return
             if message["type"] != "http.request":  # client went away
                 return
@@ -99,7 +112,16 @@ class BodyLimits:
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         detail = f"the request body is larger than {self.limit // 1024} KiB"
-        await _refuse(scope, receive, send, status=413, title="Payload too large", detail=detail)
+        await self._refuse(scope, receive, send, status=413, title="Payload too large", detail=detail)
+
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, *, status: int, title: str, detail: str
+    ) -> None:
+        page = self.page_refusal(scope, status, title, detail) if self.page_refusal else None
+        if page is not None:  # a person's browser sent a page's form: a page, not JSON
+            await page(scope, receive, send)
+            return
+        await _refuse(scope, receive, send, status=status, title=title, detail=detail)
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, *, status: int, title: str, detail: str) -> None:

@@ -83,7 +83,7 @@ def page_of(rows: Sequence[Row], *, limit: int, key: Callable[[Row], CursorKey],
 
 
 def reject_unknown_query(request: Request) -> None:
-    """A router dependency: a query parameter the route does not declare is a 400."""
+    """A router dependency: a query parameter the route does not declare, or one sent twice, is a 400."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
@@ -92,6 +92,10 @@ def reject_unknown_query(request: Request) -> None:
     if unknown:
         takes = ", ".join(sorted(known)) or "no query parameters"
         raise BadQuery(f"unknown query parameter {', '.join(unknown)}; this takes {takes}")
+    names = [name for name, _ in request.query_params.multi_items()]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:  # ?status=open&status=closed: one would be dropped unseen; no parameter takes a list
+        raise BadQuery(f"query parameter {', '.join(repeated)} was sent more than once; send each once")
 
 
 def _query_names(dependant: Dependant) -> set[str]:

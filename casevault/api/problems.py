@@ -66,8 +66,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if exc.status_code == 404 and is_page(request.url.path):
-            return not_found_page(request)  # a person's browser gets a page, not JSON
+        if exc.status_code in (404, 405) and is_page(request.url.path):
+            page = not_found_page(request, exc.status_code)  # a person's browser gets a page, not JSON
+            page.headers.update(exc.headers or {})  # a 405's Allow
+            return page
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
         detail = str(exc.detail)
         if exc.status_code == 400 and detail == UNREADABLE_BODY:  # FastAPI's words: say what to send instead

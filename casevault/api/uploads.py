@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
@@ -107,6 +108,8 @@ class _Parts:
 
     def part_end(self) -> None:
         if not self._writing_file:
+            if self._name in self.fields:  # which of two dates is meant? ask, never guess
+                raise InvalidInput(f"form field '{self._name}' was sent twice; send it once", field=self._name)
             self.fields[self._name] = self._buffer.decode("utf-8", "replace")
 
     def close(self) -> Path | None:
@@ -132,10 +135,14 @@ async def receive_upload(
             parser.write(chunk)
         parser.finalize()
         path = parts.close()
+    except MultipartParseError:  # not multipart as sent by a client library: its body or a part's headers
+        _abandon(parts, private)
+        raise InvalidInput(
+            f"the upload is not well-formed multipart/form-data (a part's headers are malformed or longer than"
+            f" 4 KiB, or a boundary is missing); send the document as the '{file_field}' field of a multipart form"
+        ) from None
     except BaseException:  # a refusal, a timeout, or the client gone (cancellation)
-        if parts.file is not None:
-            parts.file.close()
-        scratch.remove(private)
+        _abandon(parts, private)
         raise
     if path is None:
         scratch.remove(private)
@@ -143,3 +150,9 @@ async def receive_upload(
             f"the upload has no '{file_field}' field; attach the document as '{file_field}'", field=file_field
         )
     return ReceivedUpload(path=path, filename=parts.filename, fields=parts.fields)
+
+
+def _abandon(parts: _Parts, private: Path) -> None:
+    if parts.file is not None:
+        parts.file.close()
+    scratch.remove(private)

@@ -30,6 +30,7 @@ from casevault.core.models import (
     Role,
     User,
     name_key,
+    name_problem,
     shown_name,
 )
 
@@ -261,6 +262,8 @@ def add_person(
     anonymous: bool = False,
 ) -> Person:
     check_anonymous(anonymous=anonymous, full_name=full_name, date_of_birth=date_of_birth, contact=contact_details)
+    if full_name is not None and (problem := name_problem(full_name)):  # the pages' forms as the API's schema
+        raise InvalidInput(problem, field="full_name")
     if date_of_birth is not None:
         _check_not_future(date_of_birth, "date_of_birth", clock)
     person = Person(

@@ -27,6 +27,7 @@ from casevault.core.models import (
     Person,
     ReferralSource,
     User,
+    name_problem,
 )
 
 # A referral from anyone but the young person or their family waits for their permission.
@@ -137,6 +138,8 @@ def _check_giver(given: Given) -> None:
             )
     elif given.parent_name or given.relationship:
         raise InvalidInput("parent_name and relationship are for a consent given by a parent_carer", field="given_by")
+    if given.parent_name and (problem := name_problem(given.parent_name)):  # the consent page as the API's schema
+        raise InvalidInput(problem, field="parent_name")
 
 
 def _check_evidence(session: Session, *, person: Person, document_id: int) -> None:

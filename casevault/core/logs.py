@@ -40,6 +40,8 @@ QUIET_LOGGERS = {
     # HTTP clients log every URL, query string included, at INFO.
     "httpx": logging.WARNING,
     "httpcore": logging.WARNING,
+    # Subsetting a bundle's font (fpdf2) lists at INFO every glyph of the text it sets: letters of a child's records.
+    "fontTools": logging.WARNING,
 }
 
 

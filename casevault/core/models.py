@@ -231,6 +231,26 @@ def shown_name(person_id: int | None, full_name: str | None) -> str:
     return full_name if full_name is not None else anonymous_label(person_id)
 
 
+# Characters that reorder text (Trojan Source), and invisible ones that keep two names apart
+# that read the same ("Ame\u200blia Smith" is not found as Amelia Smith, nor matched on a
+# re-referral): a name must read, and be found, as it is stored. The zero-width joiner and
+# non-joiner stay: several scripts spell names with them.
+NAME_REFUSED = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"  # direction
+    "\u200b\u2060\ufeff"  # zero-width space, word joiner, zero-width no-break space
+)
+
+
+def name_problem(name: str) -> str | None:
+    """Why a name cannot be recorded as it is: the control, invisible and text-direction
+    characters it holds; None when it holds none."""
+    refused = sorted({char for char in name if char in NAME_REFUSED or unicodedata.category(char) == "Cc"})
+    if not refused:
+        return None
+    codes = ", ".join(f"U+{ord(char):04X}" for char in refused)
+    return f"names may not hold control, invisible or text-direction characters; remove {codes}"
+
+
 def name_key(full_name: str | None) -> str:
     """A name as finding it needs: "  SMITH  Zoë" and "Zoe Smith" both give "smith zoe".
     Case, accents, spacing and word order are how a name is written, not who it names."""

@@ -182,4 +182,6 @@ def display_name(filename: str) -> str:
     """The client's file name as metadata only: no directories, no control characters."""
     name = filename.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable()).strip()
+    if not name.strip("."):  # "." or "..": a directory, not a name to download a file as
+        name = ""
     return (name or "upload")[:255]

@@ -162,7 +162,8 @@ def _check(request: BundleRequest, *, redactor: Redactor | None) -> None:
             raise BundleProblem(f"{where} is partly disclosed, and this casevault has no redaction module")
         if not item.note and item.pdf is None:
             raise BundleProblem(
-                f"{where} is marked {item.decision.value} but has no searchable PDF yet: wait for its OCR"
+                f"{where} is marked {item.decision.value} but has no searchable PDF yet: wait for its OCR;"
+                " if its reading failed, queue it for OCR again or scan it again, or mark it withheld"
             )
 
 

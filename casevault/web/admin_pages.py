@@ -89,7 +89,8 @@ def add(
         services = guard.services_of(request)
         try:
             with changing(request) as session:
-                created, token = create_user(session, username=form["username"], role=Role(role), clock=services.clock)
+                # The name as typed: cut to 64 characters it would add a user nobody asked for.
+                created, token = create_user(session, username=username.strip(), role=Role(role), clock=services.clock)
                 _record(session, request, signed_in.user, "user.create", created, role=role)
                 user_id = created.id
         except CasevaultError as problem:

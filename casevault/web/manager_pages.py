@@ -120,7 +120,7 @@ def read_date(form: dict[str, str], name: str, label: str) -> tuple[dt.date | No
     day, month, year = (int(part) for part in parts)
     try:
         value = dt.date(year, month, day)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a year of 20 digits
         return None, f"{label} must be a real date, like 27 3 2026"
     if not 1900 <= value.year <= 2199:
         return None, f"{label} must be between 1900 and 2199"

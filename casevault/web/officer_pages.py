@@ -23,6 +23,7 @@ from urllib.parse import quote
 import pypdfium2 as pdfium
 from fastapi import APIRouter, Depends, Request
 from markupsafe import Markup, escape
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlmodel import Session, SQLModel, col, func, select
 from starlette.concurrency import run_in_threadpool
@@ -863,9 +864,11 @@ async def _receive(request: Request, *, directory: Path, max_bytes: int) -> _Rec
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()
-    except BaseException:  # a refusal, a timeout, or the browser gone
+    except BaseException as failure:  # a refusal, a timeout, the browser gone, or no multipart body at all
         parts.close()
         scratch.remove(private)
+        if isinstance(failure, MultipartParseError):  # a part's header malformed or too long, no boundary
+            raise InvalidInput("Send the files with the upload form (the form sent could not be read)") from None
         raise
     return _Received(private, parts.files, parts.fields)
 

@@ -96,8 +96,6 @@ def install_web(app: FastAPI) -> None:
 
     @app.exception_handler(guard.UnstorableText)
     async def _unstorable_text(request: Request, exc: guard.UnstorableText) -> Response:
-        back = urlsplit(request.headers.get("referer", ""))
-        same_site = back.netloc == request.headers.get("host") and back.path.startswith("/")
         return pages.render(
             request,
             "unstorable_text.html",
@@ -105,7 +103,7 @@ def install_web(app: FastAPI) -> None:
             status_code=422,
             field=exc.field,
             codes=exc.codes,
-            back=back.path if same_site else "/",
+            back=back_to(request),
         )
 
 
@@ -114,5 +112,42 @@ def is_page(path: str) -> bool:
     return not path.startswith(NOT_PAGES)
 
 
-def not_found_page(request: Request) -> Response:
-    return pages.not_found(request)
+def not_found_page(request: Request, status_code: int = 404) -> Response:
+    """The not-found page; also for an address of ours that takes another method (405), as a
+    form's address opened in the address bar: to a person it is not a page either."""
+    page = pages.not_found(request)
+    page.status_code = status_code
+    return page
+
+
+def body_refused_page(scope: Scope, status: int, title: str, detail: str) -> Response | None:
+    """A page's form refused before any page read it (too large: 413; stopped arriving: 408),
+    answered as a page with an error summary; None for the API's paths (problem+json)."""
+    if not is_page(scope["path"]):
+        return None
+    request = Request(scope)
+    return pages.render(
+        request,
+        "body_refused.html",
+        None,
+        status_code=status,
+        too_large=status == 413,
+        detail=detail,
+        back=back_to(request),
+    )
+
+
+def error_page(scope: Scope, request_id: str) -> Response | None:
+    """A page's unexpected error (500): a page with the request id to quote; None for the API's
+    paths (problem+json). Rendered without reading the session: the database may be what failed."""
+    if not is_page(scope["path"]):
+        return None
+    return pages.render(Request(scope), "server_error.html", None, status_code=500, request_id=request_id)
+
+
+def back_to(request: Request) -> str:
+    """The page of ours the form was sent from (its Referer's path), else the start. A path
+    beginning "//" or "/\\" is another site's address to a browser ("//evil.example/"): never."""
+    back = urlsplit(request.headers.get("referer", ""))
+    same_site = back.netloc == request.headers.get("host") and back.path.startswith("/")
+    return back.path if same_site and back.path[1:2] not in ("/", "\\") else "/"

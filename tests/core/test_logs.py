@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+from fpdf import FPDF
+
 from casevault.core.logs import TASK, RunningTask, configure_logging, request_id_bound
 from casevault.core.settings import Settings
+from casevault.policy.bundle import FONT_DIR
 
 log = logging.getLogger("casevault.test")
 
@@ -78,3 +82,16 @@ def test_warnings_from_libraries_become_lines_too(logged) -> None:
     warnings.warn("a library is unhappy", UserWarning, stacklevel=1)
     [line] = logged().lines
     assert line["logger"] == "py.warnings" and "a library is unhappy" in line["message"]
+
+
+@pytest.mark.skipif(not (FONT_DIR / "DejaVuSans.ttf").is_file(), reason="needs fonts-dejavu-core, as bundles do")
+def test_setting_text_in_a_pdf_logs_nothing_of_its_letters(logged) -> None:
+    """fpdf2 subsets the bundle's font through fontTools, which logs every glyph's name at INFO."""
+    pdf = FPDF()
+    pdf.add_font("body", "", str(FONT_DIR / "DejaVuSans.ttf"))
+    pdf.add_page()
+    pdf.set_font("body", size=12)
+    pdf.cell(text="Żaneta Quigley")
+    pdf.output()
+    output = logged()
+    assert not [line for line in output.lines if line["logger"].startswith("fontTools")], output.text[:500]

@@ -205,6 +205,13 @@ def test_what_cannot_go_in_as_marked_is_refused_saying_what_to_change(items: lis
         build_bundle(request_of([note]), redactor=blanking_redactor([]))
 
 
+def test_a_document_whose_reading_failed_is_refused_saying_what_to_do(items: list[BundleItem]) -> None:
+    """Its OCR failed, so it never gets a searchable PDF: "wait for its OCR" alone would wait for ever."""
+    unread = BundleItem(**{**items[0].__dict__, "pdf": None})
+    with pytest.raises(BundleProblem, match="if its reading failed, queue it for OCR again or scan it again"):
+        build_bundle(request_of([unread]), redactor=None)
+
+
 def test_partly_disclosed_documents_are_redacted_in_one_pass_each_on_its_own_pages(tmp_path: Path) -> None:
     region = Region(page=1, left=0.1, top=0.1, width=0.5, height=0.1)
 

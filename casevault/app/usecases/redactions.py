@@ -79,6 +79,14 @@ class _Target:
     subject: str
     pages: int
     searchable: tuple[str, object] | None  # object key, tier
+    unread: bool = False  # its reading failed: it has no page to show or mark until it is read again
+
+    def refuse_unread(self) -> None:
+        if self.unread:
+            raise Conflict(
+                f"document {self.document_id} could not be read (its OCR failed): queue it for OCR again or scan it"
+                " again before marking it, or withhold it"
+            )
 
 
 class RedactionWork:
@@ -110,6 +118,12 @@ class RedactionWork:
         with services.new_session() as session:
             target = _target(session, request_id=request_id, document_id=mark.document_id, user=user)
             _open(session, request_id)
+        target.refuse_unread()  # a region would be marked blind, and a term looked for by reading it again
+        if region is not None and not target.pages:  # "between 1 and 0" said nothing
+            raise InvalidInput(
+                f"document {mark.document_id} has no pages to mark a region on: withhold it if it must not be released",
+                field="page",
+            )
         if region is not None and not 1 <= (mark.page or 0) <= target.pages:
             raise InvalidInput(
                 f"page must be between 1 and {target.pages}, the pages of document {mark.document_id}", field="page"
@@ -238,6 +252,7 @@ class RedactionWork:
         services = self._services
         with services.new_session() as session:
             target = _target(session, request_id=request_id, document_id=document_id, user=user)
+        target.refuse_unread()  # not "not ready yet": it will not be, unless read again
         if not 1 <= page <= target.pages:
             raise NotFound(f"document {document_id} has no page {page}")
         if target.searchable is None:
@@ -368,4 +383,5 @@ def _target(session: Session, *, request_id: int, document_id: int, user: User) 
         person.pseudonym,
         document.page_count or 0,
         (searchable.object_key, searchable.tier) if ready and searchable else None,
+        document.status == DocumentStatus.failed,
     )
