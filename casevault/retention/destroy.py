@@ -393,6 +393,31 @@ def delete_personal_rows(session: Session, *, person_id: int) -> None:
         session.execute(statement)
 
 
+def _store_certificate(
+    session: Session,
+    lifecycle: Lifecycle,
+    certificate: DestructionCertificate,
+    *,
+    case_id: int | None = None,
+    consent_ids: tuple[int, ...] = (),
+) -> None:
+    """Add the certificate and, before it commits, write its entry to the ledger outside the
+    database: every certificate has one, so a restored backup destroys again what it names
+    (a case's entry also names the case and the consents recorded with it)."""
+    session.add(certificate)
+    session.flush()
+    if lifecycle.ledger is not None:
+        lifecycle.ledger.append(
+            subject=certificate.subject,
+            certificate_id=certificate.id,  # type: ignore[arg-type]  # flushed: the id is set
+            destroyed_at=certificate.destroyed_at,
+            schedule_version=certificate.schedule_version,
+            rule=certificate.rule,
+            case_id=case_id,
+            consent_ids=consent_ids,
+        )
+
+
 def _certify(lifecycle: Lifecycle, *, person_id: int, item: str, holder: str) -> int:
     with transaction(lifecycle.new_session) as session:
         job = session.get(DestructionJob, person_id)
@@ -419,16 +444,7 @@ def _certify(lifecycle: Lifecycle, *, person_id: int, item: str, holder: str) ->
             method=_method(lifecycle, session),
             authorised_by=job.authorised_by,
         )
-        session.add(certificate)
-        session.flush()
-        if lifecycle.ledger is not None:  # recorded outside the database before the certificate commits
-            lifecycle.ledger.append(
-                subject=certificate.subject,
-                certificate_id=certificate.id,  # type: ignore[arg-type]  # flushed: the id is set
-                destroyed_at=certificate.destroyed_at,
-                schedule_version=certificate.schedule_version,
-                rule=certificate.rule,
-            )
+        _store_certificate(session, lifecycle, certificate)
         session.delete(job)
         session.execute(sa.delete(DestructionObject).where(col(DestructionObject.person_id) == person_id))
         counters.add(session, counters.DESTRUCTIONS.name)
@@ -596,18 +612,7 @@ def destroy_case(
             method=_case_method(lifecycle, session),
             authorised_by=authorised_by,
         )
-        session.add(certificate)
-        session.flush()
-        if lifecycle.ledger is not None:  # every certificate has its entry (a restore finds no person under it)
-            lifecycle.ledger.append(
-                subject=certificate.subject,
-                certificate_id=certificate.id,  # type: ignore[arg-type]  # flushed: the id is set
-                destroyed_at=certificate.destroyed_at,
-                schedule_version=certificate.schedule_version,
-                rule=certificate.rule,
-                case_id=case_id,
-                consent_ids=tuple(consent_ids),
-            )
+        _store_certificate(session, lifecycle, certificate, case_id=case_id, consent_ids=tuple(consent_ids))
         counters.add(session, counters.DESTROYED_OBJECTS.name, certificate.objects)  # no person: not a destruction
         counters.add(session, counters.DESTROYED_BYTES.name, certificate.bytes)
         claims.release(session, item=item, holder=holder)
