@@ -17,10 +17,8 @@ from casevault.core.models import (
     DocumentStatus,
     Person,
     ProvidedBy,
-    RequesterKind,
-    SubjectAccessRequest,
 )
-from tests.sar_requests import add_pdf_document
+from tests.sar_requests import add_pdf_document, open_request
 from tests.web_officer import main_text
 from tests.web_pages import sign_in
 
@@ -48,18 +46,7 @@ def test_the_overview_says_why_a_document_has_no_page_to_mark(
                     page_count=1,
                 )
             )
-        request = SubjectAccessRequest(
-            reference="SAR-000001",
-            person_id=case.person_id,
-            requester_kind=RequesterKind.parent_carer,
-            requester_name="A Parent",
-            received_on=dt.date(2026, 11, 2),
-            due_on=dt.date(2026, 12, 2),
-            opened_by=users["manager"].id,
-        )
-        session.add(request)
-        session.flush()
-        request_id = request.id
+    request_id = open_request(container, person_id=case.person_id, opened_by=users["manager"].id)
     sign_in(client, "maya")
     shown = main_text(client.get(f"/manager/subject-access/{request_id}/redact").text)
     assert "empty.pdf No pages" in shown

@@ -4,7 +4,6 @@ said so; officers and admins get the not-found page."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -17,10 +16,10 @@ from selenium.webdriver.support.ui import Select
 from casevault.api.app import create_app
 from casevault.app.parts import init_storage
 from casevault.app.services import Services
-from casevault.core.db import transaction
-from casevault.core.models import Case, DocumentStatus, RequesterKind, Role, SubjectAccessRequest, User
+from casevault.core.models import Case, DocumentStatus, Role, User
 from tests.ingest.scans import save, text_strip
 from tests.ingest.uploads import run_ocr, upload
+from tests.sar_requests import open_request
 from tests.tokens import token
 from tests.web_browser import (
     CHROMEDRIVER,
@@ -52,20 +51,7 @@ def marked(container: Services, users: dict[str, User], cases: dict[str, Case], 
         assert response.status_code == 202, response.text
     document_id = response.json()["id"]
     assert run_ocr(container, document_id) == DocumentStatus.ready
-    with transaction(container.new_session) as session:
-        request = SubjectAccessRequest(
-            reference="SAR-000001",
-            person_id=case.person_id,
-            requester_kind=RequesterKind.parent_carer,
-            requester_name="A Parent",
-            received_on=dt.date(2026, 11, 2),
-            due_on=dt.date(2026, 12, 2),
-            opened_by=users["manager"].id,
-        )
-        session.add(request)
-        session.flush()
-        assert request.id is not None
-        return request.id, document_id
+    return open_request(container, person_id=case.person_id, opened_by=users["manager"].id), document_id
 
 
 def test_only_managers_see_the_redaction_pages(client: TestClient, users, marked: tuple[int, int]) -> None:
